@@ -160,5 +160,11 @@ inline constexpr int32_t kProtocolVersion = 0;
 inline constexpr int kSessionPasswordLength = 16;
 inline constexpr int32_t kDefaultJuteMaxBuffer = 0xfffff;  // 1 MiB - 1
 inline constexpr int32_t kSetWatchesMaxChunk = 128 * 1024;
+// The jute length (of a buffer, string or vector) that encodes null.
+inline constexpr int32_t kJuteNullLength = -1;
+// The version argument of delete/setData/setACL/check that matches any version.
+inline constexpr int32_t kAnyVersion = -1;
+// The curConfigId argument of reconfig that skips the config-version check.
+inline constexpr int64_t kAnyConfigId = -1;
 
 }  // namespace zk
