@@ -1,0 +1,108 @@
+// ServerConfig is the validated content of a ZooKeeper zoo.cfg file: the keys of Apache ZooKeeper
+// 3.8 that zabkeeper honours, with ZooKeeper's defaults, plus zabkeeper's own keys. Parsing never
+// throws; a bad value is an InvalidArgument Status naming the key and the value, an unknown key is
+// a warning.
+//
+// A ServerConfig is a plain value: copy it freely, read it from any thread once built.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zab/status.h"
+
+namespace zk::server {
+
+// One `server.N=host:quorumPort:electionPort[:participant|:observer][;[clientAddr:]clientPort]`.
+struct ServerAddress {
+  std::string host;  // without the brackets of an IPv6 literal
+  int quorum_port = 0;
+  int election_port = 0;
+  bool observer = false;
+  std::optional<std::string> client_address;  // set only if the client part names an address
+  std::optional<int> client_port;             // set only if the line has a client part
+
+  // The form ZooKeeper prints in `conf` and /zookeeper/config:
+  // "host:2888:3888:participant" or "...:observer;0.0.0.0:2181".
+  std::string ToString() const;
+};
+
+enum class PeerType { kParticipant = 0, kObserver = 1 };
+
+struct ServerConfig {
+  // --- ZooKeeper keys (defaults as in Apache ZooKeeper 3.8) ---
+  int tick_time_ms = 3000;                 // tickTime
+  int init_limit = 10;                     // initLimit, in ticks
+  int sync_limit = 5;                      // syncLimit, in ticks
+  std::string data_dir;                    // dataDir (required)
+  std::string data_log_dir;                // dataLogDir; the parser sets it to data_dir when absent
+  int client_port = 2181;                  // clientPort; 0 = let the kernel pick (tests)
+  std::string client_port_address;         // clientPortAddress; empty = 0.0.0.0
+  int client_port_listen_backlog = -1;     // clientPortListenBacklog; -1 = default
+  int max_client_cnxns = 60;               // maxClientCnxns, per client IP; 0 = unlimited
+  int max_cnxns = 0;                       // maxCnxns, total; 0 = unlimited
+  int min_session_timeout_ms = -1;         // minSessionTimeout; -1 = 2 * tickTime
+  int max_session_timeout_ms = -1;         // maxSessionTimeout; -1 = 20 * tickTime
+  int snap_count = 100000;                 // snapCount (raised to 2 if lower, as ZooKeeper does)
+  int autopurge_snap_retain_count = 3;     // autopurge.snapRetainCount (minimum 3)
+  int autopurge_purge_interval_hours = 0;  // autopurge.purgeInterval; 0 = off
+  // 4lw.commands.whitelist. Always holds "srvr" (zkServer.sh needs it) and "isro" when
+  // read_only_mode; "*" means every command.
+  std::set<std::string> four_letter_whitelist = {"srvr"};
+  int jute_max_buffer = 0xfffff;                // jute.maxbuffer
+  std::string super_digest;                     // DigestAuthenticationProvider.superDigest
+  bool extended_types_enabled = false;          // extendedTypesEnabled (TTL and container nodes)
+  bool reconfig_enabled = false;                // reconfigEnabled
+  bool standalone_enabled = true;               // standaloneEnabled
+  bool read_only_mode = false;                  // readonlymode.enabled
+  int global_outstanding_limit = 1000;          // globalOutstandingLimit
+  int election_alg = 3;                         // electionAlg; only 3 (FastLeaderElection) exists
+  std::map<int64_t, ServerAddress> servers;     // server.N
+  PeerType peer_type = PeerType::kParticipant;  // peerType
+
+  // Content of <dataDir>/myid; read by ParseConfigFile (required when IsDistributed()).
+  int64_t server_id = 0;
+
+  // --- zabkeeper's own keys ---
+  // snapshot.compression: zstd level 1..22, 0 = snapshots written uncompressed.
+  int snapshot_compression_level = 3;
+
+  // Session timeout bounds with ZooKeeper's defaults resolved.
+  int MinSessionTimeoutMs() const {
+    return min_session_timeout_ms == -1 ? 2 * tick_time_ms : min_session_timeout_ms;
+  }
+  int MaxSessionTimeoutMs() const {
+    return max_session_timeout_ms == -1 ? 20 * tick_time_ms : max_session_timeout_ms;
+  }
+
+  // True if this server runs as a member of an ensemble rather than standalone: ZooKeeper's
+  // rule is more than one voting server, or any server line with standaloneEnabled=false.
+  bool IsDistributed() const;
+
+  // True if `word` (a four-letter word such as "stat") may be executed.
+  bool IsFourLetterWordAllowed(std::string_view word) const;
+
+  // The text of the `conf` four-letter word, as Apache ZooKeeper 3.8 prints it (see
+  // docs/reference-4lw-outputs.md). Reads the sizes of the data directories from disk. Prints
+  // data_dir/data_log_dir as configured (ZooKeeper appends its "version-2" subdirectory).
+  std::string ToConfString() const;
+};
+
+// Parses zoo.cfg text (Java Properties syntax, the subset ZooKeeper configs use: `#`/`!`
+// comment lines, blank lines, `key = value` with whitespace trimmed, backslash escapes and line
+// continuations; the `key:value` and `key value` separators of Java Properties are not accepted).
+// Unknown keys and adjusted values are appended to *warnings, or logged if warnings is null;
+// keys ZooKeeper knows but zabkeeper ignores are logged at info level. Does not read myid.
+zab::Result<ServerConfig> ParseConfigText(std::string_view text,
+                                          std::vector<std::string>* warnings);
+
+// Reads and parses the file at `path`, then reads <dataDir>/myid into server_id (an error if it
+// is missing and the configuration is distributed). Warnings are logged.
+zab::Result<ServerConfig> ParseConfigFile(const std::string& path);
+
+}  // namespace zk::server
