@@ -1,0 +1,111 @@
+#include "zab/group_commit.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iterator>
+#include <utility>
+
+namespace zk::zab {
+
+GroupCommitLog::GroupCommitLog(LogStore* store, DurableCallback on_durable)
+    : store_(store), on_durable_(std::move(on_durable)), thread_([this] { Run(); }) {}
+
+GroupCommitLog::~GroupCommitLog() { Stop(); }
+
+void GroupCommitLog::Submit(std::vector<LogEntry> entries) {
+  if (entries.empty()) return;
+  MutexLock lock(&mu_);
+  if (stopping_) {
+    spdlog::error("zab group commit: Submit after Stop dropped {} entries", entries.size());
+    return;
+  }
+  queue_.emplace_back(std::move(entries));
+  work_cv_.Signal();
+}
+
+void GroupCommitLog::RunOnDiskThread(std::function<void()> work) {
+  MutexLock lock(&mu_);
+  if (stopping_) {
+    spdlog::error("zab group commit: RunOnDiskThread after Stop dropped");
+    return;
+  }
+  queue_.emplace_back(std::move(work));
+  work_cv_.Signal();
+}
+
+void GroupCommitLog::Stop() {
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    work_cv_.SignalAll();
+  }
+  std::call_once(join_once_, [this] { thread_.join(); });
+}
+
+GroupCommitLog::Stats GroupCommitLog::GetStats() const {
+  Stats stats;
+  stats.syncs = syncs_.load(std::memory_order_relaxed);
+  stats.entries_written = entries_written_.load(std::memory_order_relaxed);
+  stats.max_batch_entries = max_batch_entries_.load(std::memory_order_relaxed);
+  stats.total_sync_micros = total_sync_micros_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+void GroupCommitLog::Run() {
+  std::deque<Item> work;
+  std::vector<LogEntry> batch;
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      while (queue_.empty() && !stopping_) work_cv_.Wait();
+      if (queue_.empty()) return;  // Stopping and drained.
+      work.swap(queue_);
+    }
+    for (Item& item : work) {
+      if (auto* entries = std::get_if<std::vector<LogEntry>>(&item)) {
+        if (batch.empty()) {
+          batch.swap(*entries);
+        } else {
+          batch.insert(batch.end(), std::make_move_iterator(entries->begin()),
+                       std::make_move_iterator(entries->end()));
+        }
+      } else {
+        Flush(&batch);
+        std::get<std::function<void()>>(item)();
+      }
+    }
+    Flush(&batch);
+    work.clear();
+  }
+}
+
+void GroupCommitLog::Flush(std::vector<LogEntry>* batch) {
+  if (batch->empty()) return;
+  int64_t durable_zxid = 0;
+  if (error_.ok()) {
+    const auto start = std::chrono::steady_clock::now();
+    Status s = store_->Append(*batch, /*sync=*/true);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count();
+    syncs_.fetch_add(1, std::memory_order_relaxed);
+    total_sync_micros_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
+    if (s.ok()) {
+      entries_written_.fetch_add(batch->size(), std::memory_order_relaxed);
+      if (batch->size() > max_batch_entries_.load(std::memory_order_relaxed)) {
+        max_batch_entries_.store(batch->size(), std::memory_order_relaxed);
+      }
+      durable_zxid = batch->back().zxid;
+    } else {
+      spdlog::error("zab group commit: append of {} entries ({:#x}..{:#x}) failed: {}",
+                    batch->size(), batch->front().zxid, batch->back().zxid, s.ToString());
+      error_ = s;
+    }
+  }
+  if (!error_.ok()) durable_zxid = store_->LastZxid();
+  batch->clear();
+  on_durable_(durable_zxid, error_);
+}
+
+}  // namespace zk::zab

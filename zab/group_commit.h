@@ -1,0 +1,97 @@
+// GroupCommitLog: the disk thread. Submitted entries are queued without blocking; the disk thread
+// takes everything queued at once and writes it as ONE synced LogStore::Append (group commit:
+// concurrent submissions share one fsync), then reports the new durable zxid through the
+// completion callback. Ordered disk work (truncate, purge, meta writes, reads for sync) runs on
+// the same thread via RunOnDiskThread, after every append submitted before it.
+//
+// Errors are sticky: after an Append fails, every later batch is reported failed without being
+// written (writing past a lost batch would leave a gap in the log); the owner is expected to stop.
+//
+// Thread-safety: Submit, RunOnDiskThread, Stop and the stats accessors are thread-safe.
+// Ownership: borrows the LogStore, which must outlive this object; while the disk thread runs,
+// only it may mutate the store (see LogStore's contract). Owns the disk thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "zab/log_store.h"
+#include "zab/mutex.h"
+#include "zab/status.h"
+#include "zab/thread_annotations.h"
+
+namespace zk::zab {
+
+class GroupCommitLog {
+ public:
+  // Called on the disk thread after each group commit. On success durable_zxid is the last zxid
+  // of the batch just synced; on failure it is the store's LastZxid(), and status says why.
+  // Must not call Stop(); it should hand off quickly (e.g. asio::post to the io thread).
+  using DurableCallback = std::function<void(int64_t durable_zxid, Status status)>;
+
+  struct Stats {
+    uint64_t syncs = 0;              // Synced Append calls (failed ones included).
+    uint64_t entries_written = 0;    // Entries in successful Appends.
+    uint64_t max_batch_entries = 0;  // Largest group committed in one Append.
+    uint64_t total_sync_micros = 0;  // Wall time spent in synced Appends.
+  };
+
+  // Starts the disk thread.
+  // REQUIRES: store != nullptr; on_durable is callable.
+  GroupCommitLog(LogStore* store, DurableCallback on_durable);
+  ~GroupCommitLog();  // Calls Stop().
+
+  GroupCommitLog(const GroupCommitLog&) = delete;
+  GroupCommitLog& operator=(const GroupCommitLog&) = delete;
+
+  // Queues entries for the next group commit; never blocks on disk. Empty vectors are ignored.
+  // REQUIRES: across all calls (in the order the calls are made), zxids strictly increase and
+  //           start above the store's LastZxid(); Stop() has not been called (else dropped and
+  //           logged).
+  void Submit(std::vector<LogEntry> entries);
+
+  // Runs work on the disk thread after all appends submitted before this call are synced (or
+  // failed). `work` may use the store freely.
+  // REQUIRES: Stop() has not been called (else dropped and logged).
+  void RunOnDiskThread(std::function<void()> work);
+
+  // Processes everything queued, then joins the disk thread. Idempotent.
+  // REQUIRES: not called from the disk thread (callback or RunOnDiskThread work).
+  void Stop();
+
+  Stats GetStats() const;
+
+ private:
+  using Item = std::variant<std::vector<LogEntry>, std::function<void()>>;
+
+  void Run();
+  // Appends and syncs *batch (disk thread only), then clears it.
+  void Flush(std::vector<LogEntry>* batch);
+
+  LogStore* const store_;
+  const DurableCallback on_durable_;
+
+  Mutex mu_;
+  CondVar work_cv_{&mu_};
+  std::deque<Item> queue_ ZK_GUARDED_BY(mu_);
+  bool stopping_ ZK_GUARDED_BY(mu_) = false;
+
+  // Disk thread only.
+  Status error_;
+
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> entries_written_{0};
+  std::atomic<uint64_t> max_batch_entries_{0};
+  std::atomic<uint64_t> total_sync_micros_{0};
+
+  std::once_flag join_once_;
+  std::thread thread_;  // Last: starts after every other member is constructed.
+};
+
+}  // namespace zk::zab

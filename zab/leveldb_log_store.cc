@@ -1,0 +1,268 @@
+#include "zab/leveldb_log_store.h"
+
+#include <leveldb/cache.h>
+#include <leveldb/db.h>
+#include <leveldb/iterator.h>
+#include <leveldb/options.h>
+#include <leveldb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <limits>
+
+#include "zab/log_record.h"
+#include "zab/log_store_util.h"
+
+namespace zk::zab {
+
+namespace {
+
+Status FromLeveldb(const leveldb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::OK();
+  std::string msg(what);
+  msg.append(": ");
+  msg.append(s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(msg);
+  return Status::IOError(msg);
+}
+
+bool IsLogKey(const leveldb::Slice& key) { return !key.empty() && key[0] == record::kLogPrefix; }
+
+std::string_view View(const leveldb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// The first key after every log key.
+const leveldb::Slice kLogEnd("M", 1);
+static_assert(record::kLogPrefix + 1 == record::kMetaPrefix);
+
+}  // namespace
+
+Result<std::unique_ptr<LeveldbLogStore>> LeveldbLogStore::Open(const std::string& dir,
+                                                               const Options& options) {
+  std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(options.block_cache_bytes));
+  leveldb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.paranoid_checks = false;  // Let LevelDB drop a torn tail of its own WAL.
+  db_options.write_buffer_size = options.write_buffer_bytes;
+  db_options.block_cache = cache.get();
+  leveldb::DB* raw_db = nullptr;
+  Status s = FromLeveldb(leveldb::DB::Open(db_options, dir, &raw_db), "open " + dir);
+  if (!s.ok()) return s;
+  std::unique_ptr<LeveldbLogStore> store(
+      new LeveldbLogStore(std::move(cache), std::unique_ptr<leveldb::DB>(raw_db), options));
+  s = store->ValidateAndCut();
+  if (!s.ok()) return s;
+  return store;
+}
+
+LeveldbLogStore::LeveldbLogStore(std::unique_ptr<leveldb::Cache> cache,
+                                 std::unique_ptr<leveldb::DB> db, const Options& options)
+    : options_(options), cache_(std::move(cache)), db_(std::move(db)) {}
+
+LeveldbLogStore::~LeveldbLogStore() {
+  db_.reset();  // Close before the cache goes.
+}
+
+Status LeveldbLogStore::ValidateAndCut() {
+  leveldb::ReadOptions read_options;
+  read_options.verify_checksums = true;
+  read_options.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(read_options));
+  int64_t first = 0;
+  int64_t prev = 0;
+  std::string reason;
+  int64_t bad_zxid = 0;
+  bool bad_key = false;
+  for (it->Seek(leveldb::Slice(&record::kLogPrefix, 1)); it->Valid() && IsLogKey(it->key());
+       it->Next()) {
+    int64_t zxid = 0;
+    if (!record::DecodeLogKey(View(it->key()), &zxid)) {
+      reason = "log key of " + std::to_string(it->key().size()) + " bytes";
+      bad_key = true;
+      break;
+    }
+    if (zxid <= prev) {
+      reason = "zxid not above previous zxid " + std::to_string(prev);
+      bad_zxid = zxid;
+      break;
+    }
+    std::string_view data;
+    Status s = record::DecodeLogValue(zxid, View(it->value()), &data);
+    if (!s.ok()) {
+      reason = s.message();
+      bad_zxid = zxid;
+      break;
+    }
+    if (first == 0) first = zxid;
+    prev = zxid;
+  }
+  Status s = FromLeveldb(it->status(), "log recovery scan");
+  if (!s.ok()) return s;
+
+  if (!reason.empty()) {
+    // One atomic batch: a crash part-way through a cut must not leave valid entries behind a gap.
+    leveldb::WriteBatch batch;
+    uint64_t cut = 0;
+    for (; it->Valid() && IsLogKey(it->key()); it->Next()) {
+      batch.Delete(it->key());
+      ++cut;
+    }
+    s = FromLeveldb(it->status(), "log recovery cut scan");
+    if (!s.ok()) return s;
+    if (bad_key) {
+      spdlog::warn("zab log: corrupt record after zxid {:#x} ({}); cutting {} entries from there",
+                   prev, reason, cut);
+    } else {
+      spdlog::warn("zab log: corrupt record at zxid {:#x} ({}); cutting it and {} later entries",
+                   bad_zxid, reason, cut - 1);
+    }
+    leveldb::WriteOptions write_options;
+    write_options.sync = true;
+    s = FromLeveldb(db_->Write(write_options, &batch), "log recovery cut");
+    if (!s.ok()) return s;
+    truncated_on_open_ = cut;
+  }
+  first_zxid_.store(first, std::memory_order_release);
+  last_zxid_.store(prev, std::memory_order_release);
+  return Status::OK();
+}
+
+Status LeveldbLogStore::ReloadBounds() {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  int64_t first = 0;
+  int64_t last = 0;
+  it->Seek(leveldb::Slice(&record::kLogPrefix, 1));
+  if (it->Valid() && record::DecodeLogKey(View(it->key()), &first)) {
+    it->Seek(kLogEnd);
+    if (it->Valid()) {
+      it->Prev();
+    } else {
+      it->SeekToLast();
+    }
+    if (!it->Valid() || !record::DecodeLogKey(View(it->key()), &last)) {
+      return Status::Corruption("log bounds: cannot find the last log entry");
+    }
+  }
+  Status s = FromLeveldb(it->status(), "log bounds");
+  if (!s.ok()) return s;
+  first_zxid_.store(first, std::memory_order_release);
+  last_zxid_.store(last, std::memory_order_release);
+  return Status::OK();
+}
+
+Status LeveldbLogStore::Append(const std::vector<LogEntry>& entries, bool sync) {
+  if (entries.empty()) return Status::OK();
+  Status s = internal::CheckAppendOrder(entries, LastZxid());
+  if (!s.ok()) return s;
+  leveldb::WriteBatch batch;
+  for (const LogEntry& e : entries) {
+    record::EncodeLogValue(e.zxid, e.data, &scratch_);
+    batch.Put(record::LogKey(e.zxid), scratch_);
+  }
+  leveldb::WriteOptions write_options;
+  write_options.sync = sync;
+  s = FromLeveldb(db_->Write(write_options, &batch), "log append");
+  if (!s.ok()) return s;
+  if (FirstZxid() == 0) first_zxid_.store(entries.front().zxid, std::memory_order_release);
+  last_zxid_.store(entries.back().zxid, std::memory_order_release);
+  return Status::OK();
+}
+
+Status LeveldbLogStore::TruncateAfter(int64_t zxid) {
+  if (zxid >= LastZxid()) return Status::OK();
+  leveldb::WriteBatch batch;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string start =
+      zxid < 0 ? std::string(1, record::kLogPrefix) : record::LogKey(zxid + 1);
+  for (it->Seek(start); it->Valid() && IsLogKey(it->key()); it->Next()) {
+    batch.Delete(it->key());
+  }
+  Status s = FromLeveldb(it->status(), "log truncate scan");
+  if (!s.ok()) return s;
+  it.reset();
+  leveldb::WriteOptions write_options;
+  write_options.sync = true;
+  s = FromLeveldb(db_->Write(write_options, &batch), "log truncate");
+  if (!s.ok()) return s;
+  return ReloadBounds();
+}
+
+Status LeveldbLogStore::PurgeBefore(int64_t zxid) {
+  int64_t first = FirstZxid();
+  if (first == 0 || zxid <= first) return Status::OK();
+  const std::string begin(1, record::kLogPrefix);
+  const std::string end = record::LogKey(zxid);
+  const size_t per_batch = options_.purge_batch_entries > 0 ? options_.purge_batch_entries : 1;
+  // Ascending batches: a crash part-way leaves a shorter prefix removed, never a gap.
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  leveldb::WriteBatch batch;
+  size_t in_batch = 0;
+  Status s;
+  for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    batch.Delete(it->key());
+    if (++in_batch == per_batch) {
+      s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
+      if (!s.ok()) return s;
+      batch.Clear();
+      in_batch = 0;
+    }
+  }
+  s = FromLeveldb(it->status(), "log purge scan");
+  if (!s.ok()) return s;
+  it.reset();
+  if (in_batch > 0) {
+    s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
+    if (!s.ok()) return s;
+  }
+  s = ReloadBounds();
+  if (!s.ok()) return s;
+  const leveldb::Slice begin_slice(begin);
+  const leveldb::Slice end_slice(end);
+  db_->CompactRange(&begin_slice, &end_slice);
+  return Status::OK();
+}
+
+Status LeveldbLogStore::Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
+                             std::vector<LogEntry>* out) {
+  out->clear();
+  if (from_zxid > to_zxid) return Status::OK();
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string start =
+      from_zxid <= 0 ? std::string(1, record::kLogPrefix) : record::LogKey(from_zxid);
+  size_t bytes = 0;
+  for (it->Seek(start); it->Valid() && IsLogKey(it->key()); it->Next()) {
+    int64_t zxid = 0;
+    if (!record::DecodeLogKey(View(it->key()), &zxid)) {
+      return Status::Corruption("log read: log key of " + std::to_string(it->key().size()) +
+                                " bytes");
+    }
+    if (zxid > to_zxid) break;
+    std::string_view data;
+    Status s = record::DecodeLogValue(zxid, View(it->value()), &data);
+    if (!s.ok())
+      return Status::Corruption("log read at zxid " + std::to_string(zxid) + ": " + s.message());
+    bytes += data.size();
+    if (!out->empty() && bytes > max_bytes) break;
+    out->push_back(LogEntry{zxid, std::string(data)});
+  }
+  return FromLeveldb(it->status(), "log read");
+}
+
+Status LeveldbLogStore::PutMeta(std::string_view key, std::string_view value, bool sync) {
+  leveldb::WriteOptions write_options;
+  write_options.sync = sync;
+  return FromLeveldb(
+      db_->Put(write_options, record::MetaKey(key), leveldb::Slice(value.data(), value.size())),
+      "meta put");
+}
+
+Result<std::optional<std::string>> LeveldbLogStore::GetMeta(std::string_view key) {
+  leveldb::ReadOptions read_options;
+  read_options.verify_checksums = true;
+  std::string value;
+  leveldb::Status s = db_->Get(read_options, record::MetaKey(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromLeveldb(s, "meta get");
+  return std::optional<std::string>(std::move(value));
+}
+
+}  // namespace zk::zab

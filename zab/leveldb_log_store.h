@@ -1,0 +1,72 @@
+// LeveldbLogStore: the durable LogStore, on LevelDB (record layout in zab/log_record.h).
+//
+// Open() runs recovery validation: it walks the log in zxid order, checking each record's
+// checksum and that zxids strictly increase. At the first bad record (checksum mismatch, value
+// shorter than its checksum, key of the wrong size, zxid not increasing) it logs one warning and
+// cuts the log there: that record and everything after it are deleted in one synced batch.
+// A torn tail of LevelDB's own write-ahead log is dropped by LevelDB's recovery
+// (paranoid_checks=false). Bad data never aborts the process; only errors LevelDB itself cannot
+// get past (e.g. an unreadable table file) make Open() fail with a Status.
+//
+// Thread-safety: as the LogStore contract (one mutator at a time; reads from any thread).
+// Ownership: owns the LevelDB handle and its block cache; closes the database on destruction.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "zab/log_store.h"
+
+namespace leveldb {
+class Cache;
+class DB;
+}  // namespace leveldb
+
+namespace zk::zab {
+
+class LeveldbLogStore final : public LogStore {
+ public:
+  struct Options {
+    size_t block_cache_bytes = 8 << 20;   // LevelDB block cache (LRU).
+    size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable size.
+    size_t purge_batch_entries = 1024;    // Deletes per WriteBatch in PurgeBefore.
+  };
+
+  // Opens (creating if missing) the store in directory `dir` and validates the log.
+  static Result<std::unique_ptr<LeveldbLogStore>> Open(const std::string& dir,
+                                                       const Options& options);
+
+  ~LeveldbLogStore() override;
+
+  Status Append(const std::vector<LogEntry>& entries, bool sync) override;
+  Status TruncateAfter(int64_t zxid) override;
+  Status PurgeBefore(int64_t zxid) override;
+  Status Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
+              std::vector<LogEntry>* out) override;
+  int64_t FirstZxid() override { return first_zxid_.load(std::memory_order_acquire); }
+  int64_t LastZxid() override { return last_zxid_.load(std::memory_order_acquire); }
+  Status PutMeta(std::string_view key, std::string_view value, bool sync) override;
+  Result<std::optional<std::string>> GetMeta(std::string_view key) override;
+
+  // Number of log entries the recovery validation in Open() cut.
+  uint64_t TruncatedOnOpen() const { return truncated_on_open_; }
+
+ private:
+  LeveldbLogStore(std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<leveldb::DB> db,
+                  const Options& options);
+
+  Status ValidateAndCut();
+  // Recomputes first_zxid_ and last_zxid_ from the database.
+  Status ReloadBounds();
+
+  const Options options_;
+  std::unique_ptr<leveldb::Cache> cache_;  // Outlives db_ (declared first, destroyed last).
+  std::unique_ptr<leveldb::DB> db_;
+  std::atomic<int64_t> first_zxid_{0};
+  std::atomic<int64_t> last_zxid_{0};
+  uint64_t truncated_on_open_ = 0;
+  std::string scratch_;  // Value encoding buffer for Append (mutator thread only).
+};
+
+}  // namespace zk::zab
