@@ -1,0 +1,188 @@
+#include "server/acl.h"
+
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "server/check.h"
+
+namespace zk::server {
+namespace {
+
+constexpr std::string_view kWorld = "world";
+constexpr std::string_view kAnyone = "anyone";
+constexpr std::string_view kDigest = "digest";
+constexpr std::string_view kIp = "ip";
+constexpr std::string_view kAuth = "auth";
+
+std::string Base64(const unsigned char* data, size_t n) {
+  std::string out(4 * ((n + 2) / 3), '\0');
+  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data,
+                            static_cast<int>(n));
+  out.resize(static_cast<size_t>(len));
+  return out;
+}
+
+// Parses "a.b.c.d[/bits]" or an IPv6 form into bytes and a prefix length.
+bool ParseIpPattern(std::string_view text, unsigned char addr[16], int* family, int* bits) {
+  std::string_view host = text;
+  int prefix = -1;
+  size_t slash = text.find('/');
+  if (slash != std::string_view::npos) {
+    host = text.substr(0, slash);
+    std::string_view b = text.substr(slash + 1);
+    auto [p, ec] = std::from_chars(b.data(), b.data() + b.size(), prefix);
+    if (ec != std::errc() || p != b.data() + b.size() || prefix < 0) return false;
+  }
+  std::string h(host);
+  if (inet_pton(AF_INET, h.c_str(), addr) == 1) {
+    *family = AF_INET;
+    if (prefix > 32) return false;
+    *bits = prefix < 0 ? 32 : prefix;
+    return true;
+  }
+  if (inet_pton(AF_INET6, h.c_str(), addr) == 1) {
+    *family = AF_INET6;
+    if (prefix > 128) return false;
+    *bits = prefix < 0 ? 128 : prefix;
+    return true;
+  }
+  return false;
+}
+
+bool IpMatches(std::string_view client, std::string_view pattern) {
+  unsigned char a[16], p[16];
+  int fa, fp, ba, bp;
+  if (!ParseIpPattern(client, a, &fa, &ba) || !ParseIpPattern(pattern, p, &fp, &bp)) return false;
+  if (fa != fp) return false;
+  for (int i = 0; i < bp; ++i) {
+    int byte = i / 8, bit = 7 - i % 8;
+    if (((a[byte] >> bit) & 1) != ((p[byte] >> bit) & 1)) return false;
+  }
+  return true;
+}
+
+bool ValidId(std::string_view scheme, std::string_view id) {
+  if (scheme == kWorld) return id == kAnyone;
+  if (scheme == kDigest) return id.find(':') != std::string_view::npos;
+  if (scheme == kIp) {
+    unsigned char a[16];
+    int f, b;
+    return ParseIpPattern(id, a, &f, &b);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string DigestId(std::string_view user_password) {
+  unsigned char md[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(user_password.data()), user_password.size(), md);
+  size_t colon = user_password.find(':');
+  std::string_view user = user_password.substr(0, colon);
+  return std::string(user) + ":" + Base64(md, sizeof md);
+}
+
+bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth, bool is_super) {
+  if (is_super || acl.empty()) return true;
+  for (const auto& a : acl) {
+    if ((a.perms & perm) == 0) continue;
+    if (a.id.scheme == kWorld && a.id.id == kAnyone) return true;
+    for (const auto& id : auth) {
+      if (id.scheme != a.id.scheme) continue;
+      if (a.id.scheme == kIp ? IpMatches(id.id, a.id.id) : id.id == a.id.id) return true;
+    }
+  }
+  return false;
+}
+
+Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out) {
+  out->clear();
+  if (in.empty()) return Err::kInvalidAcl;
+  auto add = [out](proto::Acl a) {
+    if (std::find(out->begin(), out->end(), a) == out->end()) out->push_back(std::move(a));
+  };
+  for (const auto& a : in) {
+    if (a.id.scheme == kAuth) {
+      bool any = false;
+      for (const auto& id : auth) {
+        // Only schemes that authenticate (not the implicit ip id) stand in for "auth".
+        if (id.scheme == kIp) continue;
+        any = true;
+        add(proto::Acl{a.perms, proto::Id{id.scheme, id.id}});
+      }
+      if (!any) return Err::kInvalidAcl;
+    } else {
+      if (!ValidId(a.id.scheme, a.id.id)) return Err::kInvalidAcl;
+      add(a);
+    }
+  }
+  return Err::kOk;
+}
+
+AclList MaskDigests(const AclList& acl) {
+  AclList out = acl;
+  for (auto& a : out) {
+    if (a.id.scheme != kDigest) continue;
+    size_t colon = a.id.id.find(':');
+    if (colon != std::string::npos) a.id.id = a.id.id.substr(0, colon) + ":x";
+  }
+  return out;
+}
+
+AclTable::AclTable() = default;
+
+std::string AclTable::Key(const AclList& acl) {
+  std::string key;
+  for (const auto& a : acl) {
+    key.append(reinterpret_cast<const char*>(&a.perms), sizeof a.perms);
+    key.append(a.id.scheme).push_back('\0');
+    key.append(a.id.id).push_back('\0');
+  }
+  return key;
+}
+
+uint32_t AclTable::Intern(const AclList& acl) {
+  std::string key = Key(acl);
+  auto it = by_key_.find(key);
+  if (it != by_key_.end()) {
+    ++by_id_[it->second].refs;
+    return it->second;
+  }
+  uint32_t id = next_id_++;
+  by_key_.emplace(std::move(key), id);
+  by_id_.emplace(id, Entry{acl, 1});
+  return id;
+}
+
+void AclTable::AddRef(uint32_t id) {
+  auto it = by_id_.find(id);
+  ZK_CHECK(it != by_id_.end());
+  ++it->second.refs;
+}
+
+void AclTable::Release(uint32_t id) {
+  auto it = by_id_.find(id);
+  ZK_CHECK(it != by_id_.end());
+  if (--it->second.refs == 0) {
+    by_key_.erase(Key(it->second.acl));
+    by_id_.erase(it);
+  }
+}
+
+const AclList& AclTable::Get(uint32_t id) const {
+  auto it = by_id_.find(id);
+  ZK_CHECK(it != by_id_.end());
+  return it->second.acl;
+}
+
+namespace acls {
+AclList OpenUnsafe() { return {proto::Acl{perms::kAll, proto::Id{"world", "anyone"}}}; }
+AclList ReadUnsafe() { return {proto::Acl{perms::kRead, proto::Id{"world", "anyone"}}}; }
+}  // namespace acls
+
+}  // namespace zk::server

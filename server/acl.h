@@ -1,0 +1,68 @@
+// ACLs: the built-in schemes (world, auth, digest, ip, super), permission checks and ACL
+// fix-up exactly as ZooKeeper's PrepRequestProcessor/ZooKeeperServer do them, plus AclTable,
+// which interns ACL lists so that a million znodes with the same ACL share one copy.
+// Free functions are pure and thread-safe; AclTable is single-threaded (the io thread).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "client/proto/records.h"
+#include "client/proto/wire_constants.h"
+
+namespace zk::server {
+
+// An identity a session has proven (AuthPacket) or holds implicitly (its ip address).
+struct AuthId {
+  std::string scheme;
+  std::string id;
+  bool operator==(const AuthId&) const = default;
+};
+
+using AclList = std::vector<proto::Acl>;
+
+// "user:password" -> "user:base64(sha1(user:password))", the digest scheme's id form.
+std::string DigestId(std::string_view user_password);
+
+// True when `auth` grants `perm` under `acl`. An empty ACL grants everything (as ZooKeeper).
+// `is_super` (the super digest) grants everything.
+bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth, bool is_super);
+
+// Validates an ACL from a request and expands the `auth` scheme into the session's ids.
+// Returns kInvalidAcl for an empty list, an unknown scheme, a malformed id, or `auth` without
+// any authenticated id. The result has duplicates removed, keeping first occurrences.
+Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out);
+
+// The ACL returned to a session without ADMIN on the node: digest hashes masked ("user:x").
+AclList MaskDigests(const AclList& acl);
+
+// Interns ACL lists by value; ids are stable while referenced. Id 0 is never used.
+class AclTable {
+ public:
+  AclTable();
+  uint32_t Intern(const AclList& acl);     // adds a reference
+  void Release(uint32_t id);               // drops a reference
+  void AddRef(uint32_t id);
+  const AclList& Get(uint32_t id) const;   // REQUIRES: id is referenced
+  size_t size() const { return by_id_.size(); }
+
+ private:
+  struct Entry {
+    AclList acl;
+    uint64_t refs = 0;
+  };
+  static std::string Key(const AclList& acl);
+  absl::flat_hash_map<uint32_t, Entry> by_id_;
+  absl::flat_hash_map<std::string, uint32_t> by_key_;
+  uint32_t next_id_ = 1;
+};
+
+namespace acls {
+AclList OpenUnsafe();   // world:anyone ALL
+AclList ReadUnsafe();   // world:anyone READ
+}  // namespace acls
+
+}  // namespace zk::server

@@ -1,0 +1,176 @@
+#include "server/connection.h"
+
+#include <arpa/inet.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <vector>
+
+namespace zk::server {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxGather = 64;
+
+bool IsFourLetterWord(const char* p) {
+  for (int i = 0; i < 4; ++i) {
+    if (p[i] < 'a' || p[i] > 'z') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, ConnectionHandler* handler,
+                       size_t max_frame_bytes, size_t max_queued_output_bytes)
+    : socket_(std::move(socket)),
+      id_(id),
+      handler_(handler),
+      max_frame_bytes_(max_frame_bytes),
+      max_queued_bytes_(max_queued_output_bytes) {
+  asio::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  if (!ec) {
+    remote_address_ = ep.address().to_string();
+    remote_port_ = ep.port();
+  }
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  stats_.established = std::chrono::system_clock::now();
+}
+
+void Connection::Start() { Read(); }
+
+void Connection::Read() {
+  if (reading_ || closed_ || close_after_flush_) return;
+  if (queued_bytes_ > max_queued_bytes_) {
+    read_paused_ = true;
+    return;
+  }
+  read_paused_ = false;
+  reading_ = true;
+  // Compact the buffer, then read into its tail.
+  if (in_start_ > 0) {
+    in_.erase(0, in_start_);
+    in_start_ = 0;
+  }
+  size_t used = in_.size();
+  in_.resize(used + kReadChunk);
+  socket_.async_read_some(asio::buffer(in_.data() + used, kReadChunk),
+                          [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
+                            self->in_.resize(used + (ec ? 0 : n));
+                            self->OnRead(ec, n);
+                          });
+}
+
+void Connection::OnRead(const asio::error_code& ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    if (ec != asio::error::eof && ec != asio::error::connection_reset &&
+        ec != asio::error::operation_aborted) {
+      spdlog::debug("connection {} from {}: read error: {}", id_, remote_address_, ec.message());
+    }
+    Close();
+    return;
+  }
+  stats_.bytes_received += n;
+  ParseFrames();
+  Read();
+}
+
+void Connection::ParseFrames() {
+  while (!closed_ && !close_after_flush_ && in_.size() - in_start_ >= 4) {
+    const char* p = in_.data() + in_start_;
+    if (first_frame_ && IsFourLetterWord(p)) {
+      first_frame_ = false;
+      std::string word(p, 4);
+      in_start_ += 4;
+      handler_->OnFourLetterWord(*this, word);
+      return;
+    }
+    uint32_t be;
+    std::memcpy(&be, p, 4);
+    auto len = static_cast<int32_t>(ntohl(be));
+    if (len < 0 || static_cast<size_t>(len) > max_frame_bytes_) {
+      spdlog::warn("closing connection {} from {}:{}: frame length {} out of range (limit {})",
+                   id_, remote_address_, remote_port_, len, max_frame_bytes_);
+      Close();
+      return;
+    }
+    if (in_.size() - in_start_ < 4 + static_cast<size_t>(len)) {
+      // Make room for a large frame in one go.
+      if (in_.capacity() < in_start_ + 4 + static_cast<size_t>(len) + kReadChunk) {
+        in_.reserve(in_start_ + 4 + static_cast<size_t>(len) + kReadChunk);
+      }
+      return;
+    }
+    first_frame_ = false;
+    std::string_view frame(p + 4, static_cast<size_t>(len));
+    in_start_ += 4 + static_cast<size_t>(len);
+    ++stats_.packets_received;
+    handler_->OnFrame(*this, frame);
+  }
+}
+
+void Connection::Send(std::string frame) {
+  if (closed_) return;
+  queued_bytes_ += frame.size();
+  out_.push_back(std::move(frame));
+  ++stats_.packets_sent;
+  if (writing_.empty()) Write();
+}
+
+void Connection::Write() {
+  if (closed_ || out_.empty()) return;
+  std::vector<asio::const_buffer> bufs;
+  while (!out_.empty() && bufs.size() < kMaxGather) {
+    writing_.push_back(std::move(out_.front()));
+    out_.pop_front();
+    bufs.emplace_back(asio::buffer(writing_.back()));
+  }
+  asio::async_write(socket_, bufs,
+                    [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+                      self->OnWrite(ec, n);
+                    });
+}
+
+void Connection::OnWrite(const asio::error_code& ec, size_t n) {
+  if (closed_) return;
+  if (ec) {
+    Close();
+    return;
+  }
+  stats_.bytes_sent += n;
+  queued_bytes_ -= n;
+  writing_.clear();
+  if (!out_.empty()) {
+    Write();
+  } else if (close_after_flush_) {
+    Close();
+    return;
+  }
+  if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
+}
+
+void Connection::CloseAfterFlush() {
+  if (closed_) return;
+  close_after_flush_ = true;
+  if (out_.empty() && writing_.empty()) Close();
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  NotifyClosed();
+}
+
+void Connection::NotifyClosed() {
+  if (notified_) return;
+  notified_ = true;
+  handler_->OnClosed(*this);
+}
+
+}  // namespace zk::server

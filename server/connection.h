@@ -1,0 +1,90 @@
+// Connection: one client TCP connection on the io thread. It splits the byte stream into
+// length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
+// word in the first four bytes, and writes queued replies with gathered writes. When a client
+// stops reading and its queued output passes a limit, the connection stops reading its
+// requests until the queue drains (back-pressure). All methods run on the io thread; owned by
+// shared_ptr (asio handlers keep it alive until closed).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <asio.hpp>
+
+namespace zk::server {
+
+class Connection;
+
+// Receives what a connection reads. Implemented by the server.
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  virtual void OnFrame(Connection& conn, std::string_view frame) = 0;
+  virtual void OnFourLetterWord(Connection& conn, std::string_view word) = 0;
+  virtual void OnClosed(Connection& conn) = 0;
+};
+
+struct ConnectionStats {
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  std::chrono::system_clock::time_point established;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, uint64_t id, ConnectionHandler* handler,
+             size_t max_frame_bytes, size_t max_queued_output_bytes);
+
+  void Start();
+  // Queues one complete frame (length prefix included) for writing.
+  void Send(std::string frame);
+  // Stops reading; closes once queued output is written.
+  void CloseAfterFlush();
+  // Closes now, dropping queued output. Idempotent.
+  void Close();
+
+  uint64_t id() const { return id_; }
+  bool closed() const { return closed_; }
+  const std::string& remote_address() const { return remote_address_; }
+  uint16_t remote_port() const { return remote_port_; }
+  ConnectionStats& stats() { return stats_; }
+  size_t queued_output_bytes() const { return queued_bytes_; }
+
+ private:
+  void Read();
+  void OnRead(const asio::error_code& ec, size_t n);
+  void ParseFrames();
+  void Write();
+  void OnWrite(const asio::error_code& ec, size_t n);
+  void NotifyClosed();
+
+  asio::ip::tcp::socket socket_;
+  uint64_t id_;
+  ConnectionHandler* handler_;
+  size_t max_frame_bytes_;
+  size_t max_queued_bytes_;
+  std::string remote_address_;
+  uint16_t remote_port_ = 0;
+
+  std::string in_;        // bytes read, not yet parsed
+  size_t in_start_ = 0;   // parse position in in_
+  bool first_frame_ = true;
+  bool reading_ = false;
+  bool read_paused_ = false;
+
+  std::deque<std::string> out_;
+  std::deque<std::string> writing_;
+  size_t queued_bytes_ = 0;
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+  bool notified_ = false;
+  ConnectionStats stats_;
+};
+
+}  // namespace zk::server

@@ -1,0 +1,458 @@
+#include "server/data_tree.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+#include "server/check.h"
+#include "server/path_utils.h"
+
+namespace zk::server {
+
+class DataTree::Node {
+ public:
+  std::string_view name() const { return {blob.get(), name_len}; }
+  std::string_view data() const { return {blob.get() + name_len, data_len}; }
+
+  NodeStat stat;
+  uint32_t acl_id = 0;
+  uint32_t name_len = 0;
+  uint32_t data_len = 0;
+  bool data_null = false;
+  std::unique_ptr<char[]> blob;  // name bytes followed by data bytes
+  std::unique_ptr<ChildSet> children;
+};
+
+struct DataTree::NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return absl::Hash<std::string_view>{}(s); }
+  size_t operator()(const Node* n) const { return (*this)(n->name()); }
+};
+
+struct DataTree::NameEq {
+  using is_transparent = void;
+  static std::string_view N(std::string_view s) { return s; }
+  static std::string_view N(const Node* n) { return n->name(); }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return N(a) == N(b);
+  }
+};
+
+namespace {
+
+constexpr std::string_view kZookeeper = "/zookeeper";
+constexpr std::string_view kQuota = "/zookeeper/quota";
+constexpr std::string_view kConfig = "/zookeeper/config";
+
+void SetBlob(std::unique_ptr<char[]>* blob, std::string_view name, std::string_view data) {
+  auto b = std::make_unique_for_overwrite<char[]>(name.size() + data.size());
+  if (!name.empty()) std::memcpy(b.get(), name.data(), name.size());
+  if (!data.empty()) std::memcpy(b.get() + name.size(), data.data(), data.size());
+  *blob = std::move(b);
+}
+
+}  // namespace
+
+OwnerKind ClassifyOwner(int64_t owner) {
+  if (owner == 0) return OwnerKind::kNone;
+  if (owner == ephemeral_owner::kContainer) return OwnerKind::kContainer;
+  if ((owner & ephemeral_owner::kTtlMask) == ephemeral_owner::kTtlMask) return OwnerKind::kTtl;
+  return OwnerKind::kSession;
+}
+
+DataTree::DataTree() {
+  NodeStat zero;
+  root_ = NewNode("", "", false, acls_.Intern(acls::OpenUnsafe()), zero);
+  digest_ += HashOf("/", *root_);
+  Node* zk = NewNode("zookeeper", "", false, acls_.Intern(acls::OpenUnsafe()), zero);
+  AddChild(root_, zk);
+  Node* quota = NewNode("quota", "", false, acls_.Intern(acls::OpenUnsafe()), zero);
+  AddChild(zk, quota);
+  NodeStat config_stat;
+  config_stat.aversion = -1;
+  Node* config = NewNode("config", "", false, acls_.Intern(acls::ReadUnsafe()), config_stat);
+  AddChild(zk, config);
+  digest_ += HashOf(kZookeeper, *zk) + HashOf(kQuota, *quota) + HashOf(kConfig, *config);
+}
+
+DataTree::~DataTree() {
+  // Free iteratively so deep trees cannot overflow the stack.
+  std::vector<Node*> stack{root_};
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    if (n->children) {
+      for (Node* c : *n->children) stack.push_back(c);
+    }
+    delete n;
+  }
+}
+
+DataTree::Node* DataTree::NewNode(std::string_view name, std::string_view data, bool data_null,
+                                  uint32_t acl_id, const NodeStat& stat) {
+  auto* n = new Node;
+  n->stat = stat;
+  n->acl_id = acl_id;
+  n->name_len = static_cast<uint32_t>(name.size());
+  n->data_len = static_cast<uint32_t>(data.size());
+  n->data_null = data_null;
+  SetBlob(&n->blob, name, data);
+  ++node_count_;
+  data_size_ += static_cast<int64_t>(data.size());
+  return n;
+}
+
+void DataTree::FreeNode(Node* node) {
+  ZK_CHECK(!node->children || node->children->empty());
+  acls_.Release(node->acl_id);
+  --node_count_;
+  data_size_ -= node->data_len;
+  delete node;
+}
+
+void DataTree::AddChild(Node* parent, Node* child) {
+  if (!parent->children) parent->children = std::make_unique<ChildSet>();
+  parent->children->insert(child);
+}
+
+DataTree::Node* DataTree::FindMutable(std::string_view path) const {
+  if (path.empty() || path[0] != '/') return nullptr;
+  Node* n = root_;
+  size_t pos = 1;
+  while (pos < path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(pos, end - pos);
+    if (comp.empty() || !n->children) return nullptr;
+    auto it = n->children->find(comp);
+    if (it == n->children->end()) return nullptr;
+    n = *it;
+    pos = end + 1;
+  }
+  return n;
+}
+
+const DataTree::Node* DataTree::Find(std::string_view path) const { return FindMutable(path); }
+
+int32_t DataTree::NumChildren(const Node& node) const {
+  return node.children ? static_cast<int32_t>(node.children->size()) : 0;
+}
+
+proto::Stat DataTree::StatOf(const Node& node) const {
+  proto::Stat s;
+  s.czxid = node.stat.czxid;
+  s.mzxid = node.stat.mzxid;
+  s.ctime = node.stat.ctime;
+  s.mtime = node.stat.mtime;
+  s.version = node.stat.version;
+  s.num_children = NumChildren(node);
+  s.cversion = node.stat.cversion * 2 - s.num_children;
+  s.aversion = node.stat.aversion;
+  s.ephemeral_owner = node.stat.ephemeral_owner;
+  s.data_length = static_cast<int32_t>(node.data_len);
+  s.pzxid = node.stat.pzxid;
+  return s;
+}
+
+const NodeStat& DataTree::StoredStat(const Node& node) const { return node.stat; }
+std::string_view DataTree::DataOf(const Node& node) const { return node.data(); }
+bool DataTree::DataIsNull(const Node& node) const { return node.data_null; }
+const AclList& DataTree::AclOf(const Node& node) const { return acls_.Get(node.acl_id); }
+
+std::vector<std::string> DataTree::Children(const Node& node) const {
+  std::vector<std::string> out;
+  if (!node.children) return out;
+  out.reserve(node.children->size());
+  for (const Node* c : *node.children) out.emplace_back(c->name());
+  return out;
+}
+
+int64_t DataTree::CountDescendants(const Node& node) const {
+  int64_t count = 0;
+  std::vector<const Node*> stack{&node};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!n->children) continue;
+    count += static_cast<int64_t>(n->children->size());
+    for (const Node* c : *n->children) stack.push_back(c);
+  }
+  return count;
+}
+
+void DataTree::ForEachDescendant(std::string_view path,
+                                 const std::function<void(const std::string&)>& fn) const {
+  const Node* start = Find(path);
+  if (!start) return;
+  std::vector<std::pair<const Node*, std::string>> stack{{start, std::string(path)}};
+  while (!stack.empty()) {
+    auto [n, p] = std::move(stack.back());
+    stack.pop_back();
+    if (!n->children) continue;
+    for (const Node* c : *n->children) {
+      std::string cp = JoinPath(p, c->name());
+      fn(cp);
+      stack.emplace_back(c, std::move(cp));
+    }
+  }
+}
+
+void DataTree::Walk(const std::function<void(const std::string&, const Node&)>& fn) const {
+  std::vector<std::pair<const Node*, std::string>> stack{{root_, "/"}};
+  while (!stack.empty()) {
+    auto [n, p] = std::move(stack.back());
+    stack.pop_back();
+    fn(p, *n);
+    if (!n->children) continue;
+    for (const Node* c : *n->children) stack.emplace_back(c, JoinPath(p, c->name()));
+  }
+}
+
+const std::set<std::string>& DataTree::EphemeralsOf(int64_t session_id) const {
+  static const std::set<std::string> kEmpty;
+  auto it = ephemerals_.find(session_id);
+  return it == ephemerals_.end() ? kEmpty : it->second;
+}
+
+uint64_t DataTree::HashOf(std::string_view path, const Node& node) const {
+  const NodeStat& s = node.stat;
+  const int64_t fields[] = {s.czxid,   s.mzxid,   s.pzxid,    s.ctime, s.mtime, s.ephemeral_owner,
+                            s.version, s.cversion, s.aversion, node.data_null};
+  uint64_t h = XXH3_64bits(path.data(), path.size());
+  h = XXH3_64bits_withSeed(fields, sizeof fields, h);
+  std::string_view d = node.data();
+  return XXH3_64bits_withSeed(d.data(), d.size(), h);
+}
+
+void DataTree::Track(std::string_view path, int64_t owner) {
+  switch (ClassifyOwner(owner)) {
+    case OwnerKind::kSession:
+      ephemerals_[owner].emplace(path);
+      break;
+    case OwnerKind::kContainer:
+      containers_.emplace(path);
+      break;
+    case OwnerKind::kTtl:
+      ttl_nodes_.emplace(path);
+      break;
+    case OwnerKind::kNone:
+      break;
+  }
+}
+
+void DataTree::Untrack(std::string_view path, int64_t owner) {
+  std::string p(path);
+  switch (ClassifyOwner(owner)) {
+    case OwnerKind::kSession: {
+      auto it = ephemerals_.find(owner);
+      if (it != ephemerals_.end()) {
+        it->second.erase(p);
+        if (it->second.empty()) ephemerals_.erase(it);
+      }
+      break;
+    }
+    case OwnerKind::kContainer:
+      containers_.erase(p);
+      break;
+    case OwnerKind::kTtl:
+      ttl_nodes_.erase(p);
+      break;
+    case OwnerKind::kNone:
+      break;
+  }
+}
+
+ApplyResult DataTree::Apply(const Txn& txn, std::vector<TreeEvent>* events) {
+  ApplyResult r;
+  r.type = txn.type;
+  if (txn.zxid <= last_zxid_ && txn.zxid != 0) {
+    // Replaying a txn the tree already has (snapshot newer than the log position).
+    return r;
+  }
+  std::vector<TreeEvent> scratch;
+  if (!events) events = &scratch;
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, CreateSessionTxn>) {
+          // Sessions live in the session tracker; nothing changes in the tree.
+        } else if constexpr (std::is_same_v<T, CloseSessionTxn>) {
+          auto it = ephemerals_.find(txn.session_id);
+          if (it != ephemerals_.end()) {
+            std::set<std::string> paths = it->second;
+            for (const auto& p : paths) ApplyDelete(txn, p, events);
+          }
+        } else if constexpr (std::is_same_v<T, MultiTxn>) {
+          r.err = Err::kOk;
+          for (const auto& op : body.ops) r.multi.push_back(ApplyOp(txn, op, events));
+        } else {
+          r = ApplyOp(txn, MultiOp(body), events);
+          r.type = txn.type;
+        }
+      },
+      txn.body);
+  if (txn.zxid > last_zxid_) last_zxid_ = txn.zxid;
+  return r;
+}
+
+ApplyResult DataTree::ApplyOp(const Txn& txn, const MultiOp& op, std::vector<TreeEvent>* events) {
+  return std::visit(
+      [&](const auto& body) -> ApplyResult {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, CreateTxn>) {
+          return ApplyCreate(txn, body, events);
+        } else if constexpr (std::is_same_v<T, DeleteTxn>) {
+          return ApplyDelete(txn, body.path, events);
+        } else if constexpr (std::is_same_v<T, SetDataTxn>) {
+          return ApplySetData(txn, body, events);
+        } else if constexpr (std::is_same_v<T, SetAclTxn>) {
+          return ApplySetAcl(txn, body);
+        } else if constexpr (std::is_same_v<T, CheckTxn>) {
+          ApplyResult r;
+          r.type = OpCode::kCheck;
+          return r;
+        } else {
+          ApplyResult r;
+          r.type = OpCode::kError;
+          r.err = body.err;
+          return r;
+        }
+      },
+      op);
+}
+
+ApplyResult DataTree::ApplyCreate(const Txn& txn, const CreateTxn& c,
+                                  std::vector<TreeEvent>* events) {
+  ApplyResult r;
+  r.type = OpCode::kCreate;
+  std::string_view parent_path = ParentPath(c.path);
+  Node* parent = FindMutable(parent_path);
+  if (!parent) {
+    r.err = Err::kNoNode;
+    return r;
+  }
+  std::string_view name = NodeName(c.path);
+  if (parent->children && parent->children->contains(name)) {
+    r.err = Err::kNodeExists;
+    return r;
+  }
+  digest_ -= HashOf(parent_path, *parent);
+  if (c.parent_cversion > parent->stat.cversion) {
+    parent->stat.cversion = c.parent_cversion;
+    parent->stat.pzxid = txn.zxid;
+  }
+  NodeStat s;
+  s.czxid = s.mzxid = s.pzxid = txn.zxid;
+  s.ctime = s.mtime = txn.time_ms;
+  s.ephemeral_owner = c.ephemeral_owner;
+  Node* n = NewNode(name, c.data, c.data_null, acls_.Intern(c.acl), s);
+  AddChild(parent, n);
+  digest_ += HashOf(parent_path, *parent) + HashOf(c.path, *n);
+  Track(c.path, c.ephemeral_owner);
+  events->push_back({EventType::kNodeCreated, c.path});
+  events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  r.path = c.path;
+  r.stat = StatOf(*n);
+  return r;
+}
+
+ApplyResult DataTree::ApplyDelete(const Txn& txn, std::string_view path,
+                                  std::vector<TreeEvent>* events) {
+  ApplyResult r;
+  r.type = OpCode::kDelete;
+  Node* n = FindMutable(path);
+  if (!n || n == root_) {
+    r.err = Err::kNoNode;
+    return r;
+  }
+  if (n->children && !n->children->empty()) {
+    r.err = Err::kNotEmpty;
+    return r;
+  }
+  std::string_view parent_path = ParentPath(path);
+  Node* parent = FindMutable(parent_path);
+  ZK_CHECK(parent != nullptr);
+  digest_ -= HashOf(parent_path, *parent) + HashOf(path, *n);
+  parent->children->erase(n);
+  if (txn.zxid > parent->stat.pzxid) parent->stat.pzxid = txn.zxid;
+  digest_ += HashOf(parent_path, *parent);
+  std::string p(path);
+  Untrack(p, n->stat.ephemeral_owner);
+  FreeNode(n);
+  events->push_back({EventType::kNodeDeleted, p});
+  events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  return r;
+}
+
+ApplyResult DataTree::ApplySetData(const Txn& txn, const SetDataTxn& s,
+                                   std::vector<TreeEvent>* events) {
+  ApplyResult r;
+  r.type = OpCode::kSetData;
+  Node* n = FindMutable(s.path);
+  if (!n) {
+    r.err = Err::kNoNode;
+    return r;
+  }
+  digest_ -= HashOf(s.path, *n);
+  data_size_ += static_cast<int64_t>(s.data.size()) - n->data_len;
+  SetBlob(&n->blob, n->name(), s.data);
+  n->data_len = static_cast<uint32_t>(s.data.size());
+  n->data_null = s.data_null;
+  n->stat.version = s.version;
+  n->stat.mzxid = txn.zxid;
+  n->stat.mtime = txn.time_ms;
+  digest_ += HashOf(s.path, *n);
+  events->push_back({EventType::kNodeDataChanged, s.path});
+  r.stat = StatOf(*n);
+  return r;
+}
+
+ApplyResult DataTree::ApplySetAcl(const Txn&, const SetAclTxn& s) {
+  ApplyResult r;
+  r.type = OpCode::kSetAcl;
+  Node* n = FindMutable(s.path);
+  if (!n) {
+    r.err = Err::kNoNode;
+    return r;
+  }
+  digest_ -= HashOf(s.path, *n);
+  uint32_t old = n->acl_id;
+  n->acl_id = acls_.Intern(s.acl);
+  acls_.Release(old);
+  n->stat.aversion = s.version;
+  digest_ += HashOf(s.path, *n);
+  r.stat = StatOf(*n);
+  return r;
+}
+
+bool DataTree::LoadNode(std::string_view path, const NodeStat& stat, std::string_view data,
+                        bool data_null, const AclList& acl) {
+  if (Node* existing = FindMutable(path);
+      existing && (path == "/" || path == kZookeeper || path == kQuota || path == kConfig)) {
+    digest_ -= HashOf(path, *existing);
+    data_size_ += static_cast<int64_t>(data.size()) - existing->data_len;
+    SetBlob(&existing->blob, existing->name(), data);
+    existing->data_len = static_cast<uint32_t>(data.size());
+    existing->data_null = data_null;
+    existing->stat = stat;
+    uint32_t old = existing->acl_id;
+    existing->acl_id = acls_.Intern(acl);
+    acls_.Release(old);
+    digest_ += HashOf(path, *existing);
+    return true;
+  }
+  if (path.size() < 2 || path[0] != '/') return false;
+  std::string_view parent_path = ParentPath(path);
+  Node* parent = FindMutable(parent_path);
+  std::string_view name = NodeName(path);
+  if (!parent || (parent->children && parent->children->contains(name))) return false;
+  // The parent's hash covers its stat only, which children do not change here.
+  Node* n = NewNode(name, data, data_null, acls_.Intern(acl), stat);
+  AddChild(parent, n);
+  digest_ += HashOf(path, *n);
+  Track(path, stat.ephemeral_owner);
+  return true;
+}
+
+}  // namespace zk::server

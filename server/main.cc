@@ -1,0 +1,56 @@
+// zabkeeper: a ZooKeeper-compatible coordination server.
+//   zabkeeper --config zoo.cfg
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <asio.hpp>
+#include <cstdlib>
+
+#include "server/config.h"
+#include "server/version.h"
+#include "server/zookeeper_server.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"zabkeeper: a ZooKeeper-compatible coordination server"};
+  std::string config_path;
+  std::string log_level = "info";
+  app.add_option("-c,--config", config_path, "ZooKeeper zoo.cfg file")->required();
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  app.set_version_flag("--version", std::string(zk::server::kVersionString));
+  CLI11_PARSE(app, argc, argv);
+
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [%l] %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  auto config = zk::server::ParseConfigFile(config_path);
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return 2;
+  }
+  if (config.value().IsDistributed()) {
+    spdlog::error("{}: server.N lines describe an ensemble; replication is not available in "
+                  "this build, so start each server standalone (remove the server.N lines)",
+                  config_path);
+    return 2;
+  }
+
+  asio::io_context io(1);
+  zk::server::ZooKeeperServer server(io, std::move(config.value()));
+  zk::zab::Status status = server.Start();
+  if (!status.ok()) {
+    spdlog::error("cannot start: {}", status.ToString());
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("received signal {}, shutting down", sig);
+    server.Stop();
+    io.stop();
+  });
+  io.run();
+  server.Stop();
+  spdlog::info("stopped");
+  return 0;
+}

@@ -1,0 +1,97 @@
+// Prep: turns a client write into a deterministic Txn with the next zxid, validating it against
+// the committed DataTree plus an overlay of the changes still in flight (so pipelined writes see
+// each other), exactly as ZooKeeper's PrepRequestProcessor: the same checks in the same order,
+// hence the same error codes. A failed write still takes a zxid and becomes an ErrorTxn, as in
+// ZooKeeper. Only the leader preps. Single-threaded (the io thread); holds a reference to the
+// tree, which must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "server/acl.h"
+#include "server/data_tree.h"
+#include "server/txn.h"
+
+namespace zk::server {
+
+// One write operation, as decoded from the wire (top-level or inside a multi).
+struct WriteOp {
+  OpCode type = OpCode::kError;  // create, create2, createContainer, createTTL, delete,
+                                 // setData, setACL, check, deleteContainer (server-issued)
+  std::string path;
+  std::string data;
+  bool data_null = false;
+  AclList acl;
+  int32_t flags = 0;
+  int64_t ttl = -1;
+  int32_t version = -1;
+};
+
+struct WriteRequest {
+  OpCode type = OpCode::kError;  // a WriteOp type, kMulti, kCreateSession or kCloseSession
+  WriteOp op;                    // single ops
+  std::vector<WriteOp> multi;    // kMulti
+  int32_t session_timeout_ms = 0;  // kCreateSession
+};
+
+// Who is asking: the identities of the session (for ACL checks and the `auth` scheme).
+struct Principal {
+  std::vector<AuthId> ids;
+  bool is_super = false;
+};
+
+struct PrepOptions {
+  bool extended_types_enabled = false;
+};
+
+class Prep {
+ public:
+  Prep(const DataTree& tree, PrepOptions options);
+
+  // Builds the txn for `req`; never fails (errors become ErrorTxn / failed MultiTxn).
+  Txn Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int64_t time_ms,
+              const Principal& who);
+
+  // Drops overlay records of txns up to `zxid`, which the tree has now applied.
+  void Applied(int64_t zxid);
+  // Drops the whole overlay (e.g. after a failed disk write the pending txns are gone).
+  void Reset(int64_t last_zxid);
+
+  int64_t last_zxid() const { return last_zxid_; }
+  void set_last_zxid(int64_t zxid) { last_zxid_ = zxid; }
+  size_t overlay_size() const { return overlay_.size(); }
+
+ private:
+  struct Record {
+    int64_t zxid = 0;
+    bool exists = false;
+    NodeStat stat;
+    int32_t child_count = 0;
+    AclList acl;
+  };
+  using RecordMap = absl::flat_hash_map<std::string, Record>;
+
+  // The latest view of `path`: multi-local changes, then the overlay, then the tree.
+  std::optional<Record> Lookup(const std::string& path, const RecordMap& local) const;
+  Err PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
+             RecordMap* local, MultiOp* out);
+  Err PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
+                 RecordMap* local, MultiOp* out);
+  Err PrepDelete(const WriteOp& op, int64_t zxid, const Principal& who, RecordMap* local,
+                 MultiOp* out);
+  void Commit(RecordMap&& local, int64_t zxid);
+  void PrepCloseSession(int64_t session_id, int64_t zxid);
+
+  const DataTree& tree_;
+  PrepOptions options_;
+  int64_t last_zxid_ = 0;
+  RecordMap overlay_;
+  std::deque<std::pair<int64_t, std::string>> overlay_order_;
+};
+
+}  // namespace zk::server

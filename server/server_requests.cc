@@ -1,0 +1,526 @@
+// ZooKeeperServer: the handshake, request dispatch, and everything answered from the local tree
+// (reads, watches, auth, pings). See zookeeper_server.h for the ordering rules.
+#include <spdlog/spdlog.h>
+
+#include "server/path_utils.h"
+#include "server/reply_builder.h"
+#include "server/zookeeper_server.h"
+
+namespace zk::server {
+namespace {
+
+bool IsWrite(OpCode t) {
+  switch (t) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+    case OpCode::kDelete:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+    case OpCode::kCheck:
+    case OpCode::kMulti:
+    case OpCode::kCloseSession:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsKnownRead(OpCode t) {
+  switch (t) {
+    case OpCode::kExists:
+    case OpCode::kGetData:
+    case OpCode::kGetAcl:
+    case OpCode::kGetChildren:
+    case OpCode::kGetChildren2:
+    case OpCode::kSync:
+    case OpCode::kPing:
+    case OpCode::kMultiRead:
+    case OpCode::kGetEphemerals:
+    case OpCode::kGetAllChildrenNumber:
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2:
+    case OpCode::kAddWatch:
+    case OpCode::kRemoveWatches:
+    case OpCode::kCheckWatches:
+    case OpCode::kWhoAmI:
+    case OpCode::kReconfig:
+    case OpCode::kSasl:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Short op names for `cons` (lop=), as ZooKeeper's Request.op2String abbreviations.
+const char* OpName(OpCode t) {
+  switch (t) {
+    case OpCode::kCreate: return "CREA";
+    case OpCode::kCreate2: return "CREA";
+    case OpCode::kCreateContainer: return "CREA";
+    case OpCode::kCreateTtl: return "CREA";
+    case OpCode::kDelete: return "DELE";
+    case OpCode::kExists: return "EXIS";
+    case OpCode::kGetData: return "GETD";
+    case OpCode::kSetData: return "SETD";
+    case OpCode::kGetAcl: return "GETA";
+    case OpCode::kSetAcl: return "SETA";
+    case OpCode::kGetChildren: return "GETC";
+    case OpCode::kGetChildren2: return "GETC";
+    case OpCode::kSync: return "SYNC";
+    case OpCode::kPing: return "PING";
+    case OpCode::kCheck: return "CHEC";
+    case OpCode::kMulti: return "MULT";
+    case OpCode::kMultiRead: return "MLTR";
+    case OpCode::kCloseSession: return "CLOS";
+    case OpCode::kSetWatches: return "SETW";
+    case OpCode::kSetWatches2: return "STW2";
+    case OpCode::kAddWatch: return "ADDW";
+    case OpCode::kRemoveWatches: return "REMW";
+    case OpCode::kCheckWatches: return "CHKW";
+    case OpCode::kGetEphemerals: return "GETE";
+    case OpCode::kGetAllChildrenNumber: return "GETACN";
+    case OpCode::kWhoAmI: return "HOMI";
+    default: return "UNKN";
+  }
+}
+
+}  // namespace
+
+void ZooKeeperServer::OnFrame(Connection& conn, std::string_view frame) {
+  ++stats_.packets_received;
+  ConnState* st = StateOf(conn.id());
+  if (!st) return;
+  if (st->session_id == 0) {
+    HandleConnect(*st, frame);
+    return;
+  }
+  if (st->handshake_pending) {
+    st->early_frames.emplace_back(frame);
+    return;
+  }
+  HandleRequest(*st, frame);
+}
+
+void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
+  Connection& conn = *st.conn;
+  proto::JuteReader r(frame);
+  proto::ConnectRequest req;
+  if (!req.Read(r)) {
+    spdlog::warn("closing connection {} from {}: malformed connect request", conn.id(),
+                 conn.remote_address());
+    conn.Close();
+    return;
+  }
+  st.client_wants_read_only_byte = req.has_read_only;
+  if (req.last_zxid_seen > tree_->last_zxid()) {
+    spdlog::warn(
+        "refusing session request from {}: it has seen zxid 0x{:x}, our last zxid is 0x{:x}; "
+        "the client must try another server",
+        conn.remote_address(), req.last_zxid_seen, tree_->last_zxid());
+    conn.Close();
+    return;
+  }
+  int32_t timeout = std::clamp(req.timeout_ms, config_.MinSessionTimeoutMs(),
+                               config_.MaxSessionTimeoutMs());
+  st.negotiated_timeout_ms = timeout;
+  if (req.session_id == 0) {
+    int64_t id = sessions_->NextSessionId();
+    st.session_id = id;
+    st.handshake_pending = true;
+    conn_of_session_[id] = conn.id();
+    WriteRequest w;
+    w.type = OpCode::kCreateSession;
+    w.session_timeout_ms = timeout;
+    SubmitWrite(w, id, 0, st.who, conn.id());
+    return;
+  }
+  const SessionInfo* info = sessions_->Find(req.session_id);
+  bool valid = info && !info->closing && req.passwd == SessionTracker::PasswordFor(req.session_id);
+  st.session_id = req.session_id;
+  if (valid) {
+    // The session moves to this connection; the old one (if still open) is closed.
+    auto old = conn_of_session_.find(req.session_id);
+    if (old != conn_of_session_.end() && old->second != conn.id()) {
+      if (ConnState* prev = StateOf(old->second)) {
+        spdlog::info("session 0x{:x} moved to a new connection; closing the previous one",
+                     req.session_id);
+        prev->session_id = 0;
+        prev->conn->Close();
+      }
+    }
+    conn_of_session_[req.session_id] = conn.id();
+    sessions_->Touch(req.session_id, NowMs());
+  } else {
+    spdlog::info("invalid session 0x{:x} for client {}, probably expired", req.session_id,
+                 conn.remote_address());
+  }
+  FinishConnect(st, valid);
+}
+
+void ZooKeeperServer::FinishConnect(ConnState& st, bool valid) {
+  st.handshake_pending = false;
+  proto::ConnectResponse rsp;
+  rsp.protocol_version = kProtocolVersion;
+  rsp.timeout_ms = valid ? st.negotiated_timeout_ms : 0;
+  rsp.session_id = valid ? st.session_id : 0;
+  rsp.passwd = valid ? SessionTracker::PasswordFor(st.session_id)
+                     : std::string(kSessionPasswordLength, '\0');
+  rsp.read_only = false;
+  rsp.has_read_only = st.client_wants_read_only_byte;
+  proto::JuteWriter w;
+  size_t mark = w.BeginFrame();
+  rsp.Write(w);
+  w.EndFrame(mark);
+  st.conn->Send(w.Take());
+  ++stats_.packets_sent;
+  if (!valid) {
+    if (conn_of_session_.contains(st.session_id) &&
+        conn_of_session_[st.session_id] == st.conn->id()) {
+      conn_of_session_.erase(st.session_id);
+    }
+    st.session_id = 0;
+    st.conn->CloseAfterFlush();
+    return;
+  }
+  st.last_zxid = tree_->last_zxid();
+  std::vector<std::string> early = std::move(st.early_frames);
+  uint64_t id = st.conn->id();
+  for (const auto& f : early) {
+    ConnState* s = StateOf(id);
+    if (!s || s->conn->closed()) break;
+    HandleRequest(*s, f);
+  }
+}
+
+void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
+  Connection& conn = *st.conn;
+  proto::JuteReader r(frame);
+  proto::RequestHeader h;
+  if (!h.Read(r)) {
+    spdlog::warn("closing connection {} from {}: malformed request header", conn.id(),
+                 conn.remote_address());
+    ++stats_.frames_rejected;
+    conn.Close();
+    return;
+  }
+  std::string_view body = frame.substr(r.position());
+  auto type = static_cast<OpCode>(h.type);
+  if (!sessions_->Touch(st.session_id, NowMs())) {
+    conn.Send(FrameReply(h.xid, tree_->last_zxid(), Err::kSessionExpired));
+    conn.CloseAfterFlush();
+    return;
+  }
+  if (type == OpCode::kAuth) {
+    HandleAuth(st, body);
+    return;
+  }
+  Pending p;
+  p.xid = h.xid;
+  p.type = type;
+  p.received = std::chrono::steady_clock::now();
+  if (IsWrite(type)) {
+    WriteRequest req;
+    if (!DecodeWrite(type, body, &req)) {
+      spdlog::warn("closing connection {} from {}: malformed {} request", conn.id(),
+                   conn.remote_address(), OpName(type));
+      ++stats_.frames_rejected;
+      conn.Close();
+      return;
+    }
+    if (type == OpCode::kCloseSession) sessions_->SetClosing(st.session_id);
+    if (type == OpCode::kMulti) {
+      for (const auto& op : req.multi) p.multi_types.push_back(op.type);
+    }
+    p.zxid = SubmitWrite(req, st.session_id, h.xid, st.who, conn.id());
+    st.queue.push_back(std::move(p));
+    return;
+  }
+  if (!IsKnownRead(type)) {
+    spdlog::warn("connection {} from {}: unknown op code {}", conn.id(), conn.remote_address(),
+                 h.type);
+  }
+  if (st.queue.empty()) {
+    // Fast path: nothing of this session is pending, answer now without copying the request.
+    std::string reply = EvaluateRead(st, type, h.xid, body);
+    RecordLatency(st, p);
+    conn.Send(std::move(reply));
+    ++stats_.packets_sent;
+    return;
+  }
+  p.frame.assign(body);
+  st.queue.push_back(std::move(p));
+}
+
+void ZooKeeperServer::HandleAuth(ConnState& st, std::string_view body) {
+  proto::JuteReader r(body);
+  proto::AuthPacket auth;
+  if (!auth.Read(r)) {
+    spdlog::warn("closing connection {}: malformed auth packet", st.conn->id());
+    st.conn->Close();
+    return;
+  }
+  if (auth.scheme != "digest") {
+    spdlog::warn("authentication with unsupported scheme '{}' from {}", auth.scheme,
+                 st.conn->remote_address());
+    st.conn->Send(FrameReply(xids::kAuth, 0, Err::kAuthFailed));
+    st.conn->CloseAfterFlush();
+    return;
+  }
+  std::string id = DigestId(auth.auth);
+  if (!config_.super_digest.empty() && id == config_.super_digest) {
+    st.who.is_super = true;
+    AuthId super_id{"super", ""};
+    if (std::find(st.who.ids.begin(), st.who.ids.end(), super_id) == st.who.ids.end()) {
+      st.who.ids.push_back(super_id);
+    }
+  }
+  AuthId digest{"digest", id};
+  if (std::find(st.who.ids.begin(), st.who.ids.end(), digest) == st.who.ids.end()) {
+    st.who.ids.push_back(digest);
+  }
+  st.conn->Send(FrameReply(xids::kAuth, 0, Err::kOk));
+}
+
+void ZooKeeperServer::RecordLatency(ConnState& st, const Pending& p) {
+  auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      std::chrono::steady_clock::now() - p.received)
+                                      .count());
+  stats_.RecordLatency(ms);
+  st.last_latency_ms = static_cast<int64_t>(ms);
+  if (st.min_latency_ms < 0 || static_cast<int64_t>(ms) < st.min_latency_ms) {
+    st.min_latency_ms = static_cast<int64_t>(ms);
+  }
+  st.max_latency_ms = std::max(st.max_latency_ms, static_cast<int64_t>(ms));
+  st.total_latency_ms += static_cast<int64_t>(ms);
+  ++st.latency_count;
+  st.last_cxid = p.xid;
+  st.last_op = OpName(p.type);
+  st.last_zxid = p.zxid ? p.zxid : tree_->last_zxid();
+}
+
+void ZooKeeperServer::Drain(ConnState& st) {
+  uint64_t id = st.conn->id();
+  while (!st.queue.empty()) {
+    Pending& p = st.queue.front();
+    if (p.zxid != 0 && !p.done) return;
+    std::string reply =
+        p.zxid != 0 ? std::move(p.reply) : EvaluateRead(st, p.type, p.xid, p.frame);
+    RecordLatency(st, p);
+    OpCode type = p.type;
+    st.queue.pop_front();
+    st.conn->Send(std::move(reply));
+    ++stats_.packets_sent;
+    if (type == OpCode::kCloseSession) {
+      st.conn->CloseAfterFlush();
+      return;
+    }
+    if (!StateOf(id)) return;
+  }
+}
+
+std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xid,
+                                          std::string_view body) {
+  const int64_t zxid = tree_->last_zxid();
+  const WatcherId watcher = st.conn->id();
+  proto::JuteReader r(body);
+  auto can = [&](const DataTree::Node& n, int32_t perm) {
+    return CheckAcl(tree_->AclOf(n), perm, st.who.ids, st.who.is_super);
+  };
+  auto bad = [&] { return FrameReply(xid, zxid, Err::kMarshallingError); };
+
+  switch (type) {
+    case OpCode::kPing:
+      return FrameReply(xids::kPing, zxid, Err::kOk);
+    case OpCode::kExists: {
+      proto::PathWatchRequest req;
+      if (!req.Read(r)) return bad();
+      const DataTree::Node* n = tree_->Find(req.path);
+      if (n && !can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
+      if (req.watch && IsValidPath(req.path)) watches_.Add(WatchKind::kData, req.path, watcher);
+      if (!n) return FrameReply(xid, zxid, Err::kNoNode);
+      return FrameReply(xid, zxid, proto::StatResponse{tree_->StatOf(*n)});
+    }
+    case OpCode::kGetData: {
+      proto::PathWatchRequest req;
+      if (!req.Read(r)) return bad();
+      const DataTree::Node* n = tree_->Find(req.path);
+      if (!n) return FrameReply(xid, zxid, Err::kNoNode);
+      if (!can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
+      if (req.watch) watches_.Add(WatchKind::kData, req.path, watcher);
+      proto::GetDataResponse rsp;
+      rsp.data.assign(tree_->DataOf(*n));
+      rsp.data_null = tree_->DataIsNull(*n);
+      rsp.stat = tree_->StatOf(*n);
+      return FrameReply(xid, zxid, rsp);
+    }
+    case OpCode::kGetAcl: {
+      proto::PathRequest req;
+      if (!req.Read(r)) return bad();
+      const DataTree::Node* n = tree_->Find(req.path);
+      if (!n) return FrameReply(xid, zxid, Err::kNoNode);
+      if (!can(*n, perms::kRead | perms::kAdmin)) return FrameReply(xid, zxid, Err::kNoAuth);
+      proto::GetAclResponse rsp;
+      rsp.acl = can(*n, perms::kAdmin) ? tree_->AclOf(*n) : MaskDigests(tree_->AclOf(*n));
+      rsp.stat = tree_->StatOf(*n);
+      return FrameReply(xid, zxid, rsp);
+    }
+    case OpCode::kGetChildren:
+    case OpCode::kGetChildren2: {
+      proto::PathWatchRequest req;
+      if (!req.Read(r)) return bad();
+      const DataTree::Node* n = tree_->Find(req.path);
+      if (!n) return FrameReply(xid, zxid, Err::kNoNode);
+      if (!can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
+      if (req.watch) watches_.Add(WatchKind::kChild, req.path, watcher);
+      if (type == OpCode::kGetChildren) {
+        return FrameReply(xid, zxid, proto::GetChildrenResponse{tree_->Children(*n)});
+      }
+      return FrameReply(xid, zxid,
+                        proto::GetChildren2Response{tree_->Children(*n), tree_->StatOf(*n)});
+    }
+    case OpCode::kSync: {
+      proto::PathRequest req;
+      if (!req.Read(r)) return bad();
+      return FrameReply(xid, zxid, proto::PathResponse{req.path});
+    }
+    case OpCode::kGetEphemerals: {
+      proto::PathRequest req;
+      if (!req.Read(r)) return bad();
+      proto::StringListResponse rsp;
+      for (const auto& p : tree_->EphemeralsOf(st.session_id)) {
+        if (req.path == "/" || p.starts_with(req.path)) rsp.values.push_back(p);
+      }
+      return FrameReply(xid, zxid, rsp);
+    }
+    case OpCode::kGetAllChildrenNumber: {
+      proto::PathRequest req;
+      if (!req.Read(r)) return bad();
+      const DataTree::Node* n = tree_->Find(req.path);
+      if (!n) return FrameReply(xid, zxid, Err::kNoNode);
+      if (!can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
+      return FrameReply(xid, zxid,
+                        proto::GetAllChildrenNumberResponse{
+                            static_cast<int32_t>(tree_->CountDescendants(*n))});
+    }
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2: {
+      proto::SetWatchesRequest req;
+      if (!req.Read(r, type == OpCode::kSetWatches2)) return bad();
+      std::vector<Notification> notes;
+      for (const auto& p : req.data_watches) {
+        const DataTree::Node* n = tree_->Find(p);
+        if (!n) {
+          notes.push_back({watcher, EventType::kNodeDeleted, p});
+        } else if (tree_->StoredStat(*n).mzxid > req.relative_zxid) {
+          notes.push_back({watcher, EventType::kNodeDataChanged, p});
+        } else {
+          watches_.Add(WatchKind::kData, p, watcher);
+        }
+      }
+      for (const auto& p : req.exist_watches) {
+        if (tree_->Find(p)) {
+          notes.push_back({watcher, EventType::kNodeCreated, p});
+        } else {
+          watches_.Add(WatchKind::kData, p, watcher);
+        }
+      }
+      for (const auto& p : req.child_watches) {
+        const DataTree::Node* n = tree_->Find(p);
+        if (!n) {
+          notes.push_back({watcher, EventType::kNodeDeleted, p});
+        } else if (tree_->StoredStat(*n).pzxid > req.relative_zxid) {
+          notes.push_back({watcher, EventType::kNodeChildrenChanged, p});
+        } else {
+          watches_.Add(WatchKind::kChild, p, watcher);
+        }
+      }
+      for (const auto& p : req.persistent_watches) watches_.Add(WatchKind::kPersistent, p, watcher);
+      for (const auto& p : req.persistent_recursive_watches) {
+        watches_.Add(WatchKind::kRecursive, p, watcher);
+      }
+      SendNotifications(notes);
+      return FrameReply(xids::kSetWatches, zxid, Err::kOk);
+    }
+    case OpCode::kAddWatch: {
+      proto::AddWatchRequest req;
+      if (!req.Read(r)) return bad();
+      if (!IsValidPath(req.path)) return FrameReply(xid, zxid, Err::kBadArguments);
+      if (req.mode == static_cast<int32_t>(AddWatchMode::kPersistent)) {
+        watches_.Add(WatchKind::kPersistent, req.path, watcher);
+      } else if (req.mode == static_cast<int32_t>(AddWatchMode::kPersistentRecursive)) {
+        watches_.Add(WatchKind::kRecursive, req.path, watcher);
+      } else {
+        return FrameReply(xid, zxid, Err::kBadArguments);
+      }
+      return FrameReply(xid, zxid, Err::kOk);
+    }
+    case OpCode::kRemoveWatches:
+    case OpCode::kCheckWatches: {
+      proto::WatchesRequest req;
+      if (!req.Read(r)) return bad();
+      if (req.type < static_cast<int32_t>(WatcherType::kChildren) ||
+          req.type > static_cast<int32_t>(WatcherType::kPersistentRecursive)) {
+        return FrameReply(xid, zxid, Err::kBadArguments);
+      }
+      auto wt = static_cast<WatcherType>(req.type);
+      bool found = type == OpCode::kRemoveWatches ? watches_.Remove(req.path, wt, watcher)
+                                                  : watches_.Has(req.path, wt, watcher);
+      return FrameReply(xid, zxid, found ? Err::kOk : Err::kNoWatcher);
+    }
+    case OpCode::kWhoAmI: {
+      proto::WhoAmIResponse rsp;
+      for (const auto& id : st.who.ids) {
+        std::string user = id.id;
+        if (id.scheme == "digest") user = user.substr(0, user.find(':'));
+        rsp.client_info.push_back(proto::ClientInfo{id.scheme, user});
+      }
+      return FrameReply(xid, zxid, rsp);
+    }
+    case OpCode::kMultiRead: {
+      proto::JuteWriter w;
+      size_t mark = w.BeginFrame();
+      proto::ReplyHeader{xid, zxid, 0}.Write(w);
+      while (true) {
+        proto::MultiHeader mh;
+        if (!mh.Read(r)) return bad();
+        if (mh.done) break;
+        proto::PathWatchRequest req;
+        if (!req.Read(r)) return bad();
+        auto op = static_cast<OpCode>(mh.type);
+        if (op != OpCode::kGetChildren && op != OpCode::kGetData) return bad();
+        const DataTree::Node* n = tree_->Find(req.path);
+        Err err = !n ? Err::kNoNode : !can(*n, perms::kRead) ? Err::kNoAuth : Err::kOk;
+        if (err != Err::kOk) {
+          proto::MultiHeader{static_cast<int32_t>(OpCode::kError), false,
+                             static_cast<int32_t>(err)}
+              .Write(w);
+          proto::ErrorResponse{static_cast<int32_t>(err)}.Write(w);
+          continue;
+        }
+        proto::MultiHeader{mh.type, false, 0}.Write(w);
+        if (op == OpCode::kGetChildren) {
+          if (req.watch) watches_.Add(WatchKind::kChild, req.path, watcher);
+          proto::GetChildrenResponse{tree_->Children(*n)}.Write(w);
+        } else {
+          if (req.watch) watches_.Add(WatchKind::kData, req.path, watcher);
+          proto::GetDataResponse rsp;
+          rsp.data.assign(tree_->DataOf(*n));
+          rsp.data_null = tree_->DataIsNull(*n);
+          rsp.stat = tree_->StatOf(*n);
+          rsp.Write(w);
+        }
+      }
+      proto::MultiHeader{-1, true, -1}.Write(w);
+      w.EndFrame(mark);
+      return w.Take();
+    }
+    case OpCode::kReconfig:
+    case OpCode::kSasl:
+    default:
+      return FrameReply(xid, zxid, Err::kUnimplemented);
+  }
+}
+
+}  // namespace zk::server

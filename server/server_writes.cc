@@ -1,0 +1,268 @@
+// ZooKeeperServer: the write path. Prep assigns a zxid and builds the txn, the group-commit log
+// makes it durable, and once durable the txn is applied in zxid order, its watches fire and the
+// client that sent it gets the reply. Sessions' creation, closing and expiry, and the
+// container/TTL reaper, go through the same path.
+#include <spdlog/spdlog.h>
+
+#include "server/reply_builder.h"
+#include "server/zookeeper_server.h"
+
+namespace zk::server {
+namespace {
+
+bool ReadWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op) {
+  op->type = type;
+  switch (type) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer: {
+      proto::CreateRequest req;
+      if (!req.Read(r)) return false;
+      op->path = std::move(req.path);
+      op->data = std::move(req.data);
+      op->data_null = req.data_null;
+      op->acl = std::move(req.acl);
+      op->flags = req.flags;
+      return true;
+    }
+    case OpCode::kCreateTtl: {
+      proto::CreateTtlRequest req;
+      if (!req.Read(r)) return false;
+      op->path = std::move(req.path);
+      op->data = std::move(req.data);
+      op->data_null = req.data_null;
+      op->acl = std::move(req.acl);
+      op->flags = req.flags;
+      op->ttl = req.ttl;
+      return true;
+    }
+    case OpCode::kDelete: {
+      proto::DeleteRequest req;
+      if (!req.Read(r)) return false;
+      op->path = std::move(req.path);
+      op->version = req.version;
+      return true;
+    }
+    case OpCode::kSetData: {
+      proto::SetDataRequest req;
+      if (!req.Read(r)) return false;
+      op->path = std::move(req.path);
+      op->data = std::move(req.data);
+      op->data_null = req.data_null;
+      op->version = req.version;
+      return true;
+    }
+    case OpCode::kSetAcl: {
+      proto::SetAclRequest req;
+      if (!req.Read(r)) return false;
+      op->path = std::move(req.path);
+      op->acl = std::move(req.acl);
+      op->version = req.version;
+      return true;
+    }
+    case OpCode::kCheck: {
+      proto::CheckVersionRequest req;
+      if (!req.Read(r)) return false;
+      op->path = std::move(req.path);
+      op->version = req.version;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool ZooKeeperServer::DecodeWrite(OpCode type, std::string_view body, WriteRequest* req) {
+  proto::JuteReader r(body);
+  req->type = type;
+  if (type == OpCode::kCloseSession) return true;
+  if (type != OpCode::kMulti) return ReadWriteOp(type, r, &req->op);
+  while (true) {
+    proto::MultiHeader mh;
+    if (!mh.Read(r)) return false;
+    if (mh.done) return true;
+    auto sub = static_cast<OpCode>(mh.type);
+    WriteOp op;
+    if (!ReadWriteOp(sub, r, &op)) return false;
+    req->multi.push_back(std::move(op));
+  }
+}
+
+int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
+                                     const Principal& who, uint64_t conn_id) {
+  Txn txn = prep_->Prepare(req, session_id, cxid, WallMs(), who);
+  int64_t zxid = txn.zxid;
+  std::vector<zab::LogEntry> entry(1);
+  entry[0].zxid = zxid;
+  entry[0].data = EncodeTxn(txn);
+  log_->Submit(std::move(entry));
+  in_flight_.push_back(InFlight{std::move(txn), conn_id});
+  return zxid;
+}
+
+void ZooKeeperServer::ApplyDurable(int64_t durable_zxid) {
+  while (!in_flight_.empty() && in_flight_.front().txn.zxid <= durable_zxid) {
+    InFlight f = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    ApplyOne(f);
+  }
+}
+
+void ZooKeeperServer::ApplyOne(InFlight& f) {
+  const Txn& txn = f.txn;
+  std::vector<TreeEvent> events;
+  ApplyResult result = tree_->Apply(txn, &events);
+  prep_->Applied(txn.zxid);
+  bool close_session = std::holds_alternative<CloseSessionTxn>(txn.body);
+  if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
+    sessions_->Add(txn.session_id, std::get<CreateSessionTxn>(txn.body).timeout_ms, NowMs());
+  } else if (close_session) {
+    sessions_->Remove(txn.session_id);
+  }
+  if (txn.type == OpCode::kDeleteContainer) {
+    if (auto* d = std::get_if<DeleteTxn>(&txn.body)) reaping_.erase(d->path);
+    if (std::holds_alternative<ErrorTxn>(txn.body)) reaping_.clear();
+  }
+
+  std::vector<Notification> notes;
+  for (const auto& e : events) watches_.Trigger(e, &notes);
+  SendNotifications(notes);
+  MaybeSnapshot();
+
+  ConnState* st = f.conn_id ? StateOf(f.conn_id) : nullptr;
+  if (st && st->session_id == txn.session_id) {
+    if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
+      FinishConnect(*st, true);
+    } else {
+      for (Pending& p : st->queue) {
+        if (p.zxid == txn.zxid) {
+          p.reply = BuildWriteReply(p, txn, result);
+          p.done = true;
+          break;
+        }
+      }
+      Drain(*st);
+    }
+  }
+  if (close_session && f.conn_id == 0) CloseSessionConnections(txn.session_id);
+}
+
+std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
+                                             const ApplyResult& r) {
+  if (const auto* e = std::get_if<ErrorTxn>(&txn.body)) {
+    return FrameReply(p.xid, txn.zxid, e->err);
+  }
+  if (r.err != Err::kOk) return FrameReply(p.xid, txn.zxid, r.err);
+  switch (p.type) {
+    case OpCode::kCreate:
+      return FrameReply(p.xid, txn.zxid, proto::PathResponse{r.path});
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      return FrameReply(p.xid, txn.zxid, proto::Create2Response{r.path, r.stat});
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+      return FrameReply(p.xid, txn.zxid, proto::StatResponse{r.stat});
+    case OpCode::kMulti: {
+      proto::JuteWriter w;
+      size_t mark = w.BeginFrame();
+      proto::ReplyHeader{p.xid, txn.zxid, 0}.Write(w);
+      for (size_t i = 0; i < r.multi.size(); ++i) {
+        const ApplyResult& sub = r.multi[i];
+        OpCode type = i < p.multi_types.size() ? p.multi_types[i] : sub.type;
+        if (sub.type == OpCode::kError) {
+          proto::MultiHeader{static_cast<int32_t>(OpCode::kError), false,
+                             static_cast<int32_t>(sub.err)}
+              .Write(w);
+          proto::ErrorResponse{static_cast<int32_t>(sub.err)}.Write(w);
+          continue;
+        }
+        proto::MultiHeader{static_cast<int32_t>(type), false, 0}.Write(w);
+        switch (type) {
+          case OpCode::kCreate:
+            proto::PathResponse{sub.path}.Write(w);
+            break;
+          case OpCode::kCreate2:
+          case OpCode::kCreateContainer:
+          case OpCode::kCreateTtl:
+            proto::Create2Response{sub.path, sub.stat}.Write(w);
+            break;
+          case OpCode::kSetData:
+            proto::StatResponse{sub.stat}.Write(w);
+            break;
+          default:
+            break;  // delete, check: no body
+        }
+      }
+      proto::MultiHeader{-1, true, -1}.Write(w);
+      w.EndFrame(mark);
+      return w.Take();
+    }
+    default:
+      return FrameReply(p.xid, txn.zxid, Err::kOk);
+  }
+}
+
+void ZooKeeperServer::SendNotifications(const std::vector<Notification>& notes) {
+  for (const auto& n : notes) {
+    ConnState* st = StateOf(n.watcher);
+    if (!st) continue;
+    proto::WatcherEvent ev{static_cast<int32_t>(n.type),
+                           static_cast<int32_t>(KeeperState::kSyncConnected), n.path};
+    st->conn->Send(FrameReply(xids::kNotification, -1, ev));
+    ++stats_.packets_sent;
+  }
+}
+
+void ZooKeeperServer::CloseSessionConnections(int64_t session_id) {
+  auto it = conn_of_session_.find(session_id);
+  if (it == conn_of_session_.end()) return;
+  uint64_t conn_id = it->second;
+  conn_of_session_.erase(it);
+  if (ConnState* st = StateOf(conn_id)) st->conn->Close();
+}
+
+void ZooKeeperServer::ExpireSessions() {
+  for (int64_t id : sessions_->PopExpired(NowMs())) {
+    const SessionInfo* info = sessions_->Find(id);
+    spdlog::info("expiring session 0x{:x}, timeout of {} ms exceeded", id,
+                 info ? info->timeout_ms : 0);
+    ++stats_.sessions_expired;
+    CloseSessionConnections(id);
+    WriteRequest req;
+    req.type = OpCode::kCloseSession;
+    SubmitWrite(req, id, 0, Principal{}, 0);
+  }
+}
+
+void ZooKeeperServer::ReapContainersAndTtls() {
+  std::vector<std::string> doomed;
+  for (const auto& path : tree_->Containers()) {
+    const DataTree::Node* n = tree_->Find(path);
+    // An empty container that once had a child; never-used containers are kept (ZooKeeper's
+    // default znode.container.maxNeverUsedIntervalMs = 0).
+    if (n && tree_->NumChildren(*n) == 0 && tree_->StoredStat(*n).cversion > 0) {
+      doomed.push_back(path);
+    }
+  }
+  int64_t now = WallMs();
+  for (const auto& path : tree_->TtlNodes()) {
+    const DataTree::Node* n = tree_->Find(path);
+    if (!n || tree_->NumChildren(*n) != 0) continue;
+    const NodeStat& s = tree_->StoredStat(*n);
+    int64_t ttl = s.ephemeral_owner & ephemeral_owner::kMaxTtl;
+    if (ttl > 0 && now - s.mtime > ttl) doomed.push_back(path);
+  }
+  for (auto& path : doomed) {
+    if (!reaping_.insert(path).second) continue;
+    WriteRequest req;
+    req.type = OpCode::kDeleteContainer;
+    req.op.type = OpCode::kDeleteContainer;
+    req.op.path = path;
+    SubmitWrite(req, 0, 0, Principal{}, 0);
+  }
+}
+
+}  // namespace zk::server

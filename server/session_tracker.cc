@@ -1,0 +1,97 @@
+#include "server/session_tracker.h"
+
+#include <xxhash.h>
+
+#include <cstring>
+
+namespace zk::server {
+namespace {
+// Seed of the session password derivation. Fixed, as in ZooKeeper, so that every server (and a
+// restarted one) derives the same password for a session id.
+constexpr uint64_t kPasswordSeed = 0xB3415C00ULL;
+}  // namespace
+
+SessionTracker::SessionTracker(int64_t server_id, int32_t expiry_interval_ms, int64_t now_ms)
+    : interval_ms_(expiry_interval_ms > 0 ? expiry_interval_ms : 1) {
+  // ZooKeeper: ((elapsed << 24) >>> 8) | (sid << 56).
+  uint64_t base = (static_cast<uint64_t>(now_ms) << 24) >> 8;
+  next_id_ = static_cast<int64_t>(base | (static_cast<uint64_t>(server_id) << 56));
+}
+
+int64_t SessionTracker::NextSessionId() {
+  int64_t id = next_id_++;
+  while (id == 0 || sessions_.contains(id)) id = next_id_++;
+  return id;
+}
+
+std::string SessionTracker::PasswordFor(int64_t session_id) {
+  XXH128_hash_t h = XXH3_128bits_withSeed(&session_id, sizeof session_id, kPasswordSeed);
+  std::string out(16, '\0');
+  std::memcpy(out.data(), &h.high64, 8);
+  std::memcpy(out.data() + 8, &h.low64, 8);
+  return out;
+}
+
+int64_t SessionTracker::RoundUp(int64_t t) const {
+  return (t / interval_ms_ + 1) * interval_ms_;
+}
+
+void SessionTracker::Unbucket(const SessionInfo& s) {
+  auto it = buckets_.find(s.expires_at_ms);
+  if (it == buckets_.end()) return;
+  it->second.erase(s.id);
+  if (it->second.empty()) buckets_.erase(it);
+}
+
+void SessionTracker::Add(int64_t id, int32_t timeout_ms, int64_t now_ms) {
+  auto& s = sessions_[id];
+  if (s.id != 0) Unbucket(s);
+  s.id = id;
+  s.timeout_ms = timeout_ms;
+  s.closing = false;
+  s.expires_at_ms = RoundUp(now_ms + timeout_ms);
+  buckets_[s.expires_at_ms].insert(id);
+}
+
+void SessionTracker::Remove(int64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Unbucket(it->second);
+  sessions_.erase(it);
+}
+
+bool SessionTracker::Touch(int64_t id, int64_t now_ms) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second.closing) return false;
+  SessionInfo& s = it->second;
+  int64_t deadline = RoundUp(now_ms + s.timeout_ms);
+  if (deadline <= s.expires_at_ms) return true;
+  Unbucket(s);
+  s.expires_at_ms = deadline;
+  buckets_[deadline].insert(id);
+  return true;
+}
+
+void SessionTracker::SetClosing(int64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Unbucket(it->second);
+  it->second.closing = true;
+}
+
+std::vector<int64_t> SessionTracker::PopExpired(int64_t now_ms) {
+  std::vector<int64_t> out;
+  while (!buckets_.empty() && buckets_.begin()->first <= now_ms) {
+    for (int64_t id : buckets_.begin()->second) out.push_back(id);
+    buckets_.erase(buckets_.begin());
+  }
+  for (int64_t id : out) sessions_[id].closing = true;
+  return out;
+}
+
+const SessionInfo* SessionTracker::Find(int64_t id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+}  // namespace zk::server

@@ -1,0 +1,62 @@
+// SessionTracker: the live sessions, their negotiated timeouts and expiry deadlines, kept in
+// tick-sized buckets as ZooKeeper's ExpiryQueue does (touching a session moves it to a later
+// bucket; expiry pops whole buckets). Sessions are created and closed by txns, so every replica
+// holds the same set; only the leader (here: the server) acts on expiry. Pure: time is passed
+// in as milliseconds of a monotonic clock. Single-threaded (the io thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+
+namespace zk::server {
+
+struct SessionInfo {
+  int64_t id = 0;
+  int32_t timeout_ms = 0;
+  int64_t expires_at_ms = 0;  // bucket boundary
+  bool closing = false;
+};
+
+class SessionTracker {
+ public:
+  // `server_id` goes into the high byte of session ids; `expiry_interval_ms` is the bucket
+  // width (ZooKeeper uses tickTime).
+  SessionTracker(int64_t server_id, int32_t expiry_interval_ms, int64_t now_ms);
+
+  // A fresh session id (ZooKeeper's layout: server id in the top byte, time-derived counter).
+  int64_t NextSessionId();
+  // The 16-byte password of a session; any server derives the same bytes.
+  static std::string PasswordFor(int64_t session_id);
+
+  // From committed txns.
+  void Add(int64_t id, int32_t timeout_ms, int64_t now_ms);
+  void Remove(int64_t id);
+
+  // Records activity; returns false for unknown or closing sessions.
+  bool Touch(int64_t id, int64_t now_ms);
+  // Marks a session as closing (a close txn is in flight); it no longer expires.
+  void SetClosing(int64_t id);
+
+  // Sessions whose deadline has passed; each is returned once (it becomes closing).
+  std::vector<int64_t> PopExpired(int64_t now_ms);
+
+  const SessionInfo* Find(int64_t id) const;
+  const absl::flat_hash_map<int64_t, SessionInfo>& sessions() const { return sessions_; }
+  size_t size() const { return sessions_.size(); }
+
+ private:
+  int64_t RoundUp(int64_t t) const;
+  void Unbucket(const SessionInfo& s);
+
+  int32_t interval_ms_;
+  int64_t next_id_;
+  absl::flat_hash_map<int64_t, SessionInfo> sessions_;
+  std::map<int64_t, absl::flat_hash_set<int64_t>> buckets_;
+};
+
+}  // namespace zk::server

@@ -1,0 +1,278 @@
+#include "server/zookeeper_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <random>
+
+#include "server/check.h"
+
+namespace zk::server {
+namespace {
+
+constexpr auto kTickInterval = std::chrono::milliseconds(100);
+constexpr auto kReapInterval = std::chrono::milliseconds(1000);
+constexpr size_t kMaxQueuedOutputBytes = 8 << 20;
+constexpr size_t kReplayChunkBytes = 64 << 20;
+
+std::string SnapshotDir(const ServerConfig& c) { return c.data_dir + "/snapshots"; }
+std::string LogDir(const ServerConfig& c) { return c.data_log_dir + "/txnlog"; }
+
+}  // namespace
+
+ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
+    : io_(io), config_(std::move(config)), acceptor_(io), tick_timer_(io) {}
+
+ZooKeeperServer::~ZooKeeperServer() { Stop(); }
+
+int64_t ZooKeeperServer::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t ZooKeeperServer::WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+zab::Status ZooKeeperServer::Start() {
+  started_ = std::chrono::steady_clock::now();
+  last_reap_ = started_;
+  std::error_code fec;
+  std::filesystem::create_directories(SnapshotDir(config_), fec);
+  if (fec) return zab::Status::IOError("cannot create " + SnapshotDir(config_) + ": " + fec.message());
+  std::filesystem::create_directories(LogDir(config_), fec);
+  if (fec) return zab::Status::IOError("cannot create " + LogDir(config_) + ": " + fec.message());
+
+  if (zab::Status s = Recover(); !s.ok()) return s;
+
+  asio::error_code ec;
+  std::string host = config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address;
+  asio::ip::tcp::endpoint ep(asio::ip::make_address(host, ec),
+                             static_cast<uint16_t>(config_.client_port));
+  if (ec) return zab::Status::InvalidArgument("clientPortAddress " + host + ": " + ec.message());
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) {
+    acceptor_.listen(config_.client_port_listen_backlog > 0 ? config_.client_port_listen_backlog
+                                                            : asio::socket_base::max_listen_connections,
+                     ec);
+  }
+  if (ec) {
+    return zab::Status::IOError("cannot listen on " + host + ":" +
+                                std::to_string(config_.client_port) + ": " + ec.message());
+  }
+  bound_port_ = acceptor_.local_endpoint().port();
+  spdlog::info("serving clients on {}:{} (last zxid 0x{:x}, {} znodes, {} sessions)", host,
+               bound_port_, tree_->last_zxid(), tree_->node_count(), sessions_->size());
+  Accept();
+  ScheduleTick();
+  return zab::Status::OK();
+}
+
+zab::Status ZooKeeperServer::Recover() {
+  auto t0 = std::chrono::steady_clock::now();
+  tree_ = std::make_unique<DataTree>();
+  auto loaded = LoadNewestSnapshot(SnapshotDir(config_), &tree_);
+  if (!loaded.ok()) return loaded.status();
+  sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
+  int64_t now = NowMs();
+  int64_t snapshot_zxid = 0;
+  if (loaded.value()) {
+    snapshot_zxid = loaded.value()->zxid;
+    for (const auto& s : loaded.value()->sessions) sessions_->Add(s.id, s.timeout_ms, now);
+  }
+
+  zab::LeveldbLogStore::Options options;
+  auto store = zab::LeveldbLogStore::Open(LogDir(config_), options);
+  if (!store.ok()) return store.status();
+  log_store_ = std::move(store.value());
+  if (log_store_->TruncatedOnOpen() > 0) {
+    spdlog::warn("transaction log: cut {} damaged entries at its tail",
+                 log_store_->TruncatedOnOpen());
+  }
+  int64_t first = log_store_->FirstZxid();
+  int64_t last = log_store_->LastZxid();
+  if (last > snapshot_zxid && first > snapshot_zxid + 1) {
+    return zab::Status::Corruption("transaction log starts at zxid 0x" + std::to_string(first) +
+                                   " but the newest snapshot ends at 0x" +
+                                   std::to_string(snapshot_zxid) + ": txns are missing");
+  }
+  int64_t replayed = 0;
+  int64_t next = snapshot_zxid + 1;
+  while (next <= last) {
+    std::vector<zab::LogEntry> entries;
+    if (zab::Status s = log_store_->Read(next, last, kReplayChunkBytes, &entries); !s.ok()) {
+      return s;
+    }
+    if (entries.empty()) break;
+    for (const auto& e : entries) {
+      Txn txn;
+      if (!DecodeTxn(e.data, &txn) || txn.zxid != e.zxid) {
+        spdlog::warn("transaction log: undecodable record at zxid 0x{:x}; cutting the log there",
+                     e.zxid);
+        if (zab::Status s = log_store_->TruncateAfter(e.zxid - 1); !s.ok()) return s;
+        last = e.zxid - 1;
+        break;
+      }
+      tree_->Apply(txn, nullptr);
+      if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
+        sessions_->Add(txn.session_id, std::get<CreateSessionTxn>(txn.body).timeout_ms, now);
+      } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
+        sessions_->Remove(txn.session_id);
+      }
+      ++replayed;
+      next = e.zxid + 1;
+    }
+  }
+  tree_->SetLastZxid(std::max(tree_->last_zxid(), std::max(snapshot_zxid, next - 1)));
+  prep_ = std::make_unique<Prep>(*tree_, PrepOptions{config_.extended_types_enabled});
+  prep_->set_last_zxid(tree_->last_zxid());
+  log_ = std::make_unique<zab::GroupCommitLog>(
+      log_store_.get(), [this](int64_t zxid, zab::Status status) {
+        asio::post(io_, [this, zxid, status = std::move(status)]() mutable {
+          OnDurable(zxid, std::move(status));
+        });
+      });
+  snapshots_ =
+      std::make_unique<SnapshotWriter>(SnapshotDir(config_), config_.snapshot_compression_level);
+  txns_since_snapshot_ = replayed;
+  std::mt19937_64 rng(std::random_device{}());
+  // As ZooKeeper: snapshot after a random count in [snapCount/2+1, snapCount], so that the
+  // servers of an ensemble do not all snapshot at once.
+  int64_t half = std::max(1, config_.snap_count / 2);
+  next_snapshot_after_ = half + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(half));
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - t0)
+                .count();
+  spdlog::info("recovered {} znodes, {} sessions from snapshot 0x{:x} + {} txns in {} ms",
+               tree_->node_count(), sessions_->size(), snapshot_zxid, replayed, ms);
+  return zab::Status::OK();
+}
+
+void ZooKeeperServer::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  asio::error_code ec;
+  acceptor_.close(ec);
+  tick_timer_.cancel();
+  std::vector<std::shared_ptr<Connection>> conns;
+  for (auto& [id, st] : conns_) conns.push_back(st.conn);
+  for (auto& c : conns) c->Close();
+  if (log_) log_->Stop();
+  snapshots_.reset();  // waits for a running snapshot child
+}
+
+void ZooKeeperServer::Accept() {
+  acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+    if (stopped_) return;
+    if (ec) {
+      if (ec != asio::error::operation_aborted) {
+        spdlog::warn("accept failed: {}", ec.message());
+        Accept();
+      }
+      return;
+    }
+    asio::error_code rec;
+    std::string ip = socket.remote_endpoint(rec).address().to_string();
+    int& per_ip = conns_per_ip_[ip];
+    if ((config_.max_client_cnxns > 0 && per_ip >= config_.max_client_cnxns) ||
+        (config_.max_cnxns > 0 && static_cast<int>(conns_.size()) >= config_.max_cnxns)) {
+      ++stats_.connections_rejected;
+      spdlog::warn("too many connections from {} - max is {}", ip, config_.max_client_cnxns);
+      if (per_ip == 0) conns_per_ip_.erase(ip);
+      socket.close(rec);
+      Accept();
+      return;
+    }
+    ++per_ip;
+    uint64_t id = next_conn_id_++;
+    // jute.maxbuffer bounds a frame's payload; the headers around it get a little room, as
+    // ZooKeeper's jute.maxbuffer.extrasize does.
+    size_t max_frame = static_cast<size_t>(config_.jute_max_buffer) + 1024;
+    auto conn = std::make_shared<Connection>(std::move(socket), id, this, max_frame,
+                                             kMaxQueuedOutputBytes);
+    ConnState& st = conns_[id];
+    st.conn = conn;
+    st.who.ids.push_back(AuthId{"ip", ip});
+    conn->Start();
+    Accept();
+  });
+}
+
+ZooKeeperServer::ConnState* ZooKeeperServer::StateOf(uint64_t conn_id) {
+  auto it = conns_.find(conn_id);
+  return it == conns_.end() ? nullptr : &it->second;
+}
+
+void ZooKeeperServer::OnClosed(Connection& conn) {
+  auto it = conns_.find(conn.id());
+  if (it == conns_.end()) return;
+  watches_.RemoveWatcher(conn.id());
+  if (it->second.session_id != 0) {
+    auto s = conn_of_session_.find(it->second.session_id);
+    if (s != conn_of_session_.end() && s->second == conn.id()) conn_of_session_.erase(s);
+  }
+  auto ip = conns_per_ip_.find(conn.remote_address());
+  if (ip != conns_per_ip_.end() && --ip->second <= 0) conns_per_ip_.erase(ip);
+  conns_.erase(it);
+}
+
+void ZooKeeperServer::ScheduleTick() {
+  tick_timer_.expires_after(kTickInterval);
+  tick_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    OnTick();
+    ScheduleTick();
+  });
+}
+
+void ZooKeeperServer::OnTick() {
+  ExpireSessions();
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_reap_ >= kReapInterval) {
+    last_reap_ = now;
+    ReapContainersAndTtls();
+  }
+  if (auto done = snapshots_->Poll()) {
+    if (!done->ok()) {
+      spdlog::error("snapshot failed: {}", done->ToString());
+    } else {
+      int64_t oldest = PurgeSnapshots(SnapshotDir(config_), config_.autopurge_snap_retain_count);
+      if (oldest > 0) {
+        // The log before the oldest retained snapshot is no longer needed for recovery.
+        log_->RunOnDiskThread([store = log_store_.get(), oldest] {
+          if (zab::Status s = store->PurgeBefore(oldest + 1); !s.ok()) {
+            spdlog::warn("log purge failed: {}", s.ToString());
+          }
+        });
+      }
+    }
+  }
+}
+
+void ZooKeeperServer::MaybeSnapshot() {
+  if (++txns_since_snapshot_ < next_snapshot_after_ || snapshots_->running()) return;
+  if (snapshots_->Start(*tree_, *sessions_)) {
+    spdlog::info("snapshot of zxid 0x{:x} started ({} txns since the last)", tree_->last_zxid(),
+                 txns_since_snapshot_);
+    txns_since_snapshot_ = 0;
+  }
+}
+
+void ZooKeeperServer::OnDurable(int64_t zxid, zab::Status status) {
+  if (stopped_) return;
+  if (!status.ok()) {
+    // Nothing more can be acknowledged safely; ZooKeeper exits in the same situation.
+    spdlog::critical("transaction log write failed: {}; shutting down", status.ToString());
+    Stop();
+    io_.stop();
+    return;
+  }
+  ApplyDurable(zxid);
+}
+
+}  // namespace zk::server

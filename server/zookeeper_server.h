@@ -1,0 +1,178 @@
+// ZooKeeperServer: the request pipeline of one zabkeeper server, speaking the ZooKeeper wire
+// protocol to its clients. A standalone server is an ensemble of one: every write goes
+// Prep -> durable log (group commit on the disk thread) -> Apply, the path replication extends.
+//
+// Pipeline ordering (per session FIFO):
+//  - requests of a session are answered in the order they arrived;
+//  - writes are prepped at once (pipelined) and applied strictly in zxid order once durable;
+//  - a read waits behind its own session's earlier writes and is evaluated right after the last
+//    of them is applied (so it sees them, and no later write of its session);
+//  - watch notifications caused by a txn are queued before the reply to that txn, so a client
+//    sees the event before it sees the new data.
+//
+// Threads: everything here runs on the io thread, except the disk work inside GroupCommitLog
+// (whose completions are posted back to the io thread) and snapshot children (forked processes).
+// Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
+// server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
+// four_letter_words.cc (4lw).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "server/config.h"
+#include "server/connection.h"
+#include "server/data_tree.h"
+#include "server/prep.h"
+#include "server/server_stats.h"
+#include "server/session_tracker.h"
+#include "server/snapshot.h"
+#include "server/watch_manager.h"
+#include "zab/group_commit.h"
+#include "zab/leveldb_log_store.h"
+#include "zab/status.h"
+
+namespace zk::server {
+
+class ZooKeeperServer : public ConnectionHandler {
+ public:
+  ZooKeeperServer(asio::io_context& io, ServerConfig config);
+  ~ZooKeeperServer() override;
+
+  // Recovers the tree and sessions from dataDir, opens the log and starts listening.
+  zab::Status Start();
+  // Stops accepting, closes connections, drains the log. Idempotent. Io thread only.
+  void Stop();
+
+  uint16_t client_port() const { return bound_port_; }
+
+  // ConnectionHandler
+  void OnFrame(Connection& conn, std::string_view frame) override;
+  void OnFourLetterWord(Connection& conn, std::string_view word) override;
+  void OnClosed(Connection& conn) override;
+
+  // For tests and the 4lw: the state the server serves from.
+  const DataTree& tree() const { return *tree_; }
+  const SessionTracker& sessions() const { return *sessions_; }
+
+ private:
+  // One request of a session waiting for its turn to be answered.
+  struct Pending {
+    int32_t xid = 0;
+    OpCode type = OpCode::kError;
+    int64_t zxid = 0;          // writes: the txn's zxid (0 for reads and syncs)
+    std::vector<OpCode> multi_types;  // multi: the op type of each sub-request
+    bool done = false;         // writes: applied, `reply` holds the answer
+    std::string frame;         // reads: the request body, evaluated when its turn comes
+    std::string reply;         // the framed reply
+    std::chrono::steady_clock::time_point received;
+  };
+
+  struct ConnState {
+    std::shared_ptr<Connection> conn;
+    int64_t session_id = 0;
+    bool handshake_pending = false;  // waiting for its createSession txn
+    bool client_wants_read_only_byte = true;
+    int32_t negotiated_timeout_ms = 0;
+    int64_t last_zxid = 0;
+    int32_t last_cxid = 0;
+    std::string last_op = "NA";
+    int64_t last_latency_ms = 0, min_latency_ms = -1, max_latency_ms = 0, total_latency_ms = 0;
+    uint64_t latency_count = 0;
+    Principal who;
+    std::deque<Pending> queue;
+    std::vector<std::string> early_frames;  // requests sent before the handshake completed
+  };
+
+  // A txn handed to the log, waiting to become durable and be applied.
+  struct InFlight {
+    Txn txn;
+    uint64_t conn_id = 0;  // the connection to answer; 0 = none (expiry, reaper)
+  };
+
+  // zookeeper_server.cc
+  zab::Status Recover();
+  void Accept();
+  void ScheduleTick();
+  void OnTick();
+  void OnDurable(int64_t zxid, zab::Status status);
+  void MaybeSnapshot();
+  int64_t NowMs() const;       // monotonic, for session expiry
+  static int64_t WallMs();     // wall clock, for ctime/mtime
+  ConnState* StateOf(uint64_t conn_id);
+
+  // server_requests.cc
+  void HandleConnect(ConnState& st, std::string_view frame);
+  void FinishConnect(ConnState& st, bool valid);
+  void HandleRequest(ConnState& st, std::string_view frame);
+  void HandleAuth(ConnState& st, std::string_view body);
+  // Evaluates a read (or setWatches, sync, ping ...) against the tree; returns the framed reply.
+  std::string EvaluateRead(ConnState& st, OpCode type, int32_t xid, std::string_view body);
+  void Drain(ConnState& st);
+  void RecordLatency(ConnState& st, const Pending& p);
+
+  // server_writes.cc
+  // Decodes a write request body; false when malformed.
+  bool DecodeWrite(OpCode type, std::string_view body, WriteRequest* req);
+  // Preps and logs a write; returns its zxid.
+  int64_t SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
+                      const Principal& who, uint64_t conn_id);
+  void ApplyDurable(int64_t durable_zxid);
+  void ApplyOne(InFlight& f);
+  std::string BuildWriteReply(const Pending& p, const Txn& txn, const ApplyResult& r);
+  void SendNotifications(const std::vector<Notification>& notes);
+  void ExpireSessions();
+  void ReapContainersAndTtls();
+  void CloseSessionConnections(int64_t session_id);
+
+  // four_letter_words.cc
+  std::string FourLetterWord(std::string_view word);
+  // "standalone" (later: leader, follower, observer), as srvr/stat/mntr print the mode.
+  std::string ModeString() const;
+  // srvr, stat and cons.
+  std::string StatText(std::string_view word) const;
+  std::string MntrText() const;
+  // wchs, wchc and wchp; watchers (connection ids) are shown by their session ids.
+  std::string WatchesText(std::string_view word) const;
+  std::string DumpText() const;
+  // crst: zeroes every connection's counters and latencies, as ZooKeeper's resetStats().
+  void ResetConnectionStats();
+
+  asio::io_context& io_;
+  ServerConfig config_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer tick_timer_;
+  uint16_t bound_port_ = 0;
+  bool stopped_ = false;
+
+  std::unique_ptr<DataTree> tree_;
+  std::unique_ptr<SessionTracker> sessions_;
+  std::unique_ptr<Prep> prep_;
+  WatchManager watches_;
+  std::unique_ptr<zab::LeveldbLogStore> log_store_;
+  std::unique_ptr<zab::GroupCommitLog> log_;
+  std::unique_ptr<SnapshotWriter> snapshots_;
+  int64_t txns_since_snapshot_ = 0;
+  int64_t next_snapshot_after_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::time_point last_reap_;
+
+  std::deque<InFlight> in_flight_;
+  uint64_t next_conn_id_ = 1;
+  absl::flat_hash_map<uint64_t, ConnState> conns_;
+  absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
+  absl::flat_hash_map<std::string, int> conns_per_ip_;
+  absl::flat_hash_set<std::string> reaping_;  // container/TTL deletes in flight
+  ServerStats stats_;
+};
+
+}  // namespace zk::server
