@@ -1,0 +1,135 @@
+// Snapshots: the whole DataTree plus the live sessions at one zxid, as a msgpack stream,
+// zstd-compressed and checksummed, in files `<dir>/snapshot.<zxid as 16 lowercase hex digits>`.
+// Restart = newest valid snapshot + log replay from its zxid (see docs/storage.md).
+//
+// Taking a snapshot never stalls writes: SnapshotWriter fork()s, and the child process serializes
+// its copy-on-write image of the tree (exactly the state at the fork, i.e. tree.last_zxid()),
+// writes `snapshot.<zxid>.tmp`, fsyncs it, renames it to `snapshot.<zxid>`, fsyncs the directory
+// and _exit()s (0 on success). The parent keeps applying txns and polls for the child's end.
+// The child never logs through spdlog and takes no lock another thread may hold; it reports
+// errors on stderr (write(2)) and through a pipe to the parent.
+//
+// File format (all integers little-endian):
+//   offset 0   magic           8 bytes  "ZKSNAP01"
+//   offset 8   format_version  u32      1
+//   offset 12  flags           u32      0 (reserved)
+//   offset 16  zxid            i64      the tree's last_zxid(); equals the zxid in the file name
+//   offset 24  node_count      u64
+//   offset 32  session_count   u64
+//   offset 40  tree_digest     u64      DataTree::digest() of the serialized tree
+//   offset 48  payload_size    u64      uncompressed payload bytes
+//   offset 56  one zstd frame holding the payload
+//   last 8     trailer         u64      XXH64 (seed 0) of every byte before it
+// Payload: a sequence of msgpack arrays ("chunks", at most kSnapshotChunkItems items and about
+// kSnapshotChunkBytes bytes each, so neither side ever holds more than one chunk):
+//   session chunks, each [[id, timeout_ms], ...], session_count items in all, then
+//   node chunks, each [node, ...], node_count items in all, parents before children
+//   (DataTree::Walk order), node = [path (str), data (bin), data_null, acl, czxid, mzxid, pzxid,
+//   ctime, mtime, ephemeral_owner, version, cversion (stored form), aversion], acl =
+//   [[perms, scheme, id], ...].
+// An empty chunk never occurs; a reader tells sessions from nodes by the running counts.
+//
+// Thread-safety: the free functions are thread-compatible: they read or write the tree/tracker
+// passed in, which the caller must not mutate concurrently (WriteSnapshotFile runs on the io
+// thread or in the forked child). SnapshotWriter is single-threaded (the io thread).
+// Ownership: SnapshotWriter owns its child process and reaps it (its destructor waits).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/data_tree.h"
+#include "server/session_tracker.h"
+#include "zab/status.h"
+
+namespace zk::server {
+
+inline constexpr char kSnapshotMagic[] = "ZKSNAP01";  // 8 bytes on disk (no NUL)
+inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr size_t kSnapshotHeaderSize = 56;
+inline constexpr size_t kSnapshotTrailerSize = 8;
+inline constexpr size_t kSnapshotChunkBytes = 1 << 20;
+inline constexpr size_t kSnapshotChunkItems = 65536;
+
+struct SnapshotSession {
+  int64_t id = 0;
+  int32_t timeout_ms = 0;
+};
+
+// "<dir>/snapshot.<zxid as 16 hex digits>".
+std::string SnapshotFileName(const std::string& dir, int64_t zxid);
+
+// Writes a snapshot of `tree` (at tree.last_zxid()) and `sessions` into `dir` synchronously:
+// tmp file, fsync, rename, directory fsync. Never logs (it runs in the forked child); every
+// failure is returned. `zstd_level` is passed to zstd as is (1..19 sensible; 0 = zstd default).
+// REQUIRES: nothing mutates `tree` or `sessions` during the call; `dir` exists.
+zab::Status WriteSnapshotFile(const DataTree& tree, const SessionTracker& sessions,
+                              const std::string& dir, int zstd_level);
+
+// Takes snapshots in a forked child process so the io thread keeps serving.
+class SnapshotWriter {
+ public:
+  explicit SnapshotWriter(std::string dir, int zstd_level);
+  ~SnapshotWriter();  // Waits for a running child (blocking) and reaps it.
+  SnapshotWriter(const SnapshotWriter&) = delete;
+  SnapshotWriter& operator=(const SnapshotWriter&) = delete;
+
+  // Forks a child that writes a snapshot of the current `tree` and `sessions`. Returns false
+  // if a snapshot is already running or fork()/pipe() failed (logged). The parent may mutate
+  // both right after Start returns: the child works on its copy-on-write image.
+  // REQUIRES: called on the thread that owns `tree` and `sessions`.
+  bool Start(const DataTree& tree, const SessionTracker& sessions);
+
+  // Non-blocking: nullopt while the child runs or when none is running; once the child has
+  // ended, its outcome exactly once (OK, or IOError carrying the child's error message).
+  std::optional<zab::Status> Poll();
+
+  bool running() const { return pid_ > 0; }
+  // The zxid of the snapshot being written; 0 when none is running.
+  int64_t running_zxid() const { return pid_ > 0 ? running_zxid_ : 0; }
+
+ private:
+  zab::Status Reap(int wait_status);
+
+  const std::string dir_;
+  const int zstd_level_;
+  pid_t pid_ = -1;
+  int err_fd_ = -1;  // read end of the child's error pipe
+  int64_t running_zxid_ = 0;
+};
+
+struct LoadedSnapshot {
+  int64_t zxid = 0;
+  std::vector<SnapshotSession> sessions;  // sorted by id
+  std::string file;                       // full path of the snapshot loaded
+};
+
+// Loads the newest valid snapshot in `dir` into `*tree`. Snapshots are tried newest first; one
+// that fails validation (bad magic/version/header, checksum, truncation, zstd or msgpack error,
+// node under a missing parent, count or digest mismatch) is logged with spdlog::warn and the next
+// older one is tried on a fresh DataTree (`*tree` is replaced). On success the tree holds the
+// snapshot and tree->last_zxid() == zxid. Returns nullopt (and leaves `*tree` a fresh tree) when
+// `dir` holds no valid snapshot: if snapshot files existed but all were bad, that is logged as an
+// error, and the caller must not treat the server as fresh unless its log starts at zxid 1.
+// Returns a non-OK status only when `dir` exists but cannot be listed.
+// REQUIRES: tree != nullptr and *tree is a fresh DataTree (or null).
+zab::Result<std::optional<LoadedSnapshot>> LoadNewestSnapshot(const std::string& dir,
+                                                              std::unique_ptr<DataTree>* tree);
+
+// The zxids of the complete snapshot files in `dir`, ascending (".tmp" files ignored; empty when
+// `dir` is missing).
+std::vector<int64_t> ListSnapshotZxids(const std::string& dir);
+
+// Keeps the newest max(retain_count, 1) snapshots and deletes older ones, plus stray ".tmp" files
+// older than the newest snapshot (a newer or equal .tmp may belong to a running child, so this is
+// safe to call while a SnapshotWriter runs). Returns the zxid of the oldest retained snapshot
+// (the log before it may be purged), or 0 if there is none. Failures to delete are logged.
+int64_t PurgeSnapshots(const std::string& dir, int retain_count);
+
+}  // namespace zk::server
