@@ -471,6 +471,12 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     config->servers[id] = std::move(address);
     return Status::OK();
   }
+  if (name == "znode.container.checkIntervalMs") {
+    return ParseIntIn(key, value, 1, kMaxInt, &config->container_check_interval_ms);
+  }
+  if (name == "znode.container.maxNeverUsedIntervalMs") {
+    return ParseIntIn(key, value, 0, kMaxInt, &config->container_max_never_used_interval_ms);
+  }
   if (name == "snapshot.compression") {
     return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
   }

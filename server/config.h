@@ -65,6 +65,12 @@ struct ServerConfig {
   std::map<int64_t, ServerAddress> servers;     // server.N
   PeerType peer_type = PeerType::kParticipant;  // peerType
 
+  // znode.container.checkIntervalMs: how often empty containers and expired TTL nodes are
+  // looked for; znode.container.maxNeverUsedIntervalMs: age after which a container that never
+  // had a child is deleted (0 = never).
+  int container_check_interval_ms = 60000;
+  int container_max_never_used_interval_ms = 0;
+
   // Content of <dataDir>/myid; read by ParseConfigFile (required when IsDistributed()).
   int64_t server_id = 0;
 

@@ -149,7 +149,10 @@ proto::Stat DataTree::StatOf(const Node& node) const {
   s.num_children = NumChildren(node);
   s.cversion = node.stat.cversion * 2 - s.num_children;
   s.aversion = node.stat.aversion;
-  s.ephemeral_owner = node.stat.ephemeral_owner;
+  // Clients see the owner of ephemerals only; container and TTL markers show as 0.
+  s.ephemeral_owner = ClassifyOwner(node.stat.ephemeral_owner) == OwnerKind::kSession
+                          ? node.stat.ephemeral_owner
+                          : 0;
   s.data_length = static_cast<int32_t>(node.data_len);
   s.pzxid = node.stat.pzxid;
   return s;

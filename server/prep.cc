@@ -246,7 +246,6 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   if (last_slash == std::string::npos || op.path.find('\0') != std::string::npos) {
     return Err::kBadArguments;
   }
-  if (!IsValidPath(op.path, sequential)) return Err::kBadArguments;
   AclList fixed;
   if (Err e = FixupAcl(op.acl, who.ids, &fixed); e != Err::kOk) return e;
   std::string parent_path(last_slash == 0 ? std::string_view("/") : ParentPath(op.path));

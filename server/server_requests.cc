@@ -441,7 +441,7 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
         watches_.Add(WatchKind::kRecursive, p, watcher);
       }
       SendNotifications(notes);
-      return FrameReply(xids::kSetWatches, zxid, Err::kOk);
+      return FrameReply(xid, zxid, Err::kOk);
     }
     case OpCode::kAddWatch: {
       proto::AddWatchRequest req;

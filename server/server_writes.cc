@@ -179,16 +179,20 @@ std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
           proto::ErrorResponse{static_cast<int32_t>(sub.err)}.Write(w);
           continue;
         }
-        proto::MultiHeader{static_cast<int32_t>(type), false, 0}.Write(w);
         switch (type) {
           case OpCode::kCreate:
-            proto::PathResponse{sub.path}.Write(w);
-            break;
           case OpCode::kCreate2:
           case OpCode::kCreateContainer:
           case OpCode::kCreateTtl:
-            proto::Create2Response{sub.path, sub.stat}.Write(w);
+            // As ZooKeeper 3.8: every create inside a multi answers as a plain create.
+            proto::MultiHeader{static_cast<int32_t>(OpCode::kCreate), false, 0}.Write(w);
+            proto::PathResponse{sub.path}.Write(w);
+            continue;
+          default:
+            proto::MultiHeader{static_cast<int32_t>(type), false, 0}.Write(w);
             break;
+        }
+        switch (type) {
           case OpCode::kSetData:
             proto::StatResponse{sub.stat}.Write(w);
             break;
@@ -239,15 +243,18 @@ void ZooKeeperServer::ExpireSessions() {
 
 void ZooKeeperServer::ReapContainersAndTtls() {
   std::vector<std::string> doomed;
+  int64_t now = WallMs();
+  const int64_t never_used_ms = config_.container_max_never_used_interval_ms;
   for (const auto& path : tree_->Containers()) {
     const DataTree::Node* n = tree_->Find(path);
-    // An empty container that once had a child; never-used containers are kept (ZooKeeper's
-    // default znode.container.maxNeverUsedIntervalMs = 0).
-    if (n && tree_->NumChildren(*n) == 0 && tree_->StoredStat(*n).cversion > 0) {
+    if (!n || tree_->NumChildren(*n) != 0) continue;
+    // An empty container that once had a child goes; one that never had a child goes only
+    // after znode.container.maxNeverUsedIntervalMs (0 = never), as in ZooKeeper.
+    const NodeStat& s = tree_->StoredStat(*n);
+    if (s.cversion > 0 || (never_used_ms > 0 && now - s.mtime > never_used_ms)) {
       doomed.push_back(path);
     }
   }
-  int64_t now = WallMs();
   for (const auto& path : tree_->TtlNodes()) {
     const DataTree::Node* n = tree_->Find(path);
     if (!n || tree_->NumChildren(*n) != 0) continue;

@@ -11,7 +11,6 @@ namespace zk::server {
 namespace {
 
 constexpr auto kTickInterval = std::chrono::milliseconds(100);
-constexpr auto kReapInterval = std::chrono::milliseconds(1000);
 constexpr size_t kMaxQueuedOutputBytes = 8 << 20;
 constexpr size_t kReplayChunkBytes = 64 << 20;
 
@@ -233,7 +232,7 @@ void ZooKeeperServer::ScheduleTick() {
 void ZooKeeperServer::OnTick() {
   ExpireSessions();
   auto now = std::chrono::steady_clock::now();
-  if (now - last_reap_ >= kReapInterval) {
+  if (now - last_reap_ >= std::chrono::milliseconds(config_.container_check_interval_ms)) {
     last_reap_ = now;
     ReapContainersAndTtls();
   }
