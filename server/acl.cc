@@ -68,7 +68,14 @@ bool IpMatches(std::string_view client, std::string_view pattern) {
 
 bool ValidId(std::string_view scheme, std::string_view id) {
   if (scheme == kWorld) return id == kAnyone;
-  if (scheme == kDigest) return id.find(':') != std::string_view::npos;
+  if (scheme == kDigest) {
+    // DigestAuthenticationProvider.isValid: id.split(":").length == 2, where Java's split drops
+    // trailing empty strings: exactly one ':' once trailing ':'s are stripped.
+    size_t end = id.find_last_not_of(':');
+    if (end == std::string_view::npos) return false;
+    std::string_view trimmed = id.substr(0, end + 1);
+    return std::count(trimmed.begin(), trimmed.end(), ':') == 1;
+  }
   if (scheme == kIp) {
     unsigned char a[16];
     int f, b;
@@ -77,7 +84,50 @@ bool ValidId(std::string_view scheme, std::string_view id) {
   return false;
 }
 
+// java.lang.String.hashCode over the UTF-16 code units of a UTF-8 string.
+int32_t JavaStringHash(std::string_view s) {
+  uint32_t h = 0;
+  auto unit = [&h](uint32_t u) { h = 31 * h + u; };
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<uint8_t>(s[i]);
+    uint32_t cp;
+    int len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+    if (i + len > s.size()) len = 1;
+    cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (int k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<uint8_t>(s[i + k]) & 0x3F);
+    i += len;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unit(0xD800 + (cp >> 10));
+      unit(0xDC00 + (cp & 0x3FF));
+    } else {
+      unit(cp);
+    }
+  }
+  return static_cast<int32_t>(h);
+}
+
 }  // namespace
+
+std::vector<AuthId> InJavaHashSetOrder(const std::vector<AuthId>& ids) {
+  // A Java HashSet/ConcurrentHashMap of jute Ids iterates by bucket, (h ^ h>>>16) & (cap-1),
+  // with cap a power of two >= 16 kept above size/0.75; ties keep insertion order.
+  uint32_t cap = 16;
+  while (ids.size() > cap * 3 / 4) cap *= 2;
+  std::vector<std::pair<uint32_t, size_t>> order;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    uint32_t h = 17;
+    h = 37 * h + static_cast<uint32_t>(JavaStringHash(ids[i].scheme));
+    h = 37 * h + static_cast<uint32_t>(JavaStringHash(ids[i].id));
+    order.emplace_back((h ^ (h >> 16)) & (cap - 1), i);
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<AuthId> out;
+  out.reserve(ids.size());
+  for (const auto& [bucket, i] : order) out.push_back(ids[i]);
+  return out;
+}
 
 std::string DigestId(std::string_view user_password) {
   unsigned char md[SHA_DIGEST_LENGTH];
@@ -109,9 +159,10 @@ Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out) {
   for (const auto& a : in) {
     if (a.id.scheme == kAuth) {
       bool any = false;
-      for (const auto& id : auth) {
-        // Only schemes that authenticate (not the implicit ip id) stand in for "auth".
-        if (id.scheme == kIp) continue;
+      for (const auto& id : InJavaHashSetOrder(auth)) {
+        // Only ids of authenticating schemes stand in for "auth": not the implicit ip id, and
+        // not the "super" marker (ZooKeeper has no provider for it).
+        if (id.scheme != kDigest) continue;
         any = true;
         add(proto::Acl{a.perms, proto::Id{id.scheme, id.id}});
       }

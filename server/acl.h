@@ -36,6 +36,10 @@ bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth,
 // any authenticated id. The result has duplicates removed, keeping first occurrences.
 Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out);
 
+// A session's ids in the order ZooKeeper iterates them (its auth info is a Java hash set), which
+// is the order the `auth` scheme expands into.
+std::vector<AuthId> InJavaHashSetOrder(const std::vector<AuthId>& ids);
+
 // The ACL returned to a session without ADMIN on the node: digest hashes masked ("user:x").
 AclList MaskDigests(const AclList& acl);
 

@@ -117,7 +117,9 @@ void DataTree::AddChild(Node* parent, Node* child) {
 }
 
 DataTree::Node* DataTree::FindMutable(std::string_view path) const {
-  if (path.empty() || path[0] != '/') return nullptr;
+  if (path.empty()) return root_;  // ZooKeeper also knows the root as ""
+  if (path[0] != '/') return nullptr;
+  if (path.size() > 1 && path.back() == '/') return nullptr;  // "/a/" names no node
   Node* n = root_;
   size_t pos = 1;
   while (pos < path.size()) {
@@ -147,7 +149,9 @@ proto::Stat DataTree::StatOf(const Node& node) const {
   s.mtime = node.stat.mtime;
   s.version = node.stat.version;
   s.num_children = NumChildren(node);
-  s.cversion = node.stat.cversion * 2 - s.num_children;
+  // Java int arithmetic: wraps instead of overflowing.
+  s.cversion = static_cast<int32_t>(static_cast<uint32_t>(node.stat.cversion) * 2u -
+                                    static_cast<uint32_t>(s.num_children));
   s.aversion = node.stat.aversion;
   // Clients see the owner of ephemerals only; container and TTL markers show as 0.
   s.ephemeral_owner = ClassifyOwner(node.stat.ephemeral_owner) == OwnerKind::kSession

@@ -32,6 +32,9 @@ int32_t NextCodePoint(std::string_view s, size_t* i) {
     if ((cc & 0xC0) != 0x80) return -1;
     cp = (cp << 6) | (cc & 0x3F);
   }
+  // Overlong forms ("\xc0\xaf" for '/') are malformed too.
+  static constexpr int32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[len]) return -1;
   *i += len;
   return cp;
 }

@@ -249,7 +249,6 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   AclList fixed;
   if (Err e = FixupAcl(op.acl, who.ids, &fixed); e != Err::kOk) return e;
   std::string parent_path(last_slash == 0 ? std::string_view("/") : ParentPath(op.path));
-  if (op.path == "/") return Err::kNodeExists;
   auto parent = Lookup(parent_path, *local);
   if (!parent) return Err::kNoNode;
   if (!CheckAcl(parent->acl, perms::kCreate, who.ids, who.is_super)) return Err::kNoAuth;
@@ -264,7 +263,8 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   if (ClassifyOwner(parent->stat.ephemeral_owner) == OwnerKind::kSession) {
     return Err::kNoChildrenForEphemerals;
   }
-  int32_t new_cversion = parent->stat.cversion + 1;
+  // Wraps past INT32_MAX as Java's int does (and without signed-overflow UB).
+  int32_t new_cversion = static_cast<int32_t>(static_cast<uint32_t>(parent->stat.cversion) + 1u);
   int64_t owner = 0;
   if (mode == CreateMode::kEphemeral || mode == CreateMode::kEphemeralSequential) {
     owner = session_id;

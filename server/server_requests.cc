@@ -336,8 +336,12 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
     case OpCode::kExists: {
       proto::PathWatchRequest req;
       if (!req.Read(r)) return bad();
+      if (req.path.find('\0') != std::string::npos) {
+        return FrameReply(xid, zxid, Err::kBadArguments);
+      }
+      // As Apache ZooKeeper 3.8.0 (the differential reference): exists does not check the
+      // READ permission (3.8.4+ does).
       const DataTree::Node* n = tree_->Find(req.path);
-      if (n && !can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
       if (req.watch && IsValidPath(req.path)) watches_.Add(WatchKind::kData, req.path, watcher);
       if (!n) return FrameReply(xid, zxid, Err::kNoNode);
       return FrameReply(xid, zxid, proto::StatResponse{tree_->StatOf(*n)});

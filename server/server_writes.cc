@@ -182,9 +182,8 @@ std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
         switch (type) {
           case OpCode::kCreate:
           case OpCode::kCreate2:
-          case OpCode::kCreateContainer:
-          case OpCode::kCreateTtl:
-            // As ZooKeeper 3.8: every create inside a multi answers as a plain create.
+            // As ZooKeeper 3.8: create and create2 inside a multi answer as a plain create;
+            // createTTL and createContainer answer with the Stat.
             proto::MultiHeader{static_cast<int32_t>(OpCode::kCreate), false, 0}.Write(w);
             proto::PathResponse{sub.path}.Write(w);
             continue;
@@ -193,6 +192,10 @@ std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
             break;
         }
         switch (type) {
+          case OpCode::kCreateContainer:
+          case OpCode::kCreateTtl:
+            proto::Create2Response{sub.path, sub.stat}.Write(w);
+            break;
           case OpCode::kSetData:
             proto::StatResponse{sub.stat}.Write(w);
             break;

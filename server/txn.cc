@@ -188,7 +188,15 @@ std::string EncodeTxn(const Txn& txn) {
 
 bool DecodeTxn(std::string_view bytes, Txn* txn) {
   try {
-    msgpack::object_handle oh = msgpack::unpack(bytes.data(), bytes.size());
+    // Every element takes at least one byte, so no honest count exceeds the input size; the
+    // limits stop a corrupt header from making the unpacker reserve gigabytes up front.
+    const size_t n = bytes.size();
+    const msgpack::unpack_limit limit(/*array=*/n, /*map=*/n, /*str=*/n, /*bin=*/n, /*ext=*/n,
+                                      /*depth=*/16);
+    size_t offset = 0;
+    msgpack::object_handle oh =
+        msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr, limit);
+    if (offset != n) return false;  // trailing bytes
     const msgpack::object& o = oh.get();
     if (o.type != msgpack::type::ARRAY || o.via.array.size != 7) return false;
     txn->zxid = At(o, 0).as<int64_t>();
