@@ -236,7 +236,9 @@ class Side(object):
         c = self.clients[slot]
         if c is None:
             return None
-        sid = c.client_id[0]
+        # After a dropped connection (e.g. an oversized request) kazoo may still be
+        # reconnecting; the session id is then unknown to the client object.
+        sid = c.client_id[0] if c.client_id else None
         c.stop()
         c.close()
         self.clients[slot] = None
