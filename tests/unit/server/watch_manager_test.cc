@@ -1,0 +1,270 @@
+#include "server/watch_manager.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace zk::server {
+namespace {
+
+std::vector<Notification> Fire(WatchManager& w, EventType type, const std::string& path) {
+  std::vector<Notification> out;
+  w.Trigger(TreeEvent{type, path}, &out);
+  return out;
+}
+
+std::set<WatcherId> Who(const std::vector<Notification>& ns) {
+  std::set<WatcherId> s;
+  for (const auto& n : ns) s.insert(n.watcher);
+  return s;
+}
+
+TEST_CASE("Data watches: created, changed, deleted; one-shot") {
+  for (EventType t :
+       {EventType::kNodeCreated, EventType::kNodeDataChanged, EventType::kNodeDeleted}) {
+    CAPTURE(t);
+    WatchManager w;
+    w.Add(WatchKind::kData, "/a", 1);
+    CHECK(w.watch_count() == 1);
+    auto out = Fire(w, t, "/a");
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].watcher == 1);
+    CHECK(out[0].type == t);
+    CHECK(out[0].path == "/a");
+    CHECK(w.watch_count() == 0);
+    CHECK_FALSE(w.Has("/a", WatcherType::kData, 1));
+    CHECK(Fire(w, t, "/a").empty());
+  }
+  WatchManager w;
+  w.Add(WatchKind::kData, "/a", 1);
+  CHECK(Fire(w, EventType::kNodeChildrenChanged, "/a").empty());
+  CHECK(Fire(w, EventType::kNodeDataChanged, "/b").empty());
+  CHECK(Fire(w, EventType::kNodeDataChanged, "/a/b").empty());
+  CHECK(Fire(w, EventType::kNone, "/a").empty());
+  CHECK(w.Has("/a", WatcherType::kData, 1));  // none of those fired it
+}
+
+TEST_CASE("Child watches: children changed and deleted; one-shot") {
+  for (EventType t : {EventType::kNodeChildrenChanged, EventType::kNodeDeleted}) {
+    CAPTURE(t);
+    WatchManager w;
+    w.Add(WatchKind::kChild, "/p", 9);
+    auto out = Fire(w, t, "/p");
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].type == t);
+    CHECK(out[0].path == "/p");
+    CHECK(w.watch_count() == 0);
+    CHECK(Fire(w, t, "/p").empty());
+  }
+  WatchManager w;
+  w.Add(WatchKind::kChild, "/p", 9);
+  CHECK(Fire(w, EventType::kNodeCreated, "/p").empty());
+  CHECK(Fire(w, EventType::kNodeDataChanged, "/p").empty());
+  CHECK(Fire(w, EventType::kNodeChildrenChanged, "/p/c").empty());
+  CHECK(w.Has("/p", WatcherType::kChildren, 9));
+}
+
+TEST_CASE("Persistent watches see all four events at their path and stay") {
+  WatchManager w;
+  w.Add(WatchKind::kPersistent, "/a", 3);
+  for (EventType t :
+       {EventType::kNodeCreated, EventType::kNodeDataChanged, EventType::kNodeChildrenChanged,
+        EventType::kNodeDeleted, EventType::kNodeCreated}) {
+    CAPTURE(t);
+    auto out = Fire(w, t, "/a");
+    REQUIRE(out.size() == 1);
+    CHECK(out[0].type == t);
+    CHECK(out[0].watcher == 3);
+  }
+  CHECK(w.watch_count() == 1);
+  CHECK(Fire(w, EventType::kNodeCreated, "/a/b").empty());
+  CHECK(Fire(w, EventType::kNodeDataChanged, "/").empty());
+}
+
+TEST_CASE("Recursive watches see their subtree except NodeChildrenChanged") {
+  WatchManager w;
+  w.Add(WatchKind::kRecursive, "/a", 4);
+  for (const char* p : {"/a", "/a/b", "/a/b/c/d"}) {
+    for (EventType t :
+         {EventType::kNodeCreated, EventType::kNodeDataChanged, EventType::kNodeDeleted}) {
+      CAPTURE(p);
+      CAPTURE(t);
+      auto out = Fire(w, t, p);
+      REQUIRE(out.size() == 1);
+      CHECK(out[0].watcher == 4);
+      CHECK(out[0].type == t);
+      CHECK(out[0].path == p);  // the changed node's path, not the watch's
+    }
+    CHECK(Fire(w, EventType::kNodeChildrenChanged, p).empty());
+  }
+  CHECK(Fire(w, EventType::kNodeCreated, "/ab").empty());
+  CHECK(Fire(w, EventType::kNodeCreated, "/").empty());
+  CHECK(Fire(w, EventType::kNodeCreated, "/b/a").empty());
+  CHECK(w.watch_count() == 1);
+
+  WatchManager root;
+  root.Add(WatchKind::kRecursive, "/", 5);
+  CHECK(Fire(root, EventType::kNodeCreated, "/x").size() == 1);
+  CHECK(Fire(root, EventType::kNodeDeleted, "/x/y/z").size() == 1);
+  CHECK(Fire(root, EventType::kNodeDataChanged, "/").size() == 1);
+  CHECK(Fire(root, EventType::kNodeChildrenChanged, "/").empty());
+}
+
+TEST_CASE("A watcher hears one event per change, and all its one-shot watches there go") {
+  WatchManager w;
+  w.Add(WatchKind::kData, "/a", 1);
+  w.Add(WatchKind::kChild, "/a", 1);
+  w.Add(WatchKind::kPersistent, "/a", 1);
+  w.Add(WatchKind::kRecursive, "/a", 1);
+  w.Add(WatchKind::kRecursive, "/", 1);
+  w.Add(WatchKind::kData, "/a", 2);
+  w.Add(WatchKind::kRecursive, "/", 3);
+  CHECK(w.watch_count() == 7);
+  auto out = Fire(w, EventType::kNodeDeleted, "/a");
+  CHECK(out.size() == 3);
+  CHECK(Who(out) == std::set<WatcherId>{1, 2, 3});
+  for (const auto& n : out) {
+    CHECK(n.type == EventType::kNodeDeleted);
+    CHECK(n.path == "/a");
+  }
+  CHECK_FALSE(w.Has("/a", WatcherType::kData, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kChildren, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kData, 2));
+  CHECK(w.Has("/a", WatcherType::kPersistent, 1));
+  CHECK(w.Has("/a", WatcherType::kPersistentRecursive, 1));
+  CHECK(w.watch_count() == 4);
+
+  // Recursive on two ancestors: still one notification.
+  out = Fire(w, EventType::kNodeDataChanged, "/a/b");
+  CHECK(out.size() == 2);
+  CHECK(Who(out) == std::set<WatcherId>{1, 3});
+}
+
+TEST_CASE("Many watchers on one path are all notified") {
+  WatchManager w;
+  for (WatcherId id = 1; id <= 50; ++id) w.Add(WatchKind::kData, "/hot", id);
+  w.Add(WatchKind::kData, "/hot", 7);  // duplicate: no second watch
+  CHECK(w.watch_count() == 50);
+  CHECK(w.watcher_count() == 50);
+  auto out = Fire(w, EventType::kNodeDataChanged, "/hot");
+  CHECK(out.size() == 50);
+  CHECK(Who(out).size() == 50);
+  CHECK(w.watch_count() == 0);
+  CHECK(w.watcher_count() == 0);
+  CHECK(w.path_count() == 0);
+}
+
+TEST_CASE("Remove and Has per WatcherType") {
+  WatchManager w;
+  w.Add(WatchKind::kData, "/a", 1);
+  w.Add(WatchKind::kChild, "/a", 1);
+  w.Add(WatchKind::kPersistent, "/a", 1);
+  w.Add(WatchKind::kRecursive, "/a", 1);
+  w.Add(WatchKind::kData, "/a", 2);
+
+  CHECK(w.Has("/a", WatcherType::kData, 1));
+  CHECK(w.Has("/a", WatcherType::kChildren, 1));
+  CHECK(w.Has("/a", WatcherType::kPersistent, 1));
+  CHECK(w.Has("/a", WatcherType::kPersistentRecursive, 1));
+  CHECK(w.Has("/a", WatcherType::kAny, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kChildren, 2));
+  CHECK_FALSE(w.Has("/b", WatcherType::kAny, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kAny, 3));
+
+  CHECK(w.Remove("/a", WatcherType::kData, 1));
+  CHECK_FALSE(w.Remove("/a", WatcherType::kData, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kData, 1));
+  CHECK(w.Has("/a", WatcherType::kData, 2));
+  CHECK(w.Has("/a", WatcherType::kChildren, 1));
+  CHECK(w.watch_count() == 4);
+
+  CHECK(w.Remove("/a", WatcherType::kChildren, 1));
+  CHECK(w.Remove("/a", WatcherType::kPersistent, 1));
+  CHECK(w.Has("/a", WatcherType::kAny, 1));  // the recursive one
+  CHECK(w.Remove("/a", WatcherType::kPersistentRecursive, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kAny, 1));
+  CHECK_FALSE(w.Remove("/a", WatcherType::kAny, 1));
+  CHECK(w.watch_count() == 1);
+
+  w.Add(WatchKind::kData, "/a", 1);
+  w.Add(WatchKind::kChild, "/a", 1);
+  w.Add(WatchKind::kChild, "/other", 1);
+  CHECK(w.Remove("/a", WatcherType::kAny, 1));
+  CHECK_FALSE(w.Has("/a", WatcherType::kAny, 1));
+  CHECK(w.Has("/other", WatcherType::kChildren, 1));
+  CHECK(w.Has("/a", WatcherType::kData, 2));
+  CHECK(w.watch_count() == 2);
+
+  // A removed watch no longer fires.
+  auto out = Fire(w, EventType::kNodeDeleted, "/a");
+  CHECK(Who(out) == std::set<WatcherId>{2});
+}
+
+TEST_CASE("RemoveWatcher drops every watch of a watcher") {
+  WatchManager w;
+  w.Add(WatchKind::kData, "/a", 1);
+  w.Add(WatchKind::kChild, "/b", 1);
+  w.Add(WatchKind::kPersistent, "/c", 1);
+  w.Add(WatchKind::kRecursive, "/", 1);
+  w.Add(WatchKind::kData, "/a", 2);
+  CHECK(w.watcher_count() == 2);
+  CHECK(w.path_count() == 4);
+  w.RemoveWatcher(1);
+  CHECK(w.watcher_count() == 1);
+  CHECK(w.watch_count() == 1);
+  CHECK(w.path_count() == 1);
+  CHECK_FALSE(w.Has("/", WatcherType::kAny, 1));
+  CHECK(Fire(w, EventType::kNodeCreated, "/x").empty());
+  CHECK(Who(Fire(w, EventType::kNodeDataChanged, "/a")) == std::set<WatcherId>{2});
+  w.RemoveWatcher(1);  // unknown: no-op
+  w.RemoveWatcher(2);
+  CHECK(w.watch_count() == 0);
+  CHECK(w.watcher_count() == 0);
+}
+
+TEST_CASE("ByWatcher and ByPath") {
+  WatchManager w;
+  w.Add(WatchKind::kData, "/a", 1);
+  w.Add(WatchKind::kChild, "/a", 1);
+  w.Add(WatchKind::kRecursive, "/b", 1);
+  w.Add(WatchKind::kPersistent, "/a", 2);
+  CHECK(w.ByWatcher() ==
+        std::map<WatcherId, std::set<std::string>>{{1, {"/a", "/b"}}, {2, {"/a"}}});
+  CHECK(w.ByPath() == std::map<std::string, std::set<WatcherId>>{{"/a", {1, 2}}, {"/b", {1}}});
+  CHECK(w.path_count() == 2);
+  Fire(w, EventType::kNodeDataChanged, "/a");  // fires and removes 1's data watch
+  CHECK(w.ByWatcher() ==
+        std::map<WatcherId, std::set<std::string>>{{1, {"/a", "/b"}}, {2, {"/a"}}});
+  Fire(w, EventType::kNodeChildrenChanged, "/a");  // and the child watch
+  CHECK(w.ByWatcher() == std::map<WatcherId, std::set<std::string>>{{1, {"/b"}}, {2, {"/a"}}});
+}
+
+TEST_CASE("Watches driven by DataTree events") {
+  DataTree tree;
+  WatchManager w;
+  w.Add(WatchKind::kData, "/n", 1);  // exists watch on a missing node
+  w.Add(WatchKind::kChild, "/", 2);
+  w.Add(WatchKind::kRecursive, "/", 3);
+  Txn t;
+  t.zxid = 1;
+  t.type = OpCode::kCreate;
+  t.body = CreateTxn{"/n", "", false, acls::OpenUnsafe(), 0, 1};
+  std::vector<TreeEvent> evs;
+  tree.Apply(t, &evs);
+  std::vector<Notification> out;
+  for (const auto& e : evs) w.Trigger(e, &out);
+  REQUIRE(out.size() == 3);
+  std::map<WatcherId, EventType> got;
+  for (const auto& n : out) got[n.watcher] = n.type;
+  CHECK(got[1] == EventType::kNodeCreated);
+  CHECK(got[2] == EventType::kNodeChildrenChanged);
+  CHECK(got[3] == EventType::kNodeCreated);
+  CHECK(w.watch_count() == 1);
+}
+
+}  // namespace
+}  // namespace zk::server
