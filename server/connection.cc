@@ -41,7 +41,7 @@ Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, ConnectionHand
 void Connection::Start() { Read(); }
 
 void Connection::Read() {
-  if (reading_ || closed_ || close_after_flush_) return;
+  if (reading_ || closed_ || close_after_flush_ || handler_paused_) return;
   if (queued_bytes_ > max_queued_bytes_) {
     read_paused_ = true;
     return;
@@ -150,6 +150,14 @@ void Connection::OnWrite(const asio::error_code& ec, size_t n) {
     return;
   }
   if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
+}
+
+void Connection::PauseReading() { handler_paused_ = true; }
+
+void Connection::ResumeReading() {
+  if (!handler_paused_) return;
+  handler_paused_ = false;
+  Read();
 }
 
 void Connection::CloseAfterFlush() {

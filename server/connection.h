@@ -48,6 +48,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseAfterFlush();
   // Closes now, dropping queued output. Idempotent.
   void Close();
+  // Stops/resumes reading requests (the handler's back-pressure, e.g. too many outstanding
+  // requests). Frames already read are still delivered.
+  void PauseReading();
+  void ResumeReading();
 
   uint64_t id() const { return id_; }
   bool closed() const { return closed_; }
@@ -76,7 +80,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_start_ = 0;   // parse position in in_
   bool first_frame_ = true;
   bool reading_ = false;
-  bool read_paused_ = false;
+  bool read_paused_ = false;     // paused because queued output is over the limit
+  bool handler_paused_ = false;  // paused by the handler
 
   std::deque<std::string> out_;
   std::deque<std::string> writing_;

@@ -235,6 +235,7 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     }
     p.zxid = SubmitWrite(req, st.session_id, h.xid, st.who, conn.id());
     st.queue.push_back(std::move(p));
+    LimitOutstanding(st);
     return;
   }
   if (!IsKnownRead(type)) {
@@ -251,6 +252,15 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   }
   p.frame.assign(body);
   st.queue.push_back(std::move(p));
+  LimitOutstanding(st);
+}
+
+void ZooKeeperServer::LimitOutstanding(ConnState& st) {
+  // A session may have at most globalOutstandingLimit requests waiting; beyond that its
+  // connection stops being read until half of them are answered.
+  if (st.queue.size() >= static_cast<size_t>(config_.global_outstanding_limit)) {
+    st.conn->PauseReading();
+  }
 }
 
 void ZooKeeperServer::HandleAuth(ConnState& st, std::string_view body) {
@@ -304,7 +314,7 @@ void ZooKeeperServer::Drain(ConnState& st) {
   uint64_t id = st.conn->id();
   while (!st.queue.empty()) {
     Pending& p = st.queue.front();
-    if (p.zxid != 0 && !p.done) return;
+    if (p.zxid != 0 && !p.done) break;
     std::string reply =
         p.zxid != 0 ? std::move(p.reply) : EvaluateRead(st, p.type, p.xid, p.frame);
     RecordLatency(st, p);
@@ -317,6 +327,9 @@ void ZooKeeperServer::Drain(ConnState& st) {
       return;
     }
     if (!StateOf(id)) return;
+  }
+  if (st.queue.size() <= static_cast<size_t>(config_.global_outstanding_limit) / 2) {
+    st.conn->ResumeReading();
   }
 }
 

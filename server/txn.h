@@ -66,8 +66,8 @@ struct CloseSessionTxn {};
 using MultiOp = std::variant<CreateTxn, DeleteTxn, SetDataTxn, SetAclTxn, CheckTxn, ErrorTxn>;
 
 // All-or-nothing: either every op is a real change, or every op is an ErrorTxn carrying the
-// per-op result (kOk for ops before the failing one is never used: ZooKeeper reports those as
-// kRuntimeInconsistency, the failing op with its code, later ops kRuntimeInconsistency too).
+// per-op result, as ZooKeeper reports them: ops before the failing one kOk, the failing op its
+// code, later ops kRuntimeInconsistency.
 struct MultiTxn {
   std::vector<MultiOp> ops;
 };

@@ -118,6 +118,7 @@ class ZooKeeperServer : public ConnectionHandler {
   // Evaluates a read (or setWatches, sync, ping ...) against the tree; returns the framed reply.
   std::string EvaluateRead(ConnState& st, OpCode type, int32_t xid, std::string_view body);
   void Drain(ConnState& st);
+  void LimitOutstanding(ConnState& st);
   void RecordLatency(ConnState& st, const Pending& p);
 
   // server_writes.cc
