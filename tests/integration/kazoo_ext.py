@@ -327,6 +327,11 @@ class GetEphemerals(namedtuple("GetEphemerals", "prefix")):
 class WhoAmI(namedtuple("WhoAmI", "")):
     type = 107
 
+    def __bool__(self):
+        # An empty namedtuple is falsy, and kazoo only delivers a reply
+        # when ``request and async_object`` -- keep the request truthy.
+        return True
+
     def serialize(self):
         return b""
 
