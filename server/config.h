@@ -56,7 +56,7 @@ struct ServerConfig {
   std::set<std::string> four_letter_whitelist = {"srvr"};
   int jute_max_buffer = 0xfffff;                // jute.maxbuffer
   std::string super_digest;                     // DigestAuthenticationProvider.superDigest
-  bool extended_types_enabled = false;          // extendedTypesEnabled (TTL and container nodes)
+  bool extended_types_enabled = false;          // extendedTypesEnabled (TTL nodes)
   bool reconfig_enabled = false;                // reconfigEnabled
   bool standalone_enabled = true;               // standaloneEnabled
   bool read_only_mode = false;                  // readonlymode.enabled

@@ -5,6 +5,8 @@
 // (four_letter_words.cc). Thread-compatible; JavaDate reads the process's local time zone.
 #pragma once
 
+#include "server/version.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -15,7 +17,7 @@ namespace zk::server {
 
 // The ZooKeeper version zabkeeper claims: clients (kazoo's server_version()) parse the part
 // before the first '-' to decide which features the server has.
-inline constexpr std::string_view kReportedZooKeeperVersion = "3.8.4-zabkeeper-0.1.0";
+inline constexpr std::string_view kReportedZooKeeperVersion = kVersionString;
 
 // ZooKeeper's Version.getFullVersion(): "<version>, built on <date>".
 std::string FullVersion(std::string_view build_date);

@@ -256,7 +256,7 @@ std::string ZooKeeperServer::StatText(std::string_view word) const {
   s.outstanding = outstanding;
   s.zxid = tree_->last_zxid();
   s.mode = ModeString();
-  s.node_count = tree_->node_count();
+  s.node_count = ReportedNodeCount();
   s.has_proposal_sizes = s.mode == "leader";
   return word == "stat" ? FormatStat(s, infos) : FormatSrvr(s);
 }
@@ -287,7 +287,7 @@ std::string ZooKeeperServer::MntrText() const {
   m.AddAverage("zk_avg_latency", stats_.avg_latency_ms());
   m.Add("zk_min_proposal_size", -1);
   m.Add("zk_outstanding_requests", static_cast<int64_t>(outstanding));
-  m.Add("zk_znode_count", static_cast<int64_t>(tree_->node_count()));
+  m.Add("zk_znode_count", ReportedNodeCount());
   m.Add("zk_global_sessions", static_cast<int64_t>(sessions_->size()));
   m.Add("zk_packets_sent", static_cast<int64_t>(stats_.packets_sent));
   m.Add("zk_packets_received", static_cast<int64_t>(stats_.packets_received));

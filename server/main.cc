@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
   });
   io.run();
   server.Stop();
+  if (server.failed()) {
+    spdlog::error("stopped after a fatal storage error");
+    return 1;
+  }
   spdlog::info("stopped");
   return 0;
 }

@@ -105,7 +105,7 @@ void ZooKeeperServer::OnFrame(Connection& conn, std::string_view frame) {
 
 void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
   Connection& conn = *st.conn;
-  proto::JuteReader r(frame);
+  proto::JuteReader r(frame, MaxFieldBytes());
   proto::ConnectRequest req;
   if (!req.Read(r)) {
     spdlog::warn("closing connection {} from {}: malformed connect request", conn.id(),
@@ -136,20 +136,23 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     SubmitWrite(w, id, 0, st.who, conn.id());
     return;
   }
+  // As ZooKeeper: a reconnect closes the session's previous connection (if still open)
+  // before the password is checked.
+  auto old = conn_of_session_.find(req.session_id);
+  if (old != conn_of_session_.end() && old->second != conn.id()) {
+    uint64_t prev_id = old->second;
+    conn_of_session_.erase(old);
+    if (ConnState* prev = StateOf(prev_id)) {
+      spdlog::info("session 0x{:x} reconnecting; closing its previous connection",
+                   req.session_id);
+      prev->session_id = 0;
+      prev->conn->Close();
+    }
+  }
   const SessionInfo* info = sessions_->Find(req.session_id);
   bool valid = info && !info->closing && req.passwd == SessionTracker::PasswordFor(req.session_id);
   st.session_id = req.session_id;
   if (valid) {
-    // The session moves to this connection; the old one (if still open) is closed.
-    auto old = conn_of_session_.find(req.session_id);
-    if (old != conn_of_session_.end() && old->second != conn.id()) {
-      if (ConnState* prev = StateOf(old->second)) {
-        spdlog::info("session 0x{:x} moved to a new connection; closing the previous one",
-                     req.session_id);
-        prev->session_id = 0;
-        prev->conn->Close();
-      }
-    }
     conn_of_session_[req.session_id] = conn.id();
     sessions_->Touch(req.session_id, NowMs());
   } else {
@@ -196,7 +199,7 @@ void ZooKeeperServer::FinishConnect(ConnState& st, bool valid) {
 
 void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   Connection& conn = *st.conn;
-  proto::JuteReader r(frame);
+  proto::JuteReader r(frame, MaxFieldBytes());
   proto::RequestHeader h;
   if (!h.Read(r)) {
     spdlog::warn("closing connection {} from {}: malformed request header", conn.id(),
@@ -238,9 +241,19 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     LimitOutstanding(st);
     return;
   }
+  if (type == OpCode::kDeleteContainer) {
+    // Server-internal; a client may not send it (ZooKeeper answers BADARGUMENTS).
+    conn.Send(FrameReply(h.xid, tree_->last_zxid(), Err::kBadArguments));
+    return;
+  }
   if (!IsKnownRead(type)) {
-    spdlog::warn("connection {} from {}: unknown op code {}", conn.id(), conn.remote_address(),
-                 h.type);
+    // As ZooKeeper's UnimplementedRequestProcessor: answer, then close the connection.
+    spdlog::warn("closing connection {} from {}: unknown op code {}", conn.id(),
+                 conn.remote_address(), h.type);
+    ++stats_.frames_rejected;
+    conn.Send(FrameReply(h.xid, -1, Err::kUnimplemented));
+    conn.CloseAfterFlush();
+    return;
   }
   if (st.queue.empty()) {
     // Fast path: nothing of this session is pending, answer now without copying the request.
@@ -264,7 +277,7 @@ void ZooKeeperServer::LimitOutstanding(ConnState& st) {
 }
 
 void ZooKeeperServer::HandleAuth(ConnState& st, std::string_view body) {
-  proto::JuteReader r(body);
+  proto::JuteReader r(body, MaxFieldBytes());
   proto::AuthPacket auth;
   if (!auth.Read(r)) {
     spdlog::warn("closing connection {}: malformed auth packet", st.conn->id());
@@ -337,7 +350,7 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
                                           std::string_view body) {
   const int64_t zxid = tree_->last_zxid();
   const WatcherId watcher = st.conn->id();
-  proto::JuteReader r(body);
+  proto::JuteReader r(body, MaxFieldBytes());
   auto can = [&](const DataTree::Node& n, int32_t perm) {
     return CheckAcl(tree_->AclOf(n), perm, st.who.ids, st.who.is_super);
   };
@@ -417,9 +430,11 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
       const DataTree::Node* n = tree_->Find(req.path);
       if (!n) return FrameReply(xid, zxid, Err::kNoNode);
       if (!can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
+      int64_t count = tree_->CountDescendants(*n);
+      // ZooKeeper counts by path prefix, so "" also counts the root it stores as "/".
+      if (req.path.empty()) ++count;
       return FrameReply(xid, zxid,
-                        proto::GetAllChildrenNumberResponse{
-                            static_cast<int32_t>(tree_->CountDescendants(*n))});
+                        proto::GetAllChildrenNumberResponse{static_cast<int32_t>(count)});
     }
     case OpCode::kSetWatches:
     case OpCode::kSetWatches2: {
@@ -488,7 +503,7 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
     }
     case OpCode::kWhoAmI: {
       proto::WhoAmIResponse rsp;
-      for (const auto& id : st.who.ids) {
+      for (const auto& id : InJavaHashSetOrder(st.who.ids)) {
         std::string user = id.id;
         if (id.scheme == "digest") user = user.substr(0, user.find(':'));
         rsp.client_info.push_back(proto::ClientInfo{id.scheme, user});

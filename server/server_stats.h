@@ -26,10 +26,6 @@ struct ServerStats {
   double avg_latency_ms() const {
     return latency_count ? static_cast<double>(total_latency_ms) / latency_count : 0.0;
   }
-  void ResetLatency() {
-    min_latency_ms = max_latency_ms = total_latency_ms = latency_count = 0;
-    packets_received = packets_sent = 0;
-  }
 };
 
 }  // namespace zk::server

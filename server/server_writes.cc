@@ -75,7 +75,7 @@ bool ReadWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op) {
 }  // namespace
 
 bool ZooKeeperServer::DecodeWrite(OpCode type, std::string_view body, WriteRequest* req) {
-  proto::JuteReader r(body);
+  proto::JuteReader r(body, MaxFieldBytes());
   req->type = type;
   if (type == OpCode::kCloseSession) return true;
   if (type != OpCode::kMulti) return ReadWriteOp(type, r, &req->op);
@@ -122,8 +122,7 @@ void ZooKeeperServer::ApplyOne(InFlight& f) {
     sessions_->Remove(txn.session_id);
   }
   if (txn.type == OpCode::kDeleteContainer) {
-    if (auto* d = std::get_if<DeleteTxn>(&txn.body)) reaping_.erase(d->path);
-    if (std::holds_alternative<ErrorTxn>(txn.body)) reaping_.clear();
+    absl::erase_if(reaping_, [&](const auto& entry) { return entry.second == txn.zxid; });
   }
 
   std::vector<Notification> notes;
@@ -266,12 +265,12 @@ void ZooKeeperServer::ReapContainersAndTtls() {
     if (ttl > 0 && now - s.mtime > ttl) doomed.push_back(path);
   }
   for (auto& path : doomed) {
-    if (!reaping_.insert(path).second) continue;
+    if (reaping_.contains(path)) continue;
     WriteRequest req;
     req.type = OpCode::kDeleteContainer;
     req.op.type = OpCode::kDeleteContainer;
     req.op.path = path;
-    SubmitWrite(req, 0, 0, Principal{}, 0);
+    reaping_[path] = SubmitWrite(req, 0, 0, Principal{}, 0);
   }
 }
 

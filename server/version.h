@@ -7,9 +7,7 @@
 
 namespace zk::server {
 
-inline constexpr std::string_view kZooKeeperCompatVersion = "3.8.4";
-inline constexpr std::string_view kZabkeeperVersion = "0.1.0";
-// "3.8.4-zabkeeper-0.1.0"
-inline constexpr std::string_view kVersionString = "3.8.4-zabkeeper-0.1.0";
+// The behaviour matched is Apache ZooKeeper 3.8.0's (the differential test's reference).
+inline constexpr std::string_view kVersionString = "3.8.0-zabkeeper-0.1.0";
 
 }  // namespace zk::server

@@ -96,9 +96,10 @@ zab::Status ZooKeeperServer::Recover() {
   int64_t first = log_store_->FirstZxid();
   int64_t last = log_store_->LastZxid();
   if (last > snapshot_zxid && first > snapshot_zxid + 1) {
-    return zab::Status::Corruption("transaction log starts at zxid 0x" + std::to_string(first) +
-                                   " but the newest snapshot ends at 0x" +
-                                   std::to_string(snapshot_zxid) + ": txns are missing");
+    return zab::Status::Corruption(
+        fmt::format("transaction log starts at zxid 0x{:x} but the newest valid snapshot is at "
+                    "0x{:x}: txns are missing",
+                    first, snapshot_zxid));
   }
   int64_t replayed = 0;
   int64_t next = snapshot_zxid + 1;
@@ -181,7 +182,12 @@ void ZooKeeperServer::Accept() {
     if ((config_.max_client_cnxns > 0 && per_ip >= config_.max_client_cnxns) ||
         (config_.max_cnxns > 0 && static_cast<int>(conns_.size()) >= config_.max_cnxns)) {
       ++stats_.connections_rejected;
-      spdlog::warn("too many connections from {} - max is {}", ip, config_.max_client_cnxns);
+      if (config_.max_cnxns > 0 && static_cast<int>(conns_.size()) >= config_.max_cnxns) {
+        spdlog::warn("too many connections - max is {} (maxCnxns); refusing {}", config_.max_cnxns,
+                     ip);
+      } else {
+        spdlog::warn("too many connections from {} - max is {}", ip, config_.max_client_cnxns);
+      }
       if (per_ip == 0) conns_per_ip_.erase(ip);
       socket.close(rec);
       Accept();
@@ -189,10 +195,7 @@ void ZooKeeperServer::Accept() {
     }
     ++per_ip;
     uint64_t id = next_conn_id_++;
-    // jute.maxbuffer bounds a frame's payload; the headers around it get a little room, as
-    // ZooKeeper's jute.maxbuffer.extrasize does.
-    size_t max_frame = static_cast<size_t>(config_.jute_max_buffer) + 1024;
-    auto conn = std::make_shared<Connection>(std::move(socket), id, this, max_frame,
+    auto conn = std::make_shared<Connection>(std::move(socket), id, this, MaxFieldBytes(),
                                              kMaxQueuedOutputBytes);
     ConnState& st = conns_[id];
     st.conn = conn;
@@ -242,9 +245,11 @@ void ZooKeeperServer::OnTick() {
     } else {
       int64_t oldest = PurgeSnapshots(SnapshotDir(config_), config_.autopurge_snap_retain_count);
       if (oldest > 0) {
-        // The log before the oldest retained snapshot is no longer needed for recovery.
+        // The log before the oldest retained snapshot is no longer needed for recovery. The
+        // entry at the snapshot's zxid is kept so the log is never empty: an empty log could
+        // not tell a fresh server from one whose snapshots were all lost.
         log_->RunOnDiskThread([store = log_store_.get(), oldest] {
-          if (zab::Status s = store->PurgeBefore(oldest + 1); !s.ok()) {
+          if (zab::Status s = store->PurgeBefore(oldest); !s.ok()) {
             spdlog::warn("log purge failed: {}", s.ToString());
           }
         });
@@ -267,6 +272,7 @@ void ZooKeeperServer::OnDurable(int64_t zxid, zab::Status status) {
   if (!status.ok()) {
     // Nothing more can be acknowledged safely; ZooKeeper exits in the same situation.
     spdlog::critical("transaction log write failed: {}; shutting down", status.ToString());
+    failed_ = true;
     Stop();
     io_.stop();
     return;

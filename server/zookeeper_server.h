@@ -54,6 +54,8 @@ class ZooKeeperServer : public ConnectionHandler {
   void Stop();
 
   uint16_t client_port() const { return bound_port_; }
+  // True when the server stopped because its log failed; the process must exit non-zero.
+  bool failed() const { return failed_; }
 
   // ConnectionHandler
   void OnFrame(Connection& conn, std::string_view frame) override;
@@ -109,6 +111,11 @@ class ZooKeeperServer : public ConnectionHandler {
   int64_t NowMs() const;       // monotonic, for session expiry
   static int64_t WallMs();     // wall clock, for ctime/mtime
   ConnState* StateOf(uint64_t conn_id);
+  // The largest frame a client may send, and so the largest field in it: jute.maxbuffer, as
+  // ZooKeeper's server enforces it.
+  size_t MaxFieldBytes() const { return static_cast<size_t>(config_.jute_max_buffer); }
+  // The number of znodes as ZooKeeper counts them (its map holds the root twice).
+  int64_t ReportedNodeCount() const { return static_cast<int64_t>(tree_->node_count()) + 1; }
 
   // server_requests.cc
   void HandleConnect(ConnState& st, std::string_view frame);
@@ -154,6 +161,7 @@ class ZooKeeperServer : public ConnectionHandler {
   asio::steady_timer tick_timer_;
   uint16_t bound_port_ = 0;
   bool stopped_ = false;
+  bool failed_ = false;  // the log failed; the process must exit non-zero
 
   std::unique_ptr<DataTree> tree_;
   std::unique_ptr<SessionTracker> sessions_;
@@ -172,7 +180,7 @@ class ZooKeeperServer : public ConnectionHandler {
   absl::flat_hash_map<uint64_t, ConnState> conns_;
   absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
   absl::flat_hash_map<std::string, int> conns_per_ip_;
-  absl::flat_hash_set<std::string> reaping_;  // container/TTL deletes in flight
+  absl::flat_hash_map<std::string, int64_t> reaping_;  // container/TTL deletes in flight: zxid
   ServerStats stats_;
 };
 

@@ -298,9 +298,6 @@ def test_bad_resume_gets_expired_response_and_close(srv, raws, case, readonly):
 def test_wrong_password_drops_sessions_live_connection(request, srv, server_kind, raws):
     # Apache's processConnectRequest closes the session's current connection
     # (CLIENT_RECONNECT) before it checks the password.
-    xfail_on_zabkeeper(request, server_kind,
-                       "Apache closes the session's live connection on a reconnect attempt with a wrong "
-                       "password; zabkeeper keeps it open")
     a = raws(srv, readonly=None)
     c = raws(srv, handshake=False)
     hs = c.handshake(session_id=a.hs["sid"], passwd=b"\x55" * 16, readonly=None)
@@ -335,9 +332,6 @@ def test_unknown_opcode_reply_and_close_like_apache(request, srv, server_kind, r
     # Apache: UnimplementedRequestProcessor answers ReplyHeader(xid, zxid=-1,
     # UNIMPLEMENTED) and then closes the connection (sendCloseSession); the
     # session itself survives and can be resumed.
-    xfail_on_zabkeeper(request, server_kind,
-                       "Apache answers an unknown op code with zxid -1 and closes the connection; "
-                       "zabkeeper answers zxid=<last zxid> and keeps the connection open")
     r = raws(srv)
     xid, zxid, err, _ = r.request(43, 999)
     assert (xid, zxid, err) == (43, -1, UNIMPLEMENTED)
@@ -349,9 +343,6 @@ def test_unknown_opcode_reply_and_close_like_apache(request, srv, server_kind, r
 
 
 def test_server_internal_delete_container_from_client(request, srv, server_kind, raws):
-    xfail_on_zabkeeper(request, server_kind,
-                       "op 20 (deleteContainer) from a client: Apache answers BADARGUMENTS (-8) and keeps "
-                       "the connection; zabkeeper answers UNIMPLEMENTED (-6)")
     r = raws(srv)
     xid, _, err, _ = r.request(44, OP_DELETE_CONTAINER, jstr("/no-such-container"))
     assert (xid, err) == (44, BADARGUMENTS)
@@ -458,9 +449,6 @@ def test_frame_at_maxbuffer_is_served(srv, raws):
 def test_frame_just_over_maxbuffer_closes(request, srv, server_kind, raws):
     # Apache 3.8's NIOServerCnxn.readLength rejects len > jute.maxbuffer
     # outright (jute.maxbuffer.extrasize only applies inside records).
-    xfail_on_zabkeeper(request, server_kind,
-                       "a frame of jute.maxbuffer+1 (1048576) bytes: Apache closes the connection; zabkeeper "
-                       "accepts frames up to jute.maxbuffer+1024 (answers -101 / -5)")
     r = raws(srv)
     n = JUTE_MAXBUFFER + 1
     body = struct.pack(">ii", 5, OP_GETDATA) + jstr("/" + "a" * (n - 8 - 4 - 1 - 1)) + b"\0"
@@ -740,9 +728,6 @@ def test_mntr_znode_count_is_real_count(srv, clients):
 
 
 def test_znode_count_includes_root_alias_like_apache(request, srv, server_kind, clients):
-    xfail_on_zabkeeper(request, server_kind,
-                       "Apache's mntr zk_znode_count / srvr 'Node count' is the real znode count + 1 "
-                       "(root stored under both '' and '/'); zabkeeper reports the real count")
     c = clients(srv)
     c.ensure_path("/zc2/a")
     real = count_znodes(c)
@@ -760,9 +745,6 @@ def test_who_am_i(srv, clients):
 
 
 def test_who_am_i_order_like_apache(request, srv, server_kind, clients):
-    xfail_on_zabkeeper(request, server_kind,
-                       "whoAmI after addauth: Apache lists [('digest','user'), ('ip','127.0.0.1')]; "
-                       "zabkeeper lists ip first")
     c = clients(srv)
     c.add_auth("digest", "user:pw")
     assert kx.raw_call(c, kx.WhoAmI()) == [("digest", "user"), ("ip", "127.0.0.1")]
@@ -811,9 +793,6 @@ def test_get_ephemerals_raw(srv, raws):
 
 
 def test_all_children_number_of_empty_path_like_apache(request, srv, server_kind, clients):
-    xfail_on_zabkeeper(request, server_kind,
-                       "getAllChildrenNumber(''): Apache answers (#znodes incl. root alias) - 1, i.e. one more "
-                       "than getAllChildrenNumber('/'); zabkeeper answers the same as for '/'")
     c = clients(srv)
     assert kx.raw_call(c, kx.GetAllChildrenNumber("")) == kx.raw_call(c, kx.GetAllChildrenNumber("/")) + 1
 
