@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# Footprint benchmark: memory, disk and restart time of zabkeeper and Apache ZooKeeper holding N
+# znodes of SIZE bytes (default 1,000,000 x 100 bytes), measured in the same run.
+#
+#   scripts/bench-footprint.sh [--count N] [--size BYTES] [--depth D] [--only zabkeeper|apache]
+#                              [--ci]
+#
+# For each server (zabkeeper, then Apache ZooKeeper), in a fresh temp dir:
+#   1. start it (tickTime=2000, snapCount=100000, fsync on: both servers' defaults);
+#   2. create N children of /bench with zk_populate (1000 requests pipelined on one connection,
+#      pseudo-random incompressible data);
+#   3. wait until the server is idle (CPU < 5% for 2 s and no forked child), then read VmRSS and
+#      VmHWM of the server process (the java process for Apache) and `du` of its data dir;
+#   4. stop it (SIGTERM, wait for exit), start it again on the same data dir and time from exec
+#      to the first successful `zk_populate --verify` (the server answers with all N children),
+#      then read VmRSS again once idle.
+# Prints one markdown table: metric | zabkeeper | Apache ZooKeeper | ratio (zabkeeper / Apache).
+#
+# Apache runs with the JVM settings of Debian's zkServer.sh start (zkEnv.sh and
+# /etc/zookeeper/conf/environment set no heap size, so java's defaults apply: G1, max heap =
+# 1/4 of RAM) plus its OOM flags and local JMX; logging goes to a file at INFO.
+#
+# --ci: N=20000, for a quick smoke run. Environment: BIN_DIR (zabkeeper and zk_populate; default
+# build/bin), KEEP_TMP=1 keeps the temp dir.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+BIN_DIR=${BIN_DIR:-$here/build/bin}
+count=1000000
+size=100
+depth=1000
+only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --count) count=$2; shift 2 ;;
+    --size) size=$2; shift 2 ;;
+    --depth) depth=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    --ci) count=20000; shift ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+ZABKEEPER=$BIN_DIR/zabkeeper
+POPULATE=$BIN_DIR/zk_populate
+JAVA=/usr/bin/java
+ZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar
+ZK_JARS=$ZK_JARS:/usr/share/java/log4j-1.2.jar
+for f in "$ZABKEEPER" "$POPULATE"; do
+  [ -x "$f" ] || { echo "missing $f (build it, or set BIN_DIR)" >&2; exit 2; }
+done
+[ -f /usr/share/java/zookeeper.jar ] || { echo "Apache ZooKeeper not installed" >&2; exit 2; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-footprint.XXXXXX")
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+  fi
+  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap "exit 130" INT TERM
+
+free_port() {
+  /usr/bin/python3 -c \
+    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+now_ns() { date +%s%N; }
+secs_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+kib_of() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+has_children() { [ -n "$(cat /proc/"$1"/task/*/children 2>/dev/null | tr -d ' \n')" ]; }
+
+# Waits until PID has used < 5% of a CPU for 2 consecutive seconds and has no child process
+# (zabkeeper forks to write snapshots); gives up after 600 s.
+wait_idle() {
+  local pid=$1 quiet=0 prev cur hz
+  hz=$(getconf CLK_TCK)
+  prev=$(cpu_ticks "$pid")
+  for _ in $(seq 1 600); do
+    sleep 1
+    cur=$(cpu_ticks "$pid")
+    if [ $((cur - prev)) -lt $((hz / 20)) ] && ! has_children "$pid"; then
+      quiet=$((quiet + 1))
+      [ $quiet -ge 2 ] && return 0
+    else
+      quiet=0
+    fi
+    prev=$cur
+  done
+  echo "warning: pid $pid still busy after 600 s" >&2
+}
+
+write_config() {  # dir port
+  cat > "$1/zoo.cfg" <<EOF
+tickTime=2000
+dataDir=$1/data
+clientPort=$2
+clientPortAddress=127.0.0.1
+snapCount=100000
+4lw.commands.whitelist=*
+admin.enableServer=false
+EOF
+}
+
+# Starts server $1 (zabkeeper|apache) from dir $2; sets server_pid.
+start_server() {
+  local kind=$1 dir=$2
+  case "$kind" in
+    zabkeeper)
+      "$ZABKEEPER" --config "$dir/zoo.cfg" --log-level warn >> "$dir/server.out" 2>&1 < /dev/null &
+      server_pid=$!
+      ;;
+    apache)
+      # The java command of Debian's `zkServer.sh start` (no -Xmx: zkEnv.sh sets none).
+      (cd "$dir" && exec "$JAVA" "-Dzookeeper.log.dir=$dir" -Dzookeeper.log.file=zookeeper.log \
+        -XX:+HeapDumpOnOutOfMemoryError "-XX:OnOutOfMemoryError=kill -9 %p" \
+        -cp "$dir/conf:$ZK_JARS" \
+        -Dcom.sun.management.jmxremote -Dcom.sun.management.jmxremote.local.only=true \
+        org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
+        >> "$dir/server.out" 2>&1 < /dev/null) &
+      server_pid=$!
+      ;;
+  esac
+}
+
+stop_server() {  # prints the seconds SIGTERM took
+  local t0
+  t0=$(now_ns)
+  kill -TERM "$server_pid"
+  for _ in $(seq 1 1200); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "warning: pid $server_pid ignored SIGTERM for 120 s; killing it" >&2
+    kill -KILL "$server_pid"
+  fi
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  secs_since "$t0"
+}
+
+# Polls `zk_populate --verify` until it succeeds; prints the seconds since $t0. Fails if the
+# server answers with the wrong child count (lost znodes) or never answers within 600 s.
+wait_serving() {  # port t0 dir
+  local port=$1 t0=$2 dir=$3 rc deadline
+  deadline=$(( $(date +%s) + 600 ))
+  while [ "$(date +%s)" -lt $deadline ]; do
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+      echo "server exited; see $dir/server.out" >&2
+      return 1
+    fi
+    rc=0
+    # A short handshake timeout: Apache may accept a connection while it loads its database and
+    # then neither answer nor close it (NPE in ZooKeeperServer.removeCnxn, zkDb still null).
+    "$POPULATE" --port "$port" --count "$count" --parent /bench --verify --connect-timeout 1000 \
+      --io-timeout 600000 > "$dir/verify.out" 2>&1 || rc=$?
+    if [ $rc -eq 0 ]; then secs_since "$t0"; return 0; fi
+    if [ $rc -eq 1 ]; then echo "WRONG CHILD COUNT: $(cat "$dir/verify.out")" >&2; return 1; fi
+    sleep 0.05
+  done
+  echo "not serving within 600 s; last: $(cat "$dir/verify.out")" >&2
+  return 1
+}
+
+declare -A R
+run_one() {
+  local kind=$1 dir=$tmp/$1 port t0 out
+  mkdir -p "$dir/data" "$dir/conf"
+  port=$(free_port)
+  write_config "$dir" "$port"
+  if [ "$kind" = apache ]; then
+    cat > "$dir/conf/log4j.properties" <<EOF
+log4j.rootLogger=INFO, FILE
+log4j.appender.FILE=org.apache.log4j.FileAppender
+log4j.appender.FILE.File=$dir/zookeeper.log
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n
+EOF
+  fi
+  echo "== $kind: port $port, dir $dir" >&2
+
+  t0=$(now_ns)
+  start_server "$kind" "$dir"
+  R[$kind,start_empty]=$(wait_serving_empty "$port" "$t0" "$dir")
+  out=$("$POPULATE" --port "$port" --count "$count" --size "$size" --depth "$depth" --parent /bench)
+  echo "   $out" >&2
+  R[$kind,rate]=$(sed -n 's/.*: \([0-9]*\) ops\/s$/\1/p' <<< "$out")
+  R[$kind,populate_s]=$(sed -n 's/.* in \([0-9.]*\) s:.*/\1/p' <<< "$out")
+  wait_idle "$server_pid"
+  R[$kind,rss]=$(kib_of "$server_pid" VmRSS)
+  R[$kind,hwm]=$(kib_of "$server_pid" VmHWM)
+  R[$kind,du]=$(du -sb "$dir/data" | cut -f1)
+  R[$kind,du_alloc]=$(du -s -B1 "$dir/data" | cut -f1)
+  R[$kind,snap]=$(newest_snapshot_bytes "$dir/data")
+  R[$kind,stop_s]=$(stop_server)
+  echo "   populated: RSS $(mib "${R[$kind,rss]}") MiB, data $((R[$kind,du] >> 20)) MiB;" \
+       "stopped in ${R[$kind,stop_s]} s" >&2
+
+  t0=$(now_ns)
+  start_server "$kind" "$dir"
+  R[$kind,restart_s]=$(wait_serving "$port" "$t0" "$dir")
+  R[$kind,rss_restart_serving]=$(kib_of "$server_pid" VmRSS)
+  wait_idle "$server_pid"
+  R[$kind,rss_restart]=$(kib_of "$server_pid" VmRSS)
+  echo "   restarted: serving all $count after ${R[$kind,restart_s]} s," \
+       "RSS $(mib "${R[$kind,rss_restart]}") MiB" >&2
+  if [ "$kind" = apache ] && command -v jcmd > /dev/null; then
+    # The live Java heap: what a tight -Xmx would have to hold (RSS shows the committed heap).
+    jcmd "$server_pid" GC.run > /dev/null 2>&1 || true
+    R[$kind,live_heap]=$(jcmd "$server_pid" GC.heap_info 2>/dev/null |
+      sed -n 's/.* total [0-9]*K, used \([0-9]*\)K.*/\1/p' | head -1)
+  fi
+  stop_server > /dev/null
+}
+
+# Bytes of the newest snapshot file under $1 (zabkeeper: snapshots/snapshot.<zxid hex>; Apache:
+# version-2/snapshot.<zxid hex>); the newest has the highest zxid.
+newest_snapshot_bytes() {
+  local f name zxid best=-1 bytes=""
+  while IFS= read -r f; do
+    name=${f##*/}
+    zxid=$((16#${name#snapshot.}))
+    if [ "$zxid" -gt "$best" ]; then best=$zxid; bytes=$(stat -c %s "$f"); fi
+  done < <(find "$1" -name 'snapshot.*' ! -name '*.tmp')
+  echo "$bytes"
+}
+
+# Waits for an empty server to answer (child count of a missing /bench: any answer but a
+# connection error); prints seconds since $t0.
+wait_serving_empty() {  # port t0 dir
+  local port=$1 t0=$2 dir=$3 rc
+  for _ in $(seq 1 1200); do
+    rc=0
+    "$POPULATE" --port "$port" --count 0 --parent /bench --verify --connect-timeout 1000 \
+      > "$dir/verify.out" 2>&1 || rc=$?
+    if [ $rc -ne 2 ] || grep -q NONODE "$dir/verify.out"; then secs_since "$t0"; return 0; fi
+    sleep 0.05
+  done
+  echo "server did not start; see $dir/server.out" >&2
+  return 1
+}
+
+echo "footprint: $count znodes of $size bytes, depth $depth; $(nproc) CPUs;" \
+  "load average $(uptime | sed 's/.*load average: //')" >&2
+kinds="zabkeeper apache"
+[ -n "$only" ] && kinds=$only
+for k in $kinds; do run_one "$k"; done
+load_end=$(uptime | sed 's/.*load average: //')
+
+row() {  # label key format(mib|s|n) [inverse]
+  local label=$1 key=$2 fmt=$3 a b ra rb ratio
+  a=${R[zabkeeper,$key]:-}
+  b=${R[apache,$key]:-}
+  case "$fmt" in
+    mib) ra=${a:+$(mib "$a")}; rb=${b:+$(mib "$b")} ;;
+    bytes) ra=${a:+$(awk -v v="$a" 'BEGIN { printf "%.1f", v / 1048576 }')}
+           rb=${b:+$(awk -v v="$b" 'BEGIN { printf "%.1f", v / 1048576 }')} ;;
+    *) ra=$a; rb=$b ;;
+  esac
+  ratio=""
+  if [ -n "$a" ] && [ -n "$b" ]; then
+    ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+  fi
+  printf '| %-46s | %12s | %16s | %6s |\n' "$label" "${ra:--}" "${rb:--}" "${ratio:--}"
+}
+
+echo
+echo "Footprint: $count znodes of $size bytes under /bench (depth $depth, fsync on," \
+     "tickTime=2000, snapCount=100000); load average at end: $load_end"
+printf '| %-46s | %12s | %16s | %6s |\n' metric zabkeeper "Apache ZooKeeper" ratio
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 48))" "$(printf -- '-%.0s' $(seq 14))" \
+  "$(printf -- '-%.0s' $(seq 18))" "$(printf -- '-%.0s' $(seq 8))"
+row "populate throughput (creates/s)" rate n
+row "populate time (s)" populate_s s
+row "RSS after populate, idle (MiB)" rss mib
+row "peak RSS during populate (MiB)" hwm mib
+row "data dir, du -sb (MiB)" du bytes
+row "data dir, allocated blocks (MiB)" du_alloc bytes
+row "newest snapshot file (MiB)" snap bytes
+row "stop on SIGTERM (s)" stop_s s
+row "restart: exec to all N served (s)" restart_s s
+row "RSS when first serving after restart (MiB)" rss_restart_serving mib
+row "RSS after restart, idle (MiB)" rss_restart mib
+row "Java live heap after full GC, restarted (MiB)" live_heap mib
+row "first start, empty: exec to serving (s)" start_empty s
+echo
+jvm_flags=$("$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null)
+max_heap_mib=$(( $(awk '$2 == "MaxHeapSize" { print $4 }' <<< "$jvm_flags") >> 20 ))
+gc=$(awk '$2 ~ /^Use(G1|Serial|Parallel|Z)GC$/ && $4 == "true" { print $2 }' <<< "$jvm_flags")
+echo "Apache ZooKeeper (Debian $(dpkg-query -W -f '${Version}' zookeeper 2>/dev/null))," \
+  "$("$JAVA" -version 2>&1 | head -1); JVM flags of Debian's zkServer.sh" \
+  "(no -Xmx: java default max heap $max_heap_mib MiB, $gc)."
