@@ -18,11 +18,15 @@ import time
 import pytest
 
 from kazoo.exceptions import KazooException
+from kazoo.handlers.threading import KazooTimeoutError
 
 import kazoo_ext as kx
 from zkfixtures import wait_until
 
 N_WRITERS = 8
+# A request made after the kill (between two requests) is queued by kazoo until it reconnects,
+# which cannot happen before the restart; such a request gives up after this many seconds.
+REQUEST_TIMEOUT = 10.0
 KILL_POINTS = (2.5, 4.5)   # seconds of load before kill -9, one per round
 
 
@@ -50,21 +54,22 @@ class Writer(threading.Thread):
                 k = self.rng.random()
                 if k < 0.35 or not self.own:
                     self.in_flight = {"<seq>": data}
-                    path = c.create(self.base + "/s-", data, sequence=True)
+                    path = c.create_async(self.base + "/s-", data, sequence=True).get(
+                        timeout=REQUEST_TIMEOUT)
                     self.own.append(path)
                 elif k < 0.5:
                     path = "%s/p%d" % (self.base, n)
                     self.in_flight = {path: data}
-                    c.create(path, data)
+                    c.create_async(path, data).get(timeout=REQUEST_TIMEOUT)
                     self.own.append(path)
                 else:
                     path = self.rng.choice(self.own)
                     self.in_flight = {path: data}
-                    c.set(path, data)
+                    c.set_async(path, data).get(timeout=REQUEST_TIMEOUT)
                 self.acked[path] = data
                 self.in_flight = {}
                 self.count += 1
-        except KazooException as e:
+        except (KazooException, KazooTimeoutError) as e:
             self.error = e          # connection loss at the kill: expected
 
 
