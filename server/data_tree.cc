@@ -9,17 +9,20 @@
 
 namespace zk::server {
 
+// One heap block per node: this header, then the name bytes, then the data bytes. Changing the
+// data's size moves the node to a new block (see ReplaceData).
 class DataTree::Node {
  public:
-  std::string_view name() const { return {blob.get(), name_len}; }
-  std::string_view data() const { return {blob.get() + name_len, data_len}; }
+  std::string_view name() const { return {bytes(), name_len}; }
+  std::string_view data() const { return {bytes() + name_len, data_len}; }
+  const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+  char* bytes() { return reinterpret_cast<char*>(this + 1); }
 
   NodeStat stat;
   uint32_t acl_id = 0;
   uint32_t name_len = 0;
   uint32_t data_len = 0;
   bool data_null = false;
-  std::unique_ptr<char[]> blob;  // name bytes followed by data bytes
   std::unique_ptr<ChildSet> children;
 };
 
@@ -45,12 +48,6 @@ constexpr std::string_view kZookeeper = "/zookeeper";
 constexpr std::string_view kQuota = "/zookeeper/quota";
 constexpr std::string_view kConfig = "/zookeeper/config";
 
-void SetBlob(std::unique_ptr<char[]>* blob, std::string_view name, std::string_view data) {
-  auto b = std::make_unique_for_overwrite<char[]>(name.size() + data.size());
-  if (!name.empty()) std::memcpy(b.get(), name.data(), name.size());
-  if (!data.empty()) std::memcpy(b.get() + name.size(), data.data(), data.size());
-  *blob = std::move(b);
-}
 
 }  // namespace
 
@@ -85,19 +82,56 @@ DataTree::~DataTree() {
     if (n->children) {
       for (Node* c : *n->children) stack.push_back(c);
     }
-    delete n;
+    DestroyNode(n);
   }
+}
+
+DataTree::Node* DataTree::AllocateNode(std::string_view name, std::string_view data) {
+  void* mem = ::operator new(sizeof(Node) + name.size() + data.size());
+  auto* n = new (mem) Node;
+  n->name_len = static_cast<uint32_t>(name.size());
+  n->data_len = static_cast<uint32_t>(data.size());
+  if (!name.empty()) std::memcpy(n->bytes(), name.data(), name.size());
+  if (!data.empty()) std::memcpy(n->bytes() + name.size(), data.data(), data.size());
+  return n;
+}
+
+void DataTree::DestroyNode(Node* n) {
+  n->~Node();
+  ::operator delete(static_cast<void*>(n));
+}
+
+DataTree::Node* DataTree::ReplaceData(std::string_view path, Node* n, std::string_view data,
+                                      bool data_null) {
+  data_size_ += static_cast<int64_t>(data.size()) - n->data_len;
+  n->data_null = data_null;
+  if (data.size() == n->data_len) {
+    if (!data.empty()) std::memcpy(n->bytes() + n->name_len, data.data(), data.size());
+    return n;
+  }
+  Node* fresh = AllocateNode(n->name(), data);
+  fresh->stat = n->stat;
+  fresh->acl_id = n->acl_id;
+  fresh->data_null = data_null;
+  fresh->children = std::move(n->children);
+  if (n == root_) {
+    root_ = fresh;
+  } else {
+    Node* parent = FindMutable(ParentPath(path));
+    ZK_CHECK(parent != nullptr);
+    parent->children->erase(n);
+    parent->children->insert(fresh);
+  }
+  DestroyNode(n);
+  return fresh;
 }
 
 DataTree::Node* DataTree::NewNode(std::string_view name, std::string_view data, bool data_null,
                                   uint32_t acl_id, const NodeStat& stat) {
-  auto* n = new Node;
+  Node* n = AllocateNode(name, data);
   n->stat = stat;
   n->acl_id = acl_id;
-  n->name_len = static_cast<uint32_t>(name.size());
-  n->data_len = static_cast<uint32_t>(data.size());
   n->data_null = data_null;
-  SetBlob(&n->blob, name, data);
   ++node_count_;
   data_size_ += static_cast<int64_t>(data.size());
   return n;
@@ -108,7 +142,7 @@ void DataTree::FreeNode(Node* node) {
   acls_.Release(node->acl_id);
   --node_count_;
   data_size_ -= node->data_len;
-  delete node;
+  DestroyNode(node);
 }
 
 void DataTree::AddChild(Node* parent, Node* child) {
@@ -402,10 +436,7 @@ ApplyResult DataTree::ApplySetData(const Txn& txn, const SetDataTxn& s,
     return r;
   }
   digest_ -= HashOf(s.path, *n);
-  data_size_ += static_cast<int64_t>(s.data.size()) - n->data_len;
-  SetBlob(&n->blob, n->name(), s.data);
-  n->data_len = static_cast<uint32_t>(s.data.size());
-  n->data_null = s.data_null;
+  n = ReplaceData(s.path, n, s.data, s.data_null);
   n->stat.version = s.version;
   n->stat.mzxid = txn.zxid;
   n->stat.mtime = txn.time_ms;
@@ -438,10 +469,7 @@ bool DataTree::LoadNode(std::string_view path, const NodeStat& stat, std::string
   if (Node* existing = FindMutable(path);
       existing && (path == "/" || path == kZookeeper || path == kQuota || path == kConfig)) {
     digest_ -= HashOf(path, *existing);
-    data_size_ += static_cast<int64_t>(data.size()) - existing->data_len;
-    SetBlob(&existing->blob, existing->name(), data);
-    existing->data_len = static_cast<uint32_t>(data.size());
-    existing->data_null = data_null;
+    existing = ReplaceData(path, existing, data, data_null);
     existing->stat = stat;
     uint32_t old = existing->acl_id;
     existing->acl_id = acls_.Intern(acl);

@@ -1,7 +1,7 @@
 // DataTree: the in-memory znode tree. Deterministic: applying the same txns in the same order
 // gives the same tree (and the same digest) on every replica. Single-threaded: it belongs to the
-// io thread. Nodes are compact (name and data in one heap block, children in a flat hash set,
-// ACLs interned) because memory per znode is a headline figure.
+// io thread. Nodes are compact (header, name and data in one heap block, children in a flat hash
+// set, ACLs interned) because memory per znode is a headline figure.
 //
 // cversion: like ZooKeeper, a node stores the number of child creations (which is also the
 // next sequential suffix); the Stat shown to clients is 2 * stored - numChildren, which counts
@@ -115,6 +115,10 @@ class DataTree {
   Node* FindMutable(std::string_view path) const;
   Node* NewNode(std::string_view name, std::string_view data, bool data_null, uint32_t acl_id,
                 const NodeStat& stat);
+  static Node* AllocateNode(std::string_view name, std::string_view data);
+  static void DestroyNode(Node* n);
+  // Sets a node's data; returns the node, which moved if the data's size changed.
+  Node* ReplaceData(std::string_view path, Node* n, std::string_view data, bool data_null);
   void FreeNode(Node* node);
   void AddChild(Node* parent, Node* child);
   uint64_t HashOf(std::string_view path, const Node& node) const;

@@ -92,6 +92,7 @@ bool ZooKeeperServer::DecodeWrite(OpCode type, std::string_view body, WriteReque
 
 int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
                                      const Principal& who, uint64_t conn_id) {
+  if (stopped_) return 0;  // shutting down: the log is closed, nothing more is accepted
   Txn txn = prep_->Prepare(req, session_id, cxid, WallMs(), who);
   int64_t zxid = txn.zxid;
   std::vector<zab::LogEntry> entry(1);

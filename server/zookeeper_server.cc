@@ -162,8 +162,12 @@ void ZooKeeperServer::Stop() {
   std::vector<std::shared_ptr<Connection>> conns;
   for (auto& [id, st] : conns_) conns.push_back(st.conn);
   for (auto& c : conns) c->Close();
-  if (log_) log_->Stop();
   snapshots_.reset();  // waits for a running snapshot child
+  if (log_) {
+    log_->Stop();         // drains and syncs what was submitted
+    log_.reset();
+    log_store_.reset();   // closes LevelDB
+  }
 }
 
 void ZooKeeperServer::Accept() {

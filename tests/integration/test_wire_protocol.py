@@ -85,7 +85,12 @@ class Raw(object):
         self.s.sendall(data)
 
     def send_frame(self, body):
-        self.s.sendall(struct.pack(">i", len(body)) + body)
+        try:
+            self.s.sendall(struct.pack(">i", len(body)) + body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The server may close a connection as soon as it reads a bad length, while the
+            # rest of a large frame is still being sent; reply() then sees the close.
+            pass
 
     def _recv_exact(self, n):
         while len(self.buf) < n:
