@@ -307,6 +307,8 @@ void DataTree::Untrack(std::string_view path, int64_t owner) {
 ApplyResult DataTree::Apply(const Txn& txn, std::vector<TreeEvent>* events) {
   ApplyResult r;
   r.type = txn.type;
+  load_parent_ = nullptr;
+  load_acl_id_ = 0;
   if (txn.zxid <= last_zxid_ && txn.zxid != 0) {
     // Replaying a txn the tree already has (snapshot newer than the log position).
     return r;
@@ -465,12 +467,18 @@ ApplyResult DataTree::ApplySetAcl(const Txn&, const SetAclTxn& s) {
 }
 
 bool DataTree::LoadNode(std::string_view path, const NodeStat& stat, std::string_view data,
-                        bool data_null, const AclList& acl) {
-  if (Node* existing = FindMutable(path);
-      existing && (path == "/" || path == kZookeeper || path == kQuota || path == kConfig)) {
+                        bool data_null, const AclList& acl, uint64_t expected_children) {
+  if (path == "/" || path == kZookeeper || path == kQuota || path == kConfig) {
+    Node* existing = FindMutable(path);
+    load_parent_ = nullptr;  // the node may move
+    load_acl_id_ = 0;        // and its old ACL may be released
     digest_ -= HashOf(path, *existing);
     existing = ReplaceData(path, existing, data, data_null);
     existing->stat = stat;
+    if (expected_children > 0) {
+      if (!existing->children) existing->children = std::make_unique<ChildSet>();
+      existing->children->reserve(expected_children);
+    }
     uint32_t old = existing->acl_id;
     existing->acl_id = acls_.Intern(acl);
     acls_.Release(old);
@@ -479,12 +487,32 @@ bool DataTree::LoadNode(std::string_view path, const NodeStat& stat, std::string
   }
   if (path.size() < 2 || path[0] != '/') return false;
   std::string_view parent_path = ParentPath(path);
-  Node* parent = FindMutable(parent_path);
-  std::string_view name = NodeName(path);
-  if (!parent || (parent->children && parent->children->contains(name))) return false;
+  // Snapshots list siblings together, so the previous node's parent is usually this one's.
+  if (!load_parent_ || parent_path != load_parent_path_) {
+    load_parent_ = FindMutable(parent_path);
+    load_parent_path_.assign(parent_path);
+  }
+  Node* parent = load_parent_;
+  if (!parent) return false;
+  uint32_t acl_id;
+  if (load_acl_id_ != 0 && acl == acls_.Get(load_acl_id_)) {
+    acl_id = load_acl_id_;
+    acls_.AddRef(acl_id);
+  } else {
+    acl_id = load_acl_id_ = acls_.Intern(acl);
+  }
   // The parent's hash covers its stat only, which children do not change here.
-  Node* n = NewNode(name, data, data_null, acls_.Intern(acl), stat);
-  AddChild(parent, n);
+  Node* n = NewNode(NodeName(path), data, data_null, acl_id, stat);
+  if (expected_children > 0) {
+    n->children = std::make_unique<ChildSet>();
+    n->children->reserve(expected_children);
+  }
+  if (!parent->children) parent->children = std::make_unique<ChildSet>();
+  if (!parent->children->insert(n).second) {
+    FreeNode(n);
+    load_acl_id_ = 0;
+    return false;
+  }
   digest_ += HashOf(path, *n);
   Track(path, stat.ephemeral_owner);
   return true;

@@ -103,8 +103,9 @@ class DataTree {
   // Snapshot loading: inserts a node under an existing parent. Returns false if the parent is
   // missing or the node exists (the snapshot is then corrupt). Root and /zookeeper nodes are
   // overwritten in place.
+  // `expected_children` (the node's child count when saved) sizes its child set up front.
   bool LoadNode(std::string_view path, const NodeStat& stat, std::string_view data, bool data_null,
-                const AclList& acl);
+                const AclList& acl, uint64_t expected_children = 0);
   void SetLastZxid(int64_t zxid) { last_zxid_ = zxid; }
 
  private:
@@ -140,6 +141,10 @@ class DataTree {
   size_t node_count_ = 0;
   int64_t data_size_ = 0;
   uint64_t digest_ = 0;
+  // LoadNode's caches of the last parent and ACL (cleared by Apply).
+  Node* load_parent_ = nullptr;
+  std::string load_parent_path_;
+  uint32_t load_acl_id_ = 0;
 };
 
 }  // namespace zk::server

@@ -26,7 +26,7 @@ using zab::Status;
 constexpr std::string_view kPrefix = "snapshot.";
 constexpr std::string_view kTmpSuffix = ".tmp";
 constexpr size_t kIoBlock = 1 << 20;
-constexpr uint32_t kNodeFields = 13;
+constexpr uint32_t kNodeFields = 14;
 
 // Safe in the forked child: no locale lookup, no lock (unlike strerror).
 std::string ErrnoText(int err) {
@@ -253,7 +253,7 @@ class ChunkPacker {
 };
 
 void PackNode(msgpack::packer<msgpack::sbuffer>& pk, const std::string& path, std::string_view data,
-              bool data_null, const AclList& acl, const NodeStat& s) {
+              bool data_null, const AclList& acl, const NodeStat& s, int32_t num_children) {
   pk.pack_array(kNodeFields);
   pk.pack_str(static_cast<uint32_t>(path.size()));
   pk.pack_str_body(path.data(), static_cast<uint32_t>(path.size()));
@@ -276,6 +276,7 @@ void PackNode(msgpack::packer<msgpack::sbuffer>& pk, const std::string& path, st
   pk.pack(s.version);
   pk.pack(s.cversion);
   pk.pack(s.aversion);
+  pk.pack(num_children);  // lets the loader size the child set once
 }
 
 // Writes magic, header, frame and trailer into `fd` (positioned at 0, empty).
@@ -307,7 +308,7 @@ Status WriteBody(int fd, const DataTree& tree, const SessionTracker& tracker, in
   tree.Walk([&](const std::string& path, const DataTree::Node& node) {
     if (!status.ok()) return;
     PackNode(chunks.pk(), path, tree.DataOf(node), tree.DataIsNull(node), tree.AclOf(node),
-             tree.StoredStat(node));
+             tree.StoredStat(node), tree.NumChildren(node));
     ++node_count;
     status = chunks.ItemDone();
   });
@@ -469,15 +470,20 @@ class Loader {
     const msgpack::object* f = o.via.array.ptr;
     std::string_view path, data;
     NodeStat s;
+    int32_t num_children = 0;
     if (f[0].type != msgpack::type::STR || !AsBytes(f[0], &path) || !AsBytes(f[1], &data) ||
         f[2].type != msgpack::type::BOOLEAN || !DecodeAcl(f[3], &acl_) ||
         !AsInt64(f[4], &s.czxid) || !AsInt64(f[5], &s.mzxid) || !AsInt64(f[6], &s.pzxid) ||
         !AsInt64(f[7], &s.ctime) || !AsInt64(f[8], &s.mtime) ||
         !AsInt64(f[9], &s.ephemeral_owner) || !AsInt32(f[10], &s.version) ||
-        !AsInt32(f[11], &s.cversion) || !AsInt32(f[12], &s.aversion)) {
+        !AsInt32(f[11], &s.cversion) || !AsInt32(f[12], &s.aversion) ||
+        !AsInt32(f[13], &num_children) || num_children < 0) {
       return Status::Corruption("malformed node");
     }
-    if (!tree_->LoadNode(path, s, data, f[2].via.boolean, acl_)) {
+    // The count only sizes the child set; it is capped so a damaged value cannot make the
+    // loader reserve absurd amounts of memory before the checksum check catches it.
+    if (!tree_->LoadNode(path, s, data, f[2].via.boolean, acl_,
+                         std::min<uint64_t>(static_cast<uint64_t>(num_children), nodes_left_))) {
       return Status::Corruption("node " + std::string(path) +
                                 " has no parent, already exists or has a bad path");
     }

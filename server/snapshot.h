@@ -25,7 +25,7 @@
 //   session chunks, each [[id, timeout_ms], ...], session_count items in all, then
 //   node chunks, each [node, ...], node_count items in all, parents before children
 //   (DataTree::Walk order), node = [path (str), data (bin), data_null, acl, czxid, mzxid, pzxid,
-//   ctime, mtime, ephemeral_owner, version, cversion (stored form), aversion], acl =
+//   ctime, mtime, ephemeral_owner, version, cversion (stored form), aversion, num_children], acl =
 //   [[perms, scheme, id], ...].
 // An empty chunk never occurs; a reader tells sessions from nodes by the running counts.
 //
@@ -51,7 +51,7 @@
 namespace zk::server {
 
 inline constexpr char kSnapshotMagic[] = "ZKSNAP01";  // 8 bytes on disk (no NUL)
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
 inline constexpr size_t kSnapshotHeaderSize = 56;
 inline constexpr size_t kSnapshotTrailerSize = 8;
 inline constexpr size_t kSnapshotChunkBytes = 1 << 20;
