@@ -4,6 +4,7 @@
 // container/TTL reaper, go through the same path.
 #include <spdlog/spdlog.h>
 
+#include "server/check.h"
 #include "server/reply_builder.h"
 #include "server/zookeeper_server.h"
 
@@ -113,6 +114,8 @@ void ZooKeeperServer::ApplyDurable(int64_t durable_zxid) {
 
 void ZooKeeperServer::ApplyOne(InFlight& f) {
   const Txn& txn = f.txn;
+  // Committed txns are applied exactly once, in strictly increasing zxid order.
+  ZK_CHECK(txn.zxid > tree_->last_zxid());
   std::vector<TreeEvent> events;
   ApplyResult result = tree_->Apply(txn, &events);
   prep_->Applied(txn.zxid);
