@@ -11,6 +11,16 @@
 namespace zk::server {
 namespace {
 
+// Moves the fields CreateRequest and CreateTtlRequest share into a WriteOp.
+template <class CreateRecord>
+void TakeCreateFields(CreateRecord& req, WriteOp* op) {
+  op->path = std::move(req.path);
+  op->data = std::move(req.data);
+  op->data_null = req.data_null;
+  op->acl = std::move(req.acl);
+  op->flags = req.flags;
+}
+
 bool ReadWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op) {
   op->type = type;
   switch (type) {
@@ -19,21 +29,13 @@ bool ReadWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op) {
     case OpCode::kCreateContainer: {
       proto::CreateRequest req;
       if (!req.Read(r)) return false;
-      op->path = std::move(req.path);
-      op->data = std::move(req.data);
-      op->data_null = req.data_null;
-      op->acl = std::move(req.acl);
-      op->flags = req.flags;
+      TakeCreateFields(req, op);
       return true;
     }
     case OpCode::kCreateTtl: {
       proto::CreateTtlRequest req;
       if (!req.Read(r)) return false;
-      op->path = std::move(req.path);
-      op->data = std::move(req.data);
-      op->data_null = req.data_null;
-      op->acl = std::move(req.acl);
-      op->flags = req.flags;
+      TakeCreateFields(req, op);
       op->ttl = req.ttl;
       return true;
     }
