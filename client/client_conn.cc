@@ -1,0 +1,404 @@
+// Client::Impl: connecting, the handshake, framing, pings and reconnects (io thread).
+#include <algorithm>
+
+#include "client/client_impl.h"
+
+namespace zk::client {
+
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(20);
+constexpr auto kMinConnectTimeout = std::chrono::milliseconds(500);
+constexpr auto kMaxBackoffMs = 200;
+}  // namespace
+
+void Client::Impl::StartConnect() {
+  if (phase_ == Phase::kClosing || phase_ == Phase::kDone) return;
+  if (attempts_in_round_ >= hosts_.size()) {
+    attempts_in_round_ = 0;
+    ScheduleReconnect();
+    return;
+  }
+  const HostPort& hp = hosts_[next_host_];
+  next_host_ = (next_host_ + 1) % hosts_.size();
+  ++attempts_in_round_;
+  const uint64_t gen = ++gen_;
+  phase_ = Phase::kResolving;
+  // Per-attempt budget: the session timeout split across the hosts (ClientCnxn's connectTimeout).
+  auto budget = (negotiated_ms_ > 0 ? std::chrono::milliseconds(negotiated_ms_)
+                                    : options_.session_timeout) /
+                static_cast<int>(hosts_.size());
+  attempt_deadline_ = Clock::now() + std::max<Clock::duration>(budget, kMinConnectTimeout);
+  resolver_.async_resolve(
+      hp.host, std::to_string(hp.port),
+      [this, gen](const asio::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+        if (gen != gen_) return;
+        if (ec) {
+          Disconnect(Err::kConnectionLoss);
+          return;
+        }
+        phase_ = Phase::kConnecting;
+        asio::async_connect(socket_, results,
+                            [this, gen](const asio::error_code& ec2, const asio::ip::tcp::endpoint&) {
+                              if (gen != gen_) return;
+                              if (ec2) {
+                                Disconnect(Err::kConnectionLoss);
+                                return;
+                              }
+                              OnConnected(gen);
+                            });
+      });
+}
+
+void Client::Impl::ScheduleReconnect() {
+  std::uniform_int_distribution<int> jitter(10, kMaxBackoffMs);
+  backoff_timer_.expires_after(std::chrono::milliseconds(jitter(rng_)));
+  const uint64_t gen = gen_;
+  backoff_timer_.async_wait([this, gen](const asio::error_code& ec) {
+    if (ec || gen != gen_) return;
+    StartConnect();
+  });
+}
+
+void Client::Impl::OnConnected(uint64_t gen) {
+  asio::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  phase_ = Phase::kHandshaking;
+  proto::ConnectRequest req;
+  req.last_zxid_seen = last_zxid_;
+  req.timeout_ms = static_cast<int32_t>(options_.session_timeout.count());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    req.session_id = session_id_;
+    req.passwd = passwd_.empty() ? std::string(kSessionPasswordLength, '\0') : passwd_;
+  }
+  req.read_only = options_.can_be_read_only;
+  req.has_read_only = true;
+  proto::JuteWriter w;
+  size_t mark = w.BeginFrame();
+  req.Write(w);
+  w.EndFrame(mark);
+  out_pending_.clear();
+  WriteFrame(w.buffer());
+  last_recv_ = Clock::now();
+  ReadFrameHeader(gen);
+}
+
+void Client::Impl::ReadFrameHeader(uint64_t gen) {
+  asio::async_read(socket_, asio::buffer(&frame_len_buf_, 4),
+                   [this, gen](const asio::error_code& ec, size_t) {
+                     if (gen != gen_) return;
+                     if (ec) {
+                       Disconnect(Err::kConnectionLoss);
+                       return;
+                     }
+                     const auto* b = reinterpret_cast<const uint8_t*>(&frame_len_buf_);
+                     uint32_t len = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+                                    (uint32_t{b[2]} << 8) | uint32_t{b[3]};
+                     if (len > options_.max_frame_bytes) {
+                       Disconnect(Err::kMarshallingError);
+                       return;
+                     }
+                     ReadFrameBody(gen, len);
+                   });
+}
+
+void Client::Impl::ReadFrameBody(uint64_t gen, uint32_t len) {
+  frame_buf_.resize(len);
+  asio::async_read(socket_, asio::buffer(frame_buf_.data(), len),
+                   [this, gen](const asio::error_code& ec, size_t) {
+                     if (gen != gen_) return;
+                     if (ec) {
+                       Disconnect(Err::kConnectionLoss);
+                       return;
+                     }
+                     last_recv_ = Clock::now();
+                     std::string frame = std::move(frame_buf_);
+                     frame_buf_.clear();
+                     OnFrame(std::move(frame));
+                     if (gen == gen_ && socket_.is_open()) ReadFrameHeader(gen);
+                   });
+}
+
+void Client::Impl::OnFrame(std::string frame) {
+  proto::JuteReader r(frame.data(), frame.size(), options_.max_frame_bytes);
+  if (phase_ == Phase::kHandshaking) {
+    OnHandshake(r);
+    return;
+  }
+  last_heard_ = last_recv_;
+  OnReply(r);
+}
+
+void Client::Impl::OnHandshake(proto::JuteReader& r) {
+  proto::ConnectResponse resp;
+  if (!resp.Read(r)) {
+    Disconnect(Err::kMarshallingError);
+    return;
+  }
+  if (resp.timeout_ms <= 0) {
+    // The server does not know the session (any more): it expired.
+    Terminate(ConnectionState::kExpired, Err::kSessionExpired);
+    return;
+  }
+  const bool resumed = ever_connected_;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    session_id_ = resp.session_id;
+    passwd_ = resp.passwd;
+    negotiated_ms_ = resp.timeout_ms;
+    connected_ = true;
+  }
+  read_timeout_ = std::chrono::milliseconds(resp.timeout_ms) * 2 / 3;
+  phase_ = Phase::kConnected;
+  ever_connected_ = true;
+  attempts_in_round_ = 0;
+  last_heard_ = Clock::now();
+  // Order matters: credentials first, then watches, then the requests queued meanwhile.
+  SendAuths();
+  SendSetWatches();
+  while (!queued_.empty()) {
+    auto req = std::move(queued_.front());
+    queued_.pop_front();
+    SendRequest(req);
+  }
+  Notify(resumed ? ConnectionState::kReconnected : ConnectionState::kConnected);
+}
+
+void Client::Impl::WriteFrame(const std::string& frame) {
+  out_pending_ += frame;
+  last_send_ = Clock::now();
+  KickWrite();
+}
+
+void Client::Impl::KickWrite() {
+  if (writing_ || out_pending_.empty() || !socket_.is_open()) return;
+  writing_ = true;
+  out_inflight_.swap(out_pending_);
+  out_pending_.clear();
+  const uint64_t gen = gen_;
+  asio::async_write(socket_, asio::buffer(out_inflight_),
+                    [this, gen](const asio::error_code& ec, size_t) {
+                      if (gen != gen_) return;
+                      writing_ = false;
+                      out_inflight_.clear();
+                      if (ec) {
+                        Disconnect(Err::kConnectionLoss);
+                        return;
+                      }
+                      KickWrite();
+                    });
+}
+
+void Client::Impl::SendRequest(const std::shared_ptr<Request>& req) {
+  req->xid = next_xid_++;
+  if (next_xid_ == INT32_MAX) next_xid_ = 1;
+  proto::JuteWriter w;
+  size_t mark = w.BeginFrame();
+  proto::RequestHeader{req->xid, static_cast<int32_t>(req->op)}.Write(w);
+  w.buffer() += req->body;
+  w.EndFrame(mark);
+  sent_.push_back(req);
+  WriteFrame(w.buffer());
+}
+
+void Client::Impl::SendPing() {
+  proto::JuteWriter w;
+  size_t mark = w.BeginFrame();
+  proto::RequestHeader{xids::kPing, static_cast<int32_t>(OpCode::kPing)}.Write(w);
+  w.EndFrame(mark);
+  WriteFrame(w.buffer());
+}
+
+void Client::Impl::SendAuths() {
+  for (Auth& a : auths_) {
+    proto::JuteWriter w;
+    size_t mark = w.BeginFrame();
+    proto::RequestHeader{xids::kAuth, static_cast<int32_t>(OpCode::kAuth)}.Write(w);
+    proto::AuthPacket{0, a.scheme, a.auth}.Write(w);
+    w.EndFrame(mark);
+    auth_waiters_.push_back(std::move(a.unsent_cb));
+    a.unsent_cb = nullptr;
+    WriteFrame(w.buffer());
+  }
+}
+
+void Client::Impl::SendSetWatches() {
+  if (data_watches_.empty() && exist_watches_.empty() && child_watches_.empty()) return;
+  proto::SetWatchesRequest chunk;
+  size_t bytes = 0;
+  auto flush = [&] {
+    if (bytes == 0) return;
+    chunk.relative_zxid = last_zxid_;
+    proto::JuteWriter w;
+    size_t mark = w.BeginFrame();
+    proto::RequestHeader{xids::kSetWatches, static_cast<int32_t>(OpCode::kSetWatches)}.Write(w);
+    chunk.Write(w, /*v2=*/false);
+    w.EndFrame(mark);
+    WriteFrame(w.buffer());
+    chunk = proto::SetWatchesRequest();
+    bytes = 0;
+  };
+  auto add = [&](const std::map<std::string, std::vector<Watcher>>& m,
+                 std::vector<std::string> proto::SetWatchesRequest::*list) {
+    for (const auto& [path, watchers] : m) {
+      if (watchers.empty()) continue;
+      // Keep every frame below kSetWatchesMaxChunk (ClientCnxn's SET_WATCHES_MAX_LENGTH).
+      if (bytes + path.size() + 4 > static_cast<size_t>(kSetWatchesMaxChunk) - 64) flush();
+      (chunk.*list).push_back(path);
+      bytes += path.size() + 4;
+    }
+  };
+  add(data_watches_, &proto::SetWatchesRequest::data_watches);
+  add(exist_watches_, &proto::SetWatchesRequest::exist_watches);
+  add(child_watches_, &proto::SetWatchesRequest::child_watches);
+  flush();
+}
+
+void Client::Impl::OnReply(proto::JuteReader& r) {
+  proto::ReplyHeader hdr;
+  if (!hdr.Read(r)) {
+    Disconnect(Err::kMarshallingError);
+    return;
+  }
+  if (hdr.zxid > 0) last_zxid_ = std::max(last_zxid_, hdr.zxid);
+  const Err err = static_cast<Err>(hdr.err);
+  switch (hdr.xid) {
+    case xids::kNotification:
+      OnNotification(r);
+      return;
+    case xids::kPing:
+    case xids::kSetWatches:
+      return;
+    case xids::kAuth: {
+      Callback<void> cb;
+      if (!auth_waiters_.empty()) {
+        cb = std::move(auth_waiters_.front());
+        auth_waiters_.pop_front();
+      }
+      if (err != Err::kOk) {
+        if (cb) cb(Err::kAuthFailed);
+        Terminate(ConnectionState::kAuthFailed, Err::kAuthFailed);
+        return;
+      }
+      if (cb) cb(Result<void>());
+      return;
+    }
+    default:
+      break;
+  }
+  if (sent_.empty() || sent_.front()->xid != hdr.xid) {
+    // Replies come in request order; anything else is a broken stream.
+    Disconnect(Err::kMarshallingError);
+    return;
+  }
+  std::shared_ptr<Request> req = std::move(sent_.front());
+  sent_.pop_front();
+  if (req->deadline != Clock::time_point::max()) --timed_requests_;
+  if (req->done) return;
+  req->done = true;
+  RegisterWatch(*req, err);
+  req->on_reply(err, &r);
+}
+
+void Client::Impl::OnNotification(proto::JuteReader& r) {
+  proto::WatcherEvent ev;
+  if (!ev.Read(r)) {
+    Disconnect(Err::kMarshallingError);
+    return;
+  }
+  WatchEvent out;
+  out.type = static_cast<EventType>(ev.type);
+  out.state = static_cast<KeeperState>(ev.state);
+  out.path = ev.path;  // Server path; FireWatches maps it.
+  FireWatches(out);
+}
+
+void Client::Impl::Disconnect(Err why) {
+  ++gen_;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  resolver_.cancel();
+  writing_ = false;
+  out_pending_.clear();
+  out_inflight_.clear();
+  const bool was_connected = phase_ == Phase::kConnected || phase_ == Phase::kClosing;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    connected_ = false;
+  }
+  // Requests in flight may or may not have been applied: fail them, never resend.
+  std::deque<std::shared_ptr<Request>> sent;
+  sent.swap(sent_);
+  timed_requests_ = 0;
+  for (const auto& q : queued_) {
+    if (q->deadline != Clock::time_point::max()) ++timed_requests_;
+  }
+  std::deque<Callback<void>> auths;
+  auths.swap(auth_waiters_);
+  if (phase_ == Phase::kClosing) {
+    for (auto& req : sent) {
+      if (!req->done) {
+        req->done = true;
+        req->on_reply(Err::kClosing, nullptr);
+      }
+    }
+    FinishClose();
+    return;
+  }
+  if (phase_ == Phase::kDone) return;
+  (void)why;
+  phase_ = Phase::kIdle;
+  if (was_connected) Notify(ConnectionState::kSuspended);
+  for (auto& req : sent) {
+    if (!req->done) {
+      req->done = true;
+      req->on_reply(Err::kConnectionLoss, nullptr);
+    }
+  }
+  for (auto& cb : auths) {
+    if (cb) cb(Err::kConnectionLoss);
+  }
+  if (phase_ != Phase::kIdle) return;  // A callback closed the client.
+  StartConnect();
+}
+
+void Client::Impl::ArmTick() {
+  tick_timer_.expires_after(kTick);
+  tick_timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || phase_ == Phase::kDone) return;
+    Tick();
+    if (phase_ != Phase::kDone) ArmTick();
+  });
+}
+
+void Client::Impl::Tick() {
+  const auto now = Clock::now();
+  if (timed_requests_ > 0) ExpireTimedOutRequests(now);
+  if (phase_ == Phase::kDone) return;
+  if (phase_ == Phase::kClosing) {
+    if (now >= close_deadline_) FinishClose();
+    return;
+  }
+  // A session that could not be resumed within its timeout is dead (the server expires it).
+  if (phase_ != Phase::kConnected && session_id() != 0 &&
+      now - last_heard_ > std::chrono::milliseconds(negotiated_ms_ > 0
+                                                        ? negotiated_ms_
+                                                        : options_.session_timeout.count())) {
+    Terminate(ConnectionState::kExpired, Err::kSessionExpired);
+    return;
+  }
+  if (phase_ == Phase::kResolving || phase_ == Phase::kConnecting ||
+      phase_ == Phase::kHandshaking) {
+    if (now >= attempt_deadline_) Disconnect(Err::kConnectionLoss);
+    return;
+  }
+  if (phase_ == Phase::kConnected) {
+    if (now - last_recv_ > read_timeout_) {
+      Disconnect(Err::kConnectionLoss);
+      return;
+    }
+    if (now - last_send_ >= read_timeout_ / 2) SendPing();
+  }
+}
+
+}  // namespace zk::client

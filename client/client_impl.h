@@ -1,0 +1,168 @@
+// Client::Impl: the session engine behind zk::client::Client (internal header).
+//
+// All state below the "io thread only" line is touched only on the io thread; the few fields
+// that public methods read from other threads are guarded by mu_. Impl outlives its io thread:
+// the thread holds a shared_ptr to it, and Close() joins the thread (or, when called on the io
+// thread itself, lets it finish and destroy the Impl last).
+#pragma once
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/connect_string.h"
+#include "client/zk_client.h"
+
+namespace zk::client {
+
+using Clock = std::chrono::steady_clock;
+
+enum class WatchKind { kNone, kData, kExist, kChild };
+
+// One request of the session (not pings, auth or setWatches, which the Impl sends itself).
+struct Request {
+  OpCode op = OpCode::kPing;
+  std::string body;  // The record after the RequestHeader.
+  // Called exactly once on the io thread: with the reply's error code and a reader over the
+  // reply body, or with a client-side error (kConnectionLoss, kRequestTimeout, kClosing,
+  // kSessionExpired...) and a null reader. May also be called inline by Submit when the
+  // session is over.
+  std::function<void(Err, proto::JuteReader*)> on_reply;
+  Clock::time_point deadline = Clock::time_point::max();
+  WatchKind watch_kind = WatchKind::kNone;
+  std::string watch_path;  // Server path (with chroot).
+  Watcher watcher;
+  // io thread only:
+  int32_t xid = 0;
+  bool done = false;  // on_reply already called (timed out); a late reply is dropped.
+};
+
+class Client::Impl {
+ public:
+  Impl(Options options, ConnectString cs);
+  ~Impl();
+
+  void StartThread(std::shared_ptr<Impl> self);
+
+  // Any thread. Completes inline (on the caller's thread) if the session is over.
+  void Submit(std::shared_ptr<Request> req);
+  void AddAuth(std::string scheme, std::string auth, Callback<void> cb);
+  void Close();
+  Result<void> WaitConnected(std::chrono::milliseconds timeout);
+  void DropConnection();
+
+  bool OnIoThread() const { return std::this_thread::get_id() == io_thread_id_; }
+  const ConnectString& cs() const { return cs_; }
+  Clock::duration request_timeout() const { return options_.request_timeout; }
+
+  int64_t session_id() const;
+  std::string session_password() const;
+  std::chrono::milliseconds negotiated_timeout() const;
+  ConnectionState state() const;
+  bool connected() const;
+
+ private:
+  enum class Phase { kIdle, kResolving, kConnecting, kHandshaking, kConnected, kClosing, kDone };
+
+  // Connection (client_conn.cc).
+  void StartConnect();
+  void ScheduleReconnect();
+  void OnConnected(uint64_t gen);
+  void ReadFrameHeader(uint64_t gen);
+  void ReadFrameBody(uint64_t gen, uint32_t len);
+  void OnFrame(std::string frame);
+  void OnHandshake(proto::JuteReader& r);
+  void OnReply(proto::JuteReader& r);
+  void OnNotification(proto::JuteReader& r);
+  void Disconnect(Err why);
+  void Tick();
+  void ArmTick();
+  void WriteFrame(const std::string& frame);
+  void SendRequest(const std::shared_ptr<Request>& req);
+  void SendPing();
+  void SendAuths();
+  void SendSetWatches();
+  void KickWrite();
+
+  // Session end (client_session.cc).
+  void Enqueue(std::shared_ptr<Request> req);
+  void Terminate(ConnectionState final_state, Err err);
+  void StartClose();
+  void FinishClose();
+  void FailAll(Err err);
+  void Notify(ConnectionState st);
+  void RegisterWatch(Request& req, Err err);
+  void FireWatches(const WatchEvent& ev);
+  void ExpireTimedOutRequests(Clock::time_point now);
+
+  const Options options_;
+  const ConnectString cs_;
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::thread::id io_thread_id_;
+
+  // Guarded by mu_ (read by other threads).
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Err terminal_err_ = Err::kOk;  // Once set, Submit completes inline with it.
+  bool close_requested_ = false;
+  bool thread_joined_ = false;
+  ConnectionState state_ = ConnectionState::kSuspended;
+  bool connected_ = false;
+  int64_t session_id_ = 0;
+  std::string passwd_;
+  int32_t negotiated_ms_ = 0;
+
+  // ---- io thread only ----
+  Phase phase_ = Phase::kIdle;
+  bool ever_connected_ = false;
+  asio::ip::tcp::socket socket_;
+  asio::ip::tcp::resolver resolver_;
+  asio::steady_timer tick_timer_;
+  asio::steady_timer backoff_timer_;
+  uint64_t gen_ = 0;  // Connection generation; completions of older connections are ignored.
+  std::vector<HostPort> hosts_;
+  size_t next_host_ = 0;
+  size_t attempts_in_round_ = 0;
+  std::mt19937_64 rng_;
+  Clock::time_point attempt_deadline_;
+  Clock::time_point last_recv_;
+  Clock::time_point last_send_;
+  Clock::time_point last_heard_;  // Last time the session was known alive (for local expiry).
+  Clock::time_point close_deadline_;
+  Clock::duration read_timeout_{};
+  int64_t last_zxid_ = 0;
+  int32_t next_xid_ = 1;
+  uint32_t frame_len_buf_ = 0;
+  std::string frame_buf_;
+  std::string out_pending_;
+  std::string out_inflight_;
+  bool writing_ = false;
+  std::deque<std::shared_ptr<Request>> queued_;  // Not yet sent.
+  std::deque<std::shared_ptr<Request>> sent_;    // Sent, awaiting replies in order.
+  size_t timed_requests_ = 0;                    // Requests with a deadline (skip scans if 0).
+  struct Auth {
+    std::string scheme;
+    std::string auth;
+    Callback<void> unsent_cb;  // Callback of an AddAuth not yet sent.
+  };
+  std::vector<Auth> auths_;
+  std::deque<Callback<void>> auth_waiters_;  // One per auth packet sent (null for re-sends).
+  std::map<std::string, std::vector<Watcher>> data_watches_;
+  std::map<std::string, std::vector<Watcher>> exist_watches_;
+  std::map<std::string, std::vector<Watcher>> child_watches_;
+};
+
+}  // namespace zk::client

@@ -1,0 +1,319 @@
+// zk::client::Client: an asynchronous ZooKeeper client session.
+//
+// One Client is one ZooKeeper session. It owns one internal io thread (standalone asio) that
+// runs the connection: handshake, pipelined requests (many outstanding at once, replies matched
+// in order), pings, reconnects to the next host with session resume, watch re-registration and
+// timers. Every operation exists in three forms:
+//
+//   void GetDataAsync(path, watcher, Callback<DataResult> cb);   // cb runs on the io thread
+//   std::future<Result<DataResult>> GetDataFuture(path, watcher);
+//   Result<DataResult> GetData(path, watcher);                   // blocks the calling thread
+//
+// Results are values (Result<T>, see client/result.h) carrying ZooKeeper's error codes; no
+// exception crosses this API.
+//
+// Threading:
+// * Every public method is thread-safe and may be called from any thread, concurrently.
+// * Callbacks (operation callbacks, watchers, the connection-state listener) all run on the
+//   internal io thread, one at a time, in the order the events happened. They must not block: a
+//   blocking callback stalls the whole session (no replies, no pings). In particular the blocking
+//   wrappers (the methods without Async/Future suffix) must not be called from a callback: the
+//   client detects this and returns Err::kInvalidState at once instead of deadlocking. The Async
+//   and Future forms may be called from callbacks (do not wait on such a future there).
+// * The only callback that may run on the caller's thread is an operation callback of a request
+//   issued after Close() (or after the session ended): it is invoked inline with kClosing /
+//   kSessionExpired / kAuthFailed before the Async method returns.
+//
+// Ordering: requests are sent in the order they were issued (per client, across threads in the
+// order their calls returned) and completed in that order; a watch event is delivered before the
+// reply of any request that the server answered after triggering it.
+//
+// Failures: a request that was sent on a connection that then breaks completes with
+// kConnectionLoss (it is never retried silently: it may or may not have been applied). Requests
+// issued while the client is (re)connecting wait in a queue and are sent once a connection is
+// established. A request with a timeout (Options::request_timeout) completes with kRequestTimeout
+// if no reply arrived in time; its late reply is discarded. When the session expires every queued
+// and outstanding request completes with kSessionExpired, and so does every later request.
+//
+// Ownership: the Client owns its thread, socket and all registered watchers. Destroying it calls
+// Close().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/proto/records.h"
+#include "client/proto/wire_constants.h"
+#include "client/result.h"
+
+namespace zk::client {
+
+using proto::Acl;
+using proto::Id;
+using proto::Stat;
+
+// world:anyone with all permissions (ZooDefs.Ids.OPEN_ACL_UNSAFE).
+std::vector<Acl> OpenAclUnsafe();
+// world:anyone read-only (READ_ACL_UNSAFE).
+std::vector<Acl> ReadAclUnsafe();
+// All permissions for the authenticated ids of the creating session (CREATOR_ALL_ACL).
+std::vector<Acl> CreatorAllAcl();
+// The id of the digest scheme for "user:password": "user:base64(sha1(user:password))".
+std::string DigestId(std::string_view user, std::string_view password);
+
+// The connection state model, reported to Options::state_listener:
+//   kConnected   - the session was established (first connection only).
+//   kSuspended   - the connection broke; the client is reconnecting. The session may still be
+//                  alive; outstanding requests failed with kConnectionLoss.
+//   kReconnected - a connection was re-established and the same session resumed (watches
+//                  re-registered).
+//   kExpired     - the session is gone: the server said so, or no server could be reached within
+//                  the session timeout. Terminal; ephemerals are (or will be) deleted by the
+//                  server. Create a new Client.
+//   kAuthFailed  - the server rejected an addAuth. Terminal (as in the Java client).
+//   kClosed      - Close() finished. Terminal.
+enum class ConnectionState { kConnected, kSuspended, kReconnected, kExpired, kAuthFailed, kClosed };
+std::string_view ConnectionStateName(ConnectionState state);
+
+// A watch notification. `path` is relative to the chroot. For session events (type kNone) the
+// state is kExpired (the session ended: every registered watcher gets exactly one such event).
+struct WatchEvent {
+  EventType type = EventType::kNone;
+  KeeperState state = KeeperState::kSyncConnected;
+  std::string path;
+};
+
+// One-shot watcher: called at most once, on the io thread.
+using Watcher = std::function<void(const WatchEvent&)>;
+using StateListener = std::function<void(ConnectionState)>;
+template <class T>
+using Callback = std::function<void(Result<T>)>;
+
+struct CreateResult {
+  std::string path;  // The created path (with the sequence suffix), relative to the chroot.
+  Stat stat;
+};
+
+struct DataResult {
+  std::string data;
+  Stat stat;
+};
+
+struct AclResult {
+  std::vector<Acl> acl;
+  Stat stat;
+};
+
+struct ChildrenResult {
+  std::vector<std::string> children;  // Names, not paths; in the server's order.
+  Stat stat;                          // Only filled by GetChildren2* (zeroes otherwise).
+};
+
+// One operation of a multi. Build with the static constructors.
+struct Op {
+  OpCode type = OpCode::kCheck;
+  std::string path;
+  std::string data;
+  std::vector<Acl> acl;
+  CreateMode mode = CreateMode::kPersistent;
+  int64_t ttl_ms = 0;
+  int32_t version = kAnyVersion;
+
+  static Op Create(std::string path, std::string data, std::vector<Acl> acl,
+                   CreateMode mode = CreateMode::kPersistent, int64_t ttl_ms = 0);
+  static Op Delete(std::string path, int32_t version = kAnyVersion);
+  static Op SetData(std::string path, std::string data, int32_t version = kAnyVersion);
+  static Op Check(std::string path, int32_t version);
+};
+
+// The result of one op of a multi. On success: `path` (create; relative to the chroot) and `stat`
+// (create, setData) are filled. When the multi failed, every op has err != kOk: the op that failed
+// has its real code, the others kOk (before it) or kRuntimeInconsistency (after it), as the server
+// reports them.
+struct OpResult {
+  OpCode type = OpCode::kError;
+  Err err = Err::kOk;
+  std::string path;
+  Stat stat;
+};
+
+// A multi is all-or-nothing. A Result<MultiResult> that is !ok() means the multi could not be
+// executed at all (connection loss, timeout, bad arguments...). An ok() Result still has to be
+// checked: `err` is kOk if every op was applied, else the code of the first failing op (and
+// nothing was applied).
+struct MultiResult {
+  Err err = Err::kOk;
+  std::vector<OpResult> results;
+  bool committed() const { return err == Err::kOk; }
+};
+
+struct ClientInfo {
+  std::string auth_scheme;
+  std::string user;
+};
+
+struct Options {
+  // "host:port,host:port/chroot". Hosts are tried in a shuffled order (IPv4 literals or names;
+  // "[v6]:port" for IPv6 literals). The chroot, if any, is prepended to every request path and
+  // stripped from every path in responses and events.
+  std::string connect_string;
+  // Requested session timeout; the server negotiates it (see Client::negotiated_timeout()).
+  std::chrono::milliseconds session_timeout{10000};
+  // Per-request timeout measured from the call; 0 = none (wait until reply, connection loss or
+  // session end). Expired requests complete with kRequestTimeout.
+  std::chrono::milliseconds request_timeout{0};
+  // Ask for a read-only connection if the server is partitioned (the handshake's read-only byte).
+  bool can_be_read_only = false;
+  // Resume an existing session (e.g. of another Client) instead of creating one. 0 = new session.
+  int64_t session_id = 0;
+  std::string session_password;
+  // Seed for the host shuffle and the reconnect jitter; 0 = random.
+  uint64_t seed = 0;
+  // Limits: requests waiting or outstanding (more fail with kThrottledOp) and the largest frame
+  // accepted from the server.
+  size_t max_pending_requests = 100000;
+  size_t max_frame_bytes = 16 * 1024 * 1024;
+  // Called on the io thread on every state change.
+  StateListener state_listener;
+};
+
+class Client {
+ public:
+  // Validates the options, starts the io thread and begins connecting. Does not wait for the
+  // connection: requests issued before it is up are queued. Errors: kBadArguments (malformed
+  // connect string or chroot, no host, non-positive timeout).
+  static Result<std::unique_ptr<Client>> Start(Options options);
+
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Blocks until the session is connected (kOk), or ended (kSessionExpired, kAuthFailed,
+  // kClosing), or `timeout` passed (kOperationTimeout). kInvalidState from a callback.
+  Result<void> WaitConnected(std::chrono::milliseconds timeout);
+
+  // Ends the session: waits (bounded by the request timeout, or the negotiated read timeout)
+  // for outstanding requests and the closeSession reply, completes everything still pending
+  // with kClosing, reports kClosed, and joins the io thread. Idempotent. After Close returns no
+  // callback of this client runs any more (except inline ones of later requests, see above).
+  // Called from a callback, Close only starts closing and returns at once.
+  void Close();
+
+  // Session identity (0 / empty before the first connection). Thread-safe snapshots.
+  int64_t session_id() const;
+  std::string session_password() const;
+  std::chrono::milliseconds negotiated_timeout() const;
+  ConnectionState state() const;
+  bool connected() const;
+
+  // --- create ---------------------------------------------------------------------------------
+  // TTL modes need ttl_ms in (0, 2^40); other modes need ttl_ms == 0 (else kBadArguments).
+  void CreateAsync(std::string_view path, std::string_view data, std::vector<Acl> acl,
+                   CreateMode mode, int64_t ttl_ms, Callback<CreateResult> cb);
+  std::future<Result<CreateResult>> CreateFuture(std::string_view path, std::string_view data,
+                                                 std::vector<Acl> acl,
+                                                 CreateMode mode = CreateMode::kPersistent,
+                                                 int64_t ttl_ms = 0);
+  Result<CreateResult> Create(std::string_view path, std::string_view data,
+                              std::vector<Acl> acl = OpenAclUnsafe(),
+                              CreateMode mode = CreateMode::kPersistent, int64_t ttl_ms = 0);
+
+  // --- delete ---------------------------------------------------------------------------------
+  void DeleteAsync(std::string_view path, int32_t version, Callback<void> cb);
+  std::future<Result<void>> DeleteFuture(std::string_view path, int32_t version = kAnyVersion);
+  Result<void> Delete(std::string_view path, int32_t version = kAnyVersion);
+
+  // --- exists: kNoNode if absent. A watcher is registered in both cases (it then fires on
+  // kNodeCreated). --------------------------------------------------------------------------
+  void ExistsAsync(std::string_view path, Watcher watcher, Callback<Stat> cb);
+  std::future<Result<Stat>> ExistsFuture(std::string_view path, Watcher watcher = nullptr);
+  Result<Stat> Exists(std::string_view path, Watcher watcher = nullptr);
+
+  // --- getData / setData ----------------------------------------------------------------------
+  void GetDataAsync(std::string_view path, Watcher watcher, Callback<DataResult> cb);
+  std::future<Result<DataResult>> GetDataFuture(std::string_view path, Watcher watcher = nullptr);
+  Result<DataResult> GetData(std::string_view path, Watcher watcher = nullptr);
+
+  void SetDataAsync(std::string_view path, std::string_view data, int32_t version,
+                    Callback<Stat> cb);
+  std::future<Result<Stat>> SetDataFuture(std::string_view path, std::string_view data,
+                                          int32_t version = kAnyVersion);
+  Result<Stat> SetData(std::string_view path, std::string_view data,
+                       int32_t version = kAnyVersion);
+
+  // --- ACLs -----------------------------------------------------------------------------------
+  void GetAclAsync(std::string_view path, Callback<AclResult> cb);
+  std::future<Result<AclResult>> GetAclFuture(std::string_view path);
+  Result<AclResult> GetAcl(std::string_view path);
+
+  void SetAclAsync(std::string_view path, std::vector<Acl> acl, int32_t version,
+                   Callback<Stat> cb);
+  std::future<Result<Stat>> SetAclFuture(std::string_view path, std::vector<Acl> acl,
+                                         int32_t version = kAnyVersion);
+  Result<Stat> SetAcl(std::string_view path, std::vector<Acl> acl,
+                      int32_t version = kAnyVersion);
+
+  // --- children -------------------------------------------------------------------------------
+  // GetChildren* uses getChildren (no Stat); GetChildren2* uses getChildren2 (with Stat).
+  void GetChildrenAsync(std::string_view path, Watcher watcher, Callback<ChildrenResult> cb);
+  std::future<Result<ChildrenResult>> GetChildrenFuture(std::string_view path,
+                                                        Watcher watcher = nullptr);
+  Result<ChildrenResult> GetChildren(std::string_view path, Watcher watcher = nullptr);
+
+  void GetChildren2Async(std::string_view path, Watcher watcher, Callback<ChildrenResult> cb);
+  std::future<Result<ChildrenResult>> GetChildren2Future(std::string_view path,
+                                                         Watcher watcher = nullptr);
+  Result<ChildrenResult> GetChildren2(std::string_view path, Watcher watcher = nullptr);
+
+  // Number of all descendants of `path` (not counting itself).
+  void GetAllChildrenNumberAsync(std::string_view path, Callback<int32_t> cb);
+  std::future<Result<int32_t>> GetAllChildrenNumberFuture(std::string_view path);
+  Result<int32_t> GetAllChildrenNumber(std::string_view path);
+
+  // This session's ephemeral nodes whose paths start with `prefix` ("/" = all), as paths
+  // relative to the chroot.
+  void GetEphemeralsAsync(std::string_view prefix, Callback<std::vector<std::string>> cb);
+  std::future<Result<std::vector<std::string>>> GetEphemeralsFuture(std::string_view prefix);
+  Result<std::vector<std::string>> GetEphemerals(std::string_view prefix);
+
+  // --- sync: returns the path --------------------------------------------------------------------
+  void SyncAsync(std::string_view path, Callback<std::string> cb);
+  std::future<Result<std::string>> SyncFuture(std::string_view path);
+  Result<std::string> Sync(std::string_view path);
+
+  // --- multi (all-or-nothing; see MultiResult) -----------------------------------------------
+  void MultiAsync(std::vector<Op> ops, Callback<MultiResult> cb);
+  std::future<Result<MultiResult>> MultiFuture(std::vector<Op> ops);
+  Result<MultiResult> Multi(std::vector<Op> ops);
+
+  // --- auth -----------------------------------------------------------------------------------
+  // Adds credentials to the session (e.g. scheme "digest", auth "user:password"); they are
+  // re-sent after every reconnect. A rejection completes with kAuthFailed and ends the client
+  // (state kAuthFailed).
+  void AddAuthAsync(std::string_view scheme, std::string_view auth, Callback<void> cb);
+  std::future<Result<void>> AddAuthFuture(std::string_view scheme, std::string_view auth);
+  Result<void> AddAuth(std::string_view scheme, std::string_view auth);
+
+  // The identities the server associates with this session (ip, digest user...).
+  void WhoAmIAsync(Callback<std::vector<ClientInfo>> cb);
+  std::future<Result<std::vector<ClientInfo>>> WhoAmIFuture();
+  Result<std::vector<ClientInfo>> WhoAmI();
+
+  // Test seam: drop the current connection as if the network broke (the client then
+  // reconnects and resumes the session).
+  void TEST_DropConnection();
+
+  class Impl;
+
+ private:
+  explicit Client(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace zk::client
