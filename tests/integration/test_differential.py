@@ -237,7 +237,12 @@ class Side(object):
         if c is None:
             return None
         # After a dropped connection (e.g. an oversized request) kazoo may still be
-        # reconnecting; the session id is then unknown to the client object.
+        # reconnecting; wait for it, so both servers' slots close the same way.
+        if not c.client_id:
+            try:
+                zf.wait_until(lambda: c.client_id, 15, what="slot %d to reconnect" % slot)
+            except Exception:
+                pass
         sid = c.client_id[0] if c.client_id else None
         c.stop()
         c.close()
