@@ -24,9 +24,11 @@ void Client::Impl::StartConnect() {
   const uint64_t gen = ++gen_;
   phase_ = Phase::kResolving;
   // Per-attempt budget: the session timeout split across the hosts (ClientCnxn's connectTimeout).
-  auto budget = (negotiated_ms_ > 0 ? std::chrono::milliseconds(negotiated_ms_)
-                                    : options_.session_timeout) /
-                static_cast<int>(hosts_.size());
+  // Capped at a third of the session timeout so that a server that accepts but never answers
+  // the handshake (e.g. one still starting) does not eat the whole session timeout.
+  const auto session = negotiated_ms_ > 0 ? std::chrono::milliseconds(negotiated_ms_)
+                                          : options_.session_timeout;
+  auto budget = std::min(session / static_cast<int>(hosts_.size()), session / 3);
   attempt_deadline_ = Clock::now() + std::max<Clock::duration>(budget, kMinConnectTimeout);
   resolver_.async_resolve(
       hp.host, std::to_string(hp.port),

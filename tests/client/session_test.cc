@@ -118,7 +118,7 @@ TEST_CASE("session resumes after the server is killed and restarted; the ephemer
   Server().Kill9();
   REQUIRE(states.Wait(ConnectionState::kSuspended, 10s));
   Server().Start();
-  REQUIRE(states.Wait(ConnectionState::kReconnected, 20s));
+  REQUIRE(states.Wait(ConnectionState::kReconnected, 30s));
   CHECK(c->session_id() == sid);
   auto st = c->Exists(p);
   REQUIRE(st.ok());
