@@ -4,28 +4,12 @@
 
 #include "server/path_utils.h"
 #include "server/reply_builder.h"
+#include "server/request_decoding.h"
 #include "server/zookeeper_server.h"
 
 namespace zk::server {
 namespace {
 
-bool IsWrite(OpCode t) {
-  switch (t) {
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer:
-    case OpCode::kCreateTtl:
-    case OpCode::kDelete:
-    case OpCode::kSetData:
-    case OpCode::kSetAcl:
-    case OpCode::kCheck:
-    case OpCode::kMulti:
-    case OpCode::kCloseSession:
-      return true;
-    default:
-      return false;
-  }
-}
 
 bool IsKnownRead(OpCode t) {
   switch (t) {
@@ -223,9 +207,9 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   p.xid = h.xid;
   p.type = type;
   p.received = std::chrono::steady_clock::now();
-  if (IsWrite(type)) {
+  if (IsWriteOp(type)) {
     WriteRequest req;
-    if (!DecodeWrite(type, body, &req)) {
+    if (!DecodeWriteRequest(type, body, MaxFieldBytes(), &req)) {
       spdlog::warn("closing connection {} from {}: malformed {} request", conn.id(),
                    conn.remote_address(), OpName(type));
       ++stats_.frames_rejected;

@@ -129,8 +129,6 @@ class ZooKeeperServer : public ConnectionHandler {
   void RecordLatency(ConnState& st, const Pending& p);
 
   // server_writes.cc
-  // Decodes a write request body; false when malformed.
-  bool DecodeWrite(OpCode type, std::string_view body, WriteRequest* req);
   // Preps and logs a write; returns its zxid.
   int64_t SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
                       const Principal& who, uint64_t conn_id);

@@ -1,9 +1,9 @@
 // Fuzzes a client's byte stream through everything the server does with it short of the socket:
 // the input is a sequence of frames (4-byte big-endian length + body, as Connection splits
 // them); the first is the ConnectRequest, each later one a RequestHeader followed by the record
-// for its op type, decoded exactly as ZooKeeperServer::HandleRequest, DecodeWrite and
-// EvaluateRead decode them (server/server_requests.cc, server_writes.cc; the switch is mirrored
-// here because the server is asio-bound). Writes then go the server's write path: Prep builds
+// for its op type. Writes are decoded by the server's own DecodeWriteRequest
+// (server/request_decoding.h); reads by a mirror of ZooKeeperServer::EvaluateRead's decoding
+// (that member is asio-bound). Writes then go the server's write path: Prep builds
 // the txn against a real DataTree, the txn is encoded and decoded as the log does, and applied.
 // Checks: no crash, leak or UB anywhere on that path; EncodeTxn/DecodeTxn round-trip every
 // prepared txn; Apply of a prepared txn advances the tree to exactly its zxid.
@@ -20,6 +20,7 @@
 #include "server/data_tree.h"
 #include "server/path_utils.h"
 #include "server/prep.h"
+#include "server/request_decoding.h"
 #include "server/txn.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -29,104 +30,6 @@ namespace {
 constexpr size_t kMaxFieldBytes = static_cast<size_t>(kDefaultJuteMaxBuffer);
 constexpr int kMaxFrames = 64;
 constexpr int64_t kSessionId = 0x0100000000000001LL;
-
-// Mirrors ReadWriteOp in server/server_writes.cc.
-template <class CreateRecord>
-void TakeCreateFields(CreateRecord& req, WriteOp* op) {
-  op->path = std::move(req.path);
-  op->data = std::move(req.data);
-  op->data_null = req.data_null;
-  op->acl = std::move(req.acl);
-  op->flags = req.flags;
-}
-
-bool ReadWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op) {
-  op->type = type;
-  switch (type) {
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer: {
-      proto::CreateRequest req;
-      if (!req.Read(r)) return false;
-      TakeCreateFields(req, op);
-      return true;
-    }
-    case OpCode::kCreateTtl: {
-      proto::CreateTtlRequest req;
-      if (!req.Read(r)) return false;
-      TakeCreateFields(req, op);
-      op->ttl = req.ttl;
-      return true;
-    }
-    case OpCode::kDelete: {
-      proto::DeleteRequest req;
-      if (!req.Read(r)) return false;
-      op->path = std::move(req.path);
-      op->version = req.version;
-      return true;
-    }
-    case OpCode::kSetData: {
-      proto::SetDataRequest req;
-      if (!req.Read(r)) return false;
-      op->path = std::move(req.path);
-      op->data = std::move(req.data);
-      op->data_null = req.data_null;
-      op->version = req.version;
-      return true;
-    }
-    case OpCode::kSetAcl: {
-      proto::SetAclRequest req;
-      if (!req.Read(r)) return false;
-      op->path = std::move(req.path);
-      op->acl = std::move(req.acl);
-      op->version = req.version;
-      return true;
-    }
-    case OpCode::kCheck: {
-      proto::CheckVersionRequest req;
-      if (!req.Read(r)) return false;
-      op->path = std::move(req.path);
-      op->version = req.version;
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-// Mirrors ZooKeeperServer::DecodeWrite.
-bool DecodeWrite(OpCode type, std::string_view body, WriteRequest* req) {
-  proto::JuteReader r(body, kMaxFieldBytes);
-  req->type = type;
-  if (type == OpCode::kCloseSession) return true;
-  if (type != OpCode::kMulti) return ReadWriteOp(type, r, &req->op);
-  while (true) {
-    proto::MultiHeader mh;
-    if (!mh.Read(r)) return false;
-    if (mh.done) return true;
-    WriteOp op;
-    if (!ReadWriteOp(static_cast<OpCode>(mh.type), r, &op)) return false;
-    req->multi.push_back(std::move(op));
-  }
-}
-
-bool IsWrite(OpCode t) {
-  switch (t) {
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer:
-    case OpCode::kCreateTtl:
-    case OpCode::kDelete:
-    case OpCode::kSetData:
-    case OpCode::kSetAcl:
-    case OpCode::kCheck:
-    case OpCode::kMulti:
-    case OpCode::kCloseSession:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // Mirrors the decoding half of ZooKeeperServer::EvaluateRead (with the tree lookups it makes).
 void EvaluateRead(const DataTree& tree, OpCode type, std::string_view body) {
@@ -239,9 +142,9 @@ class Harness {
       }
       return;
     }
-    if (IsWrite(type)) {
+    if (IsWriteOp(type)) {
       WriteRequest req;
-      if (DecodeWrite(type, body, &req)) Write(req);
+      if (DecodeWriteRequest(type, body, kMaxFieldBytes, &req)) Write(req);
       return;
     }
     EvaluateRead(tree_, type, body);

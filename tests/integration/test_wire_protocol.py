@@ -71,7 +71,10 @@ class Raw(object):
 
     def __init__(self, srv, timeout=10.0):
         self.s = socket.create_connection((srv.host, srv.port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass  # the server may already have closed it (e.g. over maxClientCnxns)
         self.buf = b""
         self.hs = None
 
@@ -467,16 +470,23 @@ def test_frame_just_over_maxbuffer_closes(request, srv, server_kind, raws):
 def test_max_client_cnxns_per_address(zk_factory, raws):
     srv = zk_factory({"maxClientCnxns": "5"})
     conns = [raws(srv) for _ in range(5)]
-    sixth = raws(srv, handshake=False)
     t0 = time.monotonic()
-    assert sixth.closed_by_peer(5.0), "6th connection from 127.0.0.1 was not closed"
+    try:
+        sixth = raws(srv, handshake=False)
+        closed = sixth.closed_by_peer(5.0)
+    except OSError:
+        closed = True  # closed before connect() returned (seen with Apache: EPIPE)
+    assert closed, "6th connection from 127.0.0.1 was not closed"
     assert time.monotonic() - t0 < 3.0
     for c in conns:  # the five still work
         assert c.get_data(2)[:3:2] == (2, OK)
     conns[0].close()
 
     def try_new():
-        r = Raw(srv)
+        try:
+            r = Raw(srv)
+        except OSError:
+            return None  # still refused while the server notices the close
         try:
             hs = r.handshake(readonly=None)
         except OSError:
