@@ -290,6 +290,16 @@ void ZooKeeperServer::HandleAuth(ConnState& st, std::string_view body) {
   st.conn->Send(FrameReply(xids::kAuth, 0, Err::kOk));
 }
 
+void ZooKeeperServer::WriteDataResponse(proto::JuteWriter& w, const DataTree::Node& n) const {
+  // GetDataResponse{data, stat}, written straight from the tree (no copy of the data).
+  if (tree_->DataIsNull(n)) {
+    w.WriteNullBuffer();
+  } else {
+    w.WriteBuffer(tree_->DataOf(n));
+  }
+  proto::WriteStat(w, tree_->StatOf(n));
+}
+
 void ZooKeeperServer::RecordLatency(ConnState& st, const Pending& p) {
   auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                       std::chrono::steady_clock::now() - p.received)
@@ -363,11 +373,12 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
       if (!n) return FrameReply(xid, zxid, Err::kNoNode);
       if (!can(*n, perms::kRead)) return FrameReply(xid, zxid, Err::kNoAuth);
       if (req.watch) watches_.Add(WatchKind::kData, req.path, watcher);
-      proto::GetDataResponse rsp;
-      rsp.data.assign(tree_->DataOf(*n));
-      rsp.data_null = tree_->DataIsNull(*n);
-      rsp.stat = tree_->StatOf(*n);
-      return FrameReply(xid, zxid, rsp);
+      proto::JuteWriter w;
+      size_t mark = w.BeginFrame();
+      proto::ReplyHeader{xid, zxid, 0}.Write(w);
+      WriteDataResponse(w, *n);
+      w.EndFrame(mark);
+      return w.Take();
     }
     case OpCode::kGetAcl: {
       proto::PathRequest req;
@@ -521,11 +532,7 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
           proto::GetChildrenResponse{tree_->Children(*n)}.Write(w);
         } else {
           if (req.watch) watches_.Add(WatchKind::kData, req.path, watcher);
-          proto::GetDataResponse rsp;
-          rsp.data.assign(tree_->DataOf(*n));
-          rsp.data_null = tree_->DataIsNull(*n);
-          rsp.stat = tree_->StatOf(*n);
-          rsp.Write(w);
+          WriteDataResponse(w, *n);
         }
       }
       proto::MultiHeader{-1, true, -1}.Write(w);

@@ -29,6 +29,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "client/proto/jute.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/data_tree.h"
@@ -125,6 +126,8 @@ class ZooKeeperServer : public ConnectionHandler {
   // Evaluates a read (or setWatches, sync, ping ...) against the tree; returns the framed reply.
   std::string EvaluateRead(ConnState& st, OpCode type, int32_t xid, std::string_view body);
   void Drain(ConnState& st);
+  // Appends a GetDataResponse for `n` to `w`.
+  void WriteDataResponse(proto::JuteWriter& w, const DataTree::Node& n) const;
   void LimitOutstanding(ConnState& st);
   void RecordLatency(ConnState& st, const Pending& p);
 
