@@ -1,0 +1,286 @@
+// Peer: the ZAB core of one server — fast leader election, discovery, synchronization and
+// broadcast — as a pure state machine in the style of etcd's raft. It takes no sockets, threads,
+// clocks or files: a driver feeds it ticks, received messages, connection events and disk
+// completions, and carries out the Actions it returns. The same core runs in zabkeeper (asio
+// transport, LevelDB log, group commit) and inside the deterministic simulator.
+//
+// The driver's loop:
+//   1. feed inputs: Tick(), Step(), Connected()/Disconnected(), Persisted(), Propose(), SendApp();
+//   2. TakeActions() and carry them out strictly in order:
+//      - Append / Truncate / SaveEpochs / InstallSnapshot: disk operations, executed in the order
+//        given (they may complete later, on another thread); when every operation up to sequence
+//        number `seq` is durable, call Persisted(seq). InstallSnapshot also replaces the state
+//        machine's state at once. A Truncate with rebuild_state set means the state machine holds
+//        txns above `after_zxid`: wait until the truncate is durable, then rebuild the state from
+//        durable storage (snapshot + log) before the next action;
+//      - Apply: apply the committed txn to the state machine (txns come in zxid order, each once);
+//      - Send: queue the message on the connection to `to` for its channel (ChannelOf), dropping
+//        it when that connection is down. Expand LogRange into Proposal + Commit pairs read from
+//        the durable log; fill an empty Snapshot with the state machine's serialized state (the
+//        state machine is then exactly at snapshot.zxid, by the order of actions);
+//      - Disconnect: close the quorum connection to `peer` (the peer re-syncs on a new one);
+//      - Deliver: an AppData payload from `from` for the application.
+//
+// Restart: the driver recovers the state machine from its newest snapshot plus the WHOLE log
+// (also txns that may not have been committed, as ZooKeeper does; synchronization truncates them
+// if needed), reads the epochs, and constructs the Peer with that DurableState.
+//
+// Durability rules kept here: a follower ACKs a proposal only after it is durable; the accepted
+// epoch is durable before ACKEPOCH; the current epoch and the synchronized history are durable
+// before the NEWLEADER ack (the leader counts itself under the same rule).
+//
+// Always-on checks (ZK_CHECK-style aborts): logged zxids strictly increase, epochs never go
+// backwards, committed txns are never truncated, committed txns are applied in zxid order.
+//
+// Thread-safety: none; one thread (the driver's) owns a Peer. The LogStore is only read (Read and
+// FloorZxid, for synchronization decisions), never written, by the Peer.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "zab/log_store.h"
+#include "zab/messages.h"
+
+namespace zk::zab {
+
+struct PeerConfig {
+  ServerId id = 0;
+  std::vector<ServerId> voters;     // participants; a majority of them is a quorum
+  std::vector<ServerId> observers;  // learn committed txns, never vote
+
+  // Times, in ticks (the driver chooses the tick length).
+  int64_t election_retry_ticks = 2;       // first resend of notifications; doubles each time
+  int64_t election_retry_max_ticks = 64;  // ... up to this
+  int64_t finalize_wait_ticks = 2;        // wait for a better vote after a quorum agrees
+  int64_t init_limit_ticks = 100;         // discovery + synchronization must finish within
+  int64_t sync_limit_ticks = 50;          // silence tolerated between leader and learner
+  int64_t ping_ticks = 10;                // leader heartbeat period
+
+  // REQUIRES-style validation: returns an empty string or what is wrong.
+  std::string Validate() const;
+};
+
+// What a server has on disk when it (re)starts.
+struct DurableState {
+  int64_t accepted_epoch = 0;
+  int64_t current_epoch = 0;
+  int64_t last_zxid = 0;  // last zxid in the log, or the snapshot's zxid when the log is empty
+};
+
+struct AppendAction {
+  uint64_t seq = 0;
+  std::vector<LogEntry> entries;
+};
+struct TruncateAction {
+  uint64_t seq = 0;
+  int64_t after_zxid = 0;  // remove every entry above
+  bool rebuild_state = false;
+};
+struct SaveEpochsAction {
+  uint64_t seq = 0;
+  int64_t accepted_epoch = 0;
+  int64_t current_epoch = 0;
+};
+struct InstallSnapshotAction {
+  uint64_t seq = 0;
+  int64_t zxid = 0;
+  std::string data;  // replace state and log: the log is emptied, the snapshot persisted
+};
+struct ApplyAction {
+  LogEntry entry;
+};
+struct SendAction {
+  ServerId to = 0;
+  Message msg;
+};
+struct DisconnectAction {
+  ServerId peer = 0;
+};
+struct DeliverAction {
+  ServerId from = 0;
+  std::string data;
+};
+using Action = std::variant<AppendAction, TruncateAction, SaveEpochsAction, InstallSnapshotAction,
+                            ApplyAction, SendAction, DisconnectAction, DeliverAction>;
+
+// What the leader knows of one learner (for tests and the four-letter words).
+struct LearnerStatus {
+  ServerId id = 0;
+  bool observer = false;
+  bool synced = false;  // acked NEWLEADER: counts for the quorum
+  int64_t acked_zxid = 0;
+};
+
+class Peer {
+ public:
+  // REQUIRES: config.Validate() is empty; log outlives the Peer.
+  Peer(PeerConfig config, DurableState restored, LogStore* log, uint64_t seed);
+  ~Peer();
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+  // Inputs.
+  void Tick();
+  void Step(ServerId from, Message msg);
+  void Connected(ServerId peer, Channel channel);
+  void Disconnected(ServerId peer, Channel channel);
+  // Every disk action with a sequence number <= seq is durable.
+  void Persisted(uint64_t seq);
+  // Leader, once serving: logs `data` as the next txn and broadcasts it. Returns its zxid, or 0
+  // when this peer cannot propose now (not an established leader, or the epoch's counter is
+  // exhausted — the leader then steps down to start a new epoch).
+  int64_t Propose(std::string data);
+  // Sends an application payload to the leader (from a serving learner) or to a synced learner
+  // (from the leader). Returns false when there is no such connection now.
+  bool SendApp(ServerId to, std::string data);
+
+  // Outputs.
+  bool HasActions() const { return !actions_.empty(); }
+  std::vector<Action> TakeActions();
+
+  // State.
+  ServerId id() const { return config_.id; }
+  PeerState state() const { return state_; }
+  // Leader established (a quorum acked NEWLEADER) or learner after UPTODATE: clients may be
+  // served from the state machine.
+  bool serving() const { return serving_; }
+  // The leader this peer follows or is; 0 while looking.
+  ServerId leader() const { return state_ == PeerState::kLooking ? 0 : vote_.leader; }
+  int64_t accepted_epoch() const { return accepted_epoch_; }
+  int64_t current_epoch() const { return current_epoch_; }
+  int64_t last_zxid() const { return last_zxid_; }          // last logged (maybe not durable)
+  int64_t durable_zxid() const { return durable_zxid_; }
+  int64_t committed_zxid() const { return applied_zxid_; }  // last txn handed to Apply
+  int64_t election_round() const { return round_; }
+  // Leader only: its learners; empty otherwise.
+  std::vector<LearnerStatus> Learners() const;
+  // Leader only: proposals logged but not yet committed.
+  size_t outstanding_proposals() const { return proposals_.size(); }
+  bool IsVoter(ServerId id) const;
+
+ private:
+  struct Learner {
+    bool observer = false;
+    bool have_info = false;
+    LearnerInfo info;
+    bool epoch_acked = false;
+    AckEpoch ack_epoch;
+    bool sync_sent = false;  // history sent, proposals forwarded from now on
+    bool synced = false;     // acked NEWLEADER
+    int64_t acked_zxid = 0;
+    int64_t last_heard = 0;  // tick
+  };
+  struct Outstanding {
+    int64_t zxid = 0;
+    std::string data;
+  };
+
+  // peer.cc: shared plumbing.
+  void Emit(Action a) { actions_.push_back(std::move(a)); }
+  void Send(ServerId to, Message m) { Emit(SendAction{to, std::move(m)}); }
+  uint64_t NextSeq() { return ++seq_; }
+  void AppendToLog(std::vector<LogEntry> entries);
+  void ApplyUpTo(int64_t zxid);
+  void BecomeLooking(const char* why);
+  size_t Quorum() const { return config_.voters.size() / 2 + 1; }
+  void DropLearners();
+  // The entry with this zxid from the in-memory tail, or nullptr.
+  const LogEntry* TailEntry(int64_t zxid) const;
+  void TrimTail();
+
+  // election.cc
+  void StartElection();
+  void OnNotification(ServerId from, const Notification& n);
+  void ElectionTick();
+  void BroadcastNotification();
+  Notification MyNotification() const;
+  bool QuorumAgrees(const std::map<ServerId, Vote>& votes, const Vote& v) const;
+  void Decide(const Vote& v, int64_t round);
+
+  // leader.cc
+  void LeadStart();
+  void LeaderStep(ServerId from, Message& msg);
+  void LeaderTick();
+  void OnLearnerInfo(ServerId from, const LearnerInfo& info);
+  void MaybeDecideEpoch();
+  void OnAckEpoch(ServerId from, const AckEpoch& ack);
+  void MaybeEstablishEpoch();
+  void SyncLearner(ServerId id, Learner& l);
+  void OnLeaderAck(ServerId from, int64_t zxid);
+  void MaybeEstablish();
+  void MaybeCommit();
+  bool LeaderHasQuorum() const;
+
+  // learner.cc
+  void LearnStart();
+  void LearnerStep(ServerId from, Message& msg);
+  void LearnerTick();
+  void OnSyncStart(const SyncStart& s);
+  void OnLearnerProposal(Proposal& p);
+  void OnLearnerCommit(int64_t zxid);
+  void OnNewLeader(const NewLeader& nl);
+  void MaybeAckNewLeader();
+  void MaybeAckProposals();
+
+  PeerConfig config_;
+  LogStore* log_;
+  uint64_t rng_;
+  std::vector<Action> actions_;
+  uint64_t seq_ = 0;
+  int64_t now_ = 0;  // ticks
+
+  PeerState state_ = PeerState::kLooking;
+  bool serving_ = false;
+  int64_t accepted_epoch_ = 0;
+  int64_t current_epoch_ = 0;
+  uint64_t epochs_seq_ = 0;  // seq of the last SaveEpochs
+  uint64_t persisted_seq_ = 0;
+
+  // The log as this peer sees it: durable entries in the LogStore, plus an in-memory tail of
+  // every entry above min(durable_zxid_, applied_zxid_) with its seq.
+  int64_t last_zxid_ = 0;
+  int64_t durable_zxid_ = 0;
+  int64_t applied_zxid_ = 0;
+  std::deque<std::pair<uint64_t, LogEntry>> tail_;
+
+  // Election.
+  int64_t round_ = 0;
+  Vote vote_;
+  std::map<ServerId, Vote> received_;                          // this round, from looking voters
+  std::map<ServerId, std::pair<Notification, bool>> outside_;  // from voters not looking
+  int64_t next_notify_ = 0;
+  int64_t notify_backoff_ = 0;
+  int64_t decide_at_ = -1;  // quorum agrees: decide at this tick unless a better vote comes
+  std::set<ServerId> election_links_;
+
+  // Leader.
+  int64_t phase_deadline_ = 0;  // discovery/sync must finish by this tick
+  int64_t epoch_ = 0;           // the epoch being led or followed
+  bool epoch_decided_ = false;
+  bool epoch_established_ = false;  // quorum acked the epoch; current epoch being persisted
+  uint64_t current_epoch_seq_ = 0;  // seq of the SaveEpochs making current_epoch_ = epoch_
+  std::map<ServerId, Learner> learners_;
+  std::set<ServerId> quorum_links_;
+  std::deque<Outstanding> proposals_;  // logged, not yet committed, in zxid order
+  int64_t next_counter_ = 1;
+  int64_t last_ping_ = 0;
+
+  // Learner.
+  enum class LearnPhase { kConnecting, kDiscovery, kSync, kBroadcast };
+  LearnPhase phase_ = LearnPhase::kConnecting;
+  int64_t leader_heard_ = 0;
+  int64_t newleader_zxid_ = 0;   // NEWLEADER received, ack pending durability
+  bool newleader_acked_ = false;
+  int64_t acked_zxid_ = 0;       // highest proposal acked to the leader
+  int64_t sync_commit_ = 0;      // learner: highest zxid the leader said is committed
+};
+
+}  // namespace zk::zab
