@@ -1,5 +1,6 @@
 // Client::Impl: connecting, the handshake, framing, pings and reconnects (io thread).
 #include <algorithm>
+#include <cstring>
 
 #include "client/client_impl.h"
 
@@ -9,6 +10,7 @@ namespace {
 constexpr auto kTick = std::chrono::milliseconds(20);
 constexpr auto kMinConnectTimeout = std::chrono::milliseconds(500);
 constexpr auto kMaxBackoffMs = 200;
+constexpr size_t kReadChunk = 64 * 1024;
 }  // namespace
 
 void Client::Impl::StartConnect() {
@@ -82,46 +84,57 @@ void Client::Impl::OnConnected(uint64_t gen) {
   out_pending_.clear();
   WriteFrame(w.buffer());
   last_recv_ = Clock::now();
-  ReadFrameHeader(gen);
+  in_begin_ = in_end_ = 0;
+  StartRead(gen);
 }
 
-void Client::Impl::ReadFrameHeader(uint64_t gen) {
-  asio::async_read(socket_, asio::buffer(&frame_len_buf_, 4),
-                   [this, gen](const asio::error_code& ec, size_t) {
-                     if (gen != gen_) return;
-                     if (ec) {
-                       Disconnect(Err::kConnectionLoss);
-                       return;
-                     }
-                     const auto* b = reinterpret_cast<const uint8_t*>(&frame_len_buf_);
-                     uint32_t len = (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
-                                    (uint32_t{b[2]} << 8) | uint32_t{b[3]};
-                     if (len > options_.max_frame_bytes) {
-                       Disconnect(Err::kMarshallingError);
-                       return;
-                     }
-                     ReadFrameBody(gen, len);
-                   });
+void Client::Impl::StartRead(uint64_t gen) {
+  // Make room: move the unparsed tail to the front, grow for a frame larger than the buffer.
+  if (in_begin_ > 0) {
+    std::memmove(in_buf_.data(), in_buf_.data() + in_begin_, in_end_ - in_begin_);
+    in_end_ -= in_begin_;
+    in_begin_ = 0;
+  }
+  size_t want = kReadChunk;
+  if (in_end_ >= 4) want = std::max(want, 4 + static_cast<size_t>(FrameLength()));
+  if (in_buf_.size() < want + kReadChunk / 2) in_buf_.resize(want + kReadChunk / 2);
+  socket_.async_read_some(asio::buffer(in_buf_.data() + in_end_, in_buf_.size() - in_end_),
+                          [this, gen](const asio::error_code& ec, size_t n) {
+                            if (gen != gen_) return;
+                            if (ec) {
+                              Disconnect(Err::kConnectionLoss);
+                              return;
+                            }
+                            last_recv_ = Clock::now();
+                            in_end_ += n;
+                            OnBytes(gen);
+                          });
 }
 
-void Client::Impl::ReadFrameBody(uint64_t gen, uint32_t len) {
-  frame_buf_.resize(len);
-  asio::async_read(socket_, asio::buffer(frame_buf_.data(), len),
-                   [this, gen](const asio::error_code& ec, size_t) {
-                     if (gen != gen_) return;
-                     if (ec) {
-                       Disconnect(Err::kConnectionLoss);
-                       return;
-                     }
-                     last_recv_ = Clock::now();
-                     std::string frame = std::move(frame_buf_);
-                     frame_buf_.clear();
-                     OnFrame(std::move(frame));
-                     if (gen == gen_ && socket_.is_open()) ReadFrameHeader(gen);
-                   });
+uint32_t Client::Impl::FrameLength() const {
+  const auto* b = reinterpret_cast<const uint8_t*>(in_buf_.data() + in_begin_);
+  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | uint32_t{b[3]};
 }
 
-void Client::Impl::OnFrame(std::string frame) {
+void Client::Impl::OnBytes(uint64_t gen) {
+  // Every complete frame in the buffer, in order; stop if one of them ended the connection.
+  while (gen == gen_ && in_end_ - in_begin_ >= 4) {
+    const uint32_t len = FrameLength();
+    if (len > options_.max_frame_bytes) {
+      Disconnect(Err::kMarshallingError);
+      return;
+    }
+    if (in_end_ - in_begin_ < 4 + static_cast<size_t>(len)) break;
+    const char* frame = in_buf_.data() + in_begin_ + 4;
+    in_begin_ += 4 + len;
+    OnFrame(std::string_view(frame, len));
+  }
+  if (gen != gen_ || !socket_.is_open()) return;
+  if (in_begin_ == in_end_) in_begin_ = in_end_ = 0;
+  StartRead(gen);
+}
+
+void Client::Impl::OnFrame(std::string_view frame) {
   proto::JuteReader r(frame.data(), frame.size(), options_.max_frame_bytes);
   if (phase_ == Phase::kHandshaking) {
     OnHandshake(r);
@@ -143,6 +156,7 @@ void Client::Impl::OnHandshake(proto::JuteReader& r) {
     return;
   }
   const bool resumed = ever_connected_;
+  const bool read_only = resp.has_read_only && resp.read_only;
   {
     std::lock_guard<std::mutex> l(mu_);
     session_id_ = resp.session_id;
@@ -161,9 +175,10 @@ void Client::Impl::OnHandshake(proto::JuteReader& r) {
   while (!queued_.empty()) {
     auto req = std::move(queued_.front());
     queued_.pop_front();
-    SendRequest(req);
+    if (!req->done) SendRequest(req);  // Timed-out ones were already completed.
   }
-  Notify(resumed ? ConnectionState::kReconnected : ConnectionState::kConnected);
+  Notify(read_only ? ConnectionState::kReadOnly
+                   : resumed ? ConnectionState::kReconnected : ConnectionState::kConnected);
 }
 
 void Client::Impl::WriteFrame(const std::string& frame) {
@@ -194,13 +209,15 @@ void Client::Impl::KickWrite() {
 void Client::Impl::SendRequest(const std::shared_ptr<Request>& req) {
   req->xid = next_xid_++;
   if (next_xid_ == INT32_MAX) next_xid_ = 1;
-  proto::JuteWriter w;
+  // Framed straight into the output buffer: no temporary per request.
+  proto::JuteWriter w(&out_pending_);
   size_t mark = w.BeginFrame();
   proto::RequestHeader{req->xid, static_cast<int32_t>(req->op)}.Write(w);
-  w.buffer() += req->body;
+  out_pending_ += req->body;
   w.EndFrame(mark);
   sent_.push_back(req);
-  WriteFrame(w.buffer());
+  last_send_ = Clock::now();
+  KickWrite();
 }
 
 void Client::Impl::SendPing() {
@@ -225,35 +242,35 @@ void Client::Impl::SendAuths() {
 }
 
 void Client::Impl::SendSetWatches() {
-  if (data_watches_.empty() && exist_watches_.empty() && child_watches_.empty()) return;
+  if (watches_.empty()) return;
+  // Persistent watches need setWatches2 (ZooKeeper 3.6+); plain setWatches otherwise, which
+  // every server version understands.
+  const bool v2 = watches_.has_persistent();
+  const OpCode op = v2 ? OpCode::kSetWatches2 : OpCode::kSetWatches;
   proto::SetWatchesRequest chunk;
   size_t bytes = 0;
   auto flush = [&] {
     if (bytes == 0) return;
     chunk.relative_zxid = last_zxid_;
-    proto::JuteWriter w;
+    proto::JuteWriter w(&out_pending_);
     size_t mark = w.BeginFrame();
-    proto::RequestHeader{xids::kSetWatches, static_cast<int32_t>(OpCode::kSetWatches)}.Write(w);
-    chunk.Write(w, /*v2=*/false);
+    proto::RequestHeader{xids::kSetWatches, static_cast<int32_t>(op)}.Write(w);
+    chunk.Write(w, v2);
     w.EndFrame(mark);
-    WriteFrame(w.buffer());
     chunk = proto::SetWatchesRequest();
     bytes = 0;
   };
-  auto add = [&](const std::map<std::string, std::vector<Watcher>>& m,
-                 std::vector<std::string> proto::SetWatchesRequest::*list) {
-    for (const auto& [path, watchers] : m) {
-      if (watchers.empty()) continue;
-      // Keep every frame below kSetWatchesMaxChunk (ClientCnxn's SET_WATCHES_MAX_LENGTH).
-      if (bytes + path.size() + 4 > static_cast<size_t>(kSetWatchesMaxChunk) - 64) flush();
-      (chunk.*list).push_back(path);
-      bytes += path.size() + 4;
-    }
-  };
-  add(data_watches_, &proto::SetWatchesRequest::data_watches);
-  add(exist_watches_, &proto::SetWatchesRequest::exist_watches);
-  add(child_watches_, &proto::SetWatchesRequest::child_watches);
+  // Every frame stays below kSetWatchesMaxChunk (ClientCnxn's SET_WATCHES_MAX_LENGTH), far
+  // below any server's frame limit: the header and five list lengths take < 64 bytes.
+  watches_.ForEachPath([&](std::vector<std::string> proto::SetWatchesRequest::*list,
+                           const std::string& path) {
+    if (bytes + path.size() + 4 > static_cast<size_t>(kSetWatchesMaxChunk) - 64) flush();
+    (chunk.*list).push_back(path);
+    bytes += path.size() + 4;
+  });
   flush();
+  last_send_ = Clock::now();
+  KickWrite();
 }
 
 void Client::Impl::OnReply(proto::JuteReader& r) {
@@ -295,7 +312,6 @@ void Client::Impl::OnReply(proto::JuteReader& r) {
   }
   std::shared_ptr<Request> req = std::move(sent_.front());
   sent_.pop_front();
-  if (req->deadline != Clock::time_point::max()) --timed_requests_;
   if (req->done) return;
   req->done = true;
   RegisterWatch(*req, err);
@@ -331,10 +347,6 @@ void Client::Impl::Disconnect(Err why) {
   // Requests in flight may or may not have been applied: fail them, never resend.
   std::deque<std::shared_ptr<Request>> sent;
   sent.swap(sent_);
-  timed_requests_ = 0;
-  for (const auto& q : queued_) {
-    if (q->deadline != Clock::time_point::max()) ++timed_requests_;
-  }
   std::deque<Callback<void>> auths;
   auths.swap(auth_waiters_);
   if (phase_ == Phase::kClosing) {
@@ -375,7 +387,7 @@ void Client::Impl::ArmTick() {
 
 void Client::Impl::Tick() {
   const auto now = Clock::now();
-  if (timed_requests_ > 0) ExpireTimedOutRequests(now);
+  if (!deadlines_.empty()) ExpireTimedOutRequests(now);
   if (phase_ == Phase::kDone) return;
   if (phase_ == Phase::kClosing) {
     if (now >= close_deadline_) FinishClose();

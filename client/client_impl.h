@@ -18,16 +18,16 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "client/connect_string.h"
+#include "client/watch_registry.h"
 #include "client/zk_client.h"
 
 namespace zk::client {
 
 using Clock = std::chrono::steady_clock;
-
-enum class WatchKind { kNone, kData, kExist, kChild };
 
 // One request of the session (not pings, auth or setWatches, which the Impl sends itself).
 struct Request {
@@ -42,6 +42,8 @@ struct Request {
   WatchKind watch_kind = WatchKind::kNone;
   std::string watch_path;  // Server path (with chroot).
   Watcher watcher;
+  // Complete with kConnectionLoss at once instead of waiting in the queue for a connection.
+  bool fail_if_disconnected = false;
   // io thread only:
   int32_t xid = 0;
   bool done = false;  // on_reply already called (timed out); a late reply is dropped.
@@ -61,6 +63,10 @@ class Client::Impl {
   Result<void> WaitConnected(std::chrono::milliseconds timeout);
   void DropConnection();
 
+  // io thread only. Removes the client's watchers of `type` at `server_path` and tells each of
+  // them with its removal event; false if there was none.
+  bool RemoveLocalWatches(const std::string& server_path, WatcherType type);
+
   bool OnIoThread() const { return std::this_thread::get_id() == io_thread_id_; }
   const ConnectString& cs() const { return cs_; }
   Clock::duration request_timeout() const { return options_.request_timeout; }
@@ -78,9 +84,10 @@ class Client::Impl {
   void StartConnect();
   void ScheduleReconnect();
   void OnConnected(uint64_t gen);
-  void ReadFrameHeader(uint64_t gen);
-  void ReadFrameBody(uint64_t gen, uint32_t len);
-  void OnFrame(std::string frame);
+  void StartRead(uint64_t gen);
+  void OnBytes(uint64_t gen);
+  uint32_t FrameLength() const;  // Of the frame at in_begin_ (4 bytes available).
+  void OnFrame(std::string_view frame);
   void OnHandshake(proto::JuteReader& r);
   void OnReply(proto::JuteReader& r);
   void OnNotification(proto::JuteReader& r);
@@ -104,6 +111,8 @@ class Client::Impl {
   void RegisterWatch(Request& req, Err err);
   void FireWatches(const WatchEvent& ev);
   void ExpireTimedOutRequests(Clock::time_point now);
+  void TrackDeadline(const std::shared_ptr<Request>& req);
+  void Deliver(const std::vector<WatcherPtr>& watchers, const WatchEvent& ev);
 
   const Options options_;
   const ConnectString cs_;
@@ -118,6 +127,7 @@ class Client::Impl {
   std::condition_variable cv_;
   Err terminal_err_ = Err::kOk;  // Once set, Submit completes inline with it.
   bool close_requested_ = false;
+  size_t posted_ = 0;  // Submits posted to the io thread and not yet enqueued.
   bool thread_joined_ = false;
   ConnectionState state_ = ConnectionState::kSuspended;
   bool connected_ = false;
@@ -145,14 +155,23 @@ class Client::Impl {
   Clock::duration read_timeout_{};
   int64_t last_zxid_ = 0;
   int32_t next_xid_ = 1;
-  uint32_t frame_len_buf_ = 0;
-  std::string frame_buf_;
+  std::vector<char> in_buf_;  // Received bytes; frames are parsed in place.
+  size_t in_begin_ = 0;       // First unparsed byte.
+  size_t in_end_ = 0;         // End of the received bytes.
   std::string out_pending_;
   std::string out_inflight_;
   bool writing_ = false;
-  std::deque<std::shared_ptr<Request>> queued_;  // Not yet sent.
+  std::deque<std::shared_ptr<Request>> queued_;  // Not yet sent (timed-out ones are skipped).
   std::deque<std::shared_ptr<Request>> sent_;    // Sent, awaiting replies in order.
-  size_t timed_requests_ = 0;                    // Requests with a deadline (skip scans if 0).
+  // Min-heap (by deadline) of the requests with a timeout. Completed requests stay until their
+  // deadline or the next compaction (when the heap doubled since the last one).
+  struct Deadline {
+    Clock::time_point at;
+    std::shared_ptr<Request> req;
+    bool operator<(const Deadline& o) const { return at > o.at; }  // std heap: max first.
+  };
+  std::vector<Deadline> deadlines_;
+  size_t compact_deadlines_at_ = 1024;
   struct Auth {
     std::string scheme;
     std::string auth;
@@ -160,9 +179,48 @@ class Client::Impl {
   };
   std::vector<Auth> auths_;
   std::deque<Callback<void>> auth_waiters_;  // One per auth packet sent (null for re-sends).
-  std::map<std::string, std::vector<Watcher>> data_watches_;
-  std::map<std::string, std::vector<Watcher>> exist_watches_;
-  std::map<std::string, std::vector<Watcher>> child_watches_;
+  WatchRegistry watches_;
 };
+
+// Builds a request whose reply decodes into T with `decode(JuteReader&, T*) -> bool`.
+template <class T, class Decode>
+std::shared_ptr<Request> MakeRequest(Client::Impl* impl, OpCode op, std::string body,
+                                     Callback<T> cb, Decode decode) {
+  auto req = std::make_shared<Request>();
+  req->op = op;
+  req->body = std::move(body);
+  if (impl->request_timeout().count() > 0) req->deadline = Clock::now() + impl->request_timeout();
+  req->on_reply = [cb = std::move(cb), decode = std::move(decode)](Err err,
+                                                                   proto::JuteReader* r) {
+    if (err != Err::kOk) {
+      cb(err);
+      return;
+    }
+    if constexpr (std::is_void_v<T>) {
+      (void)r;
+      (void)decode;
+      cb(Result<void>());
+    } else {
+      T value{};
+      if (!decode(*r, &value)) {
+        cb(Err::kMarshallingError);
+        return;
+      }
+      cb(std::move(value));
+    }
+  };
+  return req;
+}
+
+struct NoDecode {
+  bool operator()(proto::JuteReader&, void*) const { return true; }
+};
+
+template <class Record>
+std::string Encode(const Record& rec) {
+  proto::JuteWriter w;
+  rec.Write(w);
+  return w.Take();
+}
 
 }  // namespace zk::client

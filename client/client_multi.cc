@@ -54,6 +54,15 @@ bool EncodeOp(const ConnectString& cs, const Op& op, proto::JuteWriter& w) {
   }
 }
 
+// Appends one read op of a multiRead; false for a write op or an invalid path.
+bool EncodeReadOp(const ConnectString& cs, const Op& op, proto::JuteWriter& w) {
+  if (op.type != OpCode::kGetData && op.type != OpCode::kGetChildren) return false;
+  if (!ValidPath(op.path)) return false;
+  proto::MultiHeader{static_cast<int32_t>(op.type), false, -1}.Write(w);
+  proto::PathWatchRequest{cs.ToServer(op.path), false}.Write(w);
+  return true;
+}
+
 bool DecodeResults(const ConnectString& cs, proto::JuteReader& r, MultiResult* out) {
   for (;;) {
     proto::MultiHeader h;
@@ -84,6 +93,16 @@ bool DecodeResults(const ConnectString& cs, proto::JuteReader& r, MultiResult* o
       case OpCode::kDelete:
       case OpCode::kCheck:
         break;
+      case OpCode::kGetData: {
+        proto::GetDataResponse p;
+        if (!p.Read(r)) return false;
+        res.data = std::move(p.data);
+        res.stat = p.stat;
+        break;
+      }
+      case OpCode::kGetChildren:
+        if (!r.ReadStringVector(&res.children)) return false;
+        break;
       case OpCode::kError: {
         proto::ErrorResponse e;
         if (!e.Read(r)) return false;
@@ -110,7 +129,45 @@ bool DecodeResults(const ConnectString& cs, proto::JuteReader& r, MultiResult* o
   return true;
 }
 
+// Submits a multi-shaped request (multi or multiRead) whose reply decodes into per-op results.
+void SubmitMulti(Client::Impl* impl, OpCode op, std::string body,
+                 std::function<void(Err, MultiResult*)> done) {
+  auto req = std::make_shared<Request>();
+  req->op = op;
+  req->body = std::move(body);
+  if (impl->request_timeout().count() > 0) req->deadline = Clock::now() + impl->request_timeout();
+  req->on_reply = [impl, done = std::move(done)](Err err, proto::JuteReader* r) {
+    // A failed multi still carries its per-op results; without a body the error is all we have.
+    if (r == nullptr || (err != Err::kOk && r->remaining() == 0)) {
+      done(err != Err::kOk ? err : Err::kMarshallingError, nullptr);
+      return;
+    }
+    MultiResult out;
+    if (!DecodeResults(impl->cs(), *r, &out)) {
+      done(Err::kMarshallingError, nullptr);
+      return;
+    }
+    if (out.err == Err::kOk && err != Err::kOk) out.err = err;
+    done(Err::kOk, &out);
+  };
+  impl->Submit(std::move(req));
+}
+
 }  // namespace
+
+Op Op::GetData(std::string path) {
+  Op op;
+  op.type = OpCode::kGetData;
+  op.path = std::move(path);
+  return op;
+}
+
+Op Op::GetChildren(std::string path) {
+  Op op;
+  op.type = OpCode::kGetChildren;
+  op.path = std::move(path);
+  return op;
+}
 
 void Client::MultiAsync(std::vector<Op> ops, Callback<MultiResult> cb) {
   proto::JuteWriter w;
@@ -126,26 +183,55 @@ void Client::MultiAsync(std::vector<Op> ops, Callback<MultiResult> cb) {
     cb(MultiResult{});
     return;
   }
-  auto req = std::make_shared<Request>();
-  req->op = OpCode::kMulti;
-  req->body = w.Take();
-  if (impl_->request_timeout().count() > 0) req->deadline = Clock::now() + impl_->request_timeout();
-  Impl* impl = impl_.get();
-  req->on_reply = [impl, cb = std::move(cb)](Err err, proto::JuteReader* r) {
-    // A failed multi still carries its per-op results; without a body the error is all we have.
-    if (r == nullptr || (err != Err::kOk && r->remaining() == 0)) {
-      cb(err != Err::kOk ? err : Err::kMarshallingError);
+  SubmitMulti(impl_.get(), OpCode::kMulti, w.Take(),
+              [cb = std::move(cb)](Err err, MultiResult* out) {
+                if (out == nullptr) {
+                  cb(err);
+                } else {
+                  cb(std::move(*out));
+                }
+              });
+}
+
+void Client::MultiReadAsync(std::vector<Op> ops, Callback<std::vector<OpResult>> cb) {
+  proto::JuteWriter w;
+  for (const Op& op : ops) {
+    if (!EncodeReadOp(impl_->cs(), op, w)) {
+      cb(Err::kBadArguments);
       return;
     }
-    MultiResult out;
-    if (!DecodeResults(impl->cs(), *r, &out)) {
-      cb(Err::kMarshallingError);
-      return;
+  }
+  if (ops.empty()) {
+    cb(std::vector<OpResult>{});
+    return;
+  }
+  proto::MultiHeader{static_cast<int32_t>(OpCode::kError), true, -1}.Write(w);
+  SubmitMulti(impl_.get(), OpCode::kMultiRead, w.Take(),
+              [cb = std::move(cb)](Err err, MultiResult* out) {
+                if (out == nullptr) {
+                  cb(err);
+                } else {
+                  cb(std::move(out->results));
+                }
+              });
+}
+
+void Client::CheckAsync(std::string_view path, int32_t version, Callback<void> cb) {
+  if (!ValidPath(path)) {
+    cb(Err::kBadArguments);
+    return;
+  }
+  std::vector<Op> ops;
+  ops.push_back(Op::Check(std::string(path), version));
+  MultiAsync(std::move(ops), [cb = std::move(cb)](Result<MultiResult> r) {
+    if (!r.ok()) {
+      cb(r.err());
+    } else if (!r->committed()) {
+      cb(r->err);
+    } else {
+      cb(Result<void>());
     }
-    if (out.err == Err::kOk && err != Err::kOk) out.err = err;
-    cb(std::move(out));
-  };
-  impl_->Submit(std::move(req));
+  });
 }
 
 }  // namespace zk::client

@@ -2,8 +2,6 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include <type_traits>
-
 #include "client/client_impl.h"
 
 namespace zk::client {
@@ -29,6 +27,7 @@ std::string_view ConnectionStateName(ConnectionState state) {
     case ConnectionState::kExpired: return "EXPIRED";
     case ConnectionState::kAuthFailed: return "AUTH_FAILED";
     case ConnectionState::kClosed: return "CLOSED";
+    case ConnectionState::kReadOnly: return "READ_ONLY";
   }
   return "?";
 }
@@ -133,49 +132,6 @@ ConnectionState Client::state() const { return impl_->state(); }
 bool Client::connected() const { return impl_->connected(); }
 void Client::TEST_DropConnection() { impl_->DropConnection(); }
 
-namespace {
-
-// Builds a request whose reply decodes into T with `decode(JuteReader&, T*) -> bool`.
-template <class T, class Decode>
-std::shared_ptr<Request> MakeRequest(Client::Impl* impl, OpCode op, std::string body,
-                                     Callback<T> cb, Decode decode) {
-  auto req = std::make_shared<Request>();
-  req->op = op;
-  req->body = std::move(body);
-  if (impl->request_timeout().count() > 0) req->deadline = Clock::now() + impl->request_timeout();
-  req->on_reply = [cb = std::move(cb), decode = std::move(decode)](Err err,
-                                                                   proto::JuteReader* r) {
-    if (err != Err::kOk) {
-      cb(err);
-      return;
-    }
-    if constexpr (std::is_void_v<T>) {
-      (void)r;
-      cb(Result<void>());
-    } else {
-      T value{};
-      if (!decode(*r, &value)) {
-        cb(Err::kMarshallingError);
-        return;
-      }
-      cb(std::move(value));
-    }
-  };
-  return req;
-}
-
-struct NoDecode {
-  bool operator()(proto::JuteReader&, void*) const { return true; }
-};
-
-template <class Record>
-std::string Encode(const Record& rec) {
-  proto::JuteWriter w;
-  rec.Write(w);
-  return w.Take();
-}
-
-}  // namespace
 
 void Client::CreateAsync(std::string_view path, std::string_view data, std::vector<Acl> acl,
                          CreateMode mode, int64_t ttl_ms, Callback<CreateResult> cb) {

@@ -61,10 +61,23 @@ void Client::Impl::Submit(std::shared_ptr<Request> req) {
     std::lock_guard<std::mutex> l(mu_);
     if (terminal_err_ != Err::kOk) {
       inline_err = terminal_err_;
-    } else {
-      asio::post(io_, [this, req = std::move(req)]() mutable { Enqueue(std::move(req)); });
+    } else if (!OnIoThread() || posted_ > 0) {
+      // From another thread (or behind requests that are): hand over in submission order.
+      ++posted_;
+      asio::post(io_, [this, req = std::move(req)]() mutable {
+        {
+          std::lock_guard<std::mutex> l2(mu_);
+          --posted_;
+        }
+        Enqueue(std::move(req));
+      });
       return;
     }
+  }
+  if (inline_err == Err::kOk) {
+    // From a callback on the io thread: no hand-off, straight to the queue or the socket.
+    Enqueue(std::move(req));
+    return;
   }
   req->done = true;
   req->on_reply(inline_err, nullptr);
@@ -86,12 +99,28 @@ void Client::Impl::Enqueue(std::shared_ptr<Request> req) {
     req->on_reply(Err::kThrottledOp, nullptr);
     return;
   }
-  if (req->deadline != Clock::time_point::max()) ++timed_requests_;
+  if (phase_ != Phase::kConnected && req->fail_if_disconnected) {
+    req->done = true;
+    req->on_reply(Err::kConnectionLoss, nullptr);
+    return;
+  }
+  if (req->deadline != Clock::time_point::max()) TrackDeadline(req);
   if (phase_ == Phase::kConnected) {
     SendRequest(req);
   } else {
     queued_.push_back(std::move(req));
   }
+}
+
+void Client::Impl::TrackDeadline(const std::shared_ptr<Request>& req) {
+  if (deadlines_.size() >= compact_deadlines_at_) {
+    // Drop completed requests so the heap holds about as many entries as live timed requests.
+    std::erase_if(deadlines_, [](const Deadline& d) { return d.req->done; });
+    std::make_heap(deadlines_.begin(), deadlines_.end());
+    compact_deadlines_at_ = std::max<size_t>(1024, 2 * deadlines_.size());
+  }
+  deadlines_.push_back(Deadline{req->deadline, req});
+  std::push_heap(deadlines_.begin(), deadlines_.end());
 }
 
 void Client::Impl::AddAuth(std::string scheme, std::string auth, Callback<void> cb) {
@@ -126,68 +155,18 @@ void Client::Impl::AddAuth(std::string scheme, std::string auth, Callback<void> 
   cb(inline_err);
 }
 
-void Client::Impl::RegisterWatch(Request& req, Err err) {
-  if (req.watch_kind == WatchKind::kNone || !req.watcher) return;
-  std::map<std::string, std::vector<Watcher>>* table = nullptr;
-  if (err == Err::kOk) {
-    table = req.watch_kind == WatchKind::kChild ? &child_watches_ : &data_watches_;
-  } else if (err == Err::kNoNode && req.watch_kind == WatchKind::kExist) {
-    table = &exist_watches_;
-  }
-  if (table != nullptr) (*table)[req.watch_path].push_back(std::move(req.watcher));
-}
-
-void Client::Impl::FireWatches(const WatchEvent& ev) {
-  std::vector<Watcher> fire;
-  auto take = [&](std::map<std::string, std::vector<Watcher>>& m) {
-    auto it = m.find(ev.path);
-    if (it == m.end()) return;
-    for (auto& w : it->second) fire.push_back(std::move(w));
-    m.erase(it);
-  };
-  switch (ev.type) {
-    case EventType::kNodeCreated:
-    case EventType::kNodeDataChanged:
-      take(data_watches_);
-      take(exist_watches_);
-      break;
-    case EventType::kNodeChildrenChanged:
-      take(child_watches_);
-      break;
-    case EventType::kNodeDeleted:
-      take(data_watches_);
-      take(exist_watches_);
-      take(child_watches_);
-      break;
-    default:
-      return;
-  }
-  WatchEvent out = ev;
-  out.path = cs_.ToClient(ev.path);
-  for (auto& w : fire) {
-    if (w) w(out);
-  }
-}
-
 void Client::Impl::ExpireTimedOutRequests(Clock::time_point now) {
-  auto expire = [&](std::deque<std::shared_ptr<Request>>& q, bool erase) {
-    for (auto it = q.begin(); it != q.end();) {
-      Request& req = **it;
-      if (!req.done && req.deadline <= now) {
-        req.done = true;
-        req.on_reply(Err::kRequestTimeout, nullptr);
-        if (erase) {
-          --timed_requests_;
-          it = q.erase(it);
-          continue;
-        }
-      }
-      ++it;
+  // Timed-out requests stay where they are (in queued_, skipped when sending; in sent_, so that
+  // late replies still line up) and are only marked done.
+  while (!deadlines_.empty() && deadlines_.front().at <= now) {
+    std::pop_heap(deadlines_.begin(), deadlines_.end());
+    std::shared_ptr<Request> req = std::move(deadlines_.back().req);
+    deadlines_.pop_back();
+    if (!req->done) {
+      req->done = true;
+      req->on_reply(Err::kRequestTimeout, nullptr);
     }
-  };
-  expire(queued_, /*erase=*/true);
-  // Sent requests stay in sent_ so that their (late) replies still line up.
-  expire(sent_, /*erase=*/false);
+  }
 }
 
 void Client::Impl::Notify(ConnectionState st) {
@@ -204,7 +183,7 @@ void Client::Impl::FailAll(Err err) {
   all.swap(sent_);
   for (auto& q : queued_) all.push_back(std::move(q));
   queued_.clear();
-  timed_requests_ = 0;
+  deadlines_.clear();
   for (auto& req : all) {
     if (!req->done) {
       req->done = true;
@@ -237,20 +216,13 @@ void Client::Impl::Terminate(ConnectionState final_state, Err err) {
   FailAll(err);
   if (final_state == ConnectionState::kExpired) {
     // Every registered watcher learns once that the session ended.
-    std::vector<Watcher> all;
-    for (auto* m : {&data_watches_, &exist_watches_, &child_watches_}) {
-      for (auto& [path, ws] : *m) {
-        for (auto& w : ws) all.push_back(std::move(w));
-      }
-      m->clear();
-    }
-    for (auto& w : all) {
-      if (w) w(WatchEvent{EventType::kNone, KeeperState::kExpired, ""});
-    }
+    Deliver(watches_.TakeAll(), WatchEvent{EventType::kNone, KeeperState::kExpired, ""});
+  } else {
+    // Persistent listeners always get a final event; one-shot watchers only on expiry.
+    Deliver(watches_.TakeAll(/*persistent_only=*/true),
+            WatchEvent{EventType::kNone, KeeperState::kClosed, ""});
   }
-  data_watches_.clear();
-  exist_watches_.clear();
-  child_watches_.clear();
+  watches_.TakeAll();
   Notify(final_state);
   if (closing) FinishClose();
 }
@@ -320,9 +292,9 @@ void Client::Impl::FinishClose() {
     connected_ = false;
   }
   FailAll(Err::kClosing);
-  data_watches_.clear();
-  exist_watches_.clear();
-  child_watches_.clear();
+  Deliver(watches_.TakeAll(/*persistent_only=*/true),
+          WatchEvent{EventType::kNone, KeeperState::kClosed, ""});
+  watches_.TakeAll();
   Notify(ConnectionState::kClosed);
   work_.reset();
   io_.stop();

@@ -61,6 +61,18 @@ ZK_FUTURE_AND_BLOCKING(MultiResult, Multi, (std::vector<Op> ops), (std::move(ops
 ZK_FUTURE_AND_BLOCKING(void, AddAuth, (std::string_view scheme, std::string_view auth),
                        (scheme, auth, std::move(cb)))
 ZK_FUTURE_AND_BLOCKING(std::vector<ClientInfo>, WhoAmI, (), (std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(void, Check, (std::string_view path, int32_t version),
+                       (path, version, std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(std::vector<OpResult>, MultiRead, (std::vector<Op> ops),
+                       (std::move(ops), std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(void, AddWatch,
+                       (std::string_view path, AddWatchMode mode, Watcher listener),
+                       (path, mode, std::move(listener), std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(void, RemoveWatches,
+                       (std::string_view path, WatcherType type, bool local),
+                       (path, type, local, std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(void, CheckWatches, (std::string_view path, WatcherType type),
+                       (path, type, std::move(cb)))
 
 #undef ZK_FUTURE_AND_BLOCKING
 

@@ -78,18 +78,34 @@ std::string DigestId(std::string_view user, std::string_view password);
 //                  server. Create a new Client.
 //   kAuthFailed  - the server rejected an addAuth. Terminal (as in the Java client).
 //   kClosed      - Close() finished. Terminal.
-enum class ConnectionState { kConnected, kSuspended, kReconnected, kExpired, kAuthFailed, kClosed };
+//   kReadOnly    - connected (first time or again) to a server that is partitioned from its
+//                  quorum and serves reads only (only with Options::can_be_read_only); writes
+//                  fail with kNotReadOnly. The client stays on that server until the connection
+//                  breaks; a later connection to a read-write server reports kConnected or
+//                  kReconnected.
+enum class ConnectionState {
+  kConnected,
+  kSuspended,
+  kReconnected,
+  kExpired,
+  kAuthFailed,
+  kClosed,
+  kReadOnly,
+};
 std::string_view ConnectionStateName(ConnectionState state);
 
 // A watch notification. `path` is relative to the chroot. For session events (type kNone) the
-// state is kExpired (the session ended: every registered watcher gets exactly one such event).
+// state is kExpired (the session ended: every registered watcher gets exactly one such event) or,
+// for persistent listeners only, kClosed (Close() ended the session). RemoveWatches reports
+// kDataWatchRemoved / kChildWatchRemoved / kPersistentWatchRemoved to each watcher it removes.
 struct WatchEvent {
   EventType type = EventType::kNone;
   KeeperState state = KeeperState::kSyncConnected;
   std::string path;
 };
 
-// One-shot watcher: called at most once, on the io thread.
+// A one-shot watcher is called at most once, on the io thread. Registered with AddWatch* it is a
+// persistent listener instead, called for every event until its final one (see AddWatchAsync).
 using Watcher = std::function<void(const WatchEvent&)>;
 using StateListener = std::function<void(ConnectionState)>;
 template <class T>
@@ -130,17 +146,24 @@ struct Op {
   static Op Delete(std::string path, int32_t version = kAnyVersion);
   static Op SetData(std::string path, std::string data, int32_t version = kAnyVersion);
   static Op Check(std::string path, int32_t version);
+  // Read ops, for MultiRead only (no watch).
+  static Op GetData(std::string path);
+  static Op GetChildren(std::string path);
 };
 
 // The result of one op of a multi. On success: `path` (create; relative to the chroot) and `stat`
 // (create, setData) are filled. When the multi failed, every op has err != kOk: the op that failed
 // has its real code, the others kOk (before it) or kRuntimeInconsistency (after it), as the server
 // reports them.
+// In a MultiRead every op succeeds or fails on its own: `err` is that op's code; on success
+// `data` and `stat` (getData) or `children` (getChildren) are filled.
 struct OpResult {
   OpCode type = OpCode::kError;
   Err err = Err::kOk;
   std::string path;
   Stat stat;
+  std::string data;
+  std::vector<std::string> children;
 };
 
 // A multi is all-or-nothing. A Result<MultiResult> that is !ok() means the multi could not be
@@ -291,6 +314,54 @@ class Client {
   void MultiAsync(std::vector<Op> ops, Callback<MultiResult> cb);
   std::future<Result<MultiResult>> MultiFuture(std::vector<Op> ops);
   Result<MultiResult> Multi(std::vector<Op> ops);
+
+  // --- check: kOk if `path` exists with `version` (kAnyVersion: any), else kNoNode or
+  // kBadVersion. Sent as a multi of one check op, which every server version supports. -------
+  void CheckAsync(std::string_view path, int32_t version, Callback<void> cb);
+  std::future<Result<void>> CheckFuture(std::string_view path, int32_t version);
+  Result<void> Check(std::string_view path, int32_t version);
+
+  // --- multiRead (ZooKeeper 3.6+): Op::GetData / Op::GetChildren ops, each answered on its own
+  // (see OpResult), read at one point of the session's order. kBadArguments for a write op. -----
+  void MultiReadAsync(std::vector<Op> ops, Callback<std::vector<OpResult>> cb);
+  std::future<Result<std::vector<OpResult>>> MultiReadFuture(std::vector<Op> ops);
+  Result<std::vector<OpResult>> MultiRead(std::vector<Op> ops);
+
+  // --- persistent watches (addWatch, ZooKeeper 3.6+) -------------------------------------------
+  // Registers `listener` as a persistent watch on `path` once the server accepted it:
+  //   kPersistent:          created, deleted, data changed and children changed of `path`;
+  //   kPersistentRecursive: created, deleted and data changed of `path` and of every node below
+  //                         it (never children changed).
+  // Unlike a one-shot watcher the listener stays registered across events and reconnects (the
+  // client re-registers it with setWatches2) and is called for every event, in order, on the io
+  // thread, until a final event: kPersistentWatchRemoved (RemoveWatches*), or type kNone with
+  // state kExpired or kClosed (the session ended). Events that happen while the client is
+  // disconnected are not replayed (ZooKeeper does not keep them). WatchStream (watch_stream.h)
+  // turns a listener into a stream that another thread pulls.
+  void AddWatchAsync(std::string_view path, AddWatchMode mode, Watcher listener,
+                     Callback<void> cb);
+  std::future<Result<void>> AddWatchFuture(std::string_view path, AddWatchMode mode,
+                                           Watcher listener);
+  Result<void> AddWatch(std::string_view path, AddWatchMode mode, Watcher listener);
+
+  // Removes all of this client's watchers of `type` on exactly `path`: kData covers getData and
+  // exists watchers, kChildren getChildren watchers, kPersistent / kPersistentRecursive the
+  // listeners of AddWatch, kAny all of them. The server's watch is removed first
+  // (removeWatches); then each removed watcher receives one last event (kDataWatchRemoved,
+  // kChildWatchRemoved, kPersistentWatchRemoved). kNoWatcher if the server has no such watch
+  // (the client's watchers then stay). With `local` the client's watchers are removed even when
+  // the server cannot be asked (not connected: done at once, without a request) or does not
+  // know them; kNoWatcher then only if the client had none either.
+  void RemoveWatchesAsync(std::string_view path, WatcherType type, bool local, Callback<void> cb);
+  std::future<Result<void>> RemoveWatchesFuture(std::string_view path, WatcherType type,
+                                                bool local = false);
+  Result<void> RemoveWatches(std::string_view path, WatcherType type, bool local = false);
+
+  // Asks the server whether it holds a watch of `type` on `path` for this session
+  // (checkWatches): kOk or kNoWatcher. Changes nothing.
+  void CheckWatchesAsync(std::string_view path, WatcherType type, Callback<void> cb);
+  std::future<Result<void>> CheckWatchesFuture(std::string_view path, WatcherType type);
+  Result<void> CheckWatches(std::string_view path, WatcherType type);
 
   // --- auth -----------------------------------------------------------------------------------
   // Adds credentials to the session (e.g. scheme "digest", auth "user:password"); they are

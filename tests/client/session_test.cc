@@ -1,6 +1,7 @@
 // Connection management: reconnects, session resume, watch restoration, expiry, timeouts, Close.
 #include <doctest/doctest.h>
 
+#include "client/watch_stream.h"
 #include "tests/client/harness.h"
 
 namespace zk::client::test {
@@ -128,6 +129,47 @@ TEST_CASE("session resumes after the server is killed and restarted; the ephemer
   REQUIRE(data.WaitCount(1, 5s));
   CHECK(data.Events()[0].type == EventType::kNodeDataChanged);
   CHECK(states.States().front() == ConnectionState::kConnected);
+}
+
+TEST_CASE("a recursive watch is restored after kill -9 of the server and a change meanwhile") {
+  StateRecorder states;
+  Options o;
+  o.session_timeout = 20000ms;
+  o.state_listener = states.Listener();
+  Proxy proxy(Server().port());
+  auto c = Connect(proxy.hosts(), o);
+  const std::string p = UniquePath("kill-rec");
+  REQUIRE(c->Create(p, "").ok());
+  REQUIRE(c->Create(p + "/o", "").ok());
+  WatchStream s;
+  EventSink once;
+  REQUIRE(c->AddWatch(p, AddWatchMode::kPersistentRecursive, s.Listener()).ok());
+  REQUIRE(c->GetData(p + "/o", once.Make()).ok());
+  proxy.Refuse(true);  // Keep the client away until the node has changed.
+  Server().Kill9();
+  REQUIRE(states.Wait(ConnectionState::kSuspended, 10s));
+  Server().Start();
+  {
+    // Another session changes the node before ours is back: the one-shot watch learns of it
+    // when it is re-registered (relative zxid).
+    auto w = Connect(Server().hosts());
+    REQUIRE(w->SetData(p + "/o", "meanwhile").ok());
+  }
+  proxy.Refuse(false);
+  REQUIRE(states.Wait(ConnectionState::kReconnected, 30s));
+  REQUIRE(once.WaitCount(1, 5s));
+  CHECK(once.Events()[0].type == EventType::kNodeDataChanged);
+  REQUIRE(c->Sync("/").ok());
+  // That notification also reached the recursive listener above the node.
+  auto first = s.Next(0ms);
+  REQUIRE(first.has_value());
+  CHECK(first->type == EventType::kNodeDataChanged);
+  CHECK(first->path == p + "/o");
+  REQUIRE(c->Create(p + "/after", "").ok());
+  auto ev = s.Next(5s);
+  REQUIRE(ev.has_value());
+  CHECK(ev->type == EventType::kNodeCreated);
+  CHECK(ev->path == p + "/after");
 }
 
 TEST_CASE("session expires while the server is down longer than the session timeout") {
