@@ -8,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "server/check.h"
+#include "zab/check.h"
 
 namespace zk::server {
 namespace {

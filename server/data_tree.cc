@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "server/check.h"
+#include "zab/check.h"
 #include "server/path_utils.h"
 
 namespace zk::server {

@@ -4,7 +4,7 @@
 // container/TTL reaper, go through the same path.
 #include <spdlog/spdlog.h>
 
-#include "server/check.h"
+#include "zab/check.h"
 #include "server/reply_builder.h"
 #include "server/zookeeper_server.h"
 

@@ -7,7 +7,7 @@
 
 #include <random>
 
-#include "server/check.h"
+#include "zab/check.h"
 
 namespace zk::server {
 namespace {

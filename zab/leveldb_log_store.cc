@@ -221,6 +221,29 @@ Status LeveldbLogStore::PurgeBefore(int64_t zxid) {
   return Status::OK();
 }
 
+Result<int64_t> LeveldbLogStore::FloorZxid(int64_t zxid) {
+  if (zxid <= 0) return int64_t{0};
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  // The first key above `zxid` (or the first key past the log), then one step back.
+  if (zxid == INT64_MAX) {
+    it->Seek(leveldb::Slice(&record::kMetaPrefix, 1));
+  } else {
+    it->Seek(record::LogKey(zxid + 1));
+  }
+  if (it->Valid()) {
+    it->Prev();
+  } else {
+    it->SeekToLast();
+  }
+  for (; it->Valid() && IsLogKey(it->key()); it->Prev()) {
+    int64_t found = 0;
+    if (record::DecodeLogKey(View(it->key()), &found) && found <= zxid) return found;
+  }
+  Status s = FromLeveldb(it->status(), "log floor");
+  if (!s.ok()) return s;
+  return int64_t{0};
+}
+
 Status LeveldbLogStore::Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
                              std::vector<LogEntry>* out) {
   out->clear();

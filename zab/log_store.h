@@ -63,6 +63,9 @@ class LogStore {
   virtual Status Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
                       std::vector<LogEntry>* out) = 0;
 
+  // The largest zxid <= `zxid` present in the log, 0 if there is none.
+  virtual Result<int64_t> FloorZxid(int64_t zxid) = 0;
+
   // Zxid of the first / last entry, 0 if the log is empty.
   virtual int64_t FirstZxid() = 0;
   virtual int64_t LastZxid() = 0;

@@ -49,6 +49,13 @@ Status MemoryLogStore::Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes
   return Status::OK();
 }
 
+Result<int64_t> MemoryLogStore::FloorZxid(int64_t zxid) {
+  MutexLock lock(&mu_);
+  size_t i = LowerBound(zxid);
+  if (i < entries_.size() && entries_[i].zxid == zxid) return zxid;
+  return i == 0 ? 0 : entries_[i - 1].zxid;
+}
+
 int64_t MemoryLogStore::FirstZxid() {
   MutexLock lock(&mu_);
   return entries_.empty() ? 0 : entries_.front().zxid;

@@ -24,6 +24,7 @@ class MemoryLogStore final : public LogStore {
   Status PurgeBefore(int64_t zxid) override;
   Status Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
               std::vector<LogEntry>* out) override;
+  Result<int64_t> FloorZxid(int64_t zxid) override;
   int64_t FirstZxid() override;
   int64_t LastZxid() override;
   Status PutMeta(std::string_view key, std::string_view value, bool sync) override;

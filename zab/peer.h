@@ -163,35 +163,43 @@ class Peer {
   // Leader only: its learners; empty otherwise.
   std::vector<LearnerStatus> Learners() const;
   // Leader only: proposals logged but not yet committed.
-  size_t outstanding_proposals() const { return proposals_.size(); }
+  size_t outstanding_proposals() const { return outstanding_.size(); }
+  // Why the peer last went back to looking (for the driver's log).
+  const char* last_transition() const { return last_transition_; }
   bool IsVoter(ServerId id) const;
 
  private:
   struct Learner {
     bool observer = false;
-    bool have_info = false;
     LearnerInfo info;
     bool epoch_acked = false;
-    AckEpoch ack_epoch;
-    bool sync_sent = false;  // history sent, proposals forwarded from now on
-    bool synced = false;     // acked NEWLEADER
+    int64_t last_zxid = 0;   // from ACKEPOCH: where synchronization starts
+    bool sync_sent = false;  // history sent; proposals and commits forwarded from now on
+    bool synced = false;     // acked NEWLEADER: counts for the quorum
     int64_t acked_zxid = 0;
     int64_t last_heard = 0;  // tick
   };
-  struct Outstanding {
-    int64_t zxid = 0;
-    std::string data;
-  };
+  enum class LearnPhase { kConnecting, kDiscovery, kSync, kBroadcast };
 
   // peer.cc: shared plumbing.
-  void Emit(Action a) { actions_.push_back(std::move(a)); }
-  void Send(ServerId to, Message m) { Emit(SendAction{to, std::move(m)}); }
+  template <class A>
+  void Emit(A a) {
+    actions_.emplace_back(std::in_place_type<A>, std::move(a));
+  }
+  template <class M>
+  void Send(ServerId to, M m) {
+    actions_.emplace_back(std::in_place_type<SendAction>, to, Message(std::in_place_type<M>, std::move(m)));
+  }
   uint64_t NextSeq() { return ++seq_; }
+  uint64_t NextRandom();
+  bool IsObserver(ServerId id) const;
+  size_t Quorum() const { return config_.voters.size() / 2 + 1; }
   void AppendToLog(std::vector<LogEntry> entries);
+  void TruncateLog(int64_t after_zxid);
+  void SaveEpochs();
+  // Hands every logged txn up to `zxid` to the state machine, in order.
   void ApplyUpTo(int64_t zxid);
   void BecomeLooking(const char* why);
-  size_t Quorum() const { return config_.voters.size() / 2 + 1; }
-  void DropLearners();
   // The entry with this zxid from the in-memory tail, or nullptr.
   const LogEntry* TailEntry(int64_t zxid) const;
   void TrimTail();
@@ -199,11 +207,13 @@ class Peer {
   // election.cc
   void StartElection();
   void OnNotification(ServerId from, const Notification& n);
+  void EvaluateVotes();
+  bool LeaderConfirmed(const Vote& v) const;
   void ElectionTick();
   void BroadcastNotification();
   Notification MyNotification() const;
   bool QuorumAgrees(const std::map<ServerId, Vote>& votes, const Vote& v) const;
-  void Decide(const Vote& v, int64_t round);
+  void Decide(const Vote& v);
 
   // leader.cc
   void LeadStart();
@@ -213,6 +223,8 @@ class Peer {
   void MaybeDecideEpoch();
   void OnAckEpoch(ServerId from, const AckEpoch& ack);
   void MaybeEstablishEpoch();
+  bool LogContains(int64_t zxid);
+  int64_t LogFloor(int64_t zxid);
   void SyncLearner(ServerId id, Learner& l);
   void OnLeaderAck(ServerId from, int64_t zxid);
   void MaybeEstablish();
@@ -221,11 +233,16 @@ class Peer {
 
   // learner.cc
   void LearnStart();
+  void SendLearnerInfo();
   void LearnerStep(ServerId from, Message& msg);
   void LearnerTick();
+  void OnLeaderInfo(const LeaderInfo& info);
+  void MaybeAckEpoch();
   void OnSyncStart(const SyncStart& s);
+  void OnSnapshot(Snapshot& snap);
   void OnLearnerProposal(Proposal& p);
   void OnLearnerCommit(int64_t zxid);
+  void OnInform(Inform& inform);
   void OnNewLeader(const NewLeader& nl);
   void MaybeAckNewLeader();
   void MaybeAckProposals();
@@ -235,52 +252,61 @@ class Peer {
   uint64_t rng_;
   std::vector<Action> actions_;
   uint64_t seq_ = 0;
+  uint64_t persisted_seq_ = 0;
   int64_t now_ = 0;  // ticks
+  const char* last_transition_ = "started";
 
   PeerState state_ = PeerState::kLooking;
   bool serving_ = false;
   int64_t accepted_epoch_ = 0;
   int64_t current_epoch_ = 0;
   uint64_t epochs_seq_ = 0;  // seq of the last SaveEpochs
-  uint64_t persisted_seq_ = 0;
 
   // The log as this peer sees it: durable entries in the LogStore, plus an in-memory tail of
-  // every entry above min(durable_zxid_, applied_zxid_) with its seq.
+  // every entry above min(durable_zxid_, applied_zxid_).
   int64_t last_zxid_ = 0;
   int64_t durable_zxid_ = 0;
   int64_t applied_zxid_ = 0;
-  std::deque<std::pair<uint64_t, LogEntry>> tail_;
+  int64_t known_committed_ = 0;  // highest zxid known committed in this incarnation
+  std::deque<LogEntry> tail_;
+  std::deque<std::pair<uint64_t, int64_t>> durable_marks_;  // (seq, zxid durable with it)
 
   // Election.
   int64_t round_ = 0;
   Vote vote_;
-  std::map<ServerId, Vote> received_;                          // this round, from looking voters
-  std::map<ServerId, std::pair<Notification, bool>> outside_;  // from voters not looking
+  std::map<ServerId, Vote> received_;            // this round
+  std::map<ServerId, Notification> outside_;     // from voters following or leading
   int64_t next_notify_ = 0;
   int64_t notify_backoff_ = 0;
-  int64_t decide_at_ = -1;  // quorum agrees: decide at this tick unless a better vote comes
+  int64_t decide_at_ = -1;  // a quorum agrees: decide at this tick unless a better vote comes
   std::set<ServerId> election_links_;
-
-  // Leader.
-  int64_t phase_deadline_ = 0;  // discovery/sync must finish by this tick
-  int64_t epoch_ = 0;           // the epoch being led or followed
-  bool epoch_decided_ = false;
-  bool epoch_established_ = false;  // quorum acked the epoch; current epoch being persisted
-  uint64_t current_epoch_seq_ = 0;  // seq of the SaveEpochs making current_epoch_ = epoch_
-  std::map<ServerId, Learner> learners_;
   std::set<ServerId> quorum_links_;
-  std::deque<Outstanding> proposals_;  // logged, not yet committed, in zxid order
+  std::map<ServerId, LearnerInfo> stashed_infos_;  // LEARNERINFO received while not leading
+
+  // Leader (and the epoch a learner follows).
+  int64_t epoch_ = 0;
+  int64_t phase_deadline_ = 0;  // discovery + synchronization must finish by this tick
+  bool epoch_decided_ = false;
+  bool epoch_established_ = false;  // a quorum acked the epoch
+  uint64_t accepted_epoch_seq_ = 0;
+  uint64_t current_epoch_seq_ = 0;
+  int64_t history_end_ = 0;  // last zxid of the initial history
+  int64_t commit_zxid_ = 0;
+  std::map<ServerId, Learner> learners_;
+  std::deque<int64_t> outstanding_;  // proposed, not yet committed, in zxid order
   int64_t next_counter_ = 1;
   int64_t last_ping_ = 0;
 
   // Learner.
-  enum class LearnPhase { kConnecting, kDiscovery, kSync, kBroadcast };
   LearnPhase phase_ = LearnPhase::kConnecting;
   int64_t leader_heard_ = 0;
-  int64_t newleader_zxid_ = 0;   // NEWLEADER received, ack pending durability
+  bool ackepoch_pending_ = false;
+  bool sync_started_ = false;
+  bool expect_snapshot_ = false;
+  int64_t newleader_zxid_ = 0;  // NEWLEADER received; acked once durable
+  uint64_t newleader_seq_ = 0;
   bool newleader_acked_ = false;
-  int64_t acked_zxid_ = 0;       // highest proposal acked to the leader
-  int64_t sync_commit_ = 0;      // learner: highest zxid the leader said is committed
+  int64_t acked_zxid_ = 0;  // highest proposal acked to the leader
 };
 
 }  // namespace zk::zab

@@ -36,6 +36,7 @@ class SlowStore final : public LogStore {
   Status Read(int64_t from, int64_t to, size_t max_bytes, std::vector<LogEntry>* out) override {
     return inner_.Read(from, to, max_bytes, out);
   }
+  Result<int64_t> FloorZxid(int64_t zxid) override { return inner_.FloorZxid(zxid); }
   int64_t FirstZxid() override { return inner_.FirstZxid(); }
   int64_t LastZxid() override { return inner_.LastZxid(); }
   Status PutMeta(std::string_view key, std::string_view value, bool sync) override {

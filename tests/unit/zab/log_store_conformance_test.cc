@@ -83,6 +83,24 @@ TEST_CASE_TEMPLATE("LogStore conformance", F, MemoryFixture, LeveldbFixture) {
     CHECK(store->LastZxid() == e2 + 1);
   }
 
+  SUBCASE("floor") {
+    const int64_t e1 = int64_t{1} << 32;
+    const int64_t e2 = int64_t{2} << 32;
+    CHECK(store->FloorZxid(e1 + 1).value() == 0);
+    REQUIRE(store->Append({Entry(e1 + 1), Entry(e1 + 5), Entry(e2 + 1)}, true).ok());
+    REQUIRE(store->PutMeta("zz", "v", true).ok());  // metadata never counts as a log entry
+    CHECK(store->FloorZxid(0).value() == 0);
+    CHECK(store->FloorZxid(e1).value() == 0);
+    CHECK(store->FloorZxid(e1 + 1).value() == e1 + 1);
+    CHECK(store->FloorZxid(e1 + 4).value() == e1 + 1);
+    CHECK(store->FloorZxid(e1 + 5).value() == e1 + 5);
+    CHECK(store->FloorZxid(e2).value() == e1 + 5);
+    CHECK(store->FloorZxid(e2 + 1).value() == e2 + 1);
+    CHECK(store->FloorZxid(INT64_MAX).value() == e2 + 1);
+    REQUIRE(store->TruncateAfter(e1 + 1).ok());
+    CHECK(store->FloorZxid(e2 + 7).value() == e1 + 1);
+  }
+
   SUBCASE("max_bytes") {
     REQUIRE(store->Append(Entries(1, 9), true).ok());  // "txn-N": 5 bytes each.
     CHECK(Zxids(ReadAll(store, 1, 9, 10)) == Range(1, 2));

@@ -1,0 +1,353 @@
+// Scripted scenarios for the ZAB core: a tiny in-process cluster with a perfect FIFO network and
+// a disk that completes each batch of actions at once. The randomized fault-injecting simulator
+// lives in tests/sim/; these tests pin down exact outcomes of the protocol's main paths.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "zab/memory_log_store.h"
+#include "zab/peer.h"
+#include "zab/zxid.h"
+
+namespace zk::zab {
+namespace {
+
+// The state machine: the applied txns, in order. Its snapshot is that list, serialized.
+using Applied = std::vector<LogEntry>;
+
+std::string Serialize(const Applied& a) {
+  std::string out;
+  for (const LogEntry& e : a) {
+    out += std::to_string(e.zxid) + ":" + e.data + "\n";
+  }
+  return out;
+}
+
+Applied Deserialize(const std::string& s) {
+  Applied a;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t colon = s.find(':', pos), nl = s.find('\n', pos);
+    a.push_back(LogEntry{std::stoll(s.substr(pos, colon - pos)), s.substr(colon + 1, nl - colon - 1)});
+    pos = nl + 1;
+  }
+  return a;
+}
+
+struct Node {
+  std::unique_ptr<MemoryLogStore> log = std::make_unique<MemoryLogStore>();
+  std::unique_ptr<Peer> peer;
+  Applied applied;
+  Applied snapshot;  // durable snapshot
+  int64_t accepted = 0, current = 0;
+  bool up = false;
+  std::map<SyncMode, int> syncs;  // SyncStart messages received, by mode
+};
+
+struct Envelope {
+  ServerId from, to;
+  Message msg;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(int voters, int observers = 0) {
+    for (int i = 1; i <= voters; ++i) config_.voters.push_back(i);
+    for (int i = voters + 1; i <= voters + observers; ++i) config_.observers.push_back(i);
+    config_.finalize_wait_ticks = 2;
+    config_.init_limit_ticks = 50;
+    config_.sync_limit_ticks = 20;
+    config_.ping_ticks = 5;
+    for (int i = 1; i <= voters + observers; ++i) Start(i);
+  }
+
+  Node& node(ServerId id) { return nodes_[id]; }
+
+  void Start(ServerId id) {
+    Node& n = nodes_[id];
+    // Recover: snapshot + the whole log.
+    n.applied = n.snapshot;
+    std::vector<LogEntry> entries;
+    REQUIRE(n.log->Read(0, INT64_MAX, SIZE_MAX, &entries).ok());
+    for (LogEntry& e : entries) {
+      if (n.applied.empty() || e.zxid > n.applied.back().zxid) n.applied.push_back(e);
+    }
+    PeerConfig c = config_;
+    c.id = id;
+    DurableState d{n.accepted, n.current, n.applied.empty() ? 0 : n.applied.back().zxid};
+    n.peer = std::make_unique<Peer>(c, d, n.log.get(), static_cast<uint64_t>(id));
+    n.up = true;
+    for (auto& [other, o] : nodes_) {
+      if (other == id || !o.up) continue;
+      for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
+        n.peer->Connected(other, ch);
+        o.peer->Connected(id, ch);
+      }
+    }
+  }
+
+  void Crash(ServerId id) {
+    nodes_[id].up = false;
+    nodes_[id].peer.reset();
+    for (auto& [other, o] : nodes_) {
+      if (other == id || !o.up) continue;
+      for (Channel ch : {Channel::kElection, Channel::kQuorum}) o.peer->Disconnected(id, ch);
+    }
+    std::erase_if(net_, [&](const Envelope& e) { return e.from == id || e.to == id; });
+  }
+
+  void Wipe(ServerId id) {
+    Node& n = nodes_[id];
+    n.log = std::make_unique<MemoryLogStore>();
+    n.snapshot.clear();
+    n.applied.clear();
+    n.accepted = n.current = 0;
+  }
+
+  // Runs until quiet: every node's actions carried out, every message delivered.
+  void Settle() {
+    for (int rounds = 0; rounds < 100000; ++rounds) {
+      bool busy = false;
+      for (auto& [id, n] : nodes_) {
+        if (n.up && n.peer->HasActions()) {
+          busy = true;
+          Drive(id, n);
+        }
+      }
+      if (!net_.empty()) {
+        busy = true;
+        Envelope e = std::move(net_.front());
+        net_.erase(net_.begin());
+        Node& to = nodes_[e.to];
+        if (to.up) {
+          if (auto* s = std::get_if<SyncStart>(&e.msg)) ++to.syncs[s->mode];
+          to.peer->Step(e.from, std::move(e.msg));
+        }
+      }
+      if (!busy) return;
+    }
+    FAIL("cluster never settled");
+  }
+
+  void Ticks(int n) {
+    for (int i = 0; i < n; ++i) {
+      for (auto& [id, node] : nodes_) {
+        if (node.up) node.peer->Tick();
+      }
+      Settle();
+    }
+  }
+
+  ServerId Leader() {
+    ServerId leader = 0;
+    for (auto& [id, n] : nodes_) {
+      if (n.up && n.peer->state() == PeerState::kLeading && n.peer->serving()) {
+        CHECK(leader == 0);
+        leader = id;
+      }
+    }
+    return leader;
+  }
+
+  int64_t Write(const std::string& data) {
+    ServerId l = Leader();
+    REQUIRE(l != 0);
+    int64_t zxid = nodes_[l].peer->Propose(data);
+    REQUIRE(zxid != 0);
+    Settle();
+    return zxid;
+  }
+
+ private:
+  void Drive(ServerId id, Node& n) {
+    uint64_t last_seq = 0;
+    for (Action& a : n.peer->TakeActions()) {
+      if (auto* ap = std::get_if<AppendAction>(&a)) {
+        REQUIRE(n.log->Append(ap->entries, true).ok());
+        last_seq = ap->seq;
+      } else if (auto* t = std::get_if<TruncateAction>(&a)) {
+        REQUIRE(n.log->TruncateAfter(t->after_zxid).ok());
+        last_seq = t->seq;
+        if (t->rebuild_state) {
+          n.applied = n.snapshot;
+          std::vector<LogEntry> entries;
+          REQUIRE(n.log->Read(0, t->after_zxid, SIZE_MAX, &entries).ok());
+          for (LogEntry& e : entries) n.applied.push_back(e);
+        }
+      } else if (auto* se = std::get_if<SaveEpochsAction>(&a)) {
+        n.accepted = se->accepted_epoch;
+        n.current = se->current_epoch;
+        last_seq = se->seq;
+      } else if (auto* is = std::get_if<InstallSnapshotAction>(&a)) {
+        n.applied = Deserialize(is->data);
+        n.snapshot = n.applied;
+        REQUIRE(n.log->TruncateAfter(0).ok());
+        last_seq = is->seq;
+      } else if (auto* apply = std::get_if<ApplyAction>(&a)) {
+        if (!n.applied.empty()) REQUIRE(apply->entry.zxid > n.applied.back().zxid);
+        n.applied.push_back(apply->entry);
+      } else if (auto* send = std::get_if<SendAction>(&a)) {
+        Route(id, n, send->to, std::move(send->msg));
+      }
+    }
+    if (last_seq != 0) n.peer->Persisted(last_seq);
+  }
+
+  void Route(ServerId from, Node& n, ServerId to, Message msg) {
+    if (!nodes_[to].up) return;
+    if (auto* range = std::get_if<LogRange>(&msg)) {
+      std::vector<LogEntry> entries;
+      REQUIRE(n.log->Read(range->after + 1, range->upto, SIZE_MAX, &entries).ok());
+      for (LogEntry& e : entries) {
+        net_.push_back({from, to, Proposal{e.zxid, e.data}});
+        net_.push_back({from, to, Commit{e.zxid}});
+      }
+      return;
+    }
+    if (auto* snap = std::get_if<Snapshot>(&msg)) {
+      REQUIRE((n.applied.empty() ? 0 : n.applied.back().zxid) == snap->zxid);
+      snap->data = Serialize(n.applied);
+    }
+    net_.push_back({from, to, std::move(msg)});
+  }
+
+  PeerConfig config_;
+  std::map<ServerId, Node> nodes_;
+  std::vector<Envelope> net_;
+};
+
+std::vector<int64_t> Zxids(const Applied& a) {
+  std::vector<int64_t> z;
+  for (const LogEntry& e : a) z.push_back(e.zxid);
+  return z;
+}
+
+TEST_CASE("a standalone peer leads alone and commits once durable") {
+  Cluster c(1);
+  c.Settle();
+  REQUIRE(c.Leader() == 1);
+  CHECK(c.node(1).current == 1);
+  int64_t z = c.Write("a");
+  CHECK(z == MakeZxid(1, 1));
+  CHECK(Zxids(c.node(1).applied) == std::vector<int64_t>{z});
+  // Restart: a new epoch, the history kept.
+  c.Crash(1);
+  c.Start(1);
+  c.Settle();
+  REQUIRE(c.Leader() == 1);
+  CHECK(c.node(1).current == 2);
+  CHECK(c.Write("b") == MakeZxid(2, 1));
+  CHECK(c.node(1).applied.size() == 2);
+}
+
+TEST_CASE("three voters elect the highest id, replicate and agree") {
+  Cluster c(3);
+  c.Settle();
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  for (int i = 1; i <= 3; ++i) {
+    CHECK(c.node(i).peer->serving());
+    CHECK(c.node(i).current == 1);
+  }
+  for (int i = 0; i < 10; ++i) c.Write("w" + std::to_string(i));
+  for (int i = 1; i <= 3; ++i) CHECK(c.node(i).applied.size() == 10);
+  CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
+}
+
+TEST_CASE("the leader dies: the most up-to-date survivor leads, nothing committed is lost") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  for (int i = 0; i < 5; ++i) c.Write("w" + std::to_string(i));
+  c.Crash(3);
+  c.Ticks(5);
+  ServerId l = c.Leader();
+  REQUIRE(l == 2);
+  CHECK(c.node(2).current == 2);
+  c.Write("after");
+  CHECK(c.node(1).applied.size() == 6);
+  CHECK(c.node(2).applied.size() == 6);
+  // The old leader rejoins by DIFF and catches up.
+  c.Start(3);
+  c.Ticks(10);
+  CHECK(c.Leader() == 2);
+  CHECK(c.node(3).syncs[SyncMode::kDiff] == 1);
+  CHECK(Zxids(c.node(3).applied) == Zxids(c.node(2).applied));
+  CHECK(c.node(3).peer->serving());
+}
+
+TEST_CASE("a wiped follower rejoins by SNAP") {
+  Cluster c(3);
+  c.Ticks(5);
+  for (int i = 0; i < 5; ++i) c.Write("w" + std::to_string(i));
+  c.Crash(1);
+  c.Wipe(1);
+  c.Write("while away");
+  c.Start(1);
+  c.Ticks(10);
+  CHECK(c.node(1).syncs[SyncMode::kSnap] == 1);
+  CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
+  c.Write("after");
+  CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
+}
+
+TEST_CASE("a follower holding an uncommitted txn is truncated") {
+  Cluster c(3);
+  c.Ticks(5);
+  c.Write("committed");
+  // Leader 3 logs a txn nobody else sees, then dies.
+  c.Crash(1);
+  c.Crash(2);
+  int64_t lost = c.node(3).peer->Propose("uncommitted");
+  REQUIRE(lost != 0);
+  c.Settle();
+  CHECK(c.node(3).applied.size() == 1);  // never committed
+  c.Crash(3);
+  c.Start(1);
+  c.Start(2);
+  c.Ticks(10);
+  REQUIRE(c.Leader() == 2);
+  c.Write("new epoch");
+  c.Start(3);  // replays its log (with the uncommitted txn), then must be truncated
+  c.Ticks(10);
+  CHECK(c.node(3).syncs[SyncMode::kTrunc] == 1);
+  CHECK(Zxids(c.node(3).applied) == Zxids(c.node(2).applied));
+  std::vector<LogEntry> log;
+  REQUIRE(c.node(3).log->Read(lost, lost, SIZE_MAX, &log).ok());
+  CHECK(log.empty());
+}
+
+TEST_CASE("a leader that loses its quorum steps down; a minority commits nothing") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  c.Crash(1);
+  c.Crash(2);
+  CHECK(c.node(3).peer->Propose("x") != 0);
+  c.Settle();
+  CHECK(c.node(3).applied.empty());
+  c.Ticks(30);
+  CHECK(c.node(3).peer->state() == PeerState::kLooking);
+  CHECK(c.Leader() == 0);
+}
+
+TEST_CASE("an observer learns every commit but never counts for the quorum") {
+  Cluster c(3, 1);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  CHECK(c.node(4).peer->state() == PeerState::kObserving);
+  c.Write("a");
+  CHECK(c.node(4).applied.size() == 1);
+  c.Crash(1);
+  c.Crash(2);
+  CHECK(c.node(3).peer->Propose("needs a voter") != 0);
+  c.Settle();
+  CHECK(c.node(3).applied.size() == 1);  // the observer's presence commits nothing
+  CHECK(c.node(4).applied.size() == 1);
+}
+
+}  // namespace
+}  // namespace zk::zab

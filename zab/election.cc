@@ -1,0 +1,153 @@
+// Fast leader election. A looking voter proposes the best vote it knows — ordered by (current
+// epoch, last zxid, server id) — and re-broadcasts whenever it adopts a better one. Election
+// rounds are logical clocks: a higher round restarts the tally, a lower one is answered with our
+// vote. A voter decides once a quorum of voters backs its vote and either every connected voter
+// has voted or finalize_wait_ticks passed without a better vote. Servers already following or
+// leading answer a looking server with the vote they decided; a server joins an existing leader
+// once a quorum of such votes agree and the leader itself says it is leading. Observers propose
+// nobody and follow only an announced leader.
+#include <algorithm>
+
+#include "zab/peer.h"
+
+namespace zk::zab {
+
+Notification Peer::MyNotification() const { return Notification{vote_, round_, state_}; }
+
+void Peer::StartElection() {
+  state_ = PeerState::kLooking;
+  serving_ = false;
+  ++round_;
+  received_.clear();
+  outside_.clear();
+  decide_at_ = -1;
+  vote_ = IsVoter(config_.id) ? Vote{config_.id, last_zxid_, current_epoch_} : Vote{};
+  notify_backoff_ = config_.election_retry_ticks;
+  next_notify_ = now_ + notify_backoff_;
+  BroadcastNotification();
+  if (IsVoter(config_.id)) {
+    received_[config_.id] = vote_;
+    EvaluateVotes();
+  }
+}
+
+void Peer::BroadcastNotification() {
+  const Notification n = MyNotification();
+  for (ServerId v : config_.voters) {
+    if (v != config_.id) Send(v, n);
+  }
+}
+
+bool Peer::QuorumAgrees(const std::map<ServerId, Vote>& votes, const Vote& v) const {
+  size_t agree = 0;
+  for (const auto& [id, vote] : votes) {
+    if (IsVoter(id) && vote == v) ++agree;
+  }
+  return agree >= Quorum();
+}
+
+void Peer::EvaluateVotes() {
+  if (!IsVoter(config_.id) || !QuorumAgrees(received_, vote_)) {
+    decide_at_ = -1;
+    return;
+  }
+  // Every voter we can hear from has voted: no better vote can still be on its way.
+  bool all_heard = true;
+  for (ServerId v : config_.voters) {
+    if (v != config_.id && election_links_.contains(v) && !received_.contains(v)) {
+      all_heard = false;
+    }
+  }
+  if (all_heard || config_.finalize_wait_ticks == 0) {
+    Decide(vote_);
+  } else if (decide_at_ < 0) {
+    decide_at_ = now_ + config_.finalize_wait_ticks;
+  }
+}
+
+void Peer::OnNotification(ServerId from, const Notification& n) {
+  if (!IsVoter(from)) {
+    Send(from, MyNotification());  // observers learn the election's outcome from voters
+    return;
+  }
+  if (state_ != PeerState::kLooking) {
+    if (n.state == PeerState::kLooking) Send(from, MyNotification());
+    return;
+  }
+  if (n.state == PeerState::kLooking) {
+    if (!IsVoter(config_.id)) return;  // observers follow only an announced leader
+    if (n.round > round_) {
+      round_ = n.round;
+      received_.clear();
+      const Vote mine{config_.id, last_zxid_, current_epoch_};
+      vote_ = BetterVote(n.vote, mine) ? n.vote : mine;
+      BroadcastNotification();
+    } else if (n.round < round_) {
+      Send(from, MyNotification());
+      return;
+    } else if (BetterVote(n.vote, vote_)) {
+      vote_ = n.vote;
+      BroadcastNotification();
+    }
+    received_[from] = n.vote;
+    received_[config_.id] = vote_;
+    EvaluateVotes();
+    return;
+  }
+  // The sender follows or leads: join its leader if a quorum agrees and the leader confirms.
+  outside_[from] = n;
+  if (n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
+  std::map<ServerId, Vote> outside_votes;
+  for (const auto& [id, on] : outside_) outside_votes[id] = on.vote;
+  const bool in_round = n.round == round_ && IsVoter(config_.id) && QuorumAgrees(received_, n.vote);
+  if ((in_round || QuorumAgrees(outside_votes, n.vote)) && LeaderConfirmed(n.vote)) {
+    round_ = std::max(round_, n.round);
+    Decide(n.vote);
+  }
+}
+
+bool Peer::LeaderConfirmed(const Vote& v) const {
+  if (v.leader == config_.id) return false;  // we are looking, so we do not lead anything
+  auto it = outside_.find(v.leader);
+  return it != outside_.end() && it->second.state == PeerState::kLeading && it->second.vote == v;
+}
+
+void Peer::ElectionTick() {
+  if (decide_at_ >= 0 && now_ >= decide_at_) {
+    decide_at_ = -1;
+    if (QuorumAgrees(received_, vote_)) {
+      Decide(vote_);
+      return;
+    }
+  }
+  if (now_ >= next_notify_) {
+    BroadcastNotification();
+    notify_backoff_ = std::min(notify_backoff_ * 2, config_.election_retry_max_ticks);
+    // A little jitter keeps servers that lost a leader together from retrying in lockstep.
+    next_notify_ = now_ + notify_backoff_ + static_cast<int64_t>(NextRandom() % 2);
+  }
+}
+
+void Peer::Decide(const Vote& v) {
+  vote_ = v;
+  decide_at_ = -1;
+  received_.clear();
+  outside_.clear();
+  if (v.leader == config_.id) {
+    state_ = PeerState::kLeading;
+  } else {
+    state_ = IsVoter(config_.id) ? PeerState::kFollowing : PeerState::kObserving;
+  }
+  // Observers wait for an announced leader: tell them.
+  const Notification n = MyNotification();
+  for (ServerId o : config_.observers) {
+    if (o != config_.id) Send(o, n);
+  }
+  if (state_ == PeerState::kLeading) {
+    LeadStart();
+  } else {
+    LearnStart();
+  }
+}
+
+}  // namespace zk::zab

@@ -1,0 +1,292 @@
+// The leader: discovery (a new epoch above every accepted epoch of a quorum), synchronization of
+// each learner (DIFF, TRUNC or SNAP, then NEWLEADER), establishment once a quorum — itself
+// included, under the durability rules — acked NEWLEADER, then broadcast: pipelined proposals
+// committed strictly in zxid order once a quorum of voters logged them durably.
+#include <algorithm>
+
+#include "zab/check.h"
+#include "zab/peer.h"
+#include "zab/zxid.h"
+
+namespace zk::zab {
+
+void Peer::LeadStart() {
+  serving_ = false;
+  epoch_ = 0;
+  epoch_decided_ = false;
+  epoch_established_ = false;
+  accepted_epoch_seq_ = 0;
+  current_epoch_seq_ = 0;
+  learners_.clear();
+  outstanding_.clear();
+  history_end_ = last_zxid_;
+  commit_zxid_ = last_zxid_;  // the initial history commits with the new epoch
+  next_counter_ = 1;
+  phase_deadline_ = now_ + config_.init_limit_ticks;
+  last_ping_ = now_;
+  // Learners that connected before we knew we would lead.
+  std::map<ServerId, LearnerInfo> early;
+  early.swap(stashed_infos_);
+  for (const auto& [id, info] : early) OnLearnerInfo(id, info);
+  MaybeDecideEpoch();
+}
+
+void Peer::LeaderStep(ServerId from, Message& msg) {
+  auto it = learners_.find(from);
+  if (auto* info = std::get_if<LearnerInfo>(&msg)) {
+    if (it == learners_.end()) OnLearnerInfo(from, *info);
+    return;
+  }
+  if (it == learners_.end()) return;  // nothing before LEARNERINFO
+  Learner& l = it->second;
+  l.last_heard = now_;
+  if (auto* ack = std::get_if<AckEpoch>(&msg)) {
+    OnAckEpoch(from, *ack);
+  } else if (auto* a = std::get_if<Ack>(&msg)) {
+    OnLeaderAck(from, a->zxid);
+  } else if (auto* app = std::get_if<AppData>(&msg)) {
+    if (l.synced) Emit(DeliverAction{from, std::move(app->data)});
+  }
+  // Ping: last_heard is all it carries.
+}
+
+void Peer::OnLearnerInfo(ServerId from, const LearnerInfo& info) {
+  Learner& l = learners_[from];
+  l.observer = !IsVoter(from);
+  l.info = info;
+  l.last_heard = now_;
+  if (epoch_decided_) {
+    Send(from, LeaderInfo{epoch_});
+  } else {
+    MaybeDecideEpoch();
+  }
+}
+
+void Peer::MaybeDecideEpoch() {
+  if (epoch_decided_) return;
+  size_t voters = 1;  // ourselves
+  int64_t max_epoch = accepted_epoch_;
+  for (const auto& [id, l] : learners_) {
+    if (l.observer) continue;
+    ++voters;
+    max_epoch = std::max(max_epoch, l.info.accepted_epoch);
+  }
+  if (voters < Quorum()) return;
+  epoch_decided_ = true;
+  epoch_ = max_epoch + 1;
+  ZK_CHECK(epoch_ > accepted_epoch_);  // epochs never go backwards
+  accepted_epoch_ = epoch_;
+  SaveEpochs();
+  accepted_epoch_seq_ = epochs_seq_;
+  for (const auto& [id, l] : learners_) Send(id, LeaderInfo{epoch_});
+  MaybeEstablishEpoch();
+}
+
+void Peer::OnAckEpoch(ServerId from, const AckEpoch& ack) {
+  Learner& l = learners_[from];
+  if (l.epoch_acked) return;
+  if (!l.observer && !epoch_established_ &&
+      (ack.current_epoch > current_epoch_ ||
+       (ack.current_epoch == current_epoch_ && ack.last_zxid > last_zxid_))) {
+    BecomeLooking("a follower has a more recent history than this leader");
+    return;
+  }
+  l.epoch_acked = true;
+  l.last_zxid = ack.last_zxid;
+  if (epoch_established_) {
+    SyncLearner(from, l);
+  } else {
+    MaybeEstablishEpoch();
+  }
+}
+
+void Peer::MaybeEstablishEpoch() {
+  if (!epoch_decided_ || epoch_established_ || persisted_seq_ < accepted_epoch_seq_) return;
+  size_t acked = 1;  // ourselves, now that our accepted epoch is durable
+  for (const auto& [id, l] : learners_) {
+    if (!l.observer && l.epoch_acked) ++acked;
+  }
+  if (acked < Quorum()) return;
+  epoch_established_ = true;
+  ZK_CHECK(epoch_ > current_epoch_);
+  current_epoch_ = epoch_;
+  SaveEpochs();
+  current_epoch_seq_ = epochs_seq_;
+  for (auto& [id, l] : learners_) {
+    if (l.epoch_acked) SyncLearner(id, l);
+  }
+}
+
+bool Peer::LogContains(int64_t zxid) {
+  if (TailEntry(zxid) != nullptr) return true;
+  Result<int64_t> floor = log_->FloorZxid(zxid);
+  return floor.ok() && floor.value() == zxid;
+}
+
+int64_t Peer::LogFloor(int64_t zxid) {
+  int64_t best = 0;
+  for (const LogEntry& e : tail_) {
+    if (e.zxid > zxid) break;
+    best = e.zxid;
+  }
+  Result<int64_t> floor = log_->FloorZxid(zxid);
+  if (floor.ok()) best = std::max(best, floor.value());
+  return best;
+}
+
+void Peer::SyncLearner(ServerId id, Learner& l) {
+  const int64_t peer_last = l.last_zxid;
+  // Where the learner's history and ours part: it keeps everything up to `from`.
+  int64_t from = 0;
+  SyncMode mode = SyncMode::kSnap;
+  const int64_t log_first =
+      std::min(log_->FirstZxid() > 0 ? log_->FirstZxid() : INT64_MAX,
+               tail_.empty() ? INT64_MAX : tail_.front().zxid);
+  if (peer_last == 0 && commit_zxid_ > 0) {
+    mode = SyncMode::kSnap;  // an empty server: a snapshot beats replaying the whole log
+  } else if (peer_last == commit_zxid_ || peer_last == last_zxid_ ||
+             (peer_last > 0 && LogContains(peer_last))) {
+    mode = SyncMode::kDiff;
+    from = peer_last;
+  } else if (log_first != INT64_MAX && peer_last > log_first) {
+    mode = SyncMode::kTrunc;
+    from = LogFloor(std::min(peer_last, commit_zxid_));
+  }
+  if (mode == SyncMode::kSnap) {
+    // The state machine is exactly at applied_zxid_ when the driver fills the snapshot.
+    from = applied_zxid_;
+    Send(id, SyncStart{SyncMode::kSnap, from});
+    Send(id, Snapshot{from, {}});
+  } else {
+    Send(id, SyncStart{mode, from});
+    // Entries up to `stable` are durable in the log and no longer in the tail.
+    const int64_t range_end = std::min(std::min(durable_zxid_, applied_zxid_), commit_zxid_);
+    if (range_end > from) {
+      Send(id, LogRange{from, range_end});
+      from = range_end;
+    }
+  }
+  // Everything above `from` that we hold in memory (the durable part was sent above).
+  for (const LogEntry& e : tail_) {
+    if (e.zxid <= from) continue;
+    if (l.observer && e.zxid > commit_zxid_) break;  // observers learn commits only
+    Send(id, Proposal{e.zxid, e.data});
+  }
+  if (commit_zxid_ > 0) Send(id, Commit{commit_zxid_});
+  Send(id, NewLeader{MakeZxid(epoch_, 0)});
+  l.sync_sent = true;
+}
+
+void Peer::OnLeaderAck(ServerId from, int64_t zxid) {
+  Learner& l = learners_[from];
+  if (zxid == MakeZxid(epoch_, 0)) {
+    if (!l.sync_sent || l.synced) return;
+    l.synced = true;
+    if (serving_) {
+      Send(from, UpToDate{});
+    } else {
+      MaybeEstablish();
+    }
+    return;
+  }
+  if (!l.synced || l.observer) return;
+  l.acked_zxid = std::max(l.acked_zxid, zxid);
+  MaybeCommit();
+}
+
+void Peer::MaybeEstablish() {
+  if (serving_ || !epoch_established_ || persisted_seq_ < current_epoch_seq_) return;
+  size_t synced = 1;  // ourselves: current epoch and history durable
+  for (const auto& [id, l] : learners_) {
+    if (!l.observer && l.synced) ++synced;
+  }
+  if (synced < Quorum()) return;
+  serving_ = true;
+  ApplyUpTo(history_end_);
+  for (const auto& [id, l] : learners_) {
+    if (l.synced) Send(id, UpToDate{});
+  }
+}
+
+int64_t Peer::Propose(std::string data) {
+  if (state_ != PeerState::kLeading || !serving_) return 0;
+  if (next_counter_ > kMaxZxidCounter) {
+    BecomeLooking("the epoch's zxid counter is exhausted");
+    return 0;
+  }
+  const int64_t zxid = MakeZxid(epoch_, next_counter_++);
+  for (const auto& [id, l] : learners_) {
+    if (l.sync_sent && !l.observer) Send(id, Proposal{zxid, data});
+  }
+  std::vector<LogEntry> entries;
+  entries.push_back(LogEntry{zxid, std::move(data)});
+  AppendToLog(std::move(entries));
+  outstanding_.push_back(zxid);
+  MaybeCommit();
+  return zxid;
+}
+
+void Peer::MaybeCommit() {
+  if (!serving_) return;
+  const int64_t before = commit_zxid_;
+  while (!outstanding_.empty()) {
+    const int64_t zxid = outstanding_.front();
+    size_t acks = durable_zxid_ >= zxid ? 1 : 0;
+    for (const auto& [id, l] : learners_) {
+      if (!l.observer && l.synced && l.acked_zxid >= zxid) ++acks;
+    }
+    if (acks < Quorum()) break;
+    outstanding_.pop_front();
+    commit_zxid_ = zxid;
+    for (const auto& [id, l] : learners_) {
+      if (l.observer && l.sync_sent) Send(id, Inform{zxid, TailEntry(zxid)->data});
+    }
+    ApplyUpTo(zxid);
+  }
+  if (commit_zxid_ == before) return;
+  for (const auto& [id, l] : learners_) {
+    if (!l.observer && l.sync_sent) Send(id, Commit{commit_zxid_});
+  }
+}
+
+bool Peer::LeaderHasQuorum() const {
+  size_t synced = 1;
+  for (const auto& [id, l] : learners_) {
+    if (!l.observer && l.synced && now_ - l.last_heard <= config_.sync_limit_ticks) ++synced;
+  }
+  return synced >= Quorum();
+}
+
+void Peer::LeaderTick() {
+  if (!serving_ && now_ > phase_deadline_) {
+    BecomeLooking("no quorum synchronized within initLimit");
+    return;
+  }
+  if (now_ - last_ping_ < config_.ping_ticks) return;
+  last_ping_ = now_;
+  std::vector<ServerId> silent;
+  for (const auto& [id, l] : learners_) {
+    const int64_t limit = l.synced ? config_.sync_limit_ticks : config_.init_limit_ticks;
+    if (now_ - l.last_heard > limit) {
+      silent.push_back(id);
+    } else {
+      Send(id, Ping{commit_zxid_});
+    }
+  }
+  for (ServerId id : silent) {
+    learners_.erase(id);
+    Emit(DisconnectAction{id});
+  }
+  if (serving_ && !LeaderHasQuorum()) BecomeLooking("lost the quorum of synced followers");
+}
+
+std::vector<LearnerStatus> Peer::Learners() const {
+  std::vector<LearnerStatus> out;
+  if (state_ != PeerState::kLeading) return out;
+  for (const auto& [id, l] : learners_) {
+    out.push_back(LearnerStatus{id, l.observer, l.synced, l.acked_zxid});
+  }
+  return out;
+}
+
+}  // namespace zk::zab
