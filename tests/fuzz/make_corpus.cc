@@ -22,6 +22,7 @@
 #include "server/snapshot.h"
 #include "server/txn.h"
 #include "zab/log_record.h"
+#include "zab/message_codec.h"
 
 namespace zk {
 namespace {
@@ -479,6 +480,56 @@ void Snapshot(const std::string& name, int nodes, int session_count, int level) 
   Put("snapshot_payload", name, input + payload);
 }
 
+// ---- peer messages --------------------------------------------------------------------------
+
+void PeerMessages() {
+  using namespace zab;
+  auto payload = [](const Message& m) {
+    std::string out;
+    if (!EncodeMessage(m, &out).ok()) std::exit(1);
+    return out;
+  };
+  auto frame = [](const Message& m) {
+    std::string out;
+    if (!EncodeMessageFrame(m, wire::kDefaultMaxFrameBytes, &out).ok()) std::exit(1);
+    return out;
+  };
+  const std::vector<std::pair<std::string, Message>> messages = {
+      {"notification", Notification{Vote{3, 0x500000007, 5}, 12, PeerState::kFollowing}},
+      {"learner_info", LearnerInfo{4, 0x400000010, true}},
+      {"leader_info", LeaderInfo{7}},
+      {"ack_epoch", AckEpoch{6, 0x600000001}},
+      {"sync_start", SyncStart{SyncMode::kTrunc, 0x100000002}},
+      {"snapshot", Snapshot{0x200000003, "tree"}},
+      {"proposal", Proposal{0x100000001, "txn bytes"}},
+      {"commit", Commit{0x100000001}},
+      {"new_leader", NewLeader{0x700000000}},
+      {"ack", Ack{-1}},
+      {"up_to_date", UpToDate{}},
+      {"inform", Inform{0x100000009, "committed"}},
+      {"ping", Ping{0x100000009}},
+      {"app_data", AppData{"forwarded write"}},
+  };
+  for (const auto& [name, m] : messages) Put("peer_message", "message_" + name, '\0' + payload(m));
+
+  auto chunk_frame = [](int64_t zxid, const std::string& data, size_t offset, size_t n) {
+    return EncodeSnapshotChunkFrameHead(zxid, data.size(), offset, n) + data.substr(offset, n);
+  };
+  const std::string snap = "0123456789abcdefghij";
+  Put("peer_message", "record_handshake",
+      '\1' + EncodeHandshakeFrame(Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, 3,
+                                             Channel::kQuorum})
+                 .substr(wire::kFrameHeaderBytes));
+  Put("peer_message", "record_chunk",
+      '\1' + chunk_frame(9, snap, 8, 6).substr(wire::kFrameHeaderBytes));
+  Put("peer_message", "stream_sync",
+      '\2' + frame(SyncStart{SyncMode::kSnap, 9}) + chunk_frame(9, snap, 0, 8) +
+          chunk_frame(9, snap, 8, 8) + chunk_frame(9, snap, 16, 4) + frame(NewLeader{1LL << 32}) +
+          frame(Proposal{(1LL << 32) + 1, "p"}) + frame(Commit{(1LL << 32) + 1}));
+  Put("peer_message", "stream_empty_snapshot",
+      '\2' + chunk_frame(4, "", 0, 0) + frame(UpToDate{}));
+}
+
 }  // namespace
 }  // namespace zk
 
@@ -493,6 +544,7 @@ int main(int argc, char** argv) {
   zk::Paths();
   zk::Configs();
   zk::Requests();
+  zk::PeerMessages();
   zk::Snapshot("empty_tree", 0, 0, 1);
   zk::Snapshot("small", 8, 2, 1);
   zk::Snapshot("small_uncompressed_level", 5, 1, 0);

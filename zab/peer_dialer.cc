@@ -1,0 +1,104 @@
+// PeerTransport, the dialing side: address resolution, connect with a timeout, back-off.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "zab/peer_transport.h"
+
+namespace zk::zab {
+
+Status PeerTransport::Resolve(asio::io_context& io, const std::string& host, uint16_t port,
+                              std::vector<asio::ip::tcp::endpoint>* out) {
+  out->clear();
+  asio::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(host, ec);
+  if (!ec) {
+    out->emplace_back(address, port);
+    return Status::OK();
+  }
+  asio::ip::tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (!ec) {
+    for (const auto& r : results) out->push_back(r.endpoint());
+  }
+  if (out->empty()) {
+    return Status::IOError("cannot resolve " + host + ": " +
+                           (ec ? ec.message() : std::string("no address")));
+  }
+  return Status::OK();
+}
+
+void PeerTransport::ScheduleDial(Link& link) {
+  const uint64_t generation = ++link.generation;
+  link.timer->expires_after(link.backoff);
+  link.backoff = std::min(2 * link.backoff, config_.max_backoff);
+  link.timer->async_wait([this, alive = std::weak_ptr<char>(alive_), &link,
+                          generation](const asio::error_code& ec) {
+    if (ec || alive.expired() || link.generation != generation) return;
+    Dial(link);
+  });
+}
+
+void PeerTransport::Dial(Link& link) {
+  if (!running_ || link.conn || link.dialing) return;
+  const PeerAddress& addr = config_.servers.at(link.peer);
+  const uint16_t port =
+      link.channel == Channel::kElection ? addr.election_port : addr.quorum_port;
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  Status s = Resolve(io_, addr.host, port, &endpoints);
+  if (!s.ok()) {
+    if (link.failed_dials++ == 0) {
+      spdlog::warn("dialing server {} ({} channel): {}", link.peer, ChannelName(link.channel),
+                   s.message());
+    }
+    ScheduleDial(link);
+    return;
+  }
+  auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
+  link.dialing = socket;
+  const uint64_t generation = ++link.generation;
+  std::weak_ptr<char> alive = alive_;
+  // The connect timeout closes the socket; the connect then completes with operation_aborted.
+  link.timer->expires_after(config_.connect_timeout);
+  link.timer->async_wait([alive, &link, generation](const asio::error_code& ec) {
+    if (ec || alive.expired() || link.generation != generation || !link.dialing) return;
+    asio::error_code ignored;
+    link.dialing->close(ignored);
+  });
+  asio::async_connect(*socket, endpoints,
+                      [this, alive, &link, generation, socket](
+                          const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
+                        if (alive.expired() || link.generation != generation) return;
+                        OnDialed(link, ec);
+                      });
+}
+
+void PeerTransport::OnDialed(Link& link, const asio::error_code& ec) {
+  std::shared_ptr<asio::ip::tcp::socket> socket = std::move(link.dialing);
+  ++link.generation;  // the connect timeout is moot
+  link.timer->cancel();
+  if (ec) {
+    const std::string why =
+        ec == asio::error::operation_aborted
+            ? "timed out after " + std::to_string(config_.connect_timeout.count()) + " ms"
+            : ec.message();
+    // A peer that is down fails every dial: say so once, then quietly keep trying.
+    if (link.failed_dials++ == 0) {
+      spdlog::info("dialing server {} ({} channel) failed: {}; retrying", link.peer,
+                   ChannelName(link.channel), why);
+    } else {
+      spdlog::debug("dialing server {} ({} channel) failed: {}", link.peer,
+                    ChannelName(link.channel), why);
+    }
+    ScheduleDial(link);
+    return;
+  }
+  auto conn = std::make_shared<PeerConnection>(std::move(*socket), AsOwner(), config_.limits);
+  conn->SetPeer(link.peer, link.channel);
+  conn->SendHandshake(Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, config_.self,
+                                link.channel});
+  conn->Start(/*expect_handshake=*/false);
+  Adopt(link, std::move(conn), "dialed");
+}
+
+}  // namespace zk::zab
