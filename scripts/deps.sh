@@ -7,7 +7,7 @@ PACKAGES=(
   libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev libcli11-dev
   python3-kazoo python3-pytest
   zookeeper zookeeper-bin libzookeeper-mt-dev
-  procps iproute2
+  procps iproute2 iptables
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

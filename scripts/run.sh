@@ -1,64 +1,86 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts a local zabkeeper on loopback with its data under
-# ./var/, then prints the connection string. A standalone server for now: the 3-server ensemble
-# arrives with replication.
-#   ./scripts/run.sh          start (or report the running server)
+# Installs what is missing, builds, and starts a local 3-server zabkeeper ensemble on loopback
+# (client ports 2181-2183, data under ./var/sN/), then prints the connection string.
+#   ./scripts/run.sh          start (or report the running ensemble)
 #   ./scripts/run.sh stop     stop it
+# ZK_PORT changes the first client port (the others follow); peer ports are 2888+N / 3888+N.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VAR="$ROOT/var"
-PORT=${ZK_PORT:-2181}
-PIDFILE="$VAR/zabkeeper.pid"
+BASE_PORT=${ZK_PORT:-2181}
+SERVERS=(1 2 3)
 
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+pidfile() { echo "$VAR/s$1/zabkeeper.pid"; }
+running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
+client_port() { echo $((BASE_PORT + $1 - 1)); }
+connection_string() {
+  local s out=""
+  for s in "${SERVERS[@]}"; do out+="${out:+,}127.0.0.1:$(client_port "$s")"; done
+  echo "$out"
+}
+four() {  # four <port> <word>: the server's answer, empty if none
+  (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf '%s' "$2" >&3 && cat <&3) 2>/dev/null || true
+}
 
 if [ "${1:-}" = "stop" ]; then
-  if running; then
-    kill "$(cat "$PIDFILE")"
-    for _ in $(seq 50); do running || break; sleep 0.1; done
-    echo "stopped"
-  else
-    echo "not running"
-  fi
-  rm -f "$PIDFILE"
+  for s in "${SERVERS[@]}"; do
+    if running "$s"; then
+      kill "$(cat "$(pidfile "$s")")"
+      for _ in $(seq 50); do running "$s" || break; sleep 0.1; done
+      echo "server $s stopped"
+    fi
+    rm -f "$(pidfile "$s")"
+  done
   exit 0
 fi
 
 ./scripts/deps.sh
 ./scripts/build.sh
 
-if running; then
-  echo "zabkeeper already running (pid $(cat "$PIDFILE"))"
-  echo "connection string: 127.0.0.1:$PORT"
-  exit 0
-fi
+for s in "${SERVERS[@]}"; do
+  dir="$VAR/s$s"
+  mkdir -p "$dir/data"
+  echo "$s" > "$dir/data/myid"
+  if [ ! -f "$dir/zoo.cfg" ]; then
+    {
+      echo "tickTime=2000"
+      echo "initLimit=10"
+      echo "syncLimit=5"
+      echo "dataDir=$dir/data"
+      echo "clientPort=$(client_port "$s")"
+      echo "clientPortAddress=127.0.0.1"
+      echo "4lw.commands.whitelist=*"
+      echo "extendedTypesEnabled=true"
+      echo "autopurge.snapRetainCount=3"
+      for p in "${SERVERS[@]}"; do echo "server.$p=127.0.0.1:$((2887 + p)):$((3887 + p))"; done
+    } > "$dir/zoo.cfg"
+  fi
+  if running "$s"; then
+    echo "server $s already running (pid $(cat "$(pidfile "$s")"))"
+    continue
+  fi
+  nohup "$ROOT/build/bin/zabkeeper" --config "$dir/zoo.cfg" >> "$dir/zabkeeper.log" 2>&1 &
+  echo $! > "$(pidfile "$s")"
+done
 
-mkdir -p "$VAR/data"
-CFG="$VAR/zoo.cfg"
-if [ ! -f "$CFG" ]; then
-  cat > "$CFG" <<CFG
-tickTime=2000
-initLimit=10
-syncLimit=5
-dataDir=$VAR/data
-clientPort=$PORT
-clientPortAddress=127.0.0.1
-4lw.commands.whitelist=*
-extendedTypesEnabled=true
-autopurge.snapRetainCount=3
-CFG
-fi
-nohup "$ROOT/build/bin/zabkeeper" --config "$CFG" >> "$VAR/zabkeeper.log" 2>&1 &
-echo $! > "$PIDFILE"
-for _ in $(seq 100); do
-  if [ "$(exec 3<>/dev/tcp/127.0.0.1/$PORT && printf ruok >&3 && cat <&3)" = "imok" ] 2>/dev/null; then
-    echo "zabkeeper running (pid $(cat "$PIDFILE")), log: $VAR/zabkeeper.log"
-    echo "connection string: 127.0.0.1:$PORT"
+# Serving means a leader was elected and this server is synchronized with it.
+for _ in $(seq 300); do
+  serving=0
+  for s in "${SERVERS[@]}"; do
+    running "$s" || { echo "server $s failed to start; see $VAR/s$s/zabkeeper.log" >&2;
+                      tail -5 "$VAR/s$s/zabkeeper.log" >&2; exit 1; }
+    four "$(client_port "$s")" srvr | grep -q '^Mode: ' && serving=$((serving + 1))
+  done
+  if [ "$serving" -eq "${#SERVERS[@]}" ]; then
+    for s in "${SERVERS[@]}"; do
+      mode=$(four "$(client_port "$s")" srvr | sed -n 's/^Mode: //p')
+      echo "server $s: $mode on 127.0.0.1:$(client_port "$s") (pid $(cat "$(pidfile "$s")"), log $VAR/s$s/zabkeeper.log)"
+    done
+    echo "connection string: $(connection_string)"
     exit 0
   fi
-  running || { echo "zabkeeper failed to start; see $VAR/zabkeeper.log" >&2; tail -5 "$VAR/zabkeeper.log" >&2; exit 1; }
   sleep 0.1
 done
-echo "zabkeeper did not answer ruok in 10 s; see $VAR/zabkeeper.log" >&2
+echo "the ensemble did not start serving in 30 s; see $VAR/s*/zabkeeper.log" >&2
 exit 1

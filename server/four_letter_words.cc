@@ -180,10 +180,12 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
   if (word == "ruok") return "imok";
   if (word == "gtmk" || word == "stmk") return std::to_string(kTraceMask);
   if (stopped_ || !tree_ || !sessions_) return std::string(kNotServing);
-  if (word == "srvr" || word == "stat" || word == "cons") return StatText(word);
-  if (word == "mntr") return MntrText();
   if (word == "envi") return FormatEnvironment(Environment());
   if (word == "conf") return config_.ToConfString();
+  // A server without a leader (or still synchronizing) serves nothing, as ZooKeeper.
+  if (!serving()) return std::string(kNotServing);
+  if (word == "srvr" || word == "stat" || word == "cons") return StatText(word);
+  if (word == "mntr") return MntrText();
   if (word == "wchs" || word == "wchc" || word == "wchp") return WatchesText(word);
   if (word == "dump") return DumpText();
   if (word == "isro") return "rw";
@@ -209,7 +211,20 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
   return "";
 }
 
-std::string ZooKeeperServer::ModeString() const { return "standalone"; }
+std::string ZooKeeperServer::ModeString() const {
+  if (!config_.IsDistributed()) return "standalone";
+  switch (driver_ ? driver_->peer().state() : zab::PeerState::kLooking) {
+    case zab::PeerState::kLeading:
+      return "leader";
+    case zab::PeerState::kFollowing:
+      return "follower";
+    case zab::PeerState::kObserving:
+      return "observer";
+    case zab::PeerState::kLooking:
+      break;
+  }
+  return "looking";
+}
 
 std::string ZooKeeperServer::StatText(std::string_view word) const {
   std::map<uint64_t, const ConnState*> ordered;
@@ -269,7 +284,8 @@ std::string ZooKeeperServer::MntrText() const {
   for (const auto& [session, paths] : tree_->AllEphemerals()) {
     ephemerals += static_cast<int64_t>(paths.size());
   }
-  const zab::GroupCommitLog::Stats disk = log_ ? log_->GetStats() : zab::GroupCommitLog::Stats{};
+  const zab::GroupCommitLog::Stats disk =
+      driver_ ? driver_->log_stats() : zab::GroupCommitLog::Stats{};
   const int64_t fsync_total_ms = static_cast<int64_t>(disk.total_sync_micros / 1000);
   const int64_t uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - started_)
@@ -298,6 +314,21 @@ std::string ZooKeeperServer::MntrText() const {
   m.Add("zk_approximate_data_size", tree_->approximate_data_size());
   m.Add("zk_open_file_descriptor_count", OpenFileDescriptors());
   m.Add("zk_last_proposal_size", -1);
+  if (mode == "leader") {
+    // As ZooKeeper: learners connected, voters in sync, learners still being synchronized.
+    int64_t learners = 0, synced = 0, pending = 0;
+    for (const zab::LearnerStatus& l : driver_->peer().Learners()) {
+      ++learners;
+      if (l.synced && !l.observer) ++synced;
+      if (!l.synced) ++pending;
+    }
+    m.Add("zk_learners", learners);
+    m.Add("zk_synced_followers", synced);
+    m.Add("zk_synced_non_voting_followers", 0);
+    m.Add("zk_synced_observers", learners - synced - pending);
+    m.Add("zk_followers", learners);
+    m.Add("zk_pending_syncs", pending);
+  }
   m.Add("zk_local_sessions", 0);
   m.Add("zk_uptime", uptime_ms);
   m.Add("zk_max_latency", static_cast<int64_t>(stats_.max_latency_ms));

@@ -28,13 +28,6 @@ int main(int argc, char** argv) {
     spdlog::error("{}", config.status().message());
     return 2;
   }
-  if (config.value().IsDistributed()) {
-    spdlog::error("{}: server.N lines describe an ensemble; replication is not available in "
-                  "this build, so start each server standalone (remove the server.N lines)",
-                  config_path);
-    return 2;
-  }
-
   asio::io_context io(1);
   zk::server::ZooKeeperServer server(io, std::move(config.value()));
   zk::zab::Status status = server.Start();

@@ -98,6 +98,12 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     return;
   }
   st.client_wants_read_only_byte = req.has_read_only;
+  if (!serving()) {
+    spdlog::info("refusing session request from {}: this server is not serving (no leader)",
+                 conn.remote_address());
+    conn.Close();
+    return;
+  }
   if (req.last_zxid_seen > tree_->last_zxid()) {
     spdlog::warn(
         "refusing session request from {}: it has seen zxid 0x{:x}, our last zxid is 0x{:x}; "
@@ -117,7 +123,10 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     WriteRequest w;
     w.type = OpCode::kCreateSession;
     w.session_timeout_ms = timeout;
-    SubmitWrite(w, id, 0, st.who, conn.id());
+    bool sent = leading() ? SubmitWrite(w, id, 0, st.who) != 0
+                          : driver_->SendApp(driver_->peer().leader(),
+                                             EncodeAppMessage(ForwardedCreateSession{id, timeout}));
+    if (!sent) conn.Close();
     return;
   }
   // As ZooKeeper: a reconnect closes the session's previous connection (if still open)
@@ -139,6 +148,7 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
   if (valid) {
     conn_of_session_[req.session_id] = conn.id();
     sessions_->Touch(req.session_id, NowMs());
+    active_sessions_.insert(req.session_id);
   } else {
     spdlog::info("invalid session 0x{:x} for client {}, probably expired", req.session_id,
                  conn.remote_address());
@@ -199,6 +209,7 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     conn.CloseAfterFlush();
     return;
   }
+  if (!leading()) active_sessions_.insert(st.session_id);
   if (type == OpCode::kAuth) {
     HandleAuth(st, body);
     return;
@@ -220,7 +231,11 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     if (type == OpCode::kMulti) {
       for (const auto& op : req.multi) p.multi_types.push_back(op.type);
     }
-    p.zxid = SubmitWrite(req, st.session_id, h.xid, st.who, conn.id());
+    p.zxid = RouteWrite(st, req, h.type, h.xid, body);
+    if (p.zxid == 0) {
+      conn.Close();  // no leader to take it: the client reconnects elsewhere
+      return;
+    }
     st.queue.push_back(std::move(p));
     LimitOutstanding(st);
     return;
@@ -237,6 +252,19 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     ++stats_.frames_rejected;
     conn.Send(FrameReply(h.xid, -1, Err::kUnimplemented));
     conn.CloseAfterFlush();
+    return;
+  }
+  if (type == OpCode::kSync && !leading()) {
+    // A follower answers a sync once the leader has sent it every txn proposed before it.
+    p.frame.assign(body);
+    p.zxid = kAwaitingLeader;
+    if (!driver_->SendApp(driver_->peer().leader(),
+                          EncodeAppMessage(SyncRequest{st.session_id, h.xid}))) {
+      conn.Close();
+      return;
+    }
+    st.queue.push_back(std::move(p));
+    LimitOutstanding(st);
     return;
   }
   if (st.queue.empty()) {

@@ -12,37 +12,37 @@ namespace zk::server {
 
 
 int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
-                                     const Principal& who, uint64_t conn_id) {
-  if (stopped_) return 0;  // shutting down: the log is closed, nothing more is accepted
+                                     const Principal& who) {
+  if (stopped_ || !leading()) return 0;
   Txn txn = prep_->Prepare(req, session_id, cxid, WallMs(), who);
-  int64_t zxid = txn.zxid;
-  std::vector<zab::LogEntry> entry(1);
-  entry[0].zxid = zxid;
-  entry[0].data = EncodeTxn(txn);
-  log_->Submit(std::move(entry));
-  in_flight_.push_back(InFlight{std::move(txn), conn_id});
+  const int64_t zxid = txn.zxid;
+  std::string data = EncodeTxn(txn);
+  in_flight_.push_back(InFlight{std::move(txn)});
+  const int64_t proposed = driver_->Propose(std::move(data));
+  if (proposed == 0) {
+    in_flight_.pop_back();  // this server just stopped leading; RoleChanged closes the clients
+    return 0;
+  }
+  ZK_CHECK(proposed == zxid);  // Prep and ZAB number txns alike
   return zxid;
 }
 
-void ZooKeeperServer::ApplyDurable(int64_t durable_zxid) {
-  while (!in_flight_.empty() && in_flight_.front().txn.zxid <= durable_zxid) {
-    InFlight f = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    ApplyOne(f);
-  }
+int64_t ZooKeeperServer::RouteWrite(ConnState& st, const WriteRequest& req, int32_t type,
+                                    int32_t xid, std::string_view body) {
+  if (leading()) return SubmitWrite(req, st.session_id, xid, st.who);
+  ForwardedWrite w{st.session_id, xid, type, std::string(body), st.who};
+  return driver_->SendApp(driver_->peer().leader(), EncodeAppMessage(w)) ? kAwaitingLeader : 0;
 }
 
-void ZooKeeperServer::ApplyOne(InFlight& f) {
-  const Txn& txn = f.txn;
+void ZooKeeperServer::ApplyOne(const Txn& txn) {
   // Committed txns are applied exactly once, in strictly increasing zxid order.
   ZK_CHECK(txn.zxid > tree_->last_zxid());
   std::vector<TreeEvent> events;
   ApplyResult result = tree_->Apply(txn, &events);
   prep_->Applied(txn.zxid);
-  bool close_session = std::holds_alternative<CloseSessionTxn>(txn.body);
   if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
     sessions_->Add(txn.session_id, std::get<CreateSessionTxn>(txn.body).timeout_ms, NowMs());
-  } else if (close_session) {
+  } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
     sessions_->Remove(txn.session_id);
   }
   if (txn.type == OpCode::kDeleteContainer) {
@@ -53,23 +53,35 @@ void ZooKeeperServer::ApplyOne(InFlight& f) {
   for (const auto& e : events) watches_.Trigger(e, &notes);
   SendNotifications(notes);
   MaybeSnapshot();
+  AnswerApplied(txn, result);
+}
 
-  ConnState* st = f.conn_id ? StateOf(f.conn_id) : nullptr;
-  if (st && st->session_id == txn.session_id) {
-    if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
-      FinishConnect(*st, true);
-    } else {
-      for (Pending& p : st->queue) {
-        if (p.zxid == txn.zxid) {
-          p.reply = BuildWriteReply(p, txn, result);
-          p.done = true;
-          break;
-        }
-      }
-      Drain(*st);
-    }
+void ZooKeeperServer::AnswerApplied(const Txn& txn, const ApplyResult& result) {
+  const bool close_session = std::holds_alternative<CloseSessionTxn>(txn.body);
+  auto it = conn_of_session_.find(txn.session_id);
+  ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second);
+  bool answered = false;
+  if (st && std::holds_alternative<CreateSessionTxn>(txn.body)) {
+    if (st->handshake_pending) FinishConnect(*st, true);
+    return;
   }
-  if (close_session && f.conn_id == 0) CloseSessionConnections(txn.session_id);
+  if (st) {
+    // The session's oldest unanswered write is this txn: proposed here (same zxid) or
+    // forwarded to the leader (same cxid; a session's writes commit in the order it sent them).
+    for (Pending& p : st->queue) {
+      if (p.zxid == 0 || p.done || p.type == OpCode::kSync) continue;
+      if (p.zxid == txn.zxid || (p.zxid == kAwaitingLeader && p.xid == txn.cxid)) {
+        p.zxid = txn.zxid;
+        p.reply = BuildWriteReply(p, txn, result);
+        p.done = true;
+        answered = true;
+      }
+      break;
+    }
+    if (answered) Drain(*st);
+  }
+  // Expired (or closed elsewhere): the session's connection goes.
+  if (close_session && !answered) CloseSessionConnections(txn.session_id);
 }
 
 std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
@@ -163,7 +175,7 @@ void ZooKeeperServer::ExpireSessions() {
     CloseSessionConnections(id);
     WriteRequest req;
     req.type = OpCode::kCloseSession;
-    SubmitWrite(req, id, 0, Principal{}, 0);
+    SubmitWrite(req, id, 0, Principal{});
   }
 }
 
@@ -194,7 +206,7 @@ void ZooKeeperServer::ReapContainersAndTtls() {
     req.type = OpCode::kDeleteContainer;
     req.op.type = OpCode::kDeleteContainer;
     req.op.path = path;
-    reaping_[path] = SubmitWrite(req, 0, 0, Principal{}, 0);
+    reaping_[path] = SubmitWrite(req, 0, 0, Principal{});
   }
 }
 

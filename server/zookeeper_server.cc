@@ -8,6 +8,7 @@
 #include <random>
 
 #include "zab/check.h"
+#include "zab/zxid.h"
 
 namespace zk::server {
 namespace {
@@ -74,45 +75,32 @@ zab::Status ZooKeeperServer::Start() {
   return zab::Status::OK();
 }
 
-zab::Status ZooKeeperServer::Recover() {
-  auto t0 = std::chrono::steady_clock::now();
+zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
   tree_ = std::make_unique<DataTree>();
   auto loaded = LoadNewestSnapshot(SnapshotDir(config_), &tree_);
   if (!loaded.ok()) return loaded.status();
-  auto ms_since = [](std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - t)
-        .count();
-  };
-  spdlog::info("snapshot loaded: {} znodes in {} ms", tree_->node_count(), ms_since(t0));
-  auto t_log = std::chrono::steady_clock::now();
   sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
-  int64_t now = NowMs();
-  int64_t snapshot_zxid = 0;
+  const int64_t now = NowMs();
+  *snapshot_zxid = 0;
+  *replayed = 0;
   if (loaded.value()) {
-    snapshot_zxid = loaded.value()->zxid;
+    *snapshot_zxid = loaded.value()->zxid;
     for (const auto& s : loaded.value()->sessions) sessions_->Add(s.id, s.timeout_ms, now);
   }
-
-  zab::LeveldbLogStore::Options options;
-  auto store = zab::LeveldbLogStore::Open(LogDir(config_), options);
-  if (!store.ok()) return store.status();
-  log_store_ = std::move(store.value());
-  if (log_store_->TruncatedOnOpen() > 0) {
-    spdlog::warn("transaction log: cut {} damaged entries at its tail",
-                 log_store_->TruncatedOnOpen());
-  }
-  spdlog::info("transaction log opened and validated in {} ms", ms_since(t_log));
   int64_t first = log_store_->FirstZxid();
-  int64_t last = log_store_->LastZxid();
-  if (last > snapshot_zxid && first > snapshot_zxid + 1) {
+  int64_t last = std::min(upto, log_store_->LastZxid());
+  // Zxids are contiguous within an epoch; a log may also start at an epoch's first txn.
+  const bool log_follows_snapshot =
+      first <= *snapshot_zxid + 1 ||
+      (zab::ZxidEpoch(first) > zab::ZxidEpoch(*snapshot_zxid) && zab::ZxidCounter(first) == 1);
+  if (last > *snapshot_zxid && !log_follows_snapshot) {
     return zab::Status::Corruption(
         fmt::format("transaction log starts at zxid 0x{:x} but the newest valid snapshot is at "
                     "0x{:x}: txns are missing",
-                    first, snapshot_zxid));
+                    first, *snapshot_zxid));
   }
-  int64_t replayed = 0;
-  int64_t next = snapshot_zxid + 1;
+  int64_t next = *snapshot_zxid + 1;
+  int64_t applied = *snapshot_zxid;
   while (next <= last) {
     std::vector<zab::LogEntry> entries;
     if (zab::Status s = log_store_->Read(next, last, kReplayChunkBytes, &entries); !s.ok()) {
@@ -124,8 +112,8 @@ zab::Status ZooKeeperServer::Recover() {
       if (!DecodeTxn(e.data, &txn) || txn.zxid != e.zxid) {
         spdlog::warn("transaction log: undecodable record at zxid 0x{:x}; cutting the log there",
                      e.zxid);
-        if (zab::Status s = log_store_->TruncateAfter(e.zxid - 1); !s.ok()) return s;
-        last = e.zxid - 1;
+        if (zab::Status s = log_store_->TruncateAfter(applied); !s.ok()) return s;
+        last = applied;
         break;
       }
       tree_->Apply(txn, nullptr);
@@ -134,19 +122,35 @@ zab::Status ZooKeeperServer::Recover() {
       } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
         sessions_->Remove(txn.session_id);
       }
-      ++replayed;
+      ++*replayed;
+      applied = e.zxid;
       next = e.zxid + 1;
     }
   }
-  tree_->SetLastZxid(std::max(tree_->last_zxid(), std::max(snapshot_zxid, next - 1)));
+  tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
   prep_ = std::make_unique<Prep>(*tree_, PrepOptions{config_.extended_types_enabled});
   prep_->set_last_zxid(tree_->last_zxid());
-  log_ = std::make_unique<zab::GroupCommitLog>(
-      log_store_.get(), [this](int64_t zxid, zab::Status status) {
-        asio::post(io_, [this, zxid, status = std::move(status)]() mutable {
-          OnDurable(zxid, std::move(status));
-        });
-      });
+  return zab::Status::OK();
+}
+
+zab::Status ZooKeeperServer::Recover() {
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - t)
+        .count();
+  };
+  zab::LeveldbLogStore::Options options;
+  auto store = zab::LeveldbLogStore::Open(LogDir(config_), options);
+  if (!store.ok()) return store.status();
+  log_store_ = std::move(store.value());
+  if (log_store_->TruncatedOnOpen() > 0) {
+    spdlog::warn("transaction log: cut {} damaged entries at its tail",
+                 log_store_->TruncatedOnOpen());
+  }
+  spdlog::info("transaction log opened and validated in {} ms", ms_since(t0));
+  int64_t replayed = 0, snapshot_zxid = 0;
+  if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
   snapshots_ =
       std::make_unique<SnapshotWriter>(SnapshotDir(config_), config_.snapshot_compression_level);
   txns_since_snapshot_ = replayed;
@@ -155,15 +159,12 @@ zab::Status ZooKeeperServer::Recover() {
   // servers of an ensemble do not all snapshot at once.
   int64_t half = std::max(1, config_.snap_count / 2);
   next_snapshot_after_ = half + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(half));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - t0)
-                .count();
   // Loading leaves freed buffers (decompression, msgpack zones, log reads) in the heap; hand
   // them back to the system before serving.
   malloc_trim(0);
   spdlog::info("recovered {} znodes, {} sessions from snapshot 0x{:x} + {} txns in {} ms",
-               tree_->node_count(), sessions_->size(), snapshot_zxid, replayed, ms);
-  return zab::Status::OK();
+               tree_->node_count(), sessions_->size(), snapshot_zxid, replayed, ms_since(t0));
+  return StartReplication();
 }
 
 void ZooKeeperServer::Stop() {
@@ -176,11 +177,11 @@ void ZooKeeperServer::Stop() {
   for (auto& [id, st] : conns_) conns.push_back(st.conn);
   for (auto& c : conns) c->Close();
   snapshots_.reset();  // waits for a running snapshot child
-  if (log_) {
-    log_->Stop();         // drains and syncs what was submitted
-    log_.reset();
-    log_store_.reset();   // closes LevelDB
-  }
+  if (transport_) transport_->Stop();
+  if (driver_) driver_->Stop();  // drains and syncs what was submitted
+  driver_.reset();
+  transport_.reset();
+  log_store_.reset();  // closes LevelDB
 }
 
 void ZooKeeperServer::Accept() {
@@ -250,11 +251,12 @@ void ZooKeeperServer::ScheduleTick() {
 }
 
 void ZooKeeperServer::OnTick() {
-  ExpireSessions();
+  if (leading()) ExpireSessions();
+  if (serving() && !leading()) ReportActivity();
   auto now = std::chrono::steady_clock::now();
   if (now - last_reap_ >= std::chrono::milliseconds(config_.container_check_interval_ms)) {
     last_reap_ = now;
-    ReapContainersAndTtls();
+    if (leading()) ReapContainersAndTtls();
   }
   if (auto done = snapshots_->Poll()) {
     if (!done->ok()) {
@@ -265,7 +267,7 @@ void ZooKeeperServer::OnTick() {
         // The log before the oldest retained snapshot is no longer needed for recovery. The
         // entry at the snapshot's zxid is kept so the log is never empty: an empty log could
         // not tell a fresh server from one whose snapshots were all lost.
-        log_->RunOnDiskThread([store = log_store_.get(), oldest] {
+        driver_->RunOnDiskThread([store = log_store_.get(), oldest] {
           if (zab::Status s = store->PurgeBefore(oldest); !s.ok()) {
             spdlog::warn("log purge failed: {}", s.ToString());
           }
@@ -282,19 +284,6 @@ void ZooKeeperServer::MaybeSnapshot() {
                  txns_since_snapshot_);
     txns_since_snapshot_ = 0;
   }
-}
-
-void ZooKeeperServer::OnDurable(int64_t zxid, zab::Status status) {
-  if (stopped_) return;
-  if (!status.ok()) {
-    // Nothing more can be acknowledged safely; ZooKeeper exits in the same situation.
-    spdlog::critical("transaction log write failed: {}; shutting down", status.ToString());
-    failed_ = true;
-    Stop();
-    io_.stop();
-    return;
-  }
-  ApplyDurable(zxid);
 }
 
 }  // namespace zk::server

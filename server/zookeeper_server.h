@@ -38,13 +38,15 @@
 #include "server/session_tracker.h"
 #include "server/snapshot.h"
 #include "server/watch_manager.h"
-#include "zab/group_commit.h"
+#include "server/forwarding.h"
 #include "zab/leveldb_log_store.h"
+#include "zab/node_driver.h"
+#include "zab/peer_transport.h"
 #include "zab/status.h"
 
 namespace zk::server {
 
-class ZooKeeperServer : public ConnectionHandler {
+class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
  public:
   ZooKeeperServer(asio::io_context& io, ServerConfig config);
   ~ZooKeeperServer() override;
@@ -63,11 +65,23 @@ class ZooKeeperServer : public ConnectionHandler {
   void OnFourLetterWord(Connection& conn, std::string_view word) override;
   void OnClosed(Connection& conn) override;
 
+  // zab::StateMachine (server_replication.cc), on the io thread.
+  void ApplyCommitted(const zab::LogEntry& entry) override;
+  std::string SerializeState(int64_t zxid) override;
+  zab::Status InstallState(int64_t zxid, const std::string& data) override;
+  zab::Status RebuildState(int64_t zxid) override;
+  void Deliver(zab::ServerId from, std::string data) override;
+  void RoleChanged() override;
+  void Failed(const zab::Status& status) override;
+
   // For tests and the 4lw: the state the server serves from.
   const DataTree& tree() const { return *tree_; }
   const SessionTracker& sessions() const { return *sessions_; }
 
  private:
+  // Pending::zxid of a write forwarded to the leader, or of a sync it has not yet answered.
+  static constexpr int64_t kAwaitingLeader = -1;
+
   // One request of a session waiting for its turn to be answered.
   struct Pending {
     int32_t xid = 0;
@@ -96,18 +110,27 @@ class ZooKeeperServer : public ConnectionHandler {
     std::vector<std::string> early_frames;  // requests sent before the handshake completed
   };
 
-  // A txn handed to the log, waiting to become durable and be applied.
+  // A txn this leader proposed, kept decoded until it is committed and applied.
   struct InFlight {
     Txn txn;
-    uint64_t conn_id = 0;  // the connection to answer; 0 = none (expiry, reaper)
+  };
+
+  // A follower's sync waiting for the txns proposed before it to commit (leader only).
+  struct PendingSync {
+    zab::ServerId follower = 0;
+    int64_t session_id = 0;
+    int32_t xid = 0;
+    int64_t after_zxid = 0;
   };
 
   // zookeeper_server.cc
+  // Loads the newest snapshot and replays the log up to `upto` into a fresh tree and sessions.
+  zab::Status LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
   zab::Status Recover();
+  zab::Status StartReplication();
   void Accept();
   void ScheduleTick();
   void OnTick();
-  void OnDurable(int64_t zxid, zab::Status status);
   void MaybeSnapshot();
   int64_t NowMs() const;       // monotonic, for session expiry
   static int64_t WallMs();     // wall clock, for ctime/mtime
@@ -132,17 +155,29 @@ class ZooKeeperServer : public ConnectionHandler {
   void RecordLatency(ConnState& st, const Pending& p);
 
   // server_writes.cc
-  // Preps and logs a write; returns its zxid.
+  // Leader: preps and proposes a write; returns its zxid, or 0 when this server cannot propose.
   int64_t SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
-                      const Principal& who, uint64_t conn_id);
-  void ApplyDurable(int64_t durable_zxid);
-  void ApplyOne(InFlight& f);
+                      const Principal& who);
+  // Any server: a client's write goes to the leader (proposed here, or forwarded). False when
+  // there is no leader to take it.
+  // Returns the zxid (leader), kAwaitingLeader (forwarded) or 0 (no leader to take it).
+  int64_t RouteWrite(ConnState& st, const WriteRequest& req, int32_t type, int32_t xid,
+                     std::string_view body);
+  void ApplyOne(const Txn& txn);
+  void AnswerApplied(const Txn& txn, const ApplyResult& result);
   std::string BuildWriteReply(const Pending& p, const Txn& txn, const ApplyResult& r);
   void SendNotifications(const std::vector<Notification>& notes);
   void ExpireSessions();
   void ReapContainersAndTtls();
   void CloseSessionConnections(int64_t session_id);
 
+  // server_replication.cc
+  bool serving() const { return driver_ && driver_->peer().serving(); }
+  bool leading() const { return serving() && driver_->peer().state() == zab::PeerState::kLeading; }
+  void OnAppMessage(zab::ServerId from, AppMessage msg);
+  void AnswerSyncs();
+  void ReportActivity();
+  void CloseAllConnections(const char* why);
   // four_letter_words.cc
   std::string FourLetterWord(std::string_view word);
   // "standalone" (later: leader, follower, observer), as srvr/stat/mntr print the mode.
@@ -169,7 +204,10 @@ class ZooKeeperServer : public ConnectionHandler {
   std::unique_ptr<Prep> prep_;
   WatchManager watches_;
   std::unique_ptr<zab::LeveldbLogStore> log_store_;
-  std::unique_ptr<zab::GroupCommitLog> log_;
+  std::unique_ptr<zab::PeerTransport> transport_;
+  std::unique_ptr<zab::NodeDriver> driver_;
+  std::vector<PendingSync> pending_syncs_;
+  absl::flat_hash_set<int64_t> active_sessions_;  // follower: to report to the leader
   std::unique_ptr<SnapshotWriter> snapshots_;
   int64_t txns_since_snapshot_ = 0;
   int64_t next_snapshot_after_ = 0;

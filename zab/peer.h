@@ -48,6 +48,7 @@
 
 #include "zab/log_store.h"
 #include "zab/messages.h"
+#include "zab/zxid.h"
 
 namespace zk::zab {
 
@@ -141,6 +142,8 @@ class Peer {
   // Sends an application payload to the leader (from a serving learner) or to a synced learner
   // (from the leader). Returns false when there is no such connection now.
   bool SendApp(ServerId to, std::string data);
+  // Leader: the zxid the next successful Propose will take.
+  int64_t NextZxid() const { return MakeZxid(epoch_, next_counter_); }
 
   // Outputs.
   bool HasActions() const { return !actions_.empty(); }

@@ -1,0 +1,56 @@
+// Forwarding: the application messages a follower and its leader exchange over ZAB's AppData
+// (zab/ treats them as opaque bytes). Followers forward their clients' writes, session creation
+// and sync requests to the leader and report which sessions were active; the leader answers
+// syncs once every txn proposed before them is committed. msgpack arrays, tag first.
+//
+// Stateless functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "server/prep.h"
+
+namespace zk::server {
+
+// A client's write, as the follower received it (the request body after the header).
+struct ForwardedWrite {
+  int64_t session_id = 0;
+  int32_t cxid = 0;
+  int32_t type = 0;
+  std::string body;
+  Principal who;
+};
+
+struct ForwardedCreateSession {
+  int64_t session_id = 0;
+  int32_t timeout_ms = 0;
+};
+
+// Asks the leader to answer once everything it proposed so far is committed.
+struct SyncRequest {
+  int64_t session_id = 0;
+  int32_t xid = 0;
+};
+
+struct SyncDone {
+  int64_t session_id = 0;
+  int32_t xid = 0;
+};
+
+// Sessions that were active on the follower since its last report.
+struct SessionActivity {
+  std::vector<int64_t> session_ids;
+};
+
+using AppMessage =
+    std::variant<ForwardedWrite, ForwardedCreateSession, SyncRequest, SyncDone, SessionActivity>;
+
+std::string EncodeAppMessage(const AppMessage& m);
+// Returns false on malformed input (never throws).
+bool DecodeAppMessage(std::string_view bytes, AppMessage* out);
+
+}  // namespace zk::server

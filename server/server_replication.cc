@@ -1,0 +1,312 @@
+// ZooKeeperServer: its place in the ensemble. The NodeDriver runs ZAB; this file is the state
+// machine side (committed txns applied to the tree, snapshots for learners, state installed from
+// the leader or rebuilt after a truncation), the application messages between a follower and its
+// leader (forwarded writes and session creation, syncs, session activity), and what the server
+// does when it gains or loses a leader: it serves clients only while ZAB says it may.
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "zab/check.h"
+#include "server/request_decoding.h"
+#include "server/zookeeper_server.h"
+
+namespace zk::server {
+namespace {
+
+constexpr auto kPeerTick = std::chrono::milliseconds(10);
+
+std::string SnapshotDirOf(const ServerConfig& c) { return c.data_dir + "/snapshots"; }
+// Where a leader serializes the state it streams to a learner (never mistaken for a snapshot).
+std::string TransferDirOf(const ServerConfig& c) { return c.data_dir + "/transfer"; }
+
+zab::Status WriteFileDurably(const std::string& dir, const std::string& name,
+                             const std::string& data) {
+  const std::string tmp = dir + "/" + name + ".tmp";
+  const std::string final_path = dir + "/" + name;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return zab::Status::IOError("cannot create " + tmp);
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return zab::Status::IOError("cannot write " + tmp);
+    }
+    done += static_cast<size_t>(n);
+  }
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    return zab::Status::IOError("cannot sync or rename " + tmp);
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return zab::Status::OK();
+}
+
+}  // namespace
+
+zab::Status ZooKeeperServer::StartReplication() {
+  zab::PeerConfig pc;
+  if (config_.IsDistributed()) {
+    pc.id = config_.server_id;
+    for (const auto& [id, a] : config_.servers) {
+      (a.observer ? pc.observers : pc.voters).push_back(id);
+    }
+  } else {
+    pc.id = 1;
+    pc.voters = {1};
+  }
+  // ZooKeeper's limits are in ticks of tickTime; the core ticks every kPeerTick.
+  const int64_t per_tick = std::max<int64_t>(1, config_.tick_time_ms / kPeerTick.count());
+  pc.init_limit_ticks = config_.init_limit * per_tick;
+  pc.sync_limit_ticks = config_.sync_limit * per_tick;
+  pc.ping_ticks = std::max<int64_t>(1, per_tick / 2);
+  pc.election_retry_ticks = 5;
+  pc.election_retry_max_ticks = 200;
+  pc.finalize_wait_ticks = 20;
+  if (std::string err = pc.Validate(); !err.empty()) {
+    return zab::Status::InvalidArgument("ensemble configuration: " + err);
+  }
+  zab::DurableState durable;
+  if (zab::Status s = zab::ReadEpochs(log_store_.get(), &durable.accepted_epoch,
+                                      &durable.current_epoch);
+      !s.ok()) {
+    return s;
+  }
+  durable.last_zxid = tree_->last_zxid();
+  // Data written before epochs were recorded: its zxids carry the epoch.
+  const int64_t data_epoch = zab::ZxidEpoch(durable.last_zxid);
+  durable.accepted_epoch = std::max(durable.accepted_epoch, data_epoch);
+  durable.current_epoch = std::max(durable.current_epoch, data_epoch);
+
+  zab::NodeDriverOptions options;
+  options.tick = kPeerTick;
+  options.send = [this](zab::ServerId to, zab::Message&& msg) {
+    return transport_ && transport_->Send(to, std::move(msg));
+  };
+  options.disconnect = [this](zab::ServerId peer) {
+    if (transport_) transport_->Disconnect(peer, zab::Channel::kQuorum);
+  };
+  driver_ = std::make_unique<zab::NodeDriver>(io_, pc, durable, log_store_.get(), this,
+                                              std::move(options), std::random_device{}());
+  if (config_.IsDistributed()) {
+    zab::PeerTransportConfig tc;
+    tc.self = config_.server_id;
+    for (const auto& [id, a] : config_.servers) {
+      tc.servers[id] = zab::PeerAddress{a.host, static_cast<uint16_t>(a.quorum_port),
+                                        static_cast<uint16_t>(a.election_port)};
+    }
+    zab::PeerTransportCallbacks cb;
+    cb.on_connected = [this](zab::ServerId p, zab::Channel c) { driver_->OnConnected(p, c); };
+    cb.on_disconnected = [this](zab::ServerId p, zab::Channel c) {
+      driver_->OnDisconnected(p, c);
+    };
+    cb.on_message = [this](zab::ServerId p, zab::Message&& m) {
+      driver_->OnMessage(p, std::move(m));
+    };
+    transport_ = std::make_unique<zab::PeerTransport>(io_, std::move(tc), std::move(cb));
+    if (zab::Status s = transport_->Start(); !s.ok()) return s;
+    spdlog::info("ensemble member {} of {} voters and {} observers; looking for a leader",
+                 pc.id, pc.voters.size(), pc.observers.size());
+  }
+  driver_->Start();
+  return zab::Status::OK();
+}
+
+void ZooKeeperServer::ApplyCommitted(const zab::LogEntry& entry) {
+  while (!in_flight_.empty() && in_flight_.front().txn.zxid < entry.zxid) in_flight_.pop_front();
+  if (!in_flight_.empty() && in_flight_.front().txn.zxid == entry.zxid) {
+    Txn txn = std::move(in_flight_.front().txn);
+    in_flight_.pop_front();
+    ApplyOne(txn);
+  } else {
+    Txn txn;
+    if (!DecodeTxn(entry.data, &txn) || txn.zxid != entry.zxid) {
+      Failed(zab::Status::Corruption(fmt::format("undecodable committed txn 0x{:x}", entry.zxid)));
+      return;
+    }
+    ApplyOne(txn);
+  }
+  if (!pending_syncs_.empty()) AnswerSyncs();
+}
+
+std::string ZooKeeperServer::SerializeState(int64_t zxid) {
+  ZK_CHECK(tree_->last_zxid() == zxid);
+  const std::string dir = TransferDirOf(config_);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  zab::Status s = WriteSnapshotFile(*tree_, *sessions_, dir, config_.snapshot_compression_level);
+  std::string data;
+  const std::string file = SnapshotFileName(dir, zxid);
+  if (s.ok()) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    data = buf.str();
+  } else {
+    spdlog::error("cannot serialize the state for a learner: {}", s.ToString());
+  }
+  std::filesystem::remove(file, ec);
+  return data;
+}
+
+zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data) {
+  const std::string dir = SnapshotDirOf(config_);
+  const std::string name = SnapshotFileName("", zxid).substr(1);
+  if (zab::Status s = WriteFileDurably(dir, name, data); !s.ok()) return s;
+  // Older snapshots belong to a history the leader replaced.
+  for (int64_t z : ListSnapshotZxids(dir)) {
+    if (z != zxid) {
+      std::error_code ec;
+      std::filesystem::remove(SnapshotFileName(dir, z), ec);
+    }
+  }
+  int64_t replayed = 0, snapshot_zxid = 0;
+  if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
+  if (snapshot_zxid != zxid || tree_->last_zxid() != zxid) {
+    return zab::Status::Corruption(
+        fmt::format("the snapshot of zxid 0x{:x} from the leader did not load", zxid));
+  }
+  in_flight_.clear();
+  txns_since_snapshot_ = 0;
+  spdlog::info("installed the leader's snapshot of zxid 0x{:x}: {} znodes, {} sessions", zxid,
+               tree_->node_count(), sessions_->size());
+  return zab::Status::OK();
+}
+
+zab::Status ZooKeeperServer::RebuildState(int64_t zxid) {
+  // Snapshots above the truncation point hold txns that are gone.
+  const std::string dir = SnapshotDirOf(config_);
+  for (int64_t z : ListSnapshotZxids(dir)) {
+    if (z > zxid) {
+      std::error_code ec;
+      std::filesystem::remove(SnapshotFileName(dir, z), ec);
+    }
+  }
+  int64_t replayed = 0, snapshot_zxid = 0;
+  if (zab::Status s = LoadState(zxid, &replayed, &snapshot_zxid); !s.ok()) return s;
+  in_flight_.clear();
+  spdlog::info("truncated to zxid 0x{:x}: rebuilt {} znodes from snapshot 0x{:x} + {} txns", zxid,
+               tree_->node_count(), snapshot_zxid, replayed);
+  return zab::Status::OK();
+}
+
+void ZooKeeperServer::Deliver(zab::ServerId from, std::string data) {
+  AppMessage msg;
+  if (!DecodeAppMessage(data, &msg)) {
+    spdlog::warn("ignoring a malformed application message from server {}", from);
+    return;
+  }
+  OnAppMessage(from, std::move(msg));
+}
+
+void ZooKeeperServer::OnAppMessage(zab::ServerId from, AppMessage msg) {
+  if (auto* w = std::get_if<ForwardedWrite>(&msg)) {
+    if (!leading()) return;
+    WriteRequest req;
+    const auto type = static_cast<OpCode>(w->type);
+    if (!IsWriteOp(type) || !DecodeWriteRequest(type, w->body, MaxFieldBytes(), &req)) {
+      spdlog::warn("server {} forwarded a malformed request (op {})", from, w->type);
+      return;
+    }
+    if (type == OpCode::kCloseSession) sessions_->SetClosing(w->session_id);
+    SubmitWrite(req, w->session_id, w->cxid, w->who);
+  } else if (auto* c = std::get_if<ForwardedCreateSession>(&msg)) {
+    if (!leading()) return;
+    WriteRequest req;
+    req.type = OpCode::kCreateSession;
+    req.session_timeout_ms = c->timeout_ms;
+    SubmitWrite(req, c->session_id, 0, Principal{});
+  } else if (auto* s = std::get_if<SyncRequest>(&msg)) {
+    if (!leading()) return;
+    pending_syncs_.push_back(
+        PendingSync{from, s->session_id, s->xid, driver_->NextZxid() - 1});
+    AnswerSyncs();
+  } else if (auto* d = std::get_if<SyncDone>(&msg)) {
+    auto it = conn_of_session_.find(d->session_id);
+    ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second);
+    if (!st) return;
+    for (Pending& p : st->queue) {
+      if (p.type == OpCode::kSync && p.zxid == kAwaitingLeader && p.xid == d->xid) {
+        p.zxid = 0;  // now answered like a read, in order, from the state the leader vouched for
+        break;
+      }
+    }
+    Drain(*st);
+  } else if (auto* a = std::get_if<SessionActivity>(&msg)) {
+    if (!leading()) return;
+    const int64_t now = NowMs();
+    for (int64_t id : a->session_ids) sessions_->Touch(id, now);
+  }
+}
+
+void ZooKeeperServer::AnswerSyncs() {
+  const int64_t applied = tree_->last_zxid();
+  std::erase_if(pending_syncs_, [&](const PendingSync& s) {
+    if (s.after_zxid > applied) return false;
+    driver_->SendApp(s.follower, EncodeAppMessage(SyncDone{s.session_id, s.xid}));
+    return true;
+  });
+}
+
+void ZooKeeperServer::ReportActivity() {
+  if (active_sessions_.empty()) return;
+  SessionActivity a;
+  a.session_ids.assign(active_sessions_.begin(), active_sessions_.end());
+  active_sessions_.clear();
+  driver_->SendApp(driver_->peer().leader(), EncodeAppMessage(a));
+}
+
+void ZooKeeperServer::CloseAllConnections(const char* why) {
+  std::vector<std::shared_ptr<Connection>> doomed;
+  for (auto& [id, st] : conns_) {
+    if (st.session_id != 0 || st.handshake_pending) doomed.push_back(st.conn);
+  }
+  if (!doomed.empty()) spdlog::info("closing {} client connections: {}", doomed.size(), why);
+  for (auto& c : doomed) c->Close();
+}
+
+void ZooKeeperServer::RoleChanged() {
+  if (!serving()) {
+    CloseAllConnections("this server is not serving (no leader, or synchronizing)");
+    in_flight_.clear();
+    pending_syncs_.clear();
+    active_sessions_.clear();
+    return;
+  }
+  if (leading()) {
+    // A new leader: proposals continue from its epoch; every session gets a full timeout
+    // from now, since the old leader's view of their activity is gone.
+    prep_->Reset(driver_->NextZxid() - 1);
+    const int64_t now = NowMs();
+    std::vector<int64_t> ids;
+    for (const auto& [id, info] : sessions_->sessions()) ids.push_back(id);
+    for (int64_t id : ids) sessions_->Touch(id, now);
+  }
+  spdlog::info("serving clients as {} (epoch {}, last zxid 0x{:x})", ModeString(),
+               driver_->peer().current_epoch(), tree_->last_zxid());
+}
+
+void ZooKeeperServer::Failed(const zab::Status& status) {
+  if (stopped_) return;
+  // Nothing more can be acknowledged safely; ZooKeeper exits in the same situation.
+  spdlog::critical("storage failed: {}; shutting down", status.ToString());
+  failed_ = true;
+  asio::post(io_, [this] {
+    Stop();
+    io_.stop();
+  });
+}
+
+}  // namespace zk::server
