@@ -202,7 +202,7 @@ void Peer::MaybeEstablish() {
   }
   if (synced < Quorum()) return;
   serving_ = true;
-  ApplyUpTo(history_end_);
+  ApplyUpTo(history_end_);  // the initial history is committed now
   for (const auto& [id, l] : learners_) {
     if (l.synced) Send(id, UpToDate{});
   }

@@ -71,6 +71,7 @@ void Peer::LearnerStep(ServerId from, Message& msg) {
     }
     phase_ = LearnPhase::kBroadcast;
     serving_ = true;
+    known_committed_ = std::max(known_committed_, applied_zxid_);  // the leader is established
   } else if (auto* app = std::get_if<AppData>(&msg)) {
     if (phase_ == LearnPhase::kBroadcast) Emit(DeliverAction{from, std::move(app->data)});
   }
@@ -128,7 +129,7 @@ void Peer::OnSnapshot(Snapshot& snap) {
   expect_snapshot_ = false;
   tail_.clear();
   durable_marks_.clear();
-  last_zxid_ = applied_zxid_ = known_committed_ = snap.zxid;
+  last_zxid_ = applied_zxid_ = snap.zxid;
   durable_zxid_ = 0;  // until the snapshot is on disk
   const uint64_t seq = NextSeq();
   durable_marks_.emplace_back(seq, snap.zxid);

@@ -208,7 +208,9 @@ void Peer::SaveEpochs() {
 
 void Peer::ApplyUpTo(int64_t zxid) {
   ZK_CHECK(zxid <= last_zxid_);
-  known_committed_ = std::max(known_committed_, zxid);
+  // Commits seen while synchronizing are the initial history of a leader that may never be
+  // established; only an established leader's commits are known committed.
+  if (serving_) known_committed_ = std::max(known_committed_, zxid);
   for (const LogEntry& e : tail_) {
     if (e.zxid <= applied_zxid_) continue;
     if (e.zxid > zxid) break;

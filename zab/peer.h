@@ -270,7 +270,7 @@ class Peer {
   int64_t last_zxid_ = 0;
   int64_t durable_zxid_ = 0;
   int64_t applied_zxid_ = 0;
-  int64_t known_committed_ = 0;  // highest zxid known committed in this incarnation
+  int64_t known_committed_ = 0;  // highest zxid an established leader committed, as seen here
   std::deque<LogEntry> tail_;
   std::deque<std::pair<uint64_t, int64_t>> durable_marks_;  // (seq, zxid durable with it)
 

@@ -12,20 +12,24 @@ import subprocess
 import tempfile
 import time
 
-from zkfixtures import ZabkeeperServer, free_port, wait_until
+from zkfixtures import (APACHE_CLASSPATH, JAVA, LOG4J_PROPERTIES, ApacheZooKeeper,
+                        ZabkeeperServer, free_port, wait_until)
 
 
-class Member(ZabkeeperServer):
+class MemberMixin(object):
+    """What an ensemble member adds to a server: its server.N lines, myid and role queries."""
+
     def __init__(self, sid, servers_cfg, tmpdir, observer=False):
         self.sid = sid
         self.servers_cfg = servers_cfg
         self.observer = observer
-        super().__init__(tmpdir=tmpdir, extra_cfg={"initLimit": 10, "syncLimit": 5})
+        super(MemberMixin, self).__init__(tmpdir=tmpdir,
+                                          extra_cfg={"initLimit": 10, "syncLimit": 5})
         with open(os.path.join(self.data_dir, "myid"), "w") as f:
             f.write("%d\n" % sid)
 
     def cfg(self):
-        cfg = super().cfg()
+        cfg = super(MemberMixin, self).cfg()
         cfg.update(self.servers_cfg)
         if self.observer:
             cfg["peerType"] = "observer"
@@ -58,8 +62,32 @@ class Member(ZabkeeperServer):
             return f.read().decode("utf-8", "replace")
 
 
+class Member(MemberMixin, ZabkeeperServer):
+    pass
+
+
+class ApacheMember(MemberMixin, ApacheZooKeeper):
+    """An Apache ZooKeeper quorum peer, started as Debian's zkServer.sh does (QuorumPeerMain,
+    the JVM's default heap and collector), for side-by-side measurements."""
+
+    def java_command(self):
+        with open(os.path.join(self.tmpdir, "log4j.properties"), "w") as f:
+            f.write(LOG4J_PROPERTIES.format(logfile=os.path.join(self.tmpdir, "zookeeper.log")))
+        return [JAVA, "-Dzookeeper.log.dir=" + self.tmpdir,
+                "-Dlog4j.configuration=file:" + os.path.join(self.tmpdir, "log4j.properties"),
+                "-Dzookeeper.admin.enableServer=false", "-Dzookeeper.4lw.commands.whitelist=*",
+                "-cp", ":".join([self.tmpdir] + APACHE_CLASSPATH),
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain", self.cfg_path]
+
+    def command(self):
+        return self.java_command()
+
+
+MEMBER_KINDS = {"zabkeeper": Member, "apache": ApacheMember}
+
+
 class Ensemble(object):
-    def __init__(self, voters=3, observers=0):
+    def __init__(self, voters=3, observers=0, kind="zabkeeper", extra_cfg=None):
         self.tmp = tempfile.mkdtemp(prefix="zk-ensemble-")
         n = voters + observers
         self.peer_ports = {}
@@ -73,7 +101,10 @@ class Ensemble(object):
         for sid in range(1, n + 1):
             d = os.path.join(self.tmp, "s%d" % sid)
             os.makedirs(d)
-            self.members[sid] = Member(sid, servers, d, observer=sid > voters)
+            m = MEMBER_KINDS[kind](sid, servers, d, observer=sid > voters)
+            m.extra_cfg.update(extra_cfg or {})
+            m.write_cfg()
+            self.members[sid] = m
         self.rules = []
 
     def start(self):

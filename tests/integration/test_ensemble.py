@@ -21,10 +21,7 @@ TICK = {"tickTime": 200}
 @pytest.fixture
 def ensemble(request):
     voters, observers = getattr(request, "param", (3, 1))
-    e = Ensemble(voters, observers)
-    for m in e.members.values():
-        m.extra_cfg.update(TICK)
-        m.write_cfg()
+    e = Ensemble(voters, observers, extra_cfg=TICK)
     try:
         yield e.start()
     except BaseException:
