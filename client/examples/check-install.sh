@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the build tree into a fresh prefix and builds the example against the installed
+# package twice: with CMake's find_package(zabkeeper) and with pkg-config.
+#   check-install.sh BUILD_DIR WORK_DIR
+set -euo pipefail
+build=$1
+work=$2
+cmake=${CMAKE:-cmake}
+src=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$work"
+mkdir -p "$work"
+"$cmake" --install "$build" --prefix "$work/prefix" >"$work/install.log"
+test -f "$work/prefix/include/zabkeeper/client/zk_client.h"
+
+# CMake package.
+gen=()
+command -v ninja >/dev/null && gen=(-G Ninja)
+"$cmake" -S "$src" -B "$work/cmake-build" "${gen[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_BUILD_TYPE=Release >"$work/configure.log"
+"$cmake" --build "$work/cmake-build" >"$work/build.log"
+test -x "$work/cmake-build/zk_example"
+
+# pkg-config.
+pc_dir=$(dirname "$(find "$work/prefix" -name zabkeeper.pc | head -1)")
+flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs zabkeeper)
+# shellcheck disable=SC2086
+${CXX:-c++} -O1 -o "$work/zk_example_pc" "$src/example.cc" $flags
+test -x "$work/zk_example_pc"
+# Without a server it must fail cleanly (bad usage / no connection), not crash.
+set +e
+"$work/zk_example_pc" >/dev/null 2>&1
+rc=$?
+set -e
+test "$rc" -eq 2
+echo "install + example OK ($work)"
