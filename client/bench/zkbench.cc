@@ -1,0 +1,343 @@
+// zkbench: a load generator for ZooKeeper-compatible servers, on the zk::client library.
+//
+// N sessions each keep `depth` requests outstanding (pipelined on one connection). Every
+// completion is recorded and immediately replaced by the next request from the completion
+// callback, on the session's io thread: no hand-off between threads per operation, no locks,
+// latency measured from issue to completion. After `warmup` seconds the counters start; after
+// `duration` more seconds the run stops issuing and reports throughput, latency quantiles,
+// errors by code and the longest gap between two completions (any session). With --json the
+// last line of the output is one JSON object with the same figures.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/bench/latency_histogram.h"
+#include "client/zk_client.h"
+
+namespace zk::bench {
+namespace {
+
+using client::Client;
+using client::Result;
+using Clock = std::chrono::steady_clock;
+
+enum class OpKind { kCreate, kSet, kGet, kExists, kMixed };
+
+struct Config {
+  std::string servers = "127.0.0.1:2181";
+  int sessions = 4;
+  int depth = 32;
+  double duration_s = 10;
+  double warmup_s = 2;
+  std::string op = "mixed";
+  OpKind kind = OpKind::kMixed;
+  double read_ratio = 0.9;
+  int size = 100;
+  int keys = 1000;
+  std::string prefix = "/zkbench";
+  int session_timeout_ms = 30000;
+  bool json = false;
+};
+
+int64_t Nanos(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+// Shared by all sessions: the measurement window and the longest gap between completions.
+struct Run {
+  Clock::time_point measure_from;
+  Clock::time_point measure_until;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> last_completion_ns{0};
+  std::atomic<int64_t> max_gap_ns{0};
+};
+
+// One session: its client, its counters (touched only by its io thread until the end) and its
+// pipeline of `depth` slots.
+class Session {
+ public:
+  Session(const Config& cfg, Run& run, const std::vector<std::string>& keys, int index)
+      : cfg_(cfg), run_(run), keys_(keys), index_(index),
+        data_(static_cast<size_t>(cfg.size), 'x'),
+        rng_(0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(index + 1)) {
+    create_prefix_ = cfg.prefix + "/c" + std::to_string(index) + "-";
+  }
+
+  bool Connect() {
+    client::Options o;
+    o.connect_string = cfg_.servers;
+    o.session_timeout = std::chrono::milliseconds(cfg_.session_timeout_ms);
+    auto c = Client::Start(o);
+    if (!c.ok()) return false;
+    client_ = std::move(c).value();
+    return client_->WaitConnected(std::chrono::seconds(15)).ok();
+  }
+
+  // Fills the pipeline; completions refill it until run.stop.
+  void Start() {
+    for (int i = 0; i < cfg_.depth; ++i) {
+      outstanding_.fetch_add(1, std::memory_order_relaxed);
+      Issue(Clock::now());
+    }
+  }
+
+  int outstanding() const { return outstanding_.load(std::memory_order_acquire); }
+  Client& client() { return *client_; }
+  const LatencyHistogram& histogram() const { return hist_; }
+  uint64_t ops() const { return ops_; }
+  const std::map<Err, uint64_t>& errors() const { return errors_; }
+
+ private:
+  uint64_t Next() {  // xorshift64*
+    rng_ ^= rng_ >> 12;
+    rng_ ^= rng_ << 25;
+    rng_ ^= rng_ >> 27;
+    return rng_ * 0x2545f4914f6cdd1dULL;
+  }
+
+  void Issue(Clock::time_point start) {
+    if (run_.stop.load(std::memory_order_relaxed)) {
+      outstanding_.fetch_sub(1, std::memory_order_release);
+      return;
+    }
+    OpKind kind = cfg_.kind;
+    if (kind == OpKind::kMixed) {
+      const double u = static_cast<double>(Next() >> 11) * 0x1.0p-53;
+      kind = u < cfg_.read_ratio ? OpKind::kGet : OpKind::kSet;
+    }
+    switch (kind) {
+      case OpKind::kGet:
+        client_->GetDataAsync(Key(), nullptr, [this, start](Result<client::DataResult> r) {
+          Done(start, r.err());
+        });
+        break;
+      case OpKind::kExists:
+        client_->ExistsAsync(Key(), nullptr,
+                             [this, start](Result<client::Stat> r) { Done(start, r.err()); });
+        break;
+      case OpKind::kSet:
+        client_->SetDataAsync(Key(), data_, kAnyVersion,
+                              [this, start](Result<client::Stat> r) { Done(start, r.err()); });
+        break;
+      case OpKind::kCreate:
+        client_->CreateAsync(
+            create_prefix_ + std::to_string(created_++), data_, client::OpenAclUnsafe(),
+            CreateMode::kPersistent, 0,
+            [this, start](Result<client::CreateResult> r) { Done(start, r.err()); });
+        break;
+      case OpKind::kMixed:
+        break;
+    }
+  }
+
+  const std::string& Key() { return keys_[Next() % keys_.size()]; }
+
+  // On the io thread: record, then reuse the completion time as the next request's start.
+  void Done(Clock::time_point start, Err err) {
+    const auto now = Clock::now();
+    if (now >= run_.measure_from && now < run_.measure_until) {
+      hist_.Record(static_cast<uint64_t>(Nanos(now) - Nanos(start)));
+      ++ops_;
+      if (err != Err::kOk) ++errors_[err];
+      const int64_t t = Nanos(now);
+      const int64_t prev = run_.last_completion_ns.exchange(t, std::memory_order_relaxed);
+      if (prev != 0) {
+        const int64_t gap = t - prev;
+        int64_t cur = run_.max_gap_ns.load(std::memory_order_relaxed);
+        while (gap > cur &&
+               !run_.max_gap_ns.compare_exchange_weak(cur, gap, std::memory_order_relaxed)) {
+        }
+      }
+    }
+    if (err == Err::kSessionExpired || err == Err::kClosing || err == Err::kAuthFailed) {
+      outstanding_.fetch_sub(1, std::memory_order_release);  // This session is over.
+      return;
+    }
+    Issue(now);
+  }
+
+  const Config& cfg_;
+  Run& run_;
+  const std::vector<std::string>& keys_;
+  const int index_;
+  const std::string data_;
+  std::string create_prefix_;
+  uint64_t created_ = 0;
+  uint64_t rng_;
+  std::unique_ptr<Client> client_;
+  std::atomic<int> outstanding_{0};
+  // io thread only until the run ended:
+  LatencyHistogram hist_;
+  uint64_t ops_ = 0;
+  std::map<Err, uint64_t> errors_;
+};
+
+// Creates the prefix and the keys (pipelined, `depth` at a time); existing nodes are kept.
+bool Populate(Client& c, const Config& cfg, const std::vector<std::string>& keys) {
+  auto root = c.Create(cfg.prefix, "");
+  if (!root.ok() && root.err() != Err::kNodeExists) {
+    std::fprintf(stderr, "zkbench: create %s: %s\n", cfg.prefix.c_str(),
+                 std::string(ErrName(root.err())).c_str());
+    return false;
+  }
+  if (cfg.kind == OpKind::kCreate) return true;
+  const std::string data(static_cast<size_t>(cfg.size), 'x');
+  const size_t window = 1000;
+  std::vector<std::future<Result<client::CreateResult>>> inflight;
+  for (size_t i = 0; i < keys.size(); i += window) {
+    inflight.clear();
+    for (size_t j = i; j < std::min(keys.size(), i + window); ++j) {
+      inflight.push_back(c.CreateFuture(keys[j], data, client::OpenAclUnsafe()));
+    }
+    for (auto& f : inflight) {
+      auto r = f.get();
+      if (!r.ok() && r.err() != Err::kNodeExists) {
+        std::fprintf(stderr, "zkbench: populate: %s\n", std::string(ErrName(r.err())).c_str());
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+double Us(uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+int Main(int argc, char** argv) {
+  Config cfg;
+  CLI::App app{"zkbench: load generator for ZooKeeper-compatible servers"};
+  app.add_option("--servers", cfg.servers, "connect string host:port,...")->capture_default_str();
+  app.add_option("--sessions", cfg.sessions, "client sessions")->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--depth", cfg.depth, "outstanding requests per session")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--duration", cfg.duration_s, "measured seconds")->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--warmup", cfg.warmup_s, "seconds before measuring")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--op", cfg.op, "create|set|get|exists|mixed")
+      ->check(CLI::IsMember({"create", "set", "get", "exists", "mixed"}))->capture_default_str();
+  app.add_option("--read-ratio", cfg.read_ratio, "share of gets in mixed")
+      ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  app.add_option("--size", cfg.size, "bytes of data per create/set")
+      ->check(CLI::Range(0, 1 << 20))->capture_default_str();
+  app.add_option("--keys", cfg.keys, "keys for set/get/exists/mixed")
+      ->check(CLI::Range(1, 100000000))->capture_default_str();
+  app.add_option("--prefix", cfg.prefix, "parent of the benchmark's znodes")->capture_default_str();
+  app.add_option("--session-timeout", cfg.session_timeout_ms, "ms")->capture_default_str();
+  app.add_flag("--json", cfg.json, "print one JSON object on the last line");
+  CLI11_PARSE(app, argc, argv);
+  const std::map<std::string, OpKind> kinds = {{"create", OpKind::kCreate},
+                                               {"set", OpKind::kSet},
+                                               {"get", OpKind::kGet},
+                                               {"exists", OpKind::kExists},
+                                               {"mixed", OpKind::kMixed}};
+  cfg.kind = kinds.at(cfg.op);
+
+  std::vector<std::string> keys;
+  keys.reserve(static_cast<size_t>(cfg.keys));
+  for (int i = 0; i < cfg.keys; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "/k%08d", i);
+    keys.push_back(cfg.prefix + name);
+  }
+
+  Run run;
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int i = 0; i < cfg.sessions; ++i) {
+    sessions.push_back(std::make_unique<Session>(cfg, run, keys, i));
+    if (!sessions.back()->Connect()) {
+      std::fprintf(stderr, "zkbench: cannot connect to %s\n", cfg.servers.c_str());
+      return 1;
+    }
+  }
+  if (!Populate(sessions[0]->client(), cfg, keys)) return 1;
+
+  const auto t0 = Clock::now();
+  run.measure_from = t0 + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(cfg.warmup_s));
+  run.measure_until = run.measure_from + std::chrono::duration_cast<Clock::duration>(
+                                             std::chrono::duration<double>(cfg.duration_s));
+  for (auto& s : sessions) s->Start();
+  std::this_thread::sleep_until(run.measure_until);
+  run.stop = true;
+  // Drain: every slot ends at its next completion (bounded by the connection's failure).
+  const auto drain_deadline = Clock::now() + std::chrono::seconds(30);
+  for (auto& s : sessions) {
+    while (s->outstanding() > 0 && Clock::now() < drain_deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  for (auto& s : sessions) s->client().Close();
+
+  LatencyHistogram hist;
+  uint64_t ops = 0;
+  std::map<Err, uint64_t> errors;
+  for (auto& s : sessions) {
+    hist.Merge(s->histogram());
+    ops += s->ops();
+    for (auto [e, n] : s->errors()) errors[e] += n;
+  }
+  uint64_t error_count = 0;
+  for (auto [e, n] : errors) error_count += n;
+  const double ops_per_s = static_cast<double>(ops) / cfg.duration_s;
+  const double gap_ms = static_cast<double>(run.max_gap_ns.load()) / 1e6;
+
+  std::printf("zkbench: op=%s sessions=%d depth=%d size=%d keys=%d%s servers=%s\n",
+              cfg.op.c_str(), cfg.sessions, cfg.depth, cfg.size, cfg.keys,
+              cfg.kind == OpKind::kMixed
+                  ? (" read-ratio=" + std::to_string(cfg.read_ratio)).c_str()
+                  : "",
+              cfg.servers.c_str());
+  std::printf("  ops: %llu in %.1f s = %.0f ops/s (errors: %llu)\n",
+              static_cast<unsigned long long>(ops), cfg.duration_s, ops_per_s,
+              static_cast<unsigned long long>(error_count));
+  std::printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n",
+              Us(hist.Quantile(0.5)), Us(hist.Quantile(0.99)), Us(hist.Quantile(0.999)),
+              Us(hist.max()), hist.mean() / 1000.0);
+  std::printf("  longest gap between completions: %.2f ms\n", gap_ms);
+  for (auto [e, n] : errors) {
+    std::printf("  error %s: %llu\n", std::string(ErrName(e)).c_str(),
+                static_cast<unsigned long long>(n));
+  }
+  if (cfg.json) {
+    nlohmann::json err_json = nlohmann::json::object();
+    for (auto [e, n] : errors) err_json[std::string(ErrName(e))] = n;
+    nlohmann::json j = {
+        {"op", cfg.op},
+        {"servers", cfg.servers},
+        {"sessions", cfg.sessions},
+        {"depth", cfg.depth},
+        {"size", cfg.size},
+        {"keys", cfg.keys},
+        {"read_ratio", cfg.read_ratio},
+        {"warmup_s", cfg.warmup_s},
+        {"duration_s", cfg.duration_s},
+        {"ops", ops},
+        {"ops_per_sec", ops_per_s},
+        {"errors", error_count},
+        {"errors_by_code", err_json},
+        {"latency_us",
+         {{"p50", Us(hist.Quantile(0.5))},
+          {"p99", Us(hist.Quantile(0.99))},
+          {"p999", Us(hist.Quantile(0.999))},
+          {"max", Us(hist.max())},
+          {"mean", hist.mean() / 1000.0}}},
+        {"max_gap_ms", gap_ms},
+    };
+    std::printf("%s\n", j.dump().c_str());
+  }
+  return ops > 0 && error_count < ops ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace zk::bench
+
+int main(int argc, char** argv) { return zk::bench::Main(argc, argv); }
