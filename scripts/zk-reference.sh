@@ -50,7 +50,9 @@ PYEOF
     if ! kill -0 "$(cat "$dir/zk.pid")" 2>/dev/null; then
       echo "ZooKeeper exited; see $dir/server.out and $dir/zookeeper.log" >&2; exit 1
     fi
-    srvr=$( { exec 3<>/dev/tcp/127.0.0.1/"$port" && printf srvr >&3 && cat <&3; } 2>/dev/null || true)
+    # Bounded: a server still loading may accept the connection and never answer or close it.
+    srvr=$(timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"$1" && printf srvr >&3 && cat <&3' _ "$port" \
+      2>/dev/null || true)
     if [[ "$srvr" == *"Mode: standalone"* ]]; then
       echo "Apache ZooKeeper listening on 127.0.0.1:$port (pid $(cat "$dir/zk.pid"), dir $dir)"
       exit 0

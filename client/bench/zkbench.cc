@@ -7,12 +7,15 @@
 // `duration` more seconds the run stops issuing and reports throughput, latency quantiles,
 // errors by code and the longest gap between two completions (any session). With --json the
 // last line of the output is one JSON object with the same figures.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -44,8 +47,39 @@ struct Config {
   int keys = 1000;
   std::string prefix = "/zkbench";
   int session_timeout_ms = 30000;
+  std::vector<int> cpu_pids;  // Server processes whose CPU time the run reports.
   bool json = false;
 };
+
+// utime + stime of `pid` in seconds (from /proc/PID/stat); -1 if unreadable.
+double CpuSeconds(int pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char buf[2048];
+  const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  buf[n] = '\0';
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const char* p = std::strrchr(buf, ')');
+  if (p == nullptr) return -1;
+  unsigned long long utime = 0, stime = 0;
+  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+  if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) != 2) {
+    return -1;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double TotalCpuSeconds(const std::vector<int>& pids) {
+  double total = 0;
+  for (int pid : pids) {
+    const double s = CpuSeconds(pid);
+    if (s < 0) return -1;
+    total += s;
+  }
+  return total;
+}
 
 int64_t Nanos(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -232,6 +266,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000000))->capture_default_str();
   app.add_option("--prefix", cfg.prefix, "parent of the benchmark's znodes")->capture_default_str();
   app.add_option("--session-timeout", cfg.session_timeout_ms, "ms")->capture_default_str();
+  app.add_option("--cpu-pids", cfg.cpu_pids,
+                 "server pids: report their CPU seconds (utime+stime) in the measured window")
+      ->delimiter(',');
   app.add_flag("--json", cfg.json, "print one JSON object on the last line");
   CLI11_PARSE(app, argc, argv);
   const std::map<std::string, OpKind> kinds = {{"create", OpKind::kCreate},
@@ -266,7 +303,12 @@ int Main(int argc, char** argv) {
   run.measure_until = run.measure_from + std::chrono::duration_cast<Clock::duration>(
                                              std::chrono::duration<double>(cfg.duration_s));
   for (auto& s : sessions) s->Start();
+  std::this_thread::sleep_until(run.measure_from);
+  const double cpu_before = TotalCpuSeconds(cfg.cpu_pids);
   std::this_thread::sleep_until(run.measure_until);
+  const double cpu_after = TotalCpuSeconds(cfg.cpu_pids);
+  const double server_cpu =
+      cfg.cpu_pids.empty() || cpu_before < 0 || cpu_after < 0 ? -1 : cpu_after - cpu_before;
   run.stop = true;
   // Drain: every slot ends at its next completion (bounded by the connection's failure).
   const auto drain_deadline = Clock::now() + std::chrono::seconds(30);
@@ -303,6 +345,10 @@ int Main(int argc, char** argv) {
               Us(hist.Quantile(0.5)), Us(hist.Quantile(0.99)), Us(hist.Quantile(0.999)),
               Us(hist.max()), hist.mean() / 1000.0);
   std::printf("  longest gap between completions: %.2f ms\n", gap_ms);
+  const double cpu_per_10k = server_cpu >= 0 && ops > 0 ? server_cpu * 1e4 / ops : -1;
+  if (server_cpu >= 0) {
+    std::printf("  server CPU: %.2f s = %.3f s per 10k ops\n", server_cpu, cpu_per_10k);
+  }
   for (auto [e, n] : errors) {
     std::printf("  error %s: %llu\n", std::string(ErrName(e)).c_str(),
                 static_cast<unsigned long long>(n));
@@ -332,6 +378,10 @@ int Main(int argc, char** argv) {
           {"mean", hist.mean() / 1000.0}}},
         {"max_gap_ms", gap_ms},
     };
+    if (server_cpu >= 0) {
+      j["server_cpu_s"] = server_cpu;
+      j["server_cpu_s_per_10k_ops"] = cpu_per_10k;
+    }
     std::printf("%s\n", j.dump().c_str());
   }
   return ops > 0 && error_count < ops ? 0 : 1;
