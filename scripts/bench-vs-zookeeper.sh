@@ -228,6 +228,10 @@ if [ "$footprint" = 1 ]; then
 fi
 load_end=$(uptime | sed 's/.*load average: //')
 
+num() {  # a figure to three significant digits, without exponent notation
+  awk -v v="$1" 'BEGIN { if (v !~ /^[0-9.]+$/) print v; else if (v >= 100) printf "%.0f", v;
+    else printf "%.3g", v }'
+}
 cell() {  # kind key
   if [ -n "${R[$1,na]:-}" ]; then echo "n/a"; else echo "${R[$1,$2]:-}"; fi
 }
@@ -238,8 +242,7 @@ row() {  # label key fmt target
   case "$fmt" in
     int) ra=$(awk -v v="$a" 'BEGIN { if (v ~ /^[0-9.]+$/) printf "%.0f", v; else print v }')
          rb=$(awk -v v="$b" 'BEGIN { if (v ~ /^[0-9.]+$/) printf "%.0f", v; else print v }') ;;
-    *) ra=$(awk -v v="$a" 'BEGIN { if (v ~ /^[0-9.]+$/) printf "%.3g", v; else print v }')
-       rb=$(awk -v v="$b" 'BEGIN { if (v ~ /^[0-9.]+$/) printf "%.3g", v; else print v }') ;;
+    *) ra=$(num "$a"); rb=$(num "$b") ;;
   esac
   if [[ "$a" =~ ^[0-9.]+$ ]] && [[ "$b" =~ ^[0-9.]+$ ]]; then
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')

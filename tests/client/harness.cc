@@ -294,6 +294,12 @@ std::unique_ptr<Client> Connect(const std::string& connect_string, Options opts)
   return std::move(c).value();
 }
 
+std::unique_ptr<Client> ConnectRecording(const std::string& connect_string, StateRecorder& states,
+                                         Options opts) {
+  opts.state_listener = states.Listener();
+  return Connect(connect_string, std::move(opts));
+}
+
 std::string UniquePath(const std::string& name) {
   static std::atomic<int> n{0};
   return "/t" + std::to_string(getpid()) + "-" + std::to_string(n++) + "-" + name;

@@ -101,6 +101,9 @@ class EventSink {
 
 // A connected client (fails the test if it cannot connect within 15 s).
 std::unique_ptr<Client> Connect(const std::string& connect_string, Options opts = {});
+// Connect with `states` recording the connection states.
+std::unique_ptr<Client> ConnectRecording(const std::string& connect_string, StateRecorder& states,
+                                         Options opts = {});
 // A unique path prefix for one test case ("/t<N>-<name>").
 std::string UniquePath(const std::string& name);
 

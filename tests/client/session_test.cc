@@ -135,9 +135,8 @@ TEST_CASE("a recursive watch is restored after kill -9 of the server and a chang
   StateRecorder states;
   Options o;
   o.session_timeout = 20000ms;
-  o.state_listener = states.Listener();
   Proxy proxy(Server().port());
-  auto c = Connect(proxy.hosts(), o);
+  auto c = ConnectRecording(proxy.hosts(), states, o);
   const std::string p = UniquePath("kill-rec");
   REQUIRE(c->Create(p, "").ok());
   REQUIRE(c->Create(p + "/o", "").ok());

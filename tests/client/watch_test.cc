@@ -151,9 +151,7 @@ TEST_CASE("removeWatches ends persistent streams and tells one-shot watchers") {
 TEST_CASE("removeWatches with local removes the client's watchers while disconnected") {
   Proxy proxy(Server().port());
   StateRecorder states;
-  Options o;
-  o.state_listener = states.Listener();
-  auto c = Connect(proxy.hosts(), o);
+  auto c = ConnectRecording(proxy.hosts(), states);
   const std::string p = UniquePath("localrm");
   REQUIRE(c->Create(p, "").ok());
   WatchStream s;
@@ -174,9 +172,7 @@ TEST_CASE("removeWatches with local removes the client's watchers while disconne
 TEST_CASE("persistent watches are re-registered after a reconnect (setWatches2)") {
   Proxy proxy(Server().port());
   StateRecorder states;
-  Options o;
-  o.state_listener = states.Listener();
-  auto c = Connect(proxy.hosts(), o);
+  auto c = ConnectRecording(proxy.hosts(), states);
   auto w = Connect(Server().hosts());
   const std::string p = UniquePath("rereg");
   REQUIRE(w->Create(p, "").ok());
