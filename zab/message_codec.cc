@@ -1,9 +1,8 @@
 #include "zab/message_codec.h"
 
-#include <msgpack.hpp>
-
 #include <algorithm>
 #include <limits>
+#include <msgpack.hpp>
 #include <type_traits>
 
 namespace zk::zab {
@@ -34,6 +33,18 @@ void Bytes(Packer& pk, std::string_view b) {
   pk.pack_bin_body(b.data(), static_cast<uint32_t>(b.size()));
 }
 
+// The two shapes most messages share: [tag, zxid] and [tag, zxid, data].
+void ZxidOnly(Packer& pk, Tag tag, int64_t zxid) {
+  Head(pk, tag, 1);
+  pk.pack_int64(zxid);
+}
+
+void ZxidAndData(Packer& pk, Tag tag, int64_t zxid, std::string_view data) {
+  Head(pk, tag, 2);
+  pk.pack_int64(zxid);
+  Bytes(pk, data);
+}
+
 template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
@@ -52,22 +63,38 @@ void PutBigEndian32(uint32_t v, char* out) {
 
 const char* TagName(uint64_t tag) {
   switch (static_cast<Tag>(tag)) {
-    case Tag::kNotification: return "NOTIFICATION";
-    case Tag::kLearnerInfo: return "LEARNERINFO";
-    case Tag::kLeaderInfo: return "LEADERINFO";
-    case Tag::kAckEpoch: return "ACKEPOCH";
-    case Tag::kSyncStart: return "SYNCSTART";
-    case Tag::kSnapshot: return "SNAPSHOT";
-    case Tag::kProposal: return "PROPOSAL";
-    case Tag::kCommit: return "COMMIT";
-    case Tag::kNewLeader: return "NEWLEADER";
-    case Tag::kAck: return "ACK";
-    case Tag::kUpToDate: return "UPTODATE";
-    case Tag::kInform: return "INFORM";
-    case Tag::kPing: return "PING";
-    case Tag::kAppData: return "APPDATA";
-    case Tag::kHandshake: return "HANDSHAKE";
-    case Tag::kSnapshotChunk: return "SNAPSHOTCHUNK";
+    case Tag::kNotification:
+      return "NOTIFICATION";
+    case Tag::kLearnerInfo:
+      return "LEARNERINFO";
+    case Tag::kLeaderInfo:
+      return "LEADERINFO";
+    case Tag::kAckEpoch:
+      return "ACKEPOCH";
+    case Tag::kSyncStart:
+      return "SYNCSTART";
+    case Tag::kSnapshot:
+      return "SNAPSHOT";
+    case Tag::kProposal:
+      return "PROPOSAL";
+    case Tag::kCommit:
+      return "COMMIT";
+    case Tag::kNewLeader:
+      return "NEWLEADER";
+    case Tag::kAck:
+      return "ACK";
+    case Tag::kUpToDate:
+      return "UPTODATE";
+    case Tag::kInform:
+      return "INFORM";
+    case Tag::kPing:
+      return "PING";
+    case Tag::kAppData:
+      return "APPDATA";
+    case Tag::kHandshake:
+      return "HANDSHAKE";
+    case Tag::kSnapshotChunk:
+      return "SNAPSHOTCHUNK";
   }
   return "unknown";
 }
@@ -211,15 +238,32 @@ class Reader {
     int width = 0;
     bool is_signed = false;
     switch (b) {
-      case 0xcc: width = 1, is_signed = false; break;
-      case 0xcd: width = 2, is_signed = false; break;
-      case 0xce: width = 4, is_signed = false; break;
-      case 0xcf: width = 8, is_signed = false; break;
-      case 0xd0: width = 1, is_signed = true; break;
-      case 0xd1: width = 2, is_signed = true; break;
-      case 0xd2: width = 4, is_signed = true; break;
-      case 0xd3: width = 8, is_signed = true; break;
-      default: return Fail(what, "expected an integer", b);
+      case 0xcc:
+        width = 1, is_signed = false;
+        break;
+      case 0xcd:
+        width = 2, is_signed = false;
+        break;
+      case 0xce:
+        width = 4, is_signed = false;
+        break;
+      case 0xcf:
+        width = 8, is_signed = false;
+        break;
+      case 0xd0:
+        width = 1, is_signed = true;
+        break;
+      case 0xd1:
+        width = 2, is_signed = true;
+        break;
+      case 0xd2:
+        width = 4, is_signed = true;
+        break;
+      case 0xd3:
+        width = 8, is_signed = true;
+        break;
+      default:
+        return Fail(what, "expected an integer", b);
     }
     uint64_t v = 0;
     if (!BigEndian(width, &v, what)) return false;
@@ -249,9 +293,8 @@ bool ReadHead(Reader& r, uint64_t* tag, uint32_t* fields) {
 
 bool Arity(Reader& r, uint32_t fields, uint32_t expected) {
   if (fields == expected) return true;
-  return r.Fail("header", (std::to_string(fields) + " fields, expected " +
-                           std::to_string(expected))
-                              .c_str());
+  return r.Fail("header",
+                (std::to_string(fields) + " fields, expected " + std::to_string(expected)).c_str());
 }
 
 bool ReadString(Reader& r, std::string* out, const char* what) {
@@ -331,10 +374,18 @@ bool ReadMessage(Reader& r, uint64_t tag, uint32_t fields, Message* msg) {
       int64_t zxid = 0;
       if (!Arity(r, fields, 1) || !r.Int(&zxid, "zxid")) return false;
       switch (static_cast<Tag>(tag)) {
-        case Tag::kCommit: *msg = Commit{zxid}; break;
-        case Tag::kNewLeader: *msg = NewLeader{zxid}; break;
-        case Tag::kAck: *msg = Ack{zxid}; break;
-        default: *msg = Ping{zxid}; break;
+        case Tag::kCommit:
+          *msg = Commit{zxid};
+          break;
+        case Tag::kNewLeader:
+          *msg = NewLeader{zxid};
+          break;
+        case Tag::kAck:
+          *msg = Ack{zxid};
+          break;
+        default:
+          *msg = Ping{zxid};
+          break;
       }
       return true;
     }
@@ -398,39 +449,15 @@ Status EncodeMessage(const Message& msg, std::string* out) {
                    pk.pack_uint8(static_cast<uint8_t>(m.mode));
                    pk.pack_int64(m.zxid);
                  },
-                 [&](const Snapshot& m) {
-                   Head(pk, Tag::kSnapshot, 2);
-                   pk.pack_int64(m.zxid);
-                   Bytes(pk, m.data);
-                 },
+                 [&](const Snapshot& m) { ZxidAndData(pk, Tag::kSnapshot, m.zxid, m.data); },
                  [&](const LogRange&) {},
-                 [&](const Proposal& m) {
-                   Head(pk, Tag::kProposal, 2);
-                   pk.pack_int64(m.zxid);
-                   Bytes(pk, m.data);
-                 },
-                 [&](const Commit& m) {
-                   Head(pk, Tag::kCommit, 1);
-                   pk.pack_int64(m.zxid);
-                 },
-                 [&](const NewLeader& m) {
-                   Head(pk, Tag::kNewLeader, 1);
-                   pk.pack_int64(m.zxid);
-                 },
-                 [&](const Ack& m) {
-                   Head(pk, Tag::kAck, 1);
-                   pk.pack_int64(m.zxid);
-                 },
+                 [&](const Proposal& m) { ZxidAndData(pk, Tag::kProposal, m.zxid, m.data); },
+                 [&](const Commit& m) { ZxidOnly(pk, Tag::kCommit, m.zxid); },
+                 [&](const NewLeader& m) { ZxidOnly(pk, Tag::kNewLeader, m.zxid); },
+                 [&](const Ack& m) { ZxidOnly(pk, Tag::kAck, m.zxid); },
                  [&](const UpToDate&) { Head(pk, Tag::kUpToDate, 0); },
-                 [&](const Inform& m) {
-                   Head(pk, Tag::kInform, 2);
-                   pk.pack_int64(m.zxid);
-                   Bytes(pk, m.data);
-                 },
-                 [&](const Ping& m) {
-                   Head(pk, Tag::kPing, 1);
-                   pk.pack_int64(m.zxid);
-                 },
+                 [&](const Inform& m) { ZxidAndData(pk, Tag::kInform, m.zxid, m.data); },
+                 [&](const Ping& m) { ZxidOnly(pk, Tag::kPing, m.zxid); },
                  [&](const AppData& m) {
                    Head(pk, Tag::kAppData, 1);
                    Bytes(pk, m.data);
@@ -510,10 +537,10 @@ Status DecodeSnapshotChunk(std::string_view payload, SnapshotChunk* chunk) {
   if (Arity(r, fields, 4) && r.Int(&c.zxid, "zxid") && r.Uint(&c.total_size, "total_size") &&
       r.Uint(&c.offset, "offset") && r.Bin(&c.bytes, "bytes") && r.End()) {
     if (c.offset > c.total_size || c.bytes.size() > c.total_size - c.offset) {
-      r.Fail("bytes", ("bytes [" + std::to_string(c.offset) + ", +" +
-                       std::to_string(c.bytes.size()) + ") beyond total size " +
-                       std::to_string(c.total_size))
-                          .c_str());
+      r.Fail("bytes",
+             ("bytes [" + std::to_string(c.offset) + ", +" + std::to_string(c.bytes.size()) +
+              ") beyond total size " + std::to_string(c.total_size))
+                 .c_str());
     } else {
       *chunk = c;
     }
@@ -569,8 +596,8 @@ Status DecodeFrameHeader(const char* header, size_t max_frame_bytes, uint32_t* p
     n = (n << 8) | static_cast<uint8_t>(header[i]);
   }
   if (n == 0 || n > max_frame_bytes) {
-    return Status::Corruption("peer frame length " + std::to_string(n) +
-                              " out of range (limit " + std::to_string(max_frame_bytes) + ")");
+    return Status::Corruption("peer frame length " + std::to_string(n) + " out of range (limit " +
+                              std::to_string(max_frame_bytes) + ")");
   }
   *payload_bytes = n;
   return Status::OK();

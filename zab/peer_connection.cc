@@ -10,7 +10,7 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxRead = 4 << 20;
-constexpr size_t kMaxGather = 256;               // buffers per write
+constexpr size_t kMaxGather = 256;                  // buffers per write
 constexpr size_t kMaxWriteBatch = size_t{4} << 20;  // bytes per write, reached by snapshot chunks
 
 }  // namespace
@@ -191,8 +191,7 @@ bool PeerConnection::Send(Message msg) {
       return false;
     }
     if (queued_bytes_ + item.frame.size() > limits_.max_queued_bytes) {
-      Fail("output queue over its limit of " + std::to_string(limits_.max_queued_bytes) +
-           " bytes");
+      Fail("output queue over its limit of " + std::to_string(limits_.max_queued_bytes) + " bytes");
       return false;
     }
     queued_bytes_ += item.frame.size();
@@ -240,8 +239,7 @@ void PeerConnection::Write() {
     const uint64_t total = snapshot.data.size();
     const size_t n = static_cast<size_t>(
         std::min<uint64_t>(limits_.snapshot_chunk_bytes, total - item.snapshot_offset));
-    writing_.push_back(
-        EncodeSnapshotChunkFrameHead(snapshot.zxid, total, item.snapshot_offset, n));
+    writing_.push_back(EncodeSnapshotChunkFrameHead(snapshot.zxid, total, item.snapshot_offset, n));
     bufs.emplace_back(asio::buffer(writing_.back()));
     if (n > 0) bufs.emplace_back(asio::buffer(snapshot.data.data() + item.snapshot_offset, n));
     batch += writing_.back().size() + n;
@@ -254,10 +252,9 @@ void PeerConnection::Write() {
     }
   }
   write_in_flight_ = true;
-  asio::async_write(socket_, bufs,
-                    [self = shared_from_this()](const asio::error_code& ec, size_t n) {
-                      self->OnWrite(ec, n);
-                    });
+  asio::async_write(
+      socket_, bufs,
+      [self = shared_from_this()](const asio::error_code& ec, size_t n) { self->OnWrite(ec, n); });
 }
 
 void PeerConnection::OnWrite(const asio::error_code& ec, size_t n) {

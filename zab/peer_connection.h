@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+// After the standard headers: asio picks its allocation functions by macros those define, and
+// every translation unit must make the same choice.
 #include <asio.hpp>
 
 #include "zab/message_codec.h"
@@ -142,7 +144,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   std::vector<std::unique_ptr<Snapshot>> writing_snapshots_;
   bool write_in_flight_ = false;
   bool write_posted_ = false;
-  size_t queued_bytes_ = 0;   // ordinary frames queued or being written
+  size_t queued_bytes_ = 0;    // ordinary frames queued or being written
   size_t writing_frames_ = 0;  // bytes of ordinary frames in the write in flight
 
   std::string deadline_what_;

@@ -32,18 +32,17 @@ void PeerTransport::ScheduleDial(Link& link) {
   const uint64_t generation = ++link.generation;
   link.timer->expires_after(link.backoff);
   link.backoff = std::min(2 * link.backoff, config_.max_backoff);
-  link.timer->async_wait([this, alive = std::weak_ptr<char>(alive_), &link,
-                          generation](const asio::error_code& ec) {
-    if (ec || alive.expired() || link.generation != generation) return;
-    Dial(link);
-  });
+  link.timer->async_wait(
+      [this, alive = std::weak_ptr<char>(alive_), &link, generation](const asio::error_code& ec) {
+        if (ec || alive.expired() || link.generation != generation) return;
+        Dial(link);
+      });
 }
 
 void PeerTransport::Dial(Link& link) {
   if (!running_ || link.conn || link.dialing) return;
   const PeerAddress& addr = config_.servers.at(link.peer);
-  const uint16_t port =
-      link.channel == Channel::kElection ? addr.election_port : addr.quorum_port;
+  const uint16_t port = link.channel == Channel::kElection ? addr.election_port : addr.quorum_port;
   std::vector<asio::ip::tcp::endpoint> endpoints;
   Status s = Resolve(io_, addr.host, port, &endpoints);
   if (!s.ok()) {
@@ -66,8 +65,8 @@ void PeerTransport::Dial(Link& link) {
     link.dialing->close(ignored);
   });
   asio::async_connect(*socket, endpoints,
-                      [this, alive, &link, generation, socket](
-                          const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
+                      [this, alive, &link, generation, socket](const asio::error_code& ec,
+                                                               const asio::ip::tcp::endpoint&) {
                         if (alive.expired() || link.generation != generation) return;
                         OnDialed(link, ec);
                       });
@@ -95,8 +94,8 @@ void PeerTransport::OnDialed(Link& link, const asio::error_code& ec) {
   }
   auto conn = std::make_shared<PeerConnection>(std::move(*socket), AsOwner(), config_.limits);
   conn->SetPeer(link.peer, link.channel);
-  conn->SendHandshake(Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, config_.self,
-                                link.channel});
+  conn->SendHandshake(
+      Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, config_.self, link.channel});
   conn->Start(/*expect_handshake=*/false);
   Adopt(link, std::move(conn), "dialed");
 }

@@ -170,18 +170,19 @@ void PeerTransport::OnAccepted(Channel channel, asio::ip::tcp::socket socket) {
     ++rejected_;
     asio::error_code ec;
     auto remote = socket.remote_endpoint(ec);
-    spdlog::warn("refusing a peer connection from {} on the {} port: {} connections await "
-                 "their handshake",
-                 ec ? std::string("?") : remote.address().to_string(), ChannelName(channel),
-                 pending_.size());
+    spdlog::warn(
+        "refusing a peer connection from {} on the {} port: {} connections await "
+        "their handshake",
+        ec ? std::string("?") : remote.address().to_string(), ChannelName(channel),
+        pending_.size());
     socket.close(ec);
     return;
   }
   auto conn = std::make_shared<PeerConnection>(std::move(socket), AsOwner(), config_.limits);
   pending_.emplace(conn.get(), std::make_pair(conn, channel));
-  conn->SetDeadline(config_.handshake_timeout,
-                    "no handshake within " + std::to_string(config_.handshake_timeout.count()) +
-                        " ms");
+  conn->SetDeadline(
+      config_.handshake_timeout,
+      "no handshake within " + std::to_string(config_.handshake_timeout.count()) + " ms");
   conn->Start(/*expect_handshake=*/true);
 }
 

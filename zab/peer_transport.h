@@ -41,6 +41,8 @@
 #include <unordered_map>
 #include <vector>
 
+// After the standard headers: asio picks its allocation functions by macros those define, and
+// every translation unit must make the same choice.
 #include <asio.hpp>
 
 #include "zab/messages.h"
@@ -92,8 +94,7 @@ struct PeerTransportCallbacks {
 class PeerTransport final : private PeerConnection::Owner {
  public:
   // REQUIRES: config.Validate() is empty; every callback is set.
-  PeerTransport(asio::io_context& io, PeerTransportConfig config,
-                PeerTransportCallbacks callbacks);
+  PeerTransport(asio::io_context& io, PeerTransportConfig config, PeerTransportCallbacks callbacks);
   // Stops.
   ~PeerTransport() override;
   PeerTransport(const PeerTransport&) = delete;
@@ -177,8 +178,7 @@ class PeerTransport final : private PeerConnection::Owner {
   std::array<uint16_t, 2> ports_{};
   std::map<ServerId, PeerEntry> peers_;
   // Accepted connections awaiting their handshake, with the channel of the port they came to.
-  std::unordered_map<PeerConnection*, std::pair<std::shared_ptr<PeerConnection>, Channel>>
-      pending_;
+  std::unordered_map<PeerConnection*, std::pair<std::shared_ptr<PeerConnection>, Channel>> pending_;
   uint64_t rejected_ = 0;
 };
 

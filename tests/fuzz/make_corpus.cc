@@ -500,7 +500,7 @@ void PeerMessages() {
       {"leader_info", LeaderInfo{7}},
       {"ack_epoch", AckEpoch{6, 0x600000001}},
       {"sync_start", SyncStart{SyncMode::kTrunc, 0x100000002}},
-      {"snapshot", Snapshot{0x200000003, "tree"}},
+      {"snapshot", zab::Snapshot{0x200000003, "tree"}},  // not the function below
       {"proposal", Proposal{0x100000001, "txn bytes"}},
       {"commit", Commit{0x100000001}},
       {"new_leader", NewLeader{0x700000000}},

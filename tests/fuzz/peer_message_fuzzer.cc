@@ -44,8 +44,8 @@ void OneRecord(std::string_view payload) {
   if (s.ok()) {
     const std::string frame = EncodeHandshakeFrame(hs);
     Handshake again;
-    FUZZ_CHECK(DecodeHandshake(std::string_view(frame).substr(wire::kFrameHeaderBytes), &again)
-                   .ok());
+    FUZZ_CHECK(
+        DecodeHandshake(std::string_view(frame).substr(wire::kFrameHeaderBytes), &again).ok());
     FUZZ_CHECK(again == hs);
   } else {
     FUZZ_CHECK(s.IsCorruption());

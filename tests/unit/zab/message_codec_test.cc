@@ -2,10 +2,9 @@
 
 #include <doctest/doctest.h>
 
-#include <msgpack.hpp>
-
 #include <cstdint>
 #include <limits>
+#include <msgpack.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -118,7 +117,8 @@ TEST_CASE("tag numbers and layout are fixed") {
   }
   CHECK(Encode(Commit{5}) == std::string("\x92\x08\x05"));
   CHECK(Encode(UpToDate{}) == std::string("\x91\x0b"));
-  CHECK(Encode(AppData{"ab"}) == std::string("\x92\x0e\xc4\x02" "ab"));
+  CHECK(Encode(AppData{"ab"}) == std::string("\x92\x0e\xc4\x02"
+                                             "ab"));
   CHECK(Encode(LearnerInfo{1, -1, true}) == std::string("\x94\x02\x01\xff\xc3"));
   CHECK(Encode(Notification{Vote{2, 256, 1}, 3, PeerState::kLeading}) ==
         std::string("\x96\x01\x02\xcd\x01\x00\x01\x03\x02", 9));
@@ -169,23 +169,26 @@ TEST_CASE("trailing bytes are Corruption") {
 TEST_CASE("malformed payloads are Corruption with a message") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"", "truncated"},
-      {std::string("\xc0", 1), "expected an array"},                  // nil
-      {std::string("\x90", 1), "empty array"},                        // []
-      {std::string("\x91\x63", 2), "unknown tag 99"},                 // [99]
-      {std::string("\x91\x00", 2), "unknown tag 0"},                  // [0]
-      {std::string("\x92\xff\x05", 3), "negative"},                   // [-1, 5]
-      {std::string("\x92\xcd\x01\x00\x05", 5), "above 255"},          // [256, 5]
-      {std::string("\x91\x08", 2), "0 fields, expected 1"},           // Commit without zxid
-      {std::string("\x93\x08\x01\x02", 4), "2 fields, expected 1"},   // Commit with two
-      {std::string("\x92\x08\xc4\x00", 4), "expected an integer"},    // Commit zxid as bin
-      {std::string("\x92\x08\xc3", 3), "expected an integer"},        // Commit zxid as bool
-      {std::string("\x94\x02\x01\x02\x01", 5), "expected a boolean"}, // observer as int
-      {std::string("\x92\x0e\xa1x", 4), "expected a byte string"},    // AppData as str
-      {std::string("\x96\x01\x01\x02\x03\x04\x04", 7), "above 3"},    // PeerState 4
-      {std::string("\x93\x05\x03\x01", 4), "above 2"},                // SyncMode 3
+      {std::string("\xc0", 1), "expected an array"},                   // nil
+      {std::string("\x90", 1), "empty array"},                         // []
+      {std::string("\x91\x63", 2), "unknown tag 99"},                  // [99]
+      {std::string("\x91\x00", 2), "unknown tag 0"},                   // [0]
+      {std::string("\x92\xff\x05", 3), "negative"},                    // [-1, 5]
+      {std::string("\x92\xcd\x01\x00\x05", 5), "above 255"},           // [256, 5]
+      {std::string("\x91\x08", 2), "0 fields, expected 1"},            // Commit without zxid
+      {std::string("\x93\x08\x01\x02", 4), "2 fields, expected 1"},    // Commit with two
+      {std::string("\x92\x08\xc4\x00", 4), "expected an integer"},     // Commit zxid as bin
+      {std::string("\x92\x08\xc3", 3), "expected an integer"},         // Commit zxid as bool
+      {std::string("\x94\x02\x01\x02\x01", 5), "expected a boolean"},  // observer as int
+      {std::string("\x92\x0e\xa1x", 4), "expected a byte string"},     // AppData as str
+      {std::string("\x96\x01\x01\x02\x03\x04\x04", 7), "above 3"},     // PeerState 4
+      {std::string("\x93\x05\x03\x01", 4), "above 2"},                 // SyncMode 3
       {std::string("\x92\x08\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 11), "int64 range"},
-      {std::string("\x92\x0e\xc6\xff\xff\xff\xff" "ab", 9), "only 2 left"},  // huge bin
-      {std::string("\xdd\xff\xff\xff\xff\x08\x01", 7), "expected 1"},        // huge array
+      {std::string("\x92\x0e\xc6\xff\xff\xff\xff"
+                   "ab",
+                   9),
+       "only 2 left"},                                                 // huge bin
+      {std::string("\xdd\xff\xff\xff\xff\x08\x01", 7), "expected 1"},  // huge array
       {std::string("\x95\x40\xce\x5a\x41\x42\x4b\x01\x01\x00", 10), "not a message"},
   };
   for (const auto& [bytes, expected] : cases) {

@@ -102,8 +102,8 @@ class Mesh {
     node.transport = std::make_unique<PeerTransport>(io_, std::move(config), std::move(cb));
     Status s = node.transport->Start();
     REQUIRE_MESSAGE(s.ok(), s.ToString());
-    ports_[id] = PeerAddress{"127.0.0.1", node.transport->listen_port(kQ),
-                             node.transport->listen_port(kE)};
+    ports_[id] =
+        PeerAddress{"127.0.0.1", node.transport->listen_port(kQ), node.transport->listen_port(kE)};
     tweak_ = nullptr;
   }
 
@@ -154,7 +154,9 @@ class Mesh {
   std::function<void(PeerTransportConfig&)> tweak_;
 };
 
-Notification Note(int64_t round) { return Notification{Vote{1, round, 1}, round, PeerState::kLooking}; }
+Notification Note(int64_t round) {
+  return Notification{Vote{1, round, 1}, round, PeerState::kLooking};
+}
 
 TEST_CASE("config validation") {
   PeerTransportConfig c;
@@ -243,10 +245,14 @@ TEST_CASE("a stopped and recreated transport reconnects") {
 
   // Server 1 accepts from everyone; its peers notice at once and redial until it is back.
   mesh.Stop(1);
-  REQUIRE(mesh.RunUntil([&] {
-    return mesh.N(2).Count(Event::kDown, 1, kE) == 1 && mesh.N(2).Count(Event::kDown, 1, kQ) == 1 &&
-           mesh.N(3).Count(Event::kDown, 1, kE) == 1 && mesh.N(3).Count(Event::kDown, 1, kQ) == 1;
-  }, 1s));
+  REQUIRE(mesh.RunUntil(
+      [&] {
+        return mesh.N(2).Count(Event::kDown, 1, kE) == 1 &&
+               mesh.N(2).Count(Event::kDown, 1, kQ) == 1 &&
+               mesh.N(3).Count(Event::kDown, 1, kE) == 1 &&
+               mesh.N(3).Count(Event::kDown, 1, kQ) == 1;
+      },
+      1s));
   CHECK(mesh.Connected(2, 3));
   mesh.RunFor(50ms);  // a few refused redials
   mesh.Start(1);
@@ -256,9 +262,8 @@ TEST_CASE("a stopped and recreated transport reconnects") {
 
   // Server 3 dials everyone: after a restart it connects again.
   mesh.Stop(3);
-  REQUIRE(mesh.RunUntil([&] {
-    return !mesh.T(1).IsConnected(3, kQ) && !mesh.T(2).IsConnected(3, kE);
-  }, 1s));
+  REQUIRE(mesh.RunUntil(
+      [&] { return !mesh.T(1).IsConnected(3, kQ) && !mesh.T(2).IsConnected(3, kE); }, 1s));
   mesh.Start(3);
   REQUIRE(mesh.RunUntil([&] { return mesh.AllConnected(); }));
   REQUIRE(mesh.T(3).Send(1, Proposal{77, "after restart"}));
@@ -306,9 +311,8 @@ TEST_CASE("disconnect: reported at once, nothing stale delivered, the dialer rec
     const auto before = mesh.N(1).Received(2, kQ);
     CHECK(before.size() == 10);
     // Server 2 sees the EOF, redials, and new traffic flows.
-    REQUIRE(mesh.RunUntil([&] {
-      return mesh.N(1).Count(Event::kUp, 2, kQ) == 2 && mesh.T(2).IsConnected(1, kQ);
-    }));
+    REQUIRE(mesh.RunUntil(
+        [&] { return mesh.N(1).Count(Event::kUp, 2, kQ) == 2 && mesh.T(2).IsConnected(1, kQ); }));
     CHECK(mesh.N(2).Count(Event::kDown, 1, kQ) == 1);
     REQUIRE(mesh.T(2).Send(1, Proposal{5000, "fresh"}));
     REQUIRE(mesh.RunUntil([&] { return mesh.N(1).Received(2, kQ).size() == 11; }));
@@ -416,7 +420,9 @@ class RawPeer {
     mesh_.RunFor(1ms);
   }
   void Write(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
-  bool WaitClosed() { return mesh_.RunUntil([this] { return *closed_; }, 3s); }
+  bool WaitClosed() {
+    return mesh_.RunUntil([this] { return *closed_; }, 3s);
+  }
 
  private:
   Mesh& mesh_;
@@ -484,8 +490,8 @@ TEST_CASE("bad peers are closed while the others keep working") {
 TEST_CASE("an impostor's connection replaces the peer's, and its bad frames close it") {
   Mesh mesh(3);
   REQUIRE(mesh.RunUntil([&] { return mesh.AllConnected(); }));
-  auto handshake = EncodeHandshakeFrame(
-      Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, 3, kQ});
+  auto handshake =
+      EncodeHandshakeFrame(Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, 3, kQ});
 
   SUBCASE("a message of the other channel") {
     RawPeer raw(mesh, mesh.Address(1).quorum_port);
@@ -510,13 +516,13 @@ TEST_CASE("an impostor's connection replaces the peer's, and its bad frames clos
     CHECK(mesh.N(1).Received(3, kQ).empty());
   }
   // The real server 3 saw its connection replaced (EOF), redials, and is back.
-  REQUIRE(mesh.RunUntil([&] {
-    return mesh.N(1).Count(Event::kUp, 3, kQ) == 3 && mesh.T(3).IsConnected(1, kQ);
-  }));
+  REQUIRE(mesh.RunUntil(
+      [&] { return mesh.N(1).Count(Event::kUp, 3, kQ) == 3 && mesh.T(3).IsConnected(1, kQ); }));
   REQUIRE(mesh.T(3).Send(1, Proposal{10, "real"}));
-  REQUIRE(mesh.RunUntil([&] { return mesh.N(1).Received(3, kQ).size() >= 1 &&
-                                     mesh.N(1).Received(3, kQ).back() ==
-                                         Message(Proposal{10, "real"}); }));
+  REQUIRE(mesh.RunUntil([&] {
+    return mesh.N(1).Received(3, kQ).size() >= 1 &&
+           mesh.N(1).Received(3, kQ).back() == Message(Proposal{10, "real"});
+  }));
   CHECK(mesh.Connected(1, 2));
 }
 
@@ -532,14 +538,16 @@ TEST_CASE("throughput of small proposals over loopback") {
   mesh.N(1).hook = [&](ServerId, const Message&) { ++acked; };
   const auto start = std::chrono::steady_clock::now();
   int sent = 0;
-  REQUIRE(mesh.RunUntil([&] {
-    // Keep up to 1000 proposals in flight.
-    while (sent < kCount && sent - acked < 1000) {
-      ++sent;
-      REQUIRE(mesh.T(1).Send(2, Proposal{sent, std::string(100, 'd')}));
-    }
-    return acked == kCount;
-  }, 30s));
+  REQUIRE(mesh.RunUntil(
+      [&] {
+        // Keep up to 1000 proposals in flight.
+        while (sent < kCount && sent - acked < 1000) {
+          ++sent;
+          REQUIRE(mesh.T(1).Send(2, Proposal{sent, std::string(100, 'd')}));
+        }
+        return acked == kCount;
+      },
+      30s));
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   MESSAGE("loopback: " << static_cast<int64_t>(kCount / secs) << " proposal+ack round trips/s");
