@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "zab/check.h"
+#include "zab/zxid.h"
 #include "server/request_decoding.h"
 #include "server/zookeeper_server.h"
 
@@ -22,8 +23,6 @@ namespace {
 constexpr auto kPeerTick = std::chrono::milliseconds(10);
 
 std::string SnapshotDirOf(const ServerConfig& c) { return c.data_dir + "/snapshots"; }
-// Where a leader serializes the state it streams to a learner (never mistaken for a snapshot).
-std::string TransferDirOf(const ServerConfig& c) { return c.data_dir + "/transfer"; }
 
 zab::Status WriteFileDurably(const std::string& dir, const std::string& name,
                              const std::string& data) {
@@ -141,33 +140,39 @@ void ZooKeeperServer::ApplyCommitted(const zab::LogEntry& entry) {
   if (!pending_syncs_.empty()) AnswerSyncs();
 }
 
-std::string ZooKeeperServer::SerializeState(int64_t zxid) {
-  ZK_CHECK(tree_->last_zxid() == zxid);
-  const std::string dir = TransferDirOf(config_);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  zab::Status s = WriteSnapshotFile(*tree_, *sessions_, dir, config_.snapshot_compression_level);
-  std::string data;
-  const std::string file = SnapshotFileName(dir, zxid);
-  if (s.ok()) {
-    std::ifstream in(file, std::ios::binary);
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    data = buf.str();
-  } else {
-    spdlog::error("cannot serialize the state for a learner: {}", s.ToString());
+bool ZooKeeperServer::StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::string* data) {
+  // The newest complete snapshot file at or below zxid: no serialization, no stall; the log
+  // after it (kept by the purge rule) brings the learner the rest.
+  const std::string dir = SnapshotDirOf(config_);
+  *snapshot_zxid = 0;
+  data->clear();
+  for (int64_t z : ListSnapshotZxids(dir)) {
+    if (z <= zxid) *snapshot_zxid = z;
   }
-  std::filesystem::remove(file, ec);
-  return data;
+  if (*snapshot_zxid == 0) {
+    // Nothing stored: the initial state, if the log still starts at the first txn.
+    const int64_t first = log_store_->FirstZxid();
+    return first <= 1 || zab::ZxidCounter(first) == 1;
+  }
+  std::ifstream in(SnapshotFileName(dir, *snapshot_zxid), std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  *data = buf.str();
+  return !data->empty();
 }
 
 zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data) {
   const std::string dir = SnapshotDirOf(config_);
-  const std::string name = SnapshotFileName("", zxid).substr(1);
-  if (zab::Status s = WriteFileDurably(dir, name, data); !s.ok()) return s;
-  // Older snapshots belong to a history the leader replaced.
+  if (!data.empty()) {
+    const std::string name = SnapshotFileName("", zxid).substr(1);
+    if (zab::Status s = WriteFileDurably(dir, name, data); !s.ok()) return s;
+  } else if (zxid != 0) {
+    return zab::Status::Corruption("an empty snapshot above zxid 0");
+  }
+  // Other snapshots belong to a history the leader replaced.
   for (int64_t z : ListSnapshotZxids(dir)) {
-    if (z != zxid) {
+    if (z != zxid || data.empty()) {
       std::error_code ec;
       std::filesystem::remove(SnapshotFileName(dir, z), ec);
     }

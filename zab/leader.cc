@@ -153,8 +153,9 @@ void Peer::SyncLearner(ServerId id, Learner& l) {
     from = LogFloor(std::min(peer_last, commit_zxid_));
   }
   if (mode == SyncMode::kSnap) {
-    // The state machine is exactly at applied_zxid_ when the driver fills the snapshot.
-    from = applied_zxid_;
+    // Everything up to `stable` is durable in the log or a snapshot; the driver sends a stored
+    // snapshot at or below it plus the logged txns up to it. The tail follows.
+    from = std::min(durable_zxid_, applied_zxid_);
     Send(id, SyncStart{SyncMode::kSnap, from});
     Send(id, Snapshot{from, {}});
   } else {

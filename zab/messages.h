@@ -8,8 +8,9 @@
 //
 // Two members are placeholders the core emits for its driver and never appear on the wire:
 // LogRange (the driver expands it into Proposal + Commit pairs read from the log) and a
-// Snapshot whose `data` is empty (the driver fills it with the state machine's serialized state
-// at `zxid`). See peer.h.
+// Snapshot whose `data` is empty (the driver sends, in its place, a stored snapshot at some
+// zxid S <= `zxid` followed by the logged txns in (S, zxid] as Proposal + Commit pairs). See
+// peer.h.
 //
 // Thread-safety: value types.
 #pragma once

@@ -208,33 +208,48 @@ void NodeDriver::Carry(Action& a) {
 void NodeDriver::SendExpanded(ServerId to, Message& msg) {
   if (!options_.send) return;
   if (auto* range = std::get_if<LogRange>(&msg)) {
-    int64_t next = range->after + 1;
-    while (next <= range->upto) {
-      std::vector<LogEntry> entries;
-      Status s = store_->Read(next, range->upto, kLogRangeChunkBytes, &entries);
-      if (!s.ok() || entries.empty()) {
-        // Purged or unreadable: the learner must not get a history with a hole. Dropping its
-        // connection makes it synchronize again (by snapshot, if the log no longer has it).
-        spdlog::warn("zab: cannot read the log for server {} from 0x{:x}: {}", to, next,
-                     s.ok() ? "purged" : s.ToString());
-        if (options_.disconnect) options_.disconnect(to);
-        return;
-      }
-      for (LogEntry& e : entries) {
-        next = e.zxid + 1;
-        const int64_t zxid = e.zxid;
-        options_.send(to, Proposal{zxid, std::move(e.data)});
-        options_.send(to, Commit{zxid});
-      }
-    }
+    SendLogRange(to, range->after, range->upto);
     return;
   }
   if (auto* snap = std::get_if<Snapshot>(&msg); snap && snap->data.empty()) {
-    snap->data = machine_->SerializeState(snap->zxid);
-    spdlog::info("zab: sending a snapshot of zxid 0x{:x} ({} bytes) to server {}", snap->zxid,
-                 snap->data.size(), to);
+    const int64_t upto = snap->zxid;
+    int64_t stored = 0;
+    std::string data;
+    if (!machine_->StoredSnapshot(upto, &stored, &data)) {
+      spdlog::warn("zab: no stored snapshot for server {}; it will synchronize again", to);
+      if (options_.disconnect) options_.disconnect(to);
+      return;
+    }
+    spdlog::info("zab: sending server {} the snapshot of zxid 0x{:x} ({} bytes) and the log up "
+                 "to 0x{:x}", to, stored, data.size(), upto);
+    options_.send(to, Snapshot{stored, std::move(data)});
+    SendLogRange(to, stored, upto);
+    return;
   }
   options_.send(to, std::move(msg));
+}
+
+bool NodeDriver::SendLogRange(ServerId to, int64_t after, int64_t upto) {
+  int64_t next = after + 1;
+  while (next <= upto) {
+    std::vector<LogEntry> entries;
+    Status s = store_->Read(next, upto, kLogRangeChunkBytes, &entries);
+    if (!s.ok() || entries.empty()) {
+      // Purged or unreadable: the learner must not get a history with a hole. Dropping its
+      // connection makes it synchronize again.
+      spdlog::warn("zab: cannot read the log for server {} from 0x{:x}: {}", to, next,
+                   s.ok() ? "purged" : s.ToString());
+      if (options_.disconnect) options_.disconnect(to);
+      return false;
+    }
+    for (LogEntry& e : entries) {
+      next = e.zxid + 1;
+      const int64_t zxid = e.zxid;
+      options_.send(to, Proposal{zxid, std::move(e.data)});
+      options_.send(to, Commit{zxid});
+    }
+  }
+  return true;
 }
 
 void NodeDriver::OnAppendDurable(int64_t zxid, Status status) {

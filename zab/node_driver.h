@@ -32,10 +32,14 @@ class StateMachine {
   virtual ~StateMachine() = default;
   // A committed txn, in zxid order, each once.
   virtual void ApplyCommitted(const LogEntry& entry) = 0;
-  // The serialized state, which is exactly at `zxid` (for a learner being sent a snapshot).
-  virtual std::string SerializeState(int64_t zxid) = 0;
-  // Replaces the state with a snapshot received from the leader and makes it durable (the
-  // driver has emptied the log before). A non-OK status fails the driver.
+  // For a learner being synchronized by snapshot: a stored snapshot at the largest zxid S <= `zxid`
+  // (every txn up to `zxid` is durable), as the bytes InstallState takes; S = 0 with empty data
+  // stands for the initial state (nothing stored yet: the log then holds every txn). Returns
+  // false if no such snapshot can be read.
+  virtual bool StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::string* data) = 0;
+  // Replaces the state with a snapshot received from the leader (empty data at zxid 0: the
+  // initial state) and makes it durable (the driver has emptied the log before). A non-OK
+  // status fails the driver.
   virtual Status InstallState(int64_t zxid, const std::string& data) = 0;
   // Rebuilds the state from durable storage (snapshot + log) up to `zxid` inclusive.
   virtual Status RebuildState(int64_t zxid) = 0;
@@ -103,6 +107,9 @@ class NodeDriver {
   void Process();  // carries out the Peer's actions until there are none
   void Carry(Action& a);
   void SendExpanded(ServerId to, Message& msg);
+  // Sends the logged txns in (after, upto] as Proposal + Commit pairs; false if the log no
+  // longer holds them all (the learner is then disconnected).
+  bool SendLogRange(ServerId to, int64_t after, int64_t upto);
   void OnAppendDurable(int64_t zxid, Status status);
   void OnDiskOpDone(uint64_t seq, Status status);
   void ScheduleTick();

@@ -16,8 +16,9 @@
 //      - Apply: apply the committed txn to the state machine (txns come in zxid order, each once);
 //      - Send: queue the message on the connection to `to` for its channel (ChannelOf), dropping
 //        it when that connection is down. Expand LogRange into Proposal + Commit pairs read from
-//        the durable log; fill an empty Snapshot with the state machine's serialized state (the
-//        state machine is then exactly at snapshot.zxid, by the order of actions);
+//        the durable log; replace an empty Snapshot by a stored snapshot at some S <= its zxid
+//        (every txn up to snapshot.zxid is durable) followed by the logged txns in
+//        (S, snapshot.zxid] as Proposal + Commit pairs;
 //      - Disconnect: close the quorum connection to `peer` (the peer re-syncs on a new one);
 //      - Deliver: an AppData payload from `from` for the application.
 //

@@ -208,8 +208,13 @@ class Cluster {
       return;
     }
     if (auto* snap = std::get_if<Snapshot>(&msg)) {
-      REQUIRE((n.applied.empty() ? 0 : n.applied.back().zxid) == snap->zxid);
-      snap->data = Serialize(n.applied);
+      // The state at snap->zxid: the applied txns up to it (every one of them is durable).
+      REQUIRE((n.applied.empty() ? 0 : n.applied.back().zxid) >= snap->zxid);
+      Applied upto;
+      for (const LogEntry& e : n.applied) {
+        if (e.zxid <= snap->zxid) upto.push_back(e);
+      }
+      snap->data = Serialize(upto);
     }
     net_.push_back({from, to, std::move(msg)});
   }
