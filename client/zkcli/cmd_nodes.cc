@@ -1,0 +1,315 @@
+// Node commands: ls, get, set, create, delete, deleteall, stat, sync, getEphemerals,
+// getAllChildrenNumber, config.
+#include <algorithm>
+#include <iostream>
+
+#include "client/zkcli/commands.h"
+#include "client/zkcli/dump_codec.h"
+#include "client/zkcli/shell.h"
+#include "client/zkcli/walk.h"
+
+namespace zk::zkcli {
+
+namespace {
+
+client::Watcher WatcherIf(Shell& shell, bool watch, WatchClass cls, const std::string& path) {
+  return watch ? shell.PrintingWatcher(cls, path) : client::Watcher();
+}
+
+// Forgets the watch of a request that failed without setting it (exists sets one on NoNode).
+template <class T>
+client::Result<T> Watched(Shell& shell, client::Result<T> r, bool watch, WatchClass cls,
+                          const std::string& path, bool set_on_no_node = false) {
+  if (watch && !r.ok() && !(set_on_no_node && r.err() == Err::kNoNode)) {
+    shell.ForgetWatch(cls, path);
+  }
+  return r;
+}
+
+// Data as JSON: a string if it is UTF-8, else base64.
+void PutData(Json& j, const std::string& data) {
+  if (IsValidUtf8(data)) {
+    j["data"] = data;
+  } else {
+    j["data_base64"] = Base64Encode(data);
+  }
+}
+
+constexpr std::string_view kConfigNode = "/zookeeper/config";
+
+}  // namespace
+
+void RunLs(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional.empty() ? "/" : args.positional[0]);
+  bool with_stat = args.Has('s');
+  if (args.Has('R')) {
+    auto nodes = WalkTree(shell, path, WalkOptions{});
+    if (shell.json()) {
+      Json paths = Json::array();
+      for (const auto& n : nodes) paths.push_back(n.path);
+      shell.EmitJson(Json{{"path", path}, {"nodes", std::move(paths)}});
+    } else {
+      for (const auto& n : nodes) shell.out() << n.path << "\n";
+    }
+    return;
+  }
+  client::Client& zk = shell.Session();
+  bool watch = args.Has('w');
+  auto watcher = WatcherIf(shell, watch, WatchClass::kChild, path);
+  auto r = shell.Check(Watched(shell,
+                               shell.Await(with_stat ? zk.GetChildren2Future(path, watcher)
+                                                     : zk.GetChildrenFuture(path, watcher)),
+                               watch, WatchClass::kChild, path),
+                       path);
+  std::sort(r.children.begin(), r.children.end());
+  if (shell.json()) {
+    Json j{{"path", path}, {"children", r.children}};
+    if (with_stat) j["stat"] = StatJson(r.stat);
+    shell.EmitJson(j);
+    return;
+  }
+  shell.out() << FormatList(r.children) << "\n";
+  if (with_stat) shell.out() << FormatStat(r.stat);
+}
+
+void RunGet(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  client::Client& zk = shell.Session();
+  bool watch = args.Has('w');
+  auto r = shell.Check(
+      Watched(shell,
+              shell.Await(zk.GetDataFuture(path, WatcherIf(shell, watch, WatchClass::kData, path))),
+              watch, WatchClass::kData, path),
+      path);
+  if (shell.json()) {
+    Json j{{"path", path}};
+    if (args.Has('b')) {
+      j["data_base64"] = Base64Encode(r.data);
+    } else {
+      PutData(j, r.data);
+    }
+    if (args.Has('s')) j["stat"] = StatJson(r.stat);
+    shell.EmitJson(j);
+    return;
+  }
+  shell.out() << (args.Has('b') ? Base64Encode(r.data) : r.data) << "\n";
+  if (args.Has('s')) shell.out() << FormatStat(r.stat);
+}
+
+void RunSet(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  std::string data = args.positional[1];
+  if (args.Has('b')) {
+    auto decoded = Base64Decode(data);
+    if (!decoded) throw CommandError{kExitUsage, "set -b: the data is not valid base64"};
+    data = std::move(*decoded);
+  }
+  int32_t version = VersionArg(args);
+  client::Client& zk = shell.Session();
+  auto stat = shell.Check(shell.Await(zk.SetDataFuture(path, data, version)), path);
+  if (shell.json()) {
+    shell.EmitJson(Json{{"path", path}, {"stat", StatJson(stat)}});
+  } else if (args.Has('s')) {
+    shell.out() << FormatStat(stat);
+  }
+}
+
+void RunCreate(Shell& shell, const ParsedArgs& args) {
+  bool e = args.Has('e'), s = args.Has('s'), c = args.Has('c'), t = args.Has('t');
+  if (c && (e || s)) {
+    throw CommandError{kExitUsage,
+                       "-c cannot be combined with -s or -e. Containers cannot be "
+                       "ephemeral or sequential."};
+  }
+  int64_t ttl = 0;
+  if (t) {
+    auto v = ParseInt(*args.Value('t'), INT64_MIN, INT64_MAX);
+    if (!v) throw CommandError{kExitUsage, "-t argument must be a long value"};
+    ttl = *v;
+    if (e) throw CommandError{kExitUsage, "TTLs cannot be used with Ephemeral znodes"};
+    if (c) throw CommandError{kExitUsage, "TTLs cannot be used with Container znodes"};
+    if (ttl <= 0 || ttl > ephemeral_owner::kMaxTtl) {
+      throw CommandError{kExitUsage, "ttl must be positive and cannot be larger than: " +
+                                         std::to_string(ephemeral_owner::kMaxTtl)};
+    }
+  }
+  CreateMode mode = CreateMode::kPersistent;
+  if (e && s) {
+    mode = CreateMode::kEphemeralSequential;
+  } else if (e) {
+    mode = CreateMode::kEphemeral;
+  } else if (s) {
+    mode = t ? CreateMode::kPersistentSequentialWithTtl : CreateMode::kPersistentSequential;
+  } else if (c) {
+    mode = CreateMode::kContainer;
+  } else if (t) {
+    mode = CreateMode::kPersistentWithTtl;
+  }
+  const std::string path = RequirePath(args.positional[0], s);
+  std::string data = args.positional.size() > 1 ? args.positional[1] : "";
+  std::vector<proto::Acl> acl = client::OpenAclUnsafe();
+  if (args.positional.size() > 2) {
+    std::vector<std::string> warnings;
+    acl = ParseAcl(args.positional[2], &warnings);
+    for (const auto& w : warnings) shell.err() << w << "\n";
+    if (acl.empty()) throw CommandError{kExitUsage, "Acl is not valid : " + path};
+  }
+  client::Client& zk = shell.Session();
+  auto r = shell.Check(shell.Await(zk.CreateFuture(path, data, acl, mode, ttl)), path);
+  if (shell.json()) {
+    shell.EmitJson(Json{{"path", r.path}, {"stat", StatJson(r.stat)}});
+  } else {
+    shell.err() << "Created " << r.path << std::endl;
+  }
+}
+
+void RunDelete(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  int32_t version = VersionArg(args);
+  client::Client& zk = shell.Session();
+  shell.Check(shell.Await(zk.DeleteFuture(path, version)), path);
+}
+
+void RunDeleteAll(Shell& shell, const ParsedArgs& args) {
+  const std::string root = RequirePath(args.positional[0]);
+  int64_t batch = 1000;
+  if (const std::string* b = args.Value('b')) {
+    auto v = ParseInt(*b, INT32_MIN, INT32_MAX);
+    if (!v) throw CommandError{kExitUsage, "-b argument must be an int value"};
+    batch = std::max<int64_t>(1, *v);
+  }
+  auto nodes = WalkTree(shell, root, WalkOptions{});
+  std::vector<std::string> order = BreadthFirst(nodes);
+  std::reverse(order.begin(), order.end());
+  // The root and /zookeeper belong to the server.
+  std::erase_if(order, [](const std::string& p) {
+    return p == "/" || p == "/zookeeper" || p.starts_with("/zookeeper/");
+  });
+  client::Client& zk = shell.Session();
+  size_t deleted = 0;
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch)) {
+    size_t end = std::min(order.size(), start + static_cast<size_t>(batch));
+    std::vector<client::Op> ops;
+    for (size_t i = start; i < end; ++i) ops.push_back(client::Op::Delete(order[i]));
+    auto m = shell.Await(zk.MultiFuture(std::move(ops)));
+    if (m.ok() && m->committed()) {
+      deleted += end - start;
+      continue;
+    }
+    if (!m.ok() && ExitCodeFor(m.err()) != kExitFailed) shell.Fail(m.err(), order[start]);
+    // Something changed under us: delete this batch one node at a time.
+    for (size_t i = start; i < end; ++i) {
+      auto r = shell.Await(zk.DeleteFuture(order[i]));
+      if (r.ok()) {
+        ++deleted;
+      } else if (r.err() != Err::kNoNode) {
+        shell.err() << "Failed to delete some node(s) in the subtree!" << std::endl;
+        shell.Fail(r.err(), order[i]);
+      }
+    }
+  }
+  if (shell.json()) shell.EmitJson(Json{{"path", root}, {"deleted", deleted}});
+}
+
+void RunStat(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  client::Client& zk = shell.Session();
+  bool watch = args.Has('w');
+  auto stat = shell.Check(
+      Watched(shell,
+              shell.Await(zk.ExistsFuture(path, WatcherIf(shell, watch, WatchClass::kData, path))),
+              watch, WatchClass::kData, path, /*set_on_no_node=*/true),
+      path);
+  if (shell.json()) {
+    shell.EmitJson(Json{{"path", path}, {"stat", StatJson(stat)}});
+  } else {
+    shell.out() << FormatStat(stat);
+  }
+}
+
+void RunSync(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  client::Client& zk = shell.Session();
+  shell.Check(shell.Await(zk.SyncFuture(path)), path);
+  if (shell.json()) {
+    shell.EmitJson(Json{{"path", path}, {"synced", true}});
+  } else {
+    shell.out() << "Sync is OK\n";
+  }
+}
+
+void RunGetEphemerals(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional.empty() ? "/" : args.positional[0]);
+  client::Client& zk = shell.Session();
+  auto list = shell.Check(shell.Await(zk.GetEphemeralsFuture(path)), path);
+  std::sort(list.begin(), list.end());
+  if (shell.json()) {
+    shell.EmitJson(Json{{"path", path}, {"ephemerals", list}});
+  } else {
+    shell.out() << FormatList(list) << "\n";
+  }
+}
+
+void RunGetAllChildrenNumber(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  client::Client& zk = shell.Session();
+  int32_t n = shell.Check(shell.Await(zk.GetAllChildrenNumberFuture(path)), path);
+  if (shell.json()) {
+    shell.EmitJson(Json{{"path", path}, {"count", n}});
+  } else {
+    shell.out() << n << "\n";
+  }
+}
+
+// "server.1=host:2888:3888:participant;0.0.0.0:2181" -> "host:2181".
+static std::vector<std::string> ClientAddresses(const std::string& config) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < config.size()) {
+    size_t nl = config.find('\n', pos);
+    std::string line = config.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? config.size() : nl + 1;
+    if (!line.starts_with("server.")) continue;
+    size_t eq = line.find('='), semi = line.find(';');
+    if (eq == std::string::npos || semi == std::string::npos) continue;
+    std::string host = line.substr(eq + 1, line.find(':', eq) - eq - 1);
+    std::string client = line.substr(semi + 1);
+    size_t colon = client.rfind(':');
+    if (colon == std::string::npos) {
+      out.push_back(host + ":" + client);
+    } else {
+      std::string addr = client.substr(0, colon);
+      if (addr == "0.0.0.0" || addr.empty()) addr = host;
+      out.push_back(addr + client.substr(colon));
+    }
+  }
+  return out;
+}
+
+void RunConfig(Shell& shell, const ParsedArgs& args) {
+  std::string path(kConfigNode);
+  client::Client& zk = shell.Session();
+  bool watch = args.Has('w');
+  auto r = shell.Check(
+      Watched(shell,
+              shell.Await(zk.GetDataFuture(path, WatcherIf(shell, watch, WatchClass::kData, path))),
+              watch, WatchClass::kData, path),
+      path);
+  auto servers = ClientAddresses(r.data);
+  if (shell.json()) {
+    Json j{{"config", r.data}, {"servers", servers}};
+    if (args.Has('s')) j["stat"] = StatJson(r.stat);
+    shell.EmitJson(j);
+    return;
+  }
+  if (args.Has('c')) {
+    std::string joined;
+    for (const auto& s : servers) joined += (joined.empty() ? "" : ",") + s;
+    shell.out() << joined << "\n";
+  } else {
+    shell.out() << r.data << "\n";
+  }
+  if (args.Has('s')) shell.out() << FormatStat(r.stat);
+}
+
+}  // namespace zk::zkcli
