@@ -1,4 +1,6 @@
-// Watch commands: addWatch, removewatches, printwatches and zkcli's streaming `watch`.
+// Watch commands: addWatch, removewatches, printwatches and zkcli's streaming `watch` (a
+// persistent, optionally recursive, watch whose events are printed until Ctrl-C).
+#include <cctype>
 #include <ctime>
 #include <iostream>
 
@@ -21,9 +23,8 @@ std::string ClockTime(std::chrono::system_clock::time_point t) {
   return out;
 }
 
-client::Watcher QueueWatcher(const std::shared_ptr<EventQueue>& q, bool drop_deleted) {
-  return [q, drop_deleted](const client::WatchEvent& e) {
-    if (drop_deleted && e.type == EventType::kNodeDeleted) return;
+client::Watcher QueueWatcher(const std::shared_ptr<EventQueue>& q) {
+  return [q](const client::WatchEvent& e) {
     q->Push(QueuedEvent{e, std::nullopt, std::chrono::system_clock::now()});
   };
 }
@@ -44,31 +45,48 @@ void RunPrintWatches(Shell& shell, const ParsedArgs& args) {
   shell.printwatches = v == "on";
 }
 
-void RunAddWatch(Shell&, const ParsedArgs&) {
-  throw CommandError{kExitFailed, "addWatch is not available in this build"};
+void RunAddWatch(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  AddWatchMode mode = AddWatchMode::kPersistentRecursive;
+  if (const std::string* m = args.Value('m')) {
+    std::string upper;
+    for (char c : *m) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper == "PERSISTENT") {
+      mode = AddWatchMode::kPersistent;
+    } else if (upper != "PERSISTENT_RECURSIVE") {
+      shell.UsageError("addWatch", "mode is PERSISTENT or PERSISTENT_RECURSIVE");
+    }
+  }
+  client::Client& zk = shell.Session();
+  shell.Check(shell.Await(zk.AddWatchFuture(path, mode, shell.PrintingListener(path, mode))), path);
 }
 
-void RunRemoveWatches(Shell&, const ParsedArgs&) {
-  throw CommandError{kExitFailed, "removewatches is not available in this build"};
+void RunRemoveWatches(Shell& shell, const ParsedArgs& args) {
+  const std::string path = RequirePath(args.positional[0]);
+  WatcherType type = WatcherType::kAny;
+  if (args.Has('c')) {
+    type = WatcherType::kChildren;
+  } else if (args.Has('d')) {
+    type = WatcherType::kData;
+  }
+  client::Client& zk = shell.Session();
+  shell.Check(shell.Await(zk.RemoveWatchesFuture(path, type, args.Has('l'))), path);
 }
 
 void RunWatch(Shell& shell, const ParsedArgs& args) {
   const std::string path = RequirePath(args.positional[0]);
-  if (args.Has('R')) {
-    throw CommandError{kExitFailed, "watch -R is not available in this build"};
-  }
+  AddWatchMode mode =
+      args.Has('R') ? AddWatchMode::kPersistentRecursive : AddWatchMode::kPersistent;
+  WatcherType type = args.Has('R') ? WatcherType::kPersistentRecursive : WatcherType::kPersistent;
   client::Client& zk = shell.Session();
   auto q = std::make_shared<EventQueue>();
-  // One-shot watches re-armed after each event: an exists watch (created, deleted, data) and,
-  // while the node exists, a children watch.
-  auto arm_data = [&] { zk.ExistsAsync(path, QueueWatcher(q, false), [](auto) {}); };
-  auto arm_children = [&] { zk.GetChildrenAsync(path, QueueWatcher(q, true), [](auto) {}); };
-  arm_data();
-  arm_children();
+  shell.Check(shell.Await(zk.AddWatchFuture(path, mode, QueueWatcher(q))), path);
   if (shell.mode() == Mode::kInteractive) {
-    shell.err() << "Watching " << path << " (Ctrl-C to stop)" << std::endl;
+    shell.err() << "Watching " << path << (args.Has('R') ? " and its subtree" : "")
+                << " (Ctrl-C to stop)" << std::endl;
   }
-  while (true) {
+  bool removed = false;
+  while (!removed) {
     if (g_interrupted.exchange(false)) break;
     q->WaitFor(std::chrono::milliseconds(100));
     for (const auto& e : q->TakeAll()) {
@@ -76,6 +94,7 @@ void RunWatch(Shell& shell, const ParsedArgs& args) {
         shell.Fail(e.event.state == KeeperState::kExpired ? Err::kSessionExpired : Err::kClosing,
                    path);
       }
+      if (e.event.type == EventType::kPersistentWatchRemoved) removed = true;
       if (shell.json()) {
         Json j = EventJson(e.event);
         j["time"] = std::chrono::duration_cast<std::chrono::milliseconds>(e.when.time_since_epoch())
@@ -86,20 +105,13 @@ void RunWatch(Shell& shell, const ParsedArgs& args) {
                     << e.event.path << "\n";
       }
       shell.out().flush();
-      switch (e.event.type) {
-        case EventType::kNodeChildrenChanged:
-          arm_children();
-          break;
-        case EventType::kNodeCreated:
-          arm_data();
-          arm_children();
-          break;
-        default:
-          arm_data();
-          break;
-      }
     }
     shell.DrainEvents();
+  }
+  if (!removed) {
+    // Stop the server's watch; wait briefly, but a dead connection must not keep us here.
+    auto f = zk.RemoveWatchesFuture(path, type, /*local=*/true);
+    f.wait_for(std::chrono::seconds(2));
   }
 }
 

@@ -4,20 +4,12 @@
 
 #include <ctime>
 #include <iostream>
-#include <mutex>
-#include <set>
 
 #include "client/zkcli/commands.h"
 
 namespace zk::zkcli {
 
 std::atomic<bool> g_interrupted{false};
-
-struct WatchRegistry {
-  std::mutex mu;
-  std::set<std::string> pending[2];
-  std::set<std::string> suppress[2];
-};
 
 namespace {
 
@@ -31,6 +23,7 @@ void OnSigint(int) {
 // Prompt states; kConnecting until the first connection.
 enum DisplayState : int {
   kShowConnecting = 0,
+  kShowReadOnly,
   kShowConnected,
   kShowExpired,
   kShowAuthFailed,
@@ -41,6 +34,8 @@ const char* DisplayName(int s) {
   switch (s) {
     case kShowConnected:
       return "CONNECTED";
+    case kShowReadOnly:
+      return "CONNECTEDREADONLY";
     case kShowExpired:
       return "EXPIRED";
     case kShowAuthFailed:
@@ -57,6 +52,8 @@ int DisplayFor(client::ConnectionState s) {
     case client::ConnectionState::kConnected:
     case client::ConnectionState::kReconnected:
       return kShowConnected;
+    case client::ConnectionState::kReadOnly:
+      return kShowReadOnly;
     case client::ConnectionState::kSuspended:
       return kShowConnecting;
     case client::ConnectionState::kExpired:
@@ -77,6 +74,9 @@ client::WatchEvent StateEvent(client::ConnectionState s) {
     case client::ConnectionState::kConnected:
     case client::ConnectionState::kReconnected:
       e.state = KeeperState::kSyncConnected;
+      break;
+    case client::ConnectionState::kReadOnly:
+      e.state = KeeperState::kConnectedReadOnly;
       break;
     case client::ConnectionState::kSuspended:
       e.state = KeeperState::kDisconnected;
@@ -119,7 +119,7 @@ void Shell::Connect(const std::string& server) {
   CloseSession();
   server_ = server;
   state_ = std::make_shared<std::atomic<int>>(kShowConnecting);
-  watches_ = std::make_shared<WatchRegistry>();
+  watches_ = std::make_shared<WatchPrinter>(events_);
   ever_connected_check_done_ = false;
   client::Options o;
   o.connect_string = server;
@@ -210,32 +210,14 @@ void Shell::ThrowIfInterrupted() {
 }
 
 client::Watcher Shell::PrintingWatcher(WatchClass cls, const std::string& path) {
-  const int c = static_cast<int>(cls);
-  auto reg = watches_;
-  {
-    std::lock_guard<std::mutex> lock(reg->mu);
-    if (!reg->pending[c].insert(path).second) return client::Watcher();
-  }
-  std::weak_ptr<EventQueue> weak = events_;
-  return [weak, reg, c, path](const client::WatchEvent& e) {
-    if (e.type == EventType::kNone) return;  // Session events come from the state listener.
-    {
-      std::lock_guard<std::mutex> lock(reg->mu);
-      reg->pending[c].erase(path);
-      if (reg->suppress[c].erase(path)) return;
-      if (e.type == EventType::kNodeDeleted && reg->pending[1 - c].erase(path)) {
-        reg->suppress[1 - c].insert(path);
-      }
-    }
-    if (auto q = weak.lock())
-      q->Push(QueuedEvent{e, std::nullopt, std::chrono::system_clock::now()});
-  };
+  return watches_->OneShot(cls, path);
 }
 
-void Shell::ForgetWatch(WatchClass cls, const std::string& path) {
-  std::lock_guard<std::mutex> lock(watches_->mu);
-  watches_->pending[static_cast<int>(cls)].erase(path);
+client::Watcher Shell::PrintingListener(const std::string& path, AddWatchMode mode) {
+  return watches_->Persistent(path, mode);
 }
+
+void Shell::ForgetWatch(WatchClass cls, const std::string& path) { watches_->Forget(cls, path); }
 
 int Shell::DrainEvents() {
   auto events = events_->TakeAll();

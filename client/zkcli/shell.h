@@ -24,6 +24,7 @@
 #include "client/zkcli/args.h"
 #include "client/zkcli/event_queue.h"
 #include "client/zkcli/format.h"
+#include "client/zkcli/watch_printer.h"
 
 namespace zk::zkcli {
 
@@ -46,9 +47,6 @@ extern std::atomic<bool> g_interrupted;
 void InstallInterruptHandler(Wakeup* wakeup);
 
 enum class Mode { kInteractive, kScript, kOneShot };
-// Data watches (getData, exists) and child watches (getChildren).
-enum class WatchClass { kData = 0, kChild = 1 };
-struct WatchRegistry;
 
 class Shell {
  public:
@@ -105,11 +103,10 @@ class Shell {
   [[noreturn]] void Fail(Err err, std::string_view path);
   [[noreturn]] void UsageError(std::string_view command, std::string_view message = "");
   void ThrowIfInterrupted();
-  // A one-shot watcher that queues its event for printing (when printwatches is on). Like
-  // zkCli.sh's single default watcher, a notification prints once: while a watcher of the same
-  // class is pending on `path` this returns a null Watcher (the server already watches it), and
-  // a NodeDeleted that fires both a data and a child watcher is printed once.
+  // Watchers that queue their events for printing (when printwatches is on), one line per
+  // notification as in zkCli.sh (see watch_printer.h).
   client::Watcher PrintingWatcher(WatchClass cls, const std::string& path);
+  client::Watcher PrintingListener(const std::string& path, AddWatchMode mode);
   // The request of a PrintingWatcher failed without setting the watch.
   void ForgetWatch(WatchClass cls, const std::string& path);
 
@@ -130,7 +127,7 @@ class Shell {
   std::string server_;
   Wakeup wakeup_;
   std::shared_ptr<EventQueue> events_;
-  std::shared_ptr<WatchRegistry> watches_;
+  std::shared_ptr<WatchPrinter> watches_;
   std::unique_ptr<client::Client> client_;
   // Display state for the prompt, updated from the io thread.
   std::shared_ptr<std::atomic<int>> state_;
