@@ -125,10 +125,10 @@ void RunLoad(Shell& shell, const ParsedArgs& args) {
       }
       continue;
     }
-    d = client::Result<client::DataResult>(shell.Check(std::move(d), path));
-    a = client::Result<client::AclResult>(shell.Check(std::move(a), path));
-    bool data_differs = d->data != n.data;
-    bool acl_differs = !n.acl.empty() && a->acl != n.acl;
+    const std::string current_data = shell.Check(std::move(d), path).data;
+    const std::vector<proto::Acl> current_acl = shell.Check(std::move(a), path).acl;
+    bool data_differs = current_data != n.data;
+    bool acl_differs = !n.acl.empty() && current_acl != n.acl;
     if (!data_differs && !acl_differs) {
       ++unchanged;
       continue;

@@ -12,18 +12,16 @@ namespace zk::zkcli {
 
 namespace {
 
-client::Watcher WatcherIf(Shell& shell, bool watch, WatchClass cls, const std::string& path) {
-  return watch ? shell.PrintingWatcher(cls, path) : client::Watcher();
-}
-
-// Forgets the watch of a request that failed without setting it (exists sets one on NoNode).
-template <class T>
-client::Result<T> Watched(Shell& shell, client::Result<T> r, bool watch, WatchClass cls,
-                          const std::string& path, bool set_on_no_node = false) {
+// Issues a read, with a printing watcher when `watch`; returns the value or throws. A watch
+// whose request failed is forgotten (exists sets one even on NoNode).
+template <class Issue>
+auto ReadWithWatch(Shell& shell, const std::string& path, bool watch, WatchClass cls, Issue issue,
+                   bool set_on_no_node = false) {
+  auto r = shell.Await(issue(watch ? shell.PrintingWatcher(cls, path) : client::Watcher()));
   if (watch && !r.ok() && !(set_on_no_node && r.err() == Err::kNoNode)) {
     shell.ForgetWatch(cls, path);
   }
-  return r;
+  return shell.Check(std::move(r), path);
 }
 
 // Data as JSON: a string if it is UTF-8, else base64.
@@ -54,13 +52,10 @@ void RunLs(Shell& shell, const ParsedArgs& args) {
     return;
   }
   client::Client& zk = shell.Session();
-  bool watch = args.Has('w');
-  auto watcher = WatcherIf(shell, watch, WatchClass::kChild, path);
-  auto r = shell.Check(Watched(shell,
-                               shell.Await(with_stat ? zk.GetChildren2Future(path, watcher)
-                                                     : zk.GetChildrenFuture(path, watcher)),
-                               watch, WatchClass::kChild, path),
-                       path);
+  auto r = ReadWithWatch(shell, path, args.Has('w'), WatchClass::kChild, [&](client::Watcher w) {
+    return with_stat ? zk.GetChildren2Future(path, std::move(w))
+                     : zk.GetChildrenFuture(path, std::move(w));
+  });
   std::sort(r.children.begin(), r.children.end());
   if (shell.json()) {
     Json j{{"path", path}, {"children", r.children}};
@@ -75,12 +70,8 @@ void RunLs(Shell& shell, const ParsedArgs& args) {
 void RunGet(Shell& shell, const ParsedArgs& args) {
   const std::string path = RequirePath(args.positional[0]);
   client::Client& zk = shell.Session();
-  bool watch = args.Has('w');
-  auto r = shell.Check(
-      Watched(shell,
-              shell.Await(zk.GetDataFuture(path, WatcherIf(shell, watch, WatchClass::kData, path))),
-              watch, WatchClass::kData, path),
-      path);
+  auto r = ReadWithWatch(shell, path, args.Has('w'), WatchClass::kData,
+                         [&](client::Watcher w) { return zk.GetDataFuture(path, std::move(w)); });
   if (shell.json()) {
     Json j{{"path", path}};
     if (args.Has('b')) {
@@ -214,12 +205,10 @@ void RunDeleteAll(Shell& shell, const ParsedArgs& args) {
 void RunStat(Shell& shell, const ParsedArgs& args) {
   const std::string path = RequirePath(args.positional[0]);
   client::Client& zk = shell.Session();
-  bool watch = args.Has('w');
-  auto stat = shell.Check(
-      Watched(shell,
-              shell.Await(zk.ExistsFuture(path, WatcherIf(shell, watch, WatchClass::kData, path))),
-              watch, WatchClass::kData, path, /*set_on_no_node=*/true),
-      path);
+  auto stat = ReadWithWatch(
+      shell, path, args.Has('w'), WatchClass::kData,
+      [&](client::Watcher w) { return zk.ExistsFuture(path, std::move(w)); },
+      /*set_on_no_node=*/true);
   if (shell.json()) {
     shell.EmitJson(Json{{"path", path}, {"stat", StatJson(stat)}});
   } else {
@@ -289,12 +278,8 @@ static std::vector<std::string> ClientAddresses(const std::string& config) {
 void RunConfig(Shell& shell, const ParsedArgs& args) {
   std::string path(kConfigNode);
   client::Client& zk = shell.Session();
-  bool watch = args.Has('w');
-  auto r = shell.Check(
-      Watched(shell,
-              shell.Await(zk.GetDataFuture(path, WatcherIf(shell, watch, WatchClass::kData, path))),
-              watch, WatchClass::kData, path),
-      path);
+  auto r = ReadWithWatch(shell, path, args.Has('w'), WatchClass::kData,
+                         [&](client::Watcher w) { return zk.GetDataFuture(path, std::move(w)); });
   auto servers = ClientAddresses(r.data);
   if (shell.json()) {
     Json j{{"config", r.data}, {"servers", servers}};

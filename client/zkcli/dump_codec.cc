@@ -116,25 +116,9 @@ std::optional<NodeKind> KindFromOwner(int64_t owner, int64_t* ttl_ms) {
 std::optional<int32_t> ParsePerms(std::string_view letters) {
   int32_t p = 0;
   for (char c : letters) {
-    switch (c) {
-      case 'r':
-        p |= perms::kRead;
-        break;
-      case 'w':
-        p |= perms::kWrite;
-        break;
-      case 'c':
-        p |= perms::kCreate;
-        break;
-      case 'd':
-        p |= perms::kDelete;
-        break;
-      case 'a':
-        p |= perms::kAdmin;
-        break;
-      default:
-        return std::nullopt;
-    }
+    int32_t bit = PermBit(c);
+    if (bit == 0) return std::nullopt;
+    p |= bit;
   }
   return p;
 }

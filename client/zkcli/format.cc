@@ -64,6 +64,23 @@ std::string FormatList(const std::vector<std::string>& items) {
   return out + "]";
 }
 
+int32_t PermBit(char letter) {
+  switch (letter) {
+    case 'r':
+      return perms::kRead;
+    case 'w':
+      return perms::kWrite;
+    case 'c':
+      return perms::kCreate;
+    case 'd':
+      return perms::kDelete;
+    case 'a':
+      return perms::kAdmin;
+    default:
+      return 0;
+  }
+}
+
 std::string PermString(int32_t perms) {
   std::string s;
   if (perms & perms::kCreate) s += 'c';
@@ -107,25 +124,9 @@ std::vector<proto::Acl> ParseAcl(std::string_view text, std::vector<std::string>
       a.id.scheme = std::string(entry.substr(0, first));
       a.id.id = std::string(entry.substr(first + 1, last - first - 1));
       for (char c : entry.substr(last + 1)) {
-        switch (c) {
-          case 'r':
-            a.perms |= perms::kRead;
-            break;
-          case 'w':
-            a.perms |= perms::kWrite;
-            break;
-          case 'c':
-            a.perms |= perms::kCreate;
-            break;
-          case 'd':
-            a.perms |= perms::kDelete;
-            break;
-          case 'a':
-            a.perms |= perms::kAdmin;
-            break;
-          default:
-            if (warnings) warnings->push_back(std::string("Unknown perm type: ") + c);
-        }
+        int32_t bit = PermBit(c);
+        if (bit == 0 && warnings) warnings->push_back(std::string("Unknown perm type: ") + c);
+        a.perms |= bit;
       }
       out.push_back(std::move(a));
     }

@@ -29,6 +29,8 @@ Json StatJson(const proto::Stat& stat);
 // "[a, b, c]" (Java's List.toString).
 std::string FormatList(const std::vector<std::string>& items);
 
+// The permission bit of a letter of "cdrwa"; 0 for any other character.
+int32_t PermBit(char letter);
 // Permission letters in zkCli.sh's order "cdrwa".
 std::string PermString(int32_t perms);
 // zkCli.sh's two lines per ACL entry: "'world,'anyone\n: cdrwa\n".
