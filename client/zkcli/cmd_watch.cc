@@ -81,10 +81,9 @@ void RunWatch(Shell& shell, const ParsedArgs& args) {
   client::Client& zk = shell.Session();
   auto q = std::make_shared<EventQueue>();
   shell.Check(shell.Await(zk.AddWatchFuture(path, mode, QueueWatcher(q))), path);
-  if (shell.mode() == Mode::kInteractive) {
-    shell.err() << "Watching " << path << (args.Has('R') ? " and its subtree" : "")
-                << " (Ctrl-C to stop)" << std::endl;
-  }
+  // On stderr in every mode: a script can wait for this line before making changes.
+  shell.err() << "Watching " << path << (args.Has('R') ? " and its subtree" : "")
+              << " (Ctrl-C to stop)" << std::endl;
   bool removed = false;
   while (!removed) {
     if (g_interrupted.exchange(false)) break;

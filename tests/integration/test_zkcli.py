@@ -8,11 +8,13 @@ node of one module-wide server."""
 
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 
 import pexpect
@@ -362,26 +364,37 @@ def test_stat4_table(hosts):
     assert r.returncode == 3 and "no server answered" in r.stderr
 
 
+def _line_reader(stream):
+    """A queue that a thread fills with the lines of `stream` (None at its end)."""
+    q = queue.Queue()
+
+    def pump():
+        for line in stream:
+            q.put(line)
+        q.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
+
+
 def test_watch_streams_events_until_interrupted(hosts):
     ok(hosts, "create", "/stream")
     p = subprocess.Popen([zkcli_binary(), "-server", hosts, "--json", "watch", "-R", "/stream"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.0)  # Let it register the watch.
+        out, err = _line_reader(p.stdout), _line_reader(p.stderr)
+        # The watch is registered once this line is printed.
+        assert err.get(timeout=20).startswith("Watching /stream and its subtree")
         ok(hosts, "create", "/stream/a", "1")
         ok(hosts, "set", "/stream/a", "2")
         ok(hosts, "delete", "/stream/a")
-        deadline = time.monotonic() + 10
-        lines = []
-        while len(lines) < 3 and time.monotonic() < deadline:
-            line = p.stdout.readline()
-            if line:
-                lines.append(json.loads(line))
+        lines = [json.loads(out.get(timeout=20)) for _ in range(3)]
         p.send_signal(signal.SIGINT)
         assert p.wait(10) == 0
     finally:
         if p.poll() is None:
             p.kill()
+            p.wait()
     assert [(e["type"], e["path"]) for e in lines] == [
         ("NodeCreated", "/stream/a"), ("NodeDataChanged", "/stream/a"),
         ("NodeDeleted", "/stream/a")]

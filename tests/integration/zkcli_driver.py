@@ -45,9 +45,9 @@ class Interactive(object):
         return int(self.child.match.group("n"))
 
     def start(self):
-        """Waits for the first prompt, the session event of the first connection printed
-        below it, and the prompt redrawn after it; returns the command number."""
-        self.prompt("CONNECTING|CONNECTED")
+        """Waits for the session event of a new connection and the CONNECTED prompt after it
+        (the event comes below the first prompt, or before the prompt that ends a `connect`
+        command if the connection was that fast); returns the command number."""
         self.child.expect(r"WATCHER::\r?\n\r?\nWatchedEvent state:SyncConnected type:None "
                           r"path:null\r?\n")
         return self.prompt()
