@@ -97,10 +97,14 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
   // The sender follows or leads: join its leader if a quorum agrees and the leader confirms.
   outside_[from] = n;
   if (n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
-  std::map<ServerId, Vote> outside_votes;
-  for (const auto& [id, on] : outside_) outside_votes[id] = on.vote;
+  // Servers that joined the same leader in different rounds report different votes for it (each
+  // the vote it decided): outside the election only the leader they follow counts.
+  size_t behind_leader = 0;
+  for (const auto& [id, on] : outside_) {
+    if (IsVoter(id) && on.vote.leader == n.vote.leader) ++behind_leader;
+  }
   const bool in_round = n.round == round_ && IsVoter(config_.id) && QuorumAgrees(received_, n.vote);
-  if ((in_round || QuorumAgrees(outside_votes, n.vote)) && LeaderConfirmed(n.vote)) {
+  if ((in_round || behind_leader >= Quorum()) && LeaderConfirmed(n.vote)) {
     round_ = std::max(round_, n.round);
     Decide(n.vote);
   }
@@ -109,7 +113,8 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
 bool Peer::LeaderConfirmed(const Vote& v) const {
   if (v.leader == config_.id) return false;  // we are looking, so we do not lead anything
   auto it = outside_.find(v.leader);
-  return it != outside_.end() && it->second.state == PeerState::kLeading && it->second.vote == v;
+  return it != outside_.end() && it->second.state == PeerState::kLeading &&
+         it->second.vote.leader == v.leader;
 }
 
 void Peer::ElectionTick() {

@@ -23,6 +23,7 @@ void Peer::LearnStart() {
   newleader_seq_ = 0;
   newleader_acked_ = false;
   acked_zxid_ = 0;
+  sync_commit_ = 0;
   if (quorum_links_.contains(vote_.leader)) SendLearnerInfo();
 }
 
@@ -33,6 +34,7 @@ void Peer::SendLearnerInfo() {
   expect_snapshot_ = false;
   newleader_zxid_ = 0;
   newleader_acked_ = false;
+  sync_commit_ = 0;
   Send(vote_.leader, LearnerInfo{accepted_epoch_, last_zxid_, !IsVoter(config_.id)});
 }
 
@@ -71,6 +73,8 @@ void Peer::LearnerStep(ServerId from, Message& msg) {
     }
     phase_ = LearnPhase::kBroadcast;
     serving_ = true;
+    if (sync_commit_ > 0) ApplyUpTo(sync_commit_);
+    sync_commit_ = 0;
     known_committed_ = std::max(known_committed_, applied_zxid_);  // the leader is established
   } else if (auto* app = std::get_if<AppData>(&msg)) {
     if (phase_ == LearnPhase::kBroadcast) Emit(DeliverAction{from, std::move(app->data)});
@@ -153,11 +157,19 @@ void Peer::OnLearnerCommit(int64_t zxid) {
     BecomeLooking("commit of a txn never proposed");
     return;
   }
+  if (phase_ != LearnPhase::kBroadcast) {
+    // The leader's initial history commits only when its epoch is established (UPTODATE); a
+    // leader that fails before that may be followed by one without these txns.
+    sync_commit_ = std::max(sync_commit_, zxid);
+    return;
+  }
   ApplyUpTo(zxid);
 }
 
 void Peer::OnInform(Inform& inform) {
-  if (state_ != PeerState::kObserving || phase_ != LearnPhase::kBroadcast ||
+  // The leader informs an observer of every commit from the end of its synchronization stream
+  // on, so INFORMs may arrive before UPTODATE: they are logged then and applied on UPTODATE.
+  if (state_ != PeerState::kObserving || !sync_started_ || expect_snapshot_ ||
       inform.zxid <= last_zxid_) {
     BecomeLooking("INFORM out of order");
     return;
@@ -165,6 +177,10 @@ void Peer::OnInform(Inform& inform) {
   std::vector<LogEntry> entries;
   entries.push_back(LogEntry{inform.zxid, std::move(inform.data)});
   AppendToLog(std::move(entries));
+  if (phase_ != LearnPhase::kBroadcast) {
+    sync_commit_ = std::max(sync_commit_, inform.zxid);
+    return;
+  }
   ApplyUpTo(inform.zxid);
 }
 

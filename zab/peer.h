@@ -311,6 +311,7 @@ class Peer {
   uint64_t newleader_seq_ = 0;
   bool newleader_acked_ = false;
   int64_t acked_zxid_ = 0;  // highest proposal acked to the leader
+  int64_t sync_commit_ = 0;  // commits received before UPTODATE, applied on UPTODATE
 };
 
 }  // namespace zk::zab
