@@ -68,18 +68,55 @@ TestServer::TestServer() : kind_(Env("ZK_TEST_SERVER", "zabkeeper")) {
   char tmpl[] = "/tmp/zk-client-test-XXXXXX";
   dir_ = mkdtemp(tmpl);
   port_ = FreePort();
-  if (!apache()) {
-    std::ofstream cfg(dir_ + "/zoo.cfg");
-    cfg << "tickTime=500\ndataDir=" << dir_ << "/data\nclientPort=" << port_
-        << "\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"
-        << "minSessionTimeout=1000\nmaxSessionTimeout=60000\nextendedTypesEnabled=true\n";
+  if (ensemble()) {
+    for (int id = 1; id <= 3; ++id) {
+      servers_cfg_ += "server." + std::to_string(id) + "=127.0.0.1:" +
+                      std::to_string(FreePort()) + ":" + std::to_string(FreePort()) + "\n";
+    }
+    for (int id = 2; id <= 3; ++id) {
+      std::string dir = dir_ + "/member" + std::to_string(id);
+      WriteZabkeeperConfig(dir, FreePort(), id);
+      companions_.emplace_back(dir, SpawnZabkeeper(dir));
+    }
   }
+  if (!apache()) WriteZabkeeperConfig(dir_, port_, ensemble() ? 1 : 0);
   Start();
 }
 
 TestServer::~TestServer() {
   Stop();
+  for (auto& [dir, pid] : companions_) {
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+  }
   Run("rm -rf '" + dir_ + "'");
+}
+
+void TestServer::WriteZabkeeperConfig(const std::string& dir, uint16_t port, int myid) const {
+  Run("mkdir -p '" + dir + "/data'");
+  std::ofstream cfg(dir + "/zoo.cfg");
+  cfg << "tickTime=500\ndataDir=" << dir << "/data\nclientPort=" << port
+      << "\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"
+      << "minSessionTimeout=1000\nmaxSessionTimeout=60000\nextendedTypesEnabled=true\n"
+      << servers_cfg_;
+  if (myid > 0) std::ofstream(dir + "/data/myid") << myid << "\n";
+}
+
+pid_t TestServer::SpawnZabkeeper(const std::string& dir) {
+  std::string bin = Env("ZK_BIN_DIR", "build/bin") + "/zabkeeper";
+  std::string log = dir + "/server.log";
+  std::string cfg = dir + "/zoo.cfg";
+  std::fflush(stdout);
+  std::fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(log.c_str(), "a", stdout);
+    (void)f;
+    dup2(fileno(stdout), 2);
+    execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  return pid;
 }
 
 pid_t TestServer::ReadPid() const {
@@ -98,19 +135,7 @@ void TestServer::Start() {
     REQUIRE_MESSAGE(Run(cmd) == 0, "zk-reference.sh start failed, see " << dir_);
     pid_ = ReadPid();
   } else {
-    std::string bin = Env("ZK_BIN_DIR", "build/bin") + "/zabkeeper";
-    std::string log = dir_ + "/server.log";
-    std::string cfg = dir_ + "/zoo.cfg";
-    std::fflush(stdout);
-    std::fflush(stderr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* f = std::freopen(log.c_str(), "a", stdout);
-      (void)f;
-      dup2(fileno(stdout), 2);
-      execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
+    pid_ = SpawnZabkeeper(dir_);
   }
   WaitReady();
 }
@@ -120,7 +145,15 @@ void TestServer::WaitReady() {
   while (std::chrono::steady_clock::now() < deadline) {
     if (FourLetter(port_, "ruok") == "imok") {
       std::string srvr = FourLetter(port_, "srvr");
-      if (!srvr.empty() && srvr.find("not currently serving") == std::string::npos) return;
+      if (!srvr.empty() && srvr.find("not currently serving") == std::string::npos) {
+        if (ensemble()) {
+          // Member 1 serves as part of the ensemble, never alone.
+          REQUIRE_MESSAGE((srvr.find("Mode: follower") != std::string::npos ||
+                           srvr.find("Mode: leader") != std::string::npos),
+                          "ensemble member 1 answered srvr with: " << srvr);
+        }
+        return;
+      }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Polling a process, not a test.
   }

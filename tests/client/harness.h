@@ -20,7 +20,9 @@ namespace zk::client::test {
 
 class TestServer {
  public:
-  // Starts a server of kind $ZK_TEST_SERVER on a free port in a fresh temp dir.
+  // Starts a server of kind $ZK_TEST_SERVER on a free port in a fresh temp dir: "zabkeeper",
+  // "apache", or "zabkeeper-ensemble" — the server under test is member 1 of a 3-voter ensemble
+  // whose two other members run for the whole test run (Stop/Kill9/Start act on member 1 only).
   TestServer();
   ~TestServer();
 
@@ -35,11 +37,17 @@ class TestServer {
  private:
   void WaitReady();
   pid_t ReadPid() const;
+  bool ensemble() const { return kind_ == "zabkeeper-ensemble"; }
+  // Writes <dir>/zoo.cfg (and data/myid for an ensemble member).
+  void WriteZabkeeperConfig(const std::string& dir, uint16_t port, int myid) const;
+  static pid_t SpawnZabkeeper(const std::string& dir);
 
   std::string kind_;
   std::string dir_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
+  std::string servers_cfg_;  // ensemble: the server.N lines
+  std::vector<std::pair<std::string, pid_t>> companions_;  // ensemble members 2 and 3
 };
 
 // The shared server of the test run (started on first use, stopped at exit).
