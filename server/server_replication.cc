@@ -3,16 +3,13 @@
 // the leader or rebuilt after a truncation), the application messages between a follower and its
 // leader (forwarded writes and session creation, syncs, session activity), and what the server
 // does when it gains or loses a leader: it serves clients only while ZAB says it may.
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
-#include "zab/check.h"
 #include "zab/zxid.h"
 #include "server/request_decoding.h"
 #include "server/zookeeper_server.h"
@@ -23,35 +20,6 @@ namespace {
 constexpr auto kPeerTick = std::chrono::milliseconds(10);
 
 std::string SnapshotDirOf(const ServerConfig& c) { return c.data_dir + "/snapshots"; }
-
-zab::Status WriteFileDurably(const std::string& dir, const std::string& name,
-                             const std::string& data) {
-  const std::string tmp = dir + "/" + name + ".tmp";
-  const std::string final_path = dir + "/" + name;
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return zab::Status::IOError("cannot create " + tmp);
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return zab::Status::IOError("cannot write " + tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), final_path.c_str()) != 0) {
-    return zab::Status::IOError("cannot sync or rename " + tmp);
-  }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return zab::Status::OK();
-}
 
 }  // namespace
 
@@ -165,8 +133,7 @@ bool ZooKeeperServer::StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::
 zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data) {
   const std::string dir = SnapshotDirOf(config_);
   if (!data.empty()) {
-    const std::string name = SnapshotFileName("", zxid).substr(1);
-    if (zab::Status s = WriteFileDurably(dir, name, data); !s.ok()) return s;
+    if (zab::Status s = WriteSnapshotBytes(dir, zxid, data); !s.ok()) return s;
   } else if (zxid != 0) {
     return zab::Status::Corruption("an empty snapshot above zxid 0");
   }

@@ -664,13 +664,17 @@ std::string SnapshotFileName(const std::string& dir, int64_t zxid) {
   return dir + "/" + name;
 }
 
-Status WriteSnapshotFile(const DataTree& tree, const SessionTracker& sessions,
-                         const std::string& dir, int zstd_level) {
-  const std::string final_name = SnapshotFileName(dir, tree.last_zxid());
+namespace {
+
+// Writes the snapshot of `zxid` in `dir` through write_body(fd): tmp file, fsync, rename,
+// directory fsync.
+template <class WriteBodyFn>
+Status WriteSnapshotDurably(const std::string& dir, int64_t zxid, WriteBodyFn write_body) {
+  const std::string final_name = SnapshotFileName(dir, zxid);
   const std::string tmp_name = final_name + std::string(kTmpSuffix);
   int fd = ::open(tmp_name.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return IoError("create", tmp_name, errno);
-  Status s = WriteBody(fd, tree, sessions, zstd_level);
+  Status s = write_body(fd);
   if (s.ok() && ::fsync(fd) != 0) s = IoError("fsync", tmp_name, errno);
   if (::close(fd) != 0 && s.ok()) s = IoError("close", tmp_name, errno);
   if (s.ok() && ::rename(tmp_name.c_str(), final_name.c_str()) != 0) {
@@ -681,6 +685,22 @@ Status WriteSnapshotFile(const DataTree& tree, const SessionTracker& sessions,
     return s;
   }
   return FsyncDir(dir);
+}
+
+}  // namespace
+
+Status WriteSnapshotFile(const DataTree& tree, const SessionTracker& sessions,
+                         const std::string& dir, int zstd_level) {
+  return WriteSnapshotDurably(dir, tree.last_zxid(), [&](int fd) {
+    return WriteBody(fd, tree, sessions, zstd_level);
+  });
+}
+
+Status WriteSnapshotBytes(const std::string& dir, int64_t zxid, std::string_view bytes) {
+  return WriteSnapshotDurably(dir, zxid, [&](int fd) {
+    if (WriteAll(fd, bytes.data(), bytes.size())) return Status::OK();
+    return IoError("write", SnapshotFileName(dir, zxid), errno);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/data_tree.h"
@@ -71,6 +72,11 @@ std::string SnapshotFileName(const std::string& dir, int64_t zxid);
 // REQUIRES: nothing mutates `tree` or `sessions` during the call; `dir` exists.
 zab::Status WriteSnapshotFile(const DataTree& tree, const SessionTracker& sessions,
                               const std::string& dir, int zstd_level);
+
+// Stores the bytes of a complete snapshot file of `zxid` (as a leader sends it to a learner) in
+// `dir` the same way: tmp file, fsync, rename, directory fsync. The bytes are validated when
+// loaded, not here.
+zab::Status WriteSnapshotBytes(const std::string& dir, int64_t zxid, std::string_view bytes);
 
 // Takes snapshots in a forked child process so the io thread keeps serving.
 class SnapshotWriter {
