@@ -229,16 +229,18 @@ void Client::Impl::SendPing() {
 }
 
 void Client::Impl::SendAuths() {
-  for (Auth& a : auths_) {
-    proto::JuteWriter w;
-    size_t mark = w.BeginFrame();
-    proto::RequestHeader{xids::kAuth, static_cast<int32_t>(OpCode::kAuth)}.Write(w);
-    proto::AuthPacket{0, a.scheme, a.auth}.Write(w);
-    w.EndFrame(mark);
-    auth_waiters_.push_back(std::move(a.unsent_cb));
-    a.unsent_cb = nullptr;
-    WriteFrame(w.buffer());
-  }
+  for (Auth& a : auths_) SendAuth(a);
+}
+
+void Client::Impl::SendAuth(Auth& a) {
+  proto::JuteWriter w;
+  size_t mark = w.BeginFrame();
+  proto::RequestHeader{xids::kAuth, static_cast<int32_t>(OpCode::kAuth)}.Write(w);
+  proto::AuthPacket{0, a.scheme, a.auth}.Write(w);
+  w.EndFrame(mark);
+  auth_waiters_.push_back(std::move(a.unsent_cb));
+  a.unsent_cb = nullptr;
+  WriteFrame(w.buffer());
 }
 
 void Client::Impl::SendSetWatches() {

@@ -177,6 +177,8 @@ class Client::Impl {
     std::string auth;
     Callback<void> unsent_cb;  // Callback of an AddAuth not yet sent.
   };
+  // Sends one addAuth packet; its answer goes to a.unsent_cb.
+  void SendAuth(Auth& a);
   std::vector<Auth> auths_;
   std::deque<Callback<void>> auth_waiters_;  // One per auth packet sent (null for re-sends).
   WatchRegistry watches_;

@@ -138,15 +138,7 @@ void Client::Impl::AddAuth(std::string scheme, std::string auth, Callback<void> 
         }
         auths_.push_back(Auth{std::move(scheme), std::move(auth), std::move(cb)});
         if (phase_ == Phase::kConnected) {
-          Auth& a = auths_.back();
-          proto::JuteWriter w;
-          size_t mark = w.BeginFrame();
-          proto::RequestHeader{xids::kAuth, static_cast<int32_t>(OpCode::kAuth)}.Write(w);
-          proto::AuthPacket{0, a.scheme, a.auth}.Write(w);
-          w.EndFrame(mark);
-          auth_waiters_.push_back(std::move(a.unsent_cb));
-          a.unsent_cb = nullptr;
-          WriteFrame(w.buffer());
+          SendAuth(auths_.back());
         }
       });
       return;
