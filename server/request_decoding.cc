@@ -92,6 +92,14 @@ bool IsWriteOp(OpCode t) {
   }
 }
 
+bool ReadMultiWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op) {
+  // setACL is a write but not a multi op (ZooKeeper's MultiOperationRecord refuses it).
+  if (type == OpCode::kSetAcl || type == OpCode::kCloseSession || type == OpCode::kMulti) {
+    return false;
+  }
+  return ReadWriteOp(type, r, op);
+}
+
 bool DecodeWriteRequest(OpCode type, std::string_view body, size_t max_field_bytes,
                         WriteRequest* req) {
   proto::JuteReader r(body, max_field_bytes);
@@ -102,9 +110,8 @@ bool DecodeWriteRequest(OpCode type, std::string_view body, size_t max_field_byt
     proto::MultiHeader mh;
     if (!mh.Read(r)) return false;
     if (mh.done) return true;
-    auto sub = static_cast<OpCode>(mh.type);
     WriteOp op;
-    if (!ReadWriteOp(sub, r, &op)) return false;
+    if (!ReadMultiWriteOp(static_cast<OpCode>(mh.type), r, &op)) return false;
     req->multi.push_back(std::move(op));
   }
 }

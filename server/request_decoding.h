@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "client/proto/jute.h"
 #include "client/proto/wire_constants.h"
 #include "server/prep.h"
 
@@ -14,6 +15,11 @@ namespace zk::server {
 
 // create*, delete, setData, setACL, check, multi and closeSession.
 bool IsWriteOp(OpCode type);
+
+// Reads one op of a multi (or of a multiRead holding writes) after its MultiHeader: create,
+// create2, createContainer, createTTL, delete, setData or check. False for any other type or a
+// malformed record.
+bool ReadMultiWriteOp(OpCode type, proto::JuteReader& r, WriteOp* op);
 
 // Decodes the body of a write request of `type`; false when it is malformed (including a multi
 // holding an op that may not appear in one). Fields longer than `max_field_bytes` are malformed.

@@ -221,10 +221,12 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   if (IsWriteOp(type)) {
     WriteRequest req;
     if (!DecodeWriteRequest(type, body, MaxFieldBytes(), &req)) {
-      spdlog::warn("closing connection {} from {}: malformed {} request", conn.id(),
-                   conn.remote_address(), OpName(type));
+      // As ZooKeeper: MARSHALLINGERROR in the session's order; the connection stays open.
+      spdlog::warn("malformed {} request from {} (session 0x{:x}): answered MARSHALLINGERROR",
+                   OpName(type), conn.remote_address(), st.session_id);
       ++stats_.frames_rejected;
-      conn.Close();
+      AnswerInOrder(st, std::move(p), FrameReply(h.xid, tree_->last_zxid(),
+                                                 Err::kMarshallingError));
       return;
     }
     if (type == OpCode::kCloseSession) sessions_->SetClosing(st.session_id);
@@ -242,7 +244,13 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   }
   if (type == OpCode::kDeleteContainer) {
     // Server-internal; a client may not send it (ZooKeeper answers BADARGUMENTS).
-    conn.Send(FrameReply(h.xid, tree_->last_zxid(), Err::kBadArguments));
+    AnswerInOrder(st, std::move(p), FrameReply(h.xid, tree_->last_zxid(), Err::kBadArguments));
+    return;
+  }
+  if (type == OpCode::kCreateSession) {
+    // Only a handshake creates a session; ZooKeeper fails to decode this one.
+    AnswerInOrder(st, std::move(p),
+                  FrameReply(h.xid, tree_->last_zxid(), Err::kMarshallingError));
     return;
   }
   if (!IsKnownRead(type)) {
@@ -276,6 +284,19 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     return;
   }
   p.frame.assign(body);
+  st.queue.push_back(std::move(p));
+  LimitOutstanding(st);
+}
+
+void ZooKeeperServer::AnswerInOrder(ConnState& st, Pending p, std::string reply) {
+  if (st.queue.empty()) {
+    RecordLatency(st, p);
+    st.conn->Send(std::move(reply));
+    ++stats_.packets_sent;
+    return;
+  }
+  p.reply = std::move(reply);
+  p.done = true;
   st.queue.push_back(std::move(p));
   LimitOutstanding(st);
 }
@@ -350,8 +371,7 @@ void ZooKeeperServer::Drain(ConnState& st) {
   while (!st.queue.empty()) {
     Pending& p = st.queue.front();
     if (p.zxid != 0 && !p.done) break;
-    std::string reply =
-        p.zxid != 0 ? std::move(p.reply) : EvaluateRead(st, p.type, p.xid, p.frame);
+    std::string reply = p.done ? std::move(p.reply) : EvaluateRead(st, p.type, p.xid, p.frame);
     RecordLatency(st, p);
     OpCode type = p.type;
     st.queue.pop_front();
@@ -499,17 +519,20 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
       return FrameReply(xid, zxid, Err::kOk);
     }
     case OpCode::kAddWatch: {
+      // As ZooKeeper: an unknown mode fails to decode (MARSHALLINGERROR); the path is not
+      // validated (a watch on a path no node can have never fires).
       proto::AddWatchRequest req;
       if (!req.Read(r)) return bad();
-      if (!IsValidPath(req.path)) return FrameReply(xid, zxid, Err::kBadArguments);
       if (req.mode == static_cast<int32_t>(AddWatchMode::kPersistent)) {
         watches_.Add(WatchKind::kPersistent, req.path, watcher);
       } else if (req.mode == static_cast<int32_t>(AddWatchMode::kPersistentRecursive)) {
         watches_.Add(WatchKind::kRecursive, req.path, watcher);
       } else {
-        return FrameReply(xid, zxid, Err::kBadArguments);
+        return bad();
       }
-      return FrameReply(xid, zxid, Err::kOk);
+      // As ZooKeeper: the reply carries an ErrorResponse{0} body, which the Java client reads
+      // (without it, it misreads the next frame and drops the connection).
+      return FrameReply(xid, zxid, proto::ErrorResponse{0});
     }
     case OpCode::kRemoveWatches:
     case OpCode::kCheckWatches: {
@@ -517,7 +540,7 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
       if (!req.Read(r)) return bad();
       if (req.type < static_cast<int32_t>(WatcherType::kChildren) ||
           req.type > static_cast<int32_t>(WatcherType::kPersistentRecursive)) {
-        return FrameReply(xid, zxid, Err::kBadArguments);
+        return bad();  // as ZooKeeper: an unknown watcher type fails to decode
       }
       auto wt = static_cast<WatcherType>(req.type);
       bool found = type == OpCode::kRemoveWatches ? watches_.Remove(req.path, wt, watcher)
@@ -534,18 +557,36 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
       return FrameReply(xid, zxid, rsp);
     }
     case OpCode::kMultiRead: {
-      proto::JuteWriter w;
-      size_t mark = w.BeginFrame();
-      proto::ReplyHeader{xid, zxid, 0}.Write(w);
+      // As ZooKeeper: the whole request is decoded first, as a multi is (every op a known
+      // multi op, all reads or all writes; else MARSHALLINGERROR alone). Writes are refused
+      // with MARSHALLINGERROR and an empty result list. Ops take no watches (ZooKeeper's
+      // multiRead drops the watch flag).
+      std::vector<std::pair<OpCode, std::string>> ops;
+      bool has_read = false, has_write = false;
       while (true) {
         proto::MultiHeader mh;
         if (!mh.Read(r)) return bad();
         if (mh.done) break;
-        proto::PathWatchRequest req;
-        if (!req.Read(r)) return bad();
         auto op = static_cast<OpCode>(mh.type);
-        if (op != OpCode::kGetChildren && op != OpCode::kGetData) return bad();
-        const DataTree::Node* n = tree_->Find(req.path);
+        if (op == OpCode::kGetChildren || op == OpCode::kGetData) {
+          proto::PathWatchRequest req;
+          if (!req.Read(r)) return bad();
+          ops.emplace_back(op, std::move(req.path));
+          has_read = true;
+        } else {
+          WriteOp ignored;
+          if (!ReadMultiWriteOp(op, r, &ignored)) return bad();
+          has_write = true;
+        }
+        if (has_read && has_write) return bad();
+      }
+      proto::JuteWriter w;
+      size_t mark = w.BeginFrame();
+      proto::ReplyHeader{xid, zxid, has_write ? static_cast<int32_t>(Err::kMarshallingError) : 0}
+          .Write(w);
+      for (size_t i = 0; i < ops.size() && !has_write; ++i) {
+        const auto& [op, path] = ops[i];
+        const DataTree::Node* n = tree_->Find(path);
         Err err = !n ? Err::kNoNode : !can(*n, perms::kRead) ? Err::kNoAuth : Err::kOk;
         if (err != Err::kOk) {
           proto::MultiHeader{static_cast<int32_t>(OpCode::kError), false,
@@ -554,12 +595,10 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
           proto::ErrorResponse{static_cast<int32_t>(err)}.Write(w);
           continue;
         }
-        proto::MultiHeader{mh.type, false, 0}.Write(w);
+        proto::MultiHeader{static_cast<int32_t>(op), false, 0}.Write(w);
         if (op == OpCode::kGetChildren) {
-          if (req.watch) watches_.Add(WatchKind::kChild, req.path, watcher);
           proto::GetChildrenResponse{tree_->Children(*n)}.Write(w);
         } else {
-          if (req.watch) watches_.Add(WatchKind::kData, req.path, watcher);
           WriteDataResponse(w, *n);
         }
       }
@@ -568,7 +607,19 @@ std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xi
       return w.Take();
     }
     case OpCode::kReconfig:
-    case OpCode::kSasl:
+      // Dynamic reconfiguration is not supported: answered as ZooKeeper with
+      // reconfigEnabled=false (its default).
+      return FrameReply(xid, zxid, Err::kReconfigDisabled);
+    case OpCode::kSasl: {
+      // No SASL provider is configured: as ZooKeeper then, OK with a null token and zxid 0,
+      // and the connection stays unauthenticated.
+      proto::JuteWriter w;
+      size_t mark = w.BeginFrame();
+      proto::ReplyHeader{xid, 0, 0}.Write(w);
+      w.WriteNullBuffer();
+      w.EndFrame(mark);
+      return w.Take();
+    }
     default:
       return FrameReply(xid, zxid, Err::kUnimplemented);
   }

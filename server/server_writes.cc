@@ -118,19 +118,20 @@ std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
           case OpCode::kCreate:
           case OpCode::kCreate2:
             // As ZooKeeper 3.8: create and create2 inside a multi answer as a plain create;
-            // createTTL and createContainer answer with the Stat.
+            // createTTL and createContainer answer as create2 (type 15, with the Stat).
             proto::MultiHeader{static_cast<int32_t>(OpCode::kCreate), false, 0}.Write(w);
             proto::PathResponse{sub.path}.Write(w);
+            continue;
+          case OpCode::kCreateContainer:
+          case OpCode::kCreateTtl:
+            proto::MultiHeader{static_cast<int32_t>(OpCode::kCreate2), false, 0}.Write(w);
+            proto::Create2Response{sub.path, sub.stat}.Write(w);
             continue;
           default:
             proto::MultiHeader{static_cast<int32_t>(type), false, 0}.Write(w);
             break;
         }
         switch (type) {
-          case OpCode::kCreateContainer:
-          case OpCode::kCreateTtl:
-            proto::Create2Response{sub.path, sub.stat}.Write(w);
-            break;
           case OpCode::kSetData:
             proto::StatResponse{sub.stat}.Write(w);
             break;

@@ -88,7 +88,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
     OpCode type = OpCode::kError;
     int64_t zxid = 0;          // writes: the txn's zxid (0 for reads and syncs)
     std::vector<OpCode> multi_types;  // multi: the op type of each sub-request
-    bool done = false;         // writes: applied, `reply` holds the answer
+    bool done = false;         // answered: `reply` holds it (applied writes, canned errors)
     std::string frame;         // reads: the request body, evaluated when its turn comes
     std::string reply;         // the framed reply
     std::chrono::steady_clock::time_point received;
@@ -152,6 +152,9 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // Appends a GetDataResponse for `n` to `w`.
   void WriteDataResponse(proto::JuteWriter& w, const DataTree::Node& n) const;
   void LimitOutstanding(ConnState& st);
+  // Answers a request that needs no evaluation (a canned error) in the session's order: now if
+  // nothing of the session is pending, else when its turn comes.
+  void AnswerInOrder(ConnState& st, Pending p, std::string reply);
   void RecordLatency(ConnState& st, const Pending& p);
 
   // server_writes.cc
