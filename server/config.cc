@@ -474,6 +474,9 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "znode.container.checkIntervalMs") {
     return ParseIntIn(key, value, 1, kMaxInt, &config->container_check_interval_ms);
   }
+  if (name == "znode.container.maxPerMinute") {
+    return ParseIntIn(key, value, 1, kMaxInt, &config->container_max_per_minute);
+  }
   if (name == "znode.container.maxNeverUsedIntervalMs") {
     return ParseIntIn(key, value, 0, kMaxInt, &config->container_max_never_used_interval_ms);
   }

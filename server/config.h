@@ -66,9 +66,11 @@ struct ServerConfig {
   PeerType peer_type = PeerType::kParticipant;  // peerType
 
   // znode.container.checkIntervalMs: how often empty containers and expired TTL nodes are
-  // looked for; znode.container.maxNeverUsedIntervalMs: age after which a container that never
-  // had a child is deleted (0 = never).
+  // looked for; znode.container.maxPerMinute: how many of them are deleted per minute at most;
+  // znode.container.maxNeverUsedIntervalMs: age after which a container that never had a
+  // child is deleted (0 = never).
   int container_check_interval_ms = 60000;
+  int container_max_per_minute = 10000;
   int container_max_never_used_interval_ms = 0;
 
   // Content of <dataDir>/myid; read by ParseConfigFile (required when IsDistributed()).

@@ -45,9 +45,7 @@ void ZooKeeperServer::ApplyOne(const Txn& txn) {
   } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
     sessions_->Remove(txn.session_id);
   }
-  if (txn.type == OpCode::kDeleteContainer) {
-    absl::erase_if(reaping_, [&](const auto& entry) { return entry.second == txn.zxid; });
-  }
+  reaper_.Applied(txn.zxid);
 
   std::vector<Notification> notes;
   for (const auto& e : events) watches_.Trigger(e, &notes);
@@ -181,33 +179,13 @@ void ZooKeeperServer::ExpireSessions() {
 }
 
 void ZooKeeperServer::ReapContainersAndTtls() {
-  std::vector<std::string> doomed;
-  int64_t now = WallMs();
-  const int64_t never_used_ms = config_.container_max_never_used_interval_ms;
-  for (const auto& path : tree_->Containers()) {
-    const DataTree::Node* n = tree_->Find(path);
-    if (!n || tree_->NumChildren(*n) != 0) continue;
-    // An empty container that once had a child goes; one that never had a child goes only
-    // after znode.container.maxNeverUsedIntervalMs (0 = never), as in ZooKeeper.
-    const NodeStat& s = tree_->StoredStat(*n);
-    if (s.cversion > 0 || (never_used_ms > 0 && now - s.mtime > never_used_ms)) {
-      doomed.push_back(path);
-    }
-  }
-  for (const auto& path : tree_->TtlNodes()) {
-    const DataTree::Node* n = tree_->Find(path);
-    if (!n || tree_->NumChildren(*n) != 0) continue;
-    const NodeStat& s = tree_->StoredStat(*n);
-    int64_t ttl = s.ephemeral_owner & ephemeral_owner::kMaxTtl;
-    if (ttl > 0 && now - s.mtime > ttl) doomed.push_back(path);
-  }
-  for (auto& path : doomed) {
-    if (reaping_.contains(path)) continue;
+  for (auto& path : reaper_.Tick(NowMs(), WallMs(), *tree_)) {
+    spdlog::info("deleting {} (an empty container or an expired TTL node)", path);
     WriteRequest req;
     req.type = OpCode::kDeleteContainer;
     req.op.type = OpCode::kDeleteContainer;
     req.op.path = path;
-    reaping_[path] = SubmitWrite(req, 0, 0, Principal{});
+    reaper_.Submitted(path, SubmitWrite(req, 0, 0, Principal{}));
   }
 }
 

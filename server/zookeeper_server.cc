@@ -23,7 +23,13 @@ std::string LogDir(const ServerConfig& c) { return c.data_log_dir + "/txnlog"; }
 }  // namespace
 
 ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
-    : io_(io), config_(std::move(config)), acceptor_(io), tick_timer_(io) {}
+    : io_(io),
+      config_(std::move(config)),
+      acceptor_(io),
+      tick_timer_(io),
+      reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
+                                    config_.container_max_per_minute,
+                                    config_.container_max_never_used_interval_ms}) {}
 
 ZooKeeperServer::~ZooKeeperServer() { Stop(); }
 
@@ -41,7 +47,6 @@ int64_t ZooKeeperServer::WallMs() {
 
 zab::Status ZooKeeperServer::Start() {
   started_ = std::chrono::steady_clock::now();
-  last_reap_ = started_;
   std::error_code fec;
   std::filesystem::create_directories(SnapshotDir(config_), fec);
   if (fec) return zab::Status::IOError("cannot create " + SnapshotDir(config_) + ": " + fec.message());
@@ -253,10 +258,11 @@ void ZooKeeperServer::ScheduleTick() {
 void ZooKeeperServer::OnTick() {
   if (leading()) ExpireSessions();
   if (serving() && !leading()) ReportActivity();
-  auto now = std::chrono::steady_clock::now();
-  if (now - last_reap_ >= std::chrono::milliseconds(config_.container_check_interval_ms)) {
-    last_reap_ = now;
-    if (leading()) ReapContainersAndTtls();
+  if (leading()) {
+    if (!reaper_.running()) reaper_.Start(NowMs());
+    ReapContainersAndTtls();
+  } else if (reaper_.running()) {
+    reaper_.Stop();
   }
   if (auto done = snapshots_->Poll()) {
     if (!done->ok()) {

@@ -32,6 +32,7 @@
 #include "client/proto/jute.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/container_reaper.h"
 #include "server/data_tree.h"
 #include "server/prep.h"
 #include "server/server_stats.h"
@@ -171,6 +172,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   std::string BuildWriteReply(const Pending& p, const Txn& txn, const ApplyResult& r);
   void SendNotifications(const std::vector<Notification>& notes);
   void ExpireSessions();
+  // Leader: deletes the containers and TTL nodes the reaper hands out now.
   void ReapContainersAndTtls();
   void CloseSessionConnections(int64_t session_id);
 
@@ -215,14 +217,13 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   int64_t txns_since_snapshot_ = 0;
   int64_t next_snapshot_after_ = 0;
   std::chrono::steady_clock::time_point started_;
-  std::chrono::steady_clock::time_point last_reap_;
 
   std::deque<InFlight> in_flight_;
   uint64_t next_conn_id_ = 1;
   absl::flat_hash_map<uint64_t, ConnState> conns_;
   absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
   absl::flat_hash_map<std::string, int> conns_per_ip_;
-  absl::flat_hash_map<std::string, int64_t> reaping_;  // container/TTL deletes in flight: zxid
+  ContainerReaper reaper_;
   ServerStats stats_;
 };
 

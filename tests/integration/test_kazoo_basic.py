@@ -334,6 +334,38 @@ def test_container_reaped_after_last_child(zk_factory, client_factory):
         c.create("/cont/again")
 
 
+def test_container_reaping_schedule_and_pace(zk_factory, client_factory):
+    # ZooKeeper's ContainerManager: a check every checkIntervalMs, and at most maxPerMinute
+    # deletions per minute, evenly spread (here one per 2 s). Emptied containers go within one
+    # interval plus their place in the line; never faster than the pace.
+    zk = zk_factory({"znode.container.checkIntervalMs": "1000",
+                     "znode.container.maxPerMinute": "30"})
+    c = client_factory(zk.hosts)
+    paths = ["/paced%d" % i for i in range(4)]
+    gone_at = {}
+    lock = threading.Lock()
+
+    def watcher(ev):
+        if ev.type == EventType.DELETED:
+            with lock:
+                gone_at[ev.path] = time.monotonic()
+
+    for p in paths:
+        kx.raw_call(c, kx.make_create(p, b"", flags=kx.CONTAINER))
+        c.create(p + "/child")
+    for p in paths:
+        c.exists(p, watch=watcher)
+    emptied = time.monotonic()
+    for p in paths:
+        c.delete(p + "/child")
+    wait_until(lambda: len(gone_at) == len(paths), 30, what="every emptied container reaped")
+    times = sorted(gone_at.values())
+    # the first within two check intervals (plus slack for a loaded machine)
+    assert times[0] - emptied < 2.0 + 3.0, times[0] - emptied
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert all(g > 1.5 for g in gaps), "deletions faster than maxPerMinute=30: gaps %r" % gaps
+
+
 def test_ttl_nodes(zk_factory, client_factory):
     zk = zk_factory({"extendedTypesEnabled": "true", "znode.container.checkIntervalMs": "1000"})
     c = client_factory(zk.hosts)

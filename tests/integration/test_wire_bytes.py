@@ -31,6 +31,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import zkfixtures as zf  # noqa: E402
+from ensemble import Ensemble  # noqa: E402
 from wire_bytes import (  # noqa: E402
     ADD_WATCH, ALL, AUTH, CHECK, CHECK_WATCHES, CLOSE_SESSION, CONTAINER, CREATE, CREATE2,
     CREATE_CONTAINER, CREATE_SESSION, CREATE_TTL, DELETE, DELETE_CONTAINER, EPHEMERAL,
@@ -210,6 +211,9 @@ def _tree(r, base):
     for k in ("k1", "k2", "k3"):
         r.req("a", CREATE, enc.create(base + "/d/" + k, k.encode()), "create d/" + k)
     r.req("a", CREATE, enc.create(base + "/eph", b"x", flags=EPHEMERAL), "create eph")
+    for name in ("e1", "e2", "e3", "zz", "aa"):
+        r.req("a", CREATE, enc.create(base + "/d/k1/" + name, flags=EPHEMERAL_SEQUENTIAL),
+              "create ephemeral %s" % name)
 
 
 def sc_reads(r):
@@ -422,6 +426,8 @@ def sc_multi(r):
           "multi firing the multiRead watches")
     r.req("a", MULTI, enc.multi([(DELETE, enc.delete(base + "/s-0000000002"))]),
           "multi firing the child watch")
+    r.req("w", EXISTS, enc.path_watch(base + "/eph", True), "exists watch on the ephemeral")
+    r.req("w", GET_CHILDREN2, enc.path_watch(base, True), "child watch before the close")
     r.req("a", CLOSE_SESSION, label="closeSession with an ephemeral from a multi")
     r.req("w", EXISTS, enc.path_watch(base + "/eph"), "the ephemeral is gone")
 
@@ -570,29 +576,61 @@ def diff(reference, candidate):
     return out
 
 
+class Servers(object):
+    """The reference (Apache standalone) and the candidates, started on first use: zabkeeper
+    standalone, and a follower of a 3-member zabkeeper ensemble (every connection of a script
+    goes to that follower, so writes are forwarded to the leader and answered after commit)."""
+
+    def __init__(self):
+        self.made = {}
+        self.ensemble = None
+        self.reference_transcripts = {}
+
+    def get(self, which):
+        if which not in self.made:
+            if which == "follower":
+                self.ensemble = Ensemble(3, extra_cfg=CFG).start()
+                self.made[which] = next(m for m in self.ensemble.members.values()
+                                        if m.mode() == "follower")
+            else:
+                kind = "apache" if which == "apache" else "zabkeeper"
+                self.made[which] = zf.make_server(kind, CFG)
+                self.made[which].start()
+        return self.made[which]
+
+    def reference(self, scenario):
+        if scenario not in self.reference_transcripts:
+            self.reference_transcripts[scenario] = run_scenario(self.get("apache"), scenario)
+        return self.reference_transcripts[scenario]
+
+    def cleanup(self):
+        for which, s in self.made.items():
+            if which != "follower":
+                s.cleanup()
+        if self.ensemble is not None:
+            self.ensemble.cleanup()
+
+
 @pytest.fixture(scope="module")
 def servers():
     for kind in ("apache", "zabkeeper"):
         reason = zf.skip_reason(kind)
         if reason:
             pytest.skip(reason)
-    made = {}
+    s = Servers()
     try:
-        for kind in ("apache", "zabkeeper"):
-            made[kind] = zf.make_server(kind, CFG)
-            made[kind].start()
-        yield made
+        yield s
     finally:
-        for s in made.values():
-            s.cleanup()
+        s.cleanup()
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_reply_bytes_match_apache(servers, scenario):
-    reference = run_scenario(servers["apache"], scenario)
-    candidate = run_scenario(servers["zabkeeper"], scenario)
+@pytest.mark.parametrize("candidate", ["standalone", "follower"])
+def test_reply_bytes_match_apache(servers, candidate, scenario):
+    reference = servers.reference(scenario)
+    transcript = run_scenario(servers.get(candidate), scenario)
     assert len(reference) > 3, "the reference transcript is too short to mean anything"
-    problems = diff(reference, candidate)
+    problems = diff(reference, transcript)
     assert not problems, "%d difference(s) from Apache ZooKeeper:\n%s" % (
         len(problems), "\n".join(problems))
 
