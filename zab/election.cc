@@ -72,6 +72,12 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
   }
   if (state_ != PeerState::kLooking) {
     if (n.state == PeerState::kLooking) Send(from, MyNotification());
+    // The server we chose to follow follows (or observes) another: it will never lead this
+    // round, so look again now rather than after initLimit.
+    if (state_ != PeerState::kLeading && from == vote_.leader &&
+        (n.state == PeerState::kFollowing || n.state == PeerState::kObserving)) {
+      BecomeLooking("the server chosen as leader follows another");
+    }
     return;
   }
   if (n.state == PeerState::kLooking) {
@@ -151,6 +157,9 @@ void Peer::Decide(const Vote& v) {
   if (state_ == PeerState::kLeading) {
     LeadStart();
   } else {
+    // Learners that took us for their leader while we were looking: we will not lead.
+    for (const auto& entry : stashed_infos_) Send(entry.first, n);
+    stashed_infos_.clear();
     LearnStart();
   }
 }

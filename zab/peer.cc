@@ -98,7 +98,13 @@ void Peer::Step(ServerId from, Message msg) {
   if (state_ == PeerState::kLeading) {
     LeaderStep(from, msg);
   } else if (auto* info = std::get_if<LearnerInfo>(&msg)) {
-    stashed_infos_[from] = *info;  // may lead soon: kept until the connection goes
+    if (state_ == PeerState::kLooking) {
+      stashed_infos_[from] = *info;  // may lead soon: kept until the connection goes
+    } else {
+      // We follow someone else: tell the learner at once, so it looks again within a tick
+      // instead of waiting out initLimit.
+      Send(from, MyNotification());
+    }
   } else if (state_ != PeerState::kLooking && from == vote_.leader) {
     LearnerStep(from, msg);
   }

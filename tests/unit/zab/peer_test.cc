@@ -5,6 +5,8 @@
 
 #include <map>
 #include <memory>
+#include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -97,6 +99,27 @@ class Cluster {
       for (Channel ch : {Channel::kElection, Channel::kQuorum}) o.peer->Disconnected(id, ch);
     }
     std::erase_if(net_, [&](const Envelope& e) { return e.from == id || e.to == id; });
+  }
+
+  // Cuts the links between two running peers (both channels, messages in flight dropped) and
+  // keeps them cut until Link.
+  void Cut(ServerId a, ServerId b) {
+    cut_.insert({std::min(a, b), std::max(a, b)});
+    for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
+      nodes_[a].peer->Disconnected(b, ch);
+      nodes_[b].peer->Disconnected(a, ch);
+    }
+    std::erase_if(net_, [&](const Envelope& e) {
+      return (e.from == a && e.to == b) || (e.from == b && e.to == a);
+    });
+  }
+
+  void Link(ServerId a, ServerId b) {
+    cut_.erase({std::min(a, b), std::max(a, b)});
+    for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
+      nodes_[a].peer->Connected(b, ch);
+      nodes_[b].peer->Connected(a, ch);
+    }
   }
 
   void Wipe(ServerId id) {
@@ -197,7 +220,7 @@ class Cluster {
   }
 
   void Route(ServerId from, Node& n, ServerId to, Message msg) {
-    if (!nodes_[to].up) return;
+    if (!nodes_[to].up || cut_.contains({std::min(from, to), std::max(from, to)})) return;
     if (auto* range = std::get_if<LogRange>(&msg)) {
       std::vector<LogEntry> entries;
       REQUIRE(n.log->Read(range->after + 1, range->upto, SIZE_MAX, &entries).ok());
@@ -222,6 +245,7 @@ class Cluster {
   PeerConfig config_;
   std::map<ServerId, Node> nodes_;
   std::vector<Envelope> net_;
+  std::set<std::pair<ServerId, ServerId>> cut_;
 };
 
 std::vector<int64_t> Zxids(const Applied& a) {
@@ -352,6 +376,26 @@ TEST_CASE("an observer learns every commit but never counts for the quorum") {
   c.Settle();
   CHECK(c.node(3).applied.size() == 1);  // the observer's presence commits nothing
   CHECK(c.node(4).applied.size() == 1);
+}
+
+TEST_CASE("a voter that follows a server which follows another finds out within ticks") {
+  // Server 1 cannot reach 3: among the voters it hears (1 and 2) the best is 2, and 1 decides to
+  // follow 2 while 2, hearing 3, follows 3.
+  Cluster c(3);
+  c.Cut(1, 3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  REQUIRE(c.node(2).peer->state() == PeerState::kFollowing);
+  REQUIRE_FALSE(c.node(1).peer->serving());
+  // Told by 2 that it follows 3, server 1 does not wait for 2 to lead.
+  CHECK(c.node(1).peer->state() == PeerState::kLooking);
+  // Once 1 can reach 3 it must join it within a few ticks, not after initLimit (50 ticks).
+  c.Link(1, 3);
+  c.Ticks(5);
+  CHECK(c.node(1).peer->state() == PeerState::kFollowing);
+  CHECK(c.node(1).peer->serving());
+  c.Write("reaches every voter");
+  CHECK(c.node(1).applied.size() == 1);
 }
 
 }  // namespace
