@@ -7,6 +7,7 @@ PACKAGES=(
   libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev libcli11-dev nlohmann-json3-dev
   python3-kazoo python3-pytest python3-pexpect libedit-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev
+  libzookeeper-java libcurator-recipes-java libcurator-discovery-java openjdk-17-jdk-headless
   procps iproute2 iptables
 )
 missing=()
