@@ -480,6 +480,14 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "znode.container.maxNeverUsedIntervalMs") {
     return ParseIntIn(key, value, 0, kMaxInt, &config->container_max_never_used_interval_ms);
   }
+  if (name == "test.maxZxidCounter") {
+    int64_t v = 0;
+    if (!ParseInt64(value, &v) || v < 1 || v > 0xffffffffLL) {
+      return Invalid(key, value, "must be between 1 and 4294967295");
+    }
+    config->test_max_zxid_counter = v;
+    return Status::OK();
+  }
   if (name == "snapshot.compression") {
     return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
   }

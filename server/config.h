@@ -79,6 +79,9 @@ struct ServerConfig {
   // --- zabkeeper's own keys ---
   // snapshot.compression: zstd level 1..22, 0 = snapshots written uncompressed.
   int snapshot_compression_level = 3;
+  // test.maxZxidCounter: a test seam; the largest zxid counter an epoch may use before the
+  // leader must start a new epoch (ZooKeeper's limit, 2^32 - 1, unless a test lowers it).
+  int64_t test_max_zxid_counter = 0xffffffffLL;
 
   // Session timeout bounds with ZooKeeper's defaults resolved.
   int MinSessionTimeoutMs() const {

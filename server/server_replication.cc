@@ -42,6 +42,7 @@ zab::Status ZooKeeperServer::StartReplication() {
   pc.election_retry_ticks = 5;
   pc.election_retry_max_ticks = 200;
   pc.finalize_wait_ticks = 20;
+  pc.TEST_max_zxid_counter = config_.test_max_zxid_counter;
   if (std::string err = pc.Validate(); !err.empty()) {
     return zab::Status::InvalidArgument("ensemble configuration: " + err);
   }
@@ -259,12 +260,10 @@ void ZooKeeperServer::RoleChanged() {
   }
   if (leading()) {
     // A new leader: proposals continue from its epoch; every session gets a full timeout
-    // from now, since the old leader's view of their activity is gone.
+    // from now, since the old leader's view of their activity is gone — also the sessions this
+    // server marked closing in an earlier term, whose close may have been truncated.
     prep_->Reset(driver_->NextZxid() - 1);
-    const int64_t now = NowMs();
-    std::vector<int64_t> ids;
-    for (const auto& [id, info] : sessions_->sessions()) ids.push_back(id);
-    for (int64_t id : ids) sessions_->Touch(id, now);
+    sessions_->RestartExpiry(NowMs());
   }
   spdlog::info("serving clients as {} (epoch {}, last zxid 0x{:x})", ModeString(),
                driver_->peer().current_epoch(), tree_->last_zxid());

@@ -20,7 +20,9 @@ int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id
   in_flight_.push_back(InFlight{std::move(txn)});
   const int64_t proposed = driver_->Propose(std::move(data));
   if (proposed == 0) {
-    in_flight_.pop_back();  // this server just stopped leading; RoleChanged closes the clients
+    // This server just stopped leading (for instance its epoch ran out of zxids); RoleChanged,
+    // called from inside Propose, may already have dropped every txn in flight.
+    if (!in_flight_.empty() && in_flight_.back().txn.zxid == zxid) in_flight_.pop_back();
     return 0;
   }
   ZK_CHECK(proposed == zxid);  // Prep and ZAB number txns alike

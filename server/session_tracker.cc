@@ -89,6 +89,15 @@ std::vector<int64_t> SessionTracker::PopExpired(int64_t now_ms) {
   return out;
 }
 
+void SessionTracker::RestartExpiry(int64_t now_ms) {
+  buckets_.clear();
+  for (auto& [id, s] : sessions_) {
+    s.closing = false;
+    s.expires_at_ms = RoundUp(now_ms + s.timeout_ms);
+    buckets_[s.expires_at_ms].insert(id);
+  }
+}
+
 const SessionInfo* SessionTracker::Find(int64_t id) const {
   auto it = sessions_.find(id);
   return it == sessions_.end() ? nullptr : &it->second;

@@ -45,6 +45,12 @@ class SessionTracker {
   // Sessions whose deadline has passed; each is returned once (it becomes closing).
   std::vector<int64_t> PopExpired(int64_t now_ms);
 
+  // A new leader takes over expiry: every session still open gets a full timeout from now,
+  // including those this server had marked closing. A close or expiry proposed in an earlier
+  // epoch may have been lost with that epoch (its txn truncated); if it was not, the session is
+  // already gone from this tracker. So every session this leader can't see alive expires.
+  void RestartExpiry(int64_t now_ms);
+
   const SessionInfo* Find(int64_t id) const;
   const absl::flat_hash_map<int64_t, SessionInfo>& sessions() const { return sessions_; }
   size_t size() const { return sessions_.size(); }

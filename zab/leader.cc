@@ -211,7 +211,7 @@ void Peer::MaybeEstablish() {
 
 int64_t Peer::Propose(std::string data) {
   if (state_ != PeerState::kLeading || !serving_) return 0;
-  if (next_counter_ > kMaxZxidCounter) {
+  if (next_counter_ > config_.TEST_max_zxid_counter) {
     BecomeLooking("the epoch's zxid counter is exhausted");
     return 0;
   }

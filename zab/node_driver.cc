@@ -146,6 +146,12 @@ void NodeDriver::Process() {
                    peer_->leader(), peer_->last_zxid(),
                    peer_->state() == PeerState::kLooking ? ": " : "",
                    peer_->state() == PeerState::kLooking ? peer_->last_transition() : "");
+    } else if (last_serving_ && !peer_->serving()) {
+      // Left and re-entered the same state within one step (a standalone leader that ran out of
+      // zxids starts its next epoch at once): still say why service was interrupted.
+      spdlog::info("zab: {} again (epoch {}, last zxid 0x{:x}) after: {}",
+                   StateName(peer_->state()), peer_->current_epoch(), peer_->last_zxid(),
+                   peer_->last_transition());
     }
     last_state_ = peer_->state();
     last_serving_ = peer_->serving();

@@ -29,6 +29,9 @@ std::string PeerConfig::Validate() const {
   if (election_retry_ticks < 1 || election_retry_max_ticks < election_retry_ticks)
     return "bad election retry ticks";
   if (finalize_wait_ticks < 0) return "bad finalize wait";
+  if (TEST_max_zxid_counter < 1 || TEST_max_zxid_counter > kMaxZxidCounter) {
+    return "bad zxid counter limit";
+  }
   if (init_limit_ticks < 1 || sync_limit_ticks < 1 || ping_ticks < 1) return "bad limits";
   return "";
 }

@@ -66,6 +66,10 @@ struct PeerConfig {
   int64_t sync_limit_ticks = 50;          // silence tolerated between leader and learner
   int64_t ping_ticks = 10;                // leader heartbeat period
 
+  // Test seam: the largest zxid counter an epoch may use (kMaxZxidCounter in production), so
+  // tests can run epochs out of zxids quickly.
+  int64_t TEST_max_zxid_counter = kMaxZxidCounter;
+
   // REQUIRES-style validation: returns an empty string or what is wrong.
   std::string Validate() const;
 };

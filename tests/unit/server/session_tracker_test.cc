@@ -166,5 +166,25 @@ TEST_CASE("Adding a session again replaces its timeout and deadline") {
   CHECK(t.PopExpired(11000) == std::vector<int64_t>{5});
 }
 
+TEST_CASE("RestartExpiry: a session marked closing in an earlier term expires again") {
+  SessionTracker t(1, 1000, 0);
+  t.Add(10, 4000, 0);  // its expiry (or close) will be proposed and lost
+  t.Add(11, 4000, 0);  // its close request came through a follower, then lost
+  t.Add(12, 8000, 0);  // alive
+  CHECK(t.PopExpired(5000) == std::vector<int64_t>{10, 11});
+  t.SetClosing(11);
+  CHECK(t.PopExpired(100000).size() == 1);  // 12; 10 and 11 are closing and never due again
+  // This server leads again (the close txns were truncated): every session is due again, a
+  // full timeout after the new term begins.
+  t.RestartExpiry(200000);
+  CHECK_FALSE(t.Find(10)->closing);
+  CHECK(t.Touch(11, 200000));
+  CHECK(t.PopExpired(203999).empty());
+  std::vector<int64_t> due = t.PopExpired(205000);
+  std::sort(due.begin(), due.end());
+  CHECK(due == std::vector<int64_t>{10, 11});
+  CHECK(t.PopExpired(209000) == std::vector<int64_t>{12});
+}
+
 }  // namespace
 }  // namespace zk::server

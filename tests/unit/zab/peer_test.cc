@@ -56,7 +56,8 @@ struct Envelope {
 
 class Cluster {
  public:
-  explicit Cluster(int voters, int observers = 0) {
+  explicit Cluster(int voters, int observers = 0, int64_t max_zxid_counter = kMaxZxidCounter) {
+    config_.TEST_max_zxid_counter = max_zxid_counter;
     for (int i = 1; i <= voters; ++i) config_.voters.push_back(i);
     for (int i = voters + 1; i <= voters + observers; ++i) config_.observers.push_back(i);
     config_.finalize_wait_ticks = 2;
@@ -396,6 +397,31 @@ TEST_CASE("a voter that follows a server which follows another finds out within 
   CHECK(c.node(1).peer->serving());
   c.Write("reaches every voter");
   CHECK(c.node(1).applied.size() == 1);
+}
+
+TEST_CASE("an exhausted zxid counter starts a new epoch; nothing is lost") {
+  Cluster c(3, 0, /*max_zxid_counter=*/4);
+  c.Ticks(5);
+  std::vector<int64_t> written;
+  for (int i = 0; written.size() < 20 && i < 200; ++i) {
+    ServerId l = c.Leader();
+    if (l == 0) {
+      c.Ticks(1);  // re-electing after the counter ran out
+      continue;
+    }
+    int64_t z = c.node(l).peer->Propose("w" + std::to_string(written.size()));
+    c.Settle();
+    if (z != 0) written.push_back(z);
+  }
+  REQUIRE(written.size() == 20);
+  c.Ticks(5);
+  for (size_t i = 1; i < written.size(); ++i) CHECK(written[i] > written[i - 1]);
+  for (int64_t z : written) CHECK(ZxidCounter(z) <= 4);
+  CHECK(ZxidEpoch(written.back()) >= 5);  // 20 txns at most 4 per epoch
+  for (int i = 1; i <= 3; ++i) {
+    CAPTURE(i);
+    CHECK(Zxids(c.node(i).applied) == written);
+  }
 }
 
 }  // namespace
