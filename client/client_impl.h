@@ -71,6 +71,9 @@ class Client::Impl {
   const ConnectString& cs() const { return cs_; }
   Clock::duration request_timeout() const { return options_.request_timeout; }
 
+  uint64_t AddStateListener(StateListener listener);
+  void RemoveStateListener(uint64_t id);
+
   int64_t session_id() const;
   std::string session_password() const;
   std::chrono::milliseconds negotiated_timeout() const;
@@ -182,6 +185,14 @@ class Client::Impl {
   std::vector<Auth> auths_;
   std::deque<Callback<void>> auth_waiters_;  // One per auth packet sent (null for re-sends).
   WatchRegistry watches_;
+
+  // Listeners of AddStateListener. listeners_mu_ guards the map; notifying_mu_ is held while
+  // they are called (on the io thread), so RemoveStateListener from another thread can wait
+  // for a running call to finish.
+  std::mutex listeners_mu_;
+  std::mutex notifying_mu_;
+  uint64_t next_listener_id_ = 1;
+  std::map<uint64_t, std::shared_ptr<StateListener>> listeners_;
 };
 
 // Builds a request whose reply decodes into T with `decode(JuteReader&, T*) -> bool`.

@@ -131,6 +131,10 @@ std::chrono::milliseconds Client::negotiated_timeout() const {
 ConnectionState Client::state() const { return impl_->state(); }
 bool Client::connected() const { return impl_->connected(); }
 void Client::TEST_DropConnection() { impl_->DropConnection(); }
+uint64_t Client::AddStateListener(StateListener listener) {
+  return impl_->AddStateListener(std::move(listener));
+}
+void Client::RemoveStateListener(uint64_t id) { impl_->RemoveStateListener(id); }
 
 
 void Client::CreateAsync(std::string_view path, std::string_view data, std::vector<Acl> acl,

@@ -168,6 +168,37 @@ void Client::Impl::Notify(ConnectionState st) {
   }
   cv_.notify_all();
   if (options_.state_listener) options_.state_listener(st);
+  std::lock_guard<std::mutex> notifying(notifying_mu_);
+  std::vector<std::shared_ptr<StateListener>> listeners;
+  {
+    std::lock_guard<std::mutex> l(listeners_mu_);
+    for (const auto& entry : listeners_) listeners.push_back(entry.second);
+  }
+  for (const auto& listener : listeners) {
+    bool still_registered;
+    {
+      std::lock_guard<std::mutex> l(listeners_mu_);
+      still_registered = std::any_of(listeners_.begin(), listeners_.end(),
+                                     [&](const auto& e) { return e.second == listener; });
+    }
+    if (still_registered) (*listener)(st);
+  }
+}
+
+uint64_t Client::Impl::AddStateListener(StateListener listener) {
+  std::lock_guard<std::mutex> l(listeners_mu_);
+  const uint64_t id = next_listener_id_++;
+  listeners_[id] = std::make_shared<StateListener>(std::move(listener));
+  return id;
+}
+
+void Client::Impl::RemoveStateListener(uint64_t id) {
+  {
+    std::lock_guard<std::mutex> l(listeners_mu_);
+    listeners_.erase(id);
+  }
+  // Wait out a call in progress (never on the io thread, which may be making it).
+  if (!OnIoThread()) std::lock_guard<std::mutex> wait(notifying_mu_);
 }
 
 void Client::Impl::FailAll(Err err) {

@@ -376,6 +376,16 @@ class Client {
   std::future<Result<std::vector<ClientInfo>>> WhoAmIFuture();
   Result<std::vector<ClientInfo>> WhoAmI();
 
+  // --- more connection-state listeners (for libraries such as the recipes) ---------------------
+  // Adds a listener called, like Options::state_listener and after it, on the io thread for
+  // every later state change. Returns its id. A listener added while the state is S is not told
+  // S: read state() after adding. Any thread.
+  uint64_t AddStateListener(StateListener listener);
+  // Removes a listener. Called from any thread but the io thread, it returns only when the
+  // listener is not running and never runs again; from the io thread (a callback) it takes
+  // effect for every later state change. Unknown ids are ignored.
+  void RemoveStateListener(uint64_t id);
+
   // Test seam: drop the current connection as if the network broke (the client then
   // reconnects and resumes the session).
   void TEST_DropConnection();
