@@ -14,13 +14,21 @@ target_include_directories(zabkeeper_client PUBLIC
 target_link_libraries(zabkeeper_client PUBLIC Threads::Threads OpenSSL::Crypto)
 target_compile_features(zabkeeper_client PUBLIC cxx_std_20)
 
+# The recipes (zabkeeper::recipes), a second archive on top of the client.
+add_library(zabkeeper_recipes STATIC $<TARGET_OBJECTS:zk_recipes>)
+add_library(zabkeeper::recipes ALIAS zabkeeper_recipes)
+set_target_properties(zabkeeper_recipes PROPERTIES EXPORT_NAME recipes)
+target_link_libraries(zabkeeper_recipes PUBLIC zabkeeper_client)
+install(FILES client/recipes/contenders.h client/recipes/mutex.h client/recipes/scheduler.h
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/recipes)
+
 set(ZK_PUBLIC_HEADERS client/zk_client.h client/result.h client/retry.h client/watch_stream.h)
 set(ZK_PUBLIC_PROTO_HEADERS client/proto/jute.h client/proto/records.h
   client/proto/wire_constants.h)
 install(FILES ${ZK_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client)
 install(FILES ${ZK_PUBLIC_PROTO_HEADERS}
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/proto)
-install(TARGETS zabkeeper_client EXPORT zabkeeperTargets
+install(TARGETS zabkeeper_client zabkeeper_recipes EXPORT zabkeeperTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 set(ZK_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/zabkeeper)
@@ -36,6 +44,10 @@ install(FILES ${CMAKE_BINARY_DIR}/zabkeeperConfig.cmake
 file(RELATIVE_PATH ZK_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 configure_file(${PROJECT_SOURCE_DIR}/client/zabkeeper.pc.in ${CMAKE_BINARY_DIR}/zabkeeper.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/zabkeeper.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(${PROJECT_SOURCE_DIR}/client/zabkeeper-recipes.pc.in
+  ${CMAKE_BINARY_DIR}/zabkeeper-recipes.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/zabkeeper-recipes.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # Installs into a prefix inside the build dir, then builds client/examples against it, once with
 # find_package and once with pkg-config.

@@ -19,6 +19,8 @@ command -v ninja >/dev/null && gen=(-G Ninja)
   -DCMAKE_BUILD_TYPE=Release >"$work/configure.log"
 "$cmake" --build "$work/cmake-build" >"$work/build.log"
 test -x "$work/cmake-build/zk_example"
+test -x "$work/cmake-build/zk_lock_example"
+test -f "$work/prefix/include/zabkeeper/client/recipes/mutex.h"
 
 # pkg-config.
 pc_dir=$(dirname "$(find "$work/prefix" -name zabkeeper.pc | head -1)")
@@ -29,6 +31,14 @@ test -x "$work/zk_example_pc"
 # Without a server it must fail cleanly (bad usage / no connection), not crash.
 set +e
 "$work/zk_example_pc" >/dev/null 2>&1
+rc=$?
+set -e
+test "$rc" -eq 2
+flags=$(PKG_CONFIG_PATH="$pc_dir" pkg-config --cflags --libs zabkeeper-recipes)
+# shellcheck disable=SC2086
+${CXX:-c++} -O1 -o "$work/zk_lock_example_pc" "$src/lock_example.cc" $flags
+set +e
+"$work/zk_lock_example_pc" >/dev/null 2>&1
 rc=$?
 set -e
 test "$rc" -eq 2
