@@ -1,9 +1,10 @@
 """Apache's own Java clients against zabkeeper: Debian's ZooKeeper 3.8 Java client and Curator 5.4.
 
 The programs in tests/java/ (one per scenario group, plain .java) are compiled with javac into
-a temp dir once per session, against the jars in /usr/share/java. Each runs in its own JVM with
-the server's connection string, checks its own expectations (a failure exits 1 naming what it
-expected and what it saw), and prints ``SUMMARY key=value`` lines that the tests here assert on.
+a temp dir once per session, against the jars in /usr/share/java (java_support.py). Each runs
+in its own JVM with the server's connection string, checks its own expectations (a failure
+exits 1 naming what it expected and what it saw), and prints ``SUMMARY key=value`` lines that
+the tests here assert on.
 A program that needs something done to the servers prints ``ACTION name`` and waits for
 ``DONE`` on stdin.
 
@@ -23,7 +24,6 @@ narrows it). The servers are shared by the whole module. Both run with extendedT
 * Containers: containers (Curator's and CreateMode.CONTAINER) and TTL nodes are reaped within
   10 s; a never-used container and one with a child are not.
 """
-import os
 import queue
 import subprocess
 import sys
@@ -32,48 +32,22 @@ import time
 
 import pytest
 
+import java_support as js
 import zkfixtures as zf
 from ensemble import Ensemble
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-JAVA_SRC = os.path.normpath(os.path.join(HERE, "..", "java"))
-JAR_DIR = "/usr/share/java"
-JARS = ["zookeeper", "zookeeper-jute", "curator-client", "curator-framework", "curator-recipes",
-        "curator-x-discovery", "guava", "slf4j-api", "slf4j-simple", "jackson-core",
-        "jackson-databind", "jackson-annotations", "netty-buffer", "netty-codec", "netty-common",
-        "netty-handler", "netty-resolver", "netty-transport", "netty-transport-native-epoll",
-        "netty-transport-native-unix-common"]
-JAVAC = "/usr/bin/javac"
-JVM_FLAGS = ["-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m",
-             "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-             "-Dorg.slf4j.simpleLogger.showDateTime=true",
-             "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS"]
 CHECK_INTERVAL_MS = 1000
 SERVER_CFG = {"extendedTypesEnabled": "true", "znode.container.checkIntervalMs": CHECK_INTERVAL_MS}
 CACHE_ACTIVITY_S = 10
 JAVA_TIMEOUT_S = 150
 
 
-def classpath():
-    return ":".join("%s/%s.jar" % (JAR_DIR, j) for j in JARS)
-
-
-def java_missing():
-    missing = [p for p in [JAVAC, zf.JAVA] + classpath().split(":") if not os.path.exists(p)]
-    return missing and "missing: " + ", ".join(missing)
-
-
 @pytest.fixture(scope="session")
 def java_classes(tmp_path_factory):
-    reason = java_missing()
+    reason = js.java_missing()
     if reason:
         pytest.skip(reason)
-    out = str(tmp_path_factory.mktemp("java-classes"))
-    sources = sorted(os.path.join(JAVA_SRC, f) for f in os.listdir(JAVA_SRC) if f.endswith(".java"))
-    r = subprocess.run([JAVAC, "-Xlint:all,-path", "-d", out, "-cp", classpath()] + sources,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, "javac failed:\n" + r.stdout + r.stderr
-    return out
+    return js.compile_classes(tmp_path_factory)
 
 
 # -- servers ------------------------------------------------------------------------------------
@@ -192,23 +166,16 @@ def target(request):
 
 # -- running a program ----------------------------------------------------------------------------
 
-def _pump(stream, sink):
-    for line in iter(stream.readline, ""):
-        sink.put(line.rstrip("\n"))
-    sink.put(None)
-
-
 def run_java(classes, main, args, target):
     """Runs one program to completion, answering its ACTIONs; returns its SUMMARY dict."""
-    cmd = [zf.JAVA] + JVM_FLAGS + ["-cp", classes + ":" + classpath(), main]
-    cmd += [str(a) for a in args]
+    cmd = js.java_command(classes, main, args)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=JAVA_SRC,
+                            stderr=subprocess.PIPE, text=True, cwd=js.JAVA_SRC,
                             preexec_fn=zf._die_with_parent)
     out_q, err_q = queue.Queue(), queue.Queue()
-    threads = [threading.Thread(target=_pump, args=(proc.stdout, out_q), daemon=True),
-               threading.Thread(target=_pump, args=(proc.stderr, err_q), daemon=True)]
+    threads = [threading.Thread(target=js.pump_lines, args=(proc.stdout, out_q), daemon=True),
+               threading.Thread(target=js.pump_lines, args=(proc.stderr, err_q), daemon=True)]
     for t in threads:
         t.start()
     lines, deadline = [], start + JAVA_TIMEOUT_S
