@@ -6,9 +6,11 @@
 // removes it once the last contender is gone). The contender with the lowest sequence number
 // holds the lock; every other one watches only the contender just before it (a release wakes
 // exactly one waiter: no herd effect), so the lock is granted in the order contenders queued.
-// Contenders are ordered by the trailing sequence number whatever their names, so Curator's
-// InterProcessMutex ("_c_<uuid>-lock-"), kazoo's Lock ("<uuid>__lock__"; kazoo sees ours with
-// extra_lock_patterns=["-lock-"]) and this class exclude each other on one path.
+// Contenders are ordered by the trailing sequence number whatever their names, so this class
+// excludes Curator's InterProcessMutex ("_c_<uuid>-lock-", the same layout) and kazoo's Lock
+// ("<uuid>__lock__"; kazoo sees ours with extra_lock_patterns=["-lock-"]) on one path. (Curator
+// and kazoo between themselves need more: Curator orders by the text after "lock-", which
+// kazoo's names lack; see docs/recipes.md.)
 //
 // Guarantees and failure model:
 // * At most one contender node is first at any zxid, so among holders that still believe they
