@@ -53,8 +53,9 @@ void Scheduler::Run() {
       continue;
     }
     auto first = queue_.begin();
-    if (first->first.first > Clock::now()) {
-      cv_.wait_until(l, first->first.first);
+    const Clock::time_point due = first->first.first;  // the entry may go while we wait
+    if (due > Clock::now()) {
+      cv_.wait_until(l, due);
       continue;
     }
     std::function<void()> fn = std::move(first->second);

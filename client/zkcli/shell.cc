@@ -1,5 +1,6 @@
 #include "client/zkcli/shell.h"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <ctime>
@@ -134,7 +135,15 @@ void Shell::Connect(const std::string& server) {
       q->Push(QueuedEvent{StateEvent(s), s, std::chrono::system_clock::now()});
     }
   };
+  // The client's io thread must never take SIGINT: the line editor's blocking read(2) on the
+  // main thread is only interrupted (EINTR) when the signal lands there. Threads inherit the
+  // mask, so block it around the thread's creation.
+  sigset_t sigint, previous;
+  sigemptyset(&sigint);
+  sigaddset(&sigint, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigint, &previous);
   auto started = client::Client::Start(std::move(o));
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (!started.ok()) {
     state_->store(kShowClosed);
     err() << "Cannot connect to \"" << server << "\": not a valid host:port[,host:port...][/chroot]"
