@@ -46,7 +46,7 @@ std::string FourLetter(uint16_t port, const char* word) {
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string out;
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
-    (void)!write(fd, word, 4);
+    (void)!send(fd, word, 4, MSG_NOSIGNAL);  // the server may already have closed it
     shutdown(fd, SHUT_WR);
     char buf[4096];
     pollfd p{fd, POLLIN, 0};
@@ -270,7 +270,8 @@ void Proxy::Pump(int from, int to, bool from_server) {
     if (from_server && blackhole_) continue;
     ssize_t n = read(from, buf, sizeof(buf));
     if (n <= 0) break;
-    if (write(to, buf, static_cast<size_t>(n)) != n) break;
+    // MSG_NOSIGNAL: a peer that went away must end this pump, not the test process (SIGPIPE).
+    if (send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
   }
   shutdown(from, SHUT_RDWR);
   shutdown(to, SHUT_RDWR);
