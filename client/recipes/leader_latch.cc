@@ -282,6 +282,12 @@ LeaderLatch::LeaderLatch(client::Client& client, std::string path, std::string i
 
 LeaderLatch::~LeaderLatch() {
   client_.RemoveStateListener(listener_id_);
+  {
+    // What the listener captured may already be gone: it is not told about this last change.
+    std::lock_guard<std::mutex> calls(shared_->listener_mu);
+    std::lock_guard<std::mutex> g(shared_->mu);
+    shared_->listener = nullptr;
+  }
   Close();
 }
 

@@ -56,7 +56,7 @@ class LeaderLatch {
   // REQUIRES: `client` outlives the latch; `path` is an absolute znode path.
   LeaderLatch(client::Client& client, std::string path, std::string id,
               LeaderLatchOptions options = {});
-  // Closes the latch (its node is deleted).
+  // Closes the latch (its node is deleted) without calling the listener.
   ~LeaderLatch();
   LeaderLatch(const LeaderLatch&) = delete;
   LeaderLatch& operator=(const LeaderLatch&) = delete;

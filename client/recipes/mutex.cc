@@ -168,6 +168,7 @@ Mutex::Mutex(client::Client& client, std::string path, MutexOptions options)
 
 Mutex::~Mutex() {
   client_.RemoveStateListener(listener_id_);
+  SetLostListener(nullptr);  // what it captured may already be gone
   Cancel();
   uint64_t timer;
   bool held;
