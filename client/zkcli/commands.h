@@ -75,6 +75,10 @@ void RunQuit(Shell&, const ParsedArgs&);
 void RunHistory(Shell&, const ParsedArgs&);
 void RunVersion(Shell&, const ParsedArgs&);
 void RunHelp(Shell&, const ParsedArgs&);
+// cmd_recipes.cc
+void RunLock(Shell&, const ParsedArgs&);
+void RunLeader(Shell&, const ParsedArgs&);
+void RunElection(Shell&, const ParsedArgs&);
 // cmd_tree.cc
 void RunTree(Shell&, const ParsedArgs&);
 void RunDu(Shell&, const ParsedArgs&);

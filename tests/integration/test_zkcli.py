@@ -550,3 +550,73 @@ def test_interactive_prompt_follows_the_connection(shell_factory):
         sh.command("ls /", expect=r"\[zookeeper\]")
     finally:
         s.cleanup()
+
+
+# ---------------------------------------------------------------------------
+# Recipe commands: lock, lock ls, leader, election run
+
+
+def test_lock_runs_the_command_holding_the_lock(hosts, tmp_path):
+    journal = tmp_path / "journal"
+    script = "echo start $$ >> %s; sleep 0.3; echo end $$ >> %s" % (journal, journal)
+    procs = [subprocess.Popen([zkcli_binary(), "-server", hosts, "lock", "/rlock/a", "--",
+                               "sh", "-c", script]) for _ in range(3)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0]
+    lines = journal.read_text().split("\n")[:-1]
+    assert len(lines) == 6
+    for i in range(0, 6, 2):  # never two holders at once
+        assert lines[i].split()[0] == "start" and lines[i + 1].split()[0] == "end", lines
+        assert lines[i].split()[1] == lines[i + 1].split()[1], lines
+    # The exit status is the command's; the lock is free afterwards.
+    r = run(hosts, "lock", "/rlock/a", "--", "sh", "-c", "exit 7")
+    assert r.returncode == 7, (r.stdout, r.stderr)
+    assert ok(hosts, "lock", "ls", "/rlock/a").stdout == ""
+
+
+def test_lock_ls_and_timeout_while_held(hosts):
+    holder = subprocess.Popen([zkcli_binary(), "-server", hosts, "lock", "/rlock/b", "--",
+                               "sleep", "3"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            out = run(hosts, "lock", "ls", "/rlock/b").stdout  # NONODE until the lock exists
+            if out:
+                break
+            time.sleep(0.05)
+        assert re.fullmatch(r"holder _c_[0-9a-f-]{36}-lock-0000000000 token=\d+ session=0x[0-9a-f]+\n",
+                            out), out
+        r = run(hosts, "lock", "-t", "0.3", "/rlock/b", "--", "true")
+        assert r.returncode == 1 and "not acquired (timed out)" in r.stderr, r.stderr
+        j = json.loads(ok(hosts, "lock", "ls", "/rlock/b", json=True).stdout)
+        assert len(j["contenders"]) == 1 and j["contenders"][0]["holder"] is True
+    finally:
+        assert holder.wait(timeout=30) == 0
+
+
+def test_election_run_and_leader(hosts):
+    first = subprocess.Popen([zkcli_binary(), "-server", hosts, "election", "run", "/relect",
+                              "one", "--", "sleep", "2"])
+    second = None
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "leader one" not in run(hosts, "leader",
+                                                                      "/relect").stdout:
+            time.sleep(0.05)
+        second = subprocess.Popen([zkcli_binary(), "-server", hosts, "election", "run",
+                                   "/relect", "two", "--", "true"])
+        deadline = time.monotonic() + 10
+        out = ""
+        while time.monotonic() < deadline:
+            out = run(hosts, "leader", "/relect").stdout
+            if "waiting two" in out:
+                break
+            time.sleep(0.05)
+        assert re.fullmatch(r"leader one \(_c_\S+-latch-\d{10}\)\nwaiting two \(_c_\S+\)\n", out), out
+        j = json.loads(ok(hosts, "leader", "/relect", json=True).stdout)
+        assert [(p["id"], p["leader"]) for p in j["participants"]] == [("one", True),
+                                                                        ("two", False)]
+    finally:
+        assert first.wait(timeout=30) == 0
+        if second is not None:
+            assert second.wait(timeout=30) == 0
+    assert ok(hosts, "leader", "/relect").stdout == ""
