@@ -339,4 +339,13 @@ std::string UniquePath(const std::string& name) {
   return "/t" + std::to_string(getpid()) + "-" + std::to_string(n++) + "-" + name;
 }
 
+bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return pred();
+}
+
 }  // namespace zk::client::test

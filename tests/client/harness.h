@@ -114,5 +114,7 @@ std::unique_ptr<Client> ConnectRecording(const std::string& connect_string, Stat
                                          Options opts = {});
 // A unique path prefix for one test case ("/t<N>-<name>").
 std::string UniquePath(const std::string& name);
+// Polls `pred` every 10 ms until it holds (true) or `timeout` passed (its last answer).
+bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
 }  // namespace zk::client::test

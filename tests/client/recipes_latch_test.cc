@@ -17,15 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using recipes::LeaderLatch;
 
-bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
 size_t ParticipantCount(Client& c, const std::string& path) {
   auto r = LeaderLatch::Participants(c, path);
   return r.ok() ? r->size() : 0;

@@ -26,15 +26,6 @@ size_t ContenderCount(Client& c, const std::string& path) {
   return r.ok() ? r->size() : 0;
 }
 
-bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
 // Records the lost reasons a Mutex reports.
 struct LostRecorder {
   std::mutex mu;
@@ -110,7 +101,7 @@ TEST_CASE("mutex: FIFO hand-off, one holder at a time, increasing fencing tokens
       REQUIRE(mutexes[i]->Release().ok());
     });
     // Wait until contender i has queued before starting the next.
-    REQUIRE(WaitFor([&] { return ContenderCount(*observer, path) == static_cast<size_t>(i + 1); },
+    REQUIRE(Eventually([&] { return ContenderCount(*observer, path) == static_cast<size_t>(i + 1); },
                     10s));
   }
   // Each waiter watches its predecessor, and nothing else (no herd effect). Apache 3.8's
@@ -156,7 +147,7 @@ TEST_CASE("mutex: TryAcquire, timeout, Cancel and re-entrancy leave no contender
   CHECK(std::chrono::steady_clock::now() - t0 >= 300ms);
   CHECK(ContenderCount(*a, path) == 1);
   auto waiting = std::async(std::launch::async, [&] { return mb.Acquire(); });
-  REQUIRE(WaitFor([&] { return ContenderCount(*a, path) == 2; }, 5s));
+  REQUIRE(Eventually([&] { return ContenderCount(*a, path) == 2; }, 5s));
   mb.Cancel();
   REQUIRE(waiting.wait_for(5s) == std::future_status::ready);
   auto cancelled = waiting.get();
@@ -195,7 +186,7 @@ TEST_CASE("mutex: a create whose reply was lost is found by its protection prefi
   auto acquiring = std::async(std::launch::async, [&] { return m.Acquire(20s); });
   // The create reaches the server and is applied; its reply is held back, then the connection
   // breaks under it.
-  REQUIRE(WaitFor([&] { return ContenderCount(*observer, path) == 1; }, 10s));
+  REQUIRE(Eventually([&] { return ContenderCount(*observer, path) == 1; }, 10s));
   proxy.Cut(false);
   proxy.Blackhole(false);
   REQUIRE(acquiring.wait_for(20s) == std::future_status::ready);
@@ -218,7 +209,7 @@ TEST_CASE("mutex: the holder is told the lock is lost when its session expires")
   REQUIRE(*held.Acquire());
   const int64_t token = held.FencingToken();
   auto next = std::async(std::launch::async, [&] { return waiting.Acquire(30s); });
-  REQUIRE(WaitFor([&] { return ContenderCount(*waiter_client, path) == 2; }, 5s));
+  REQUIRE(Eventually([&] { return ContenderCount(*waiter_client, path) == 2; }, 5s));
   // While the holder is cut off, another client takes over its session and closes it: the
   // server ends the session; the holder learns it when it reconnects.
   proxy.Refuse(true);
@@ -268,7 +259,7 @@ TEST_CASE("mutex: a holder cut off longer than the bound is told the lock is los
   // and the lock can be taken again.
   proxy.Refuse(false);
   auto observer = Connect(Server().hosts());
-  CHECK(WaitFor([&] { return ContenderCount(*observer, path) == 0; }, 10s));
+  CHECK(Eventually([&] { return ContenderCount(*observer, path) == 0; }, 10s));
   CHECK(*m.Acquire(10s));
   CHECK(m.IsHeld());
   REQUIRE(m.Release().ok());
