@@ -582,7 +582,7 @@ def test_lock_ls_and_timeout_while_held(hosts):
             out = run(hosts, "lock", "ls", "/rlock/b").stdout  # NONODE until the lock exists
             if out:
                 break
-            time.sleep(0.05)
+            time.sleep(0.25)  # each poll is a new process and connection
         assert re.fullmatch(r"holder _c_[0-9a-f-]{36}-lock-0000000000 token=\d+ session=0x[0-9a-f]+\n",
                             out), out
         r = run(hosts, "lock", "-t", "0.3", "/rlock/b", "--", "true")
@@ -601,7 +601,7 @@ def test_election_run_and_leader(hosts):
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and "leader one" not in run(hosts, "leader",
                                                                       "/relect").stdout:
-            time.sleep(0.05)
+            time.sleep(0.25)  # each poll is a new process and connection
         second = subprocess.Popen([zkcli_binary(), "-server", hosts, "election", "run",
                                    "/relect", "two", "--", "true"])
         deadline = time.monotonic() + 10
@@ -610,7 +610,7 @@ def test_election_run_and_leader(hosts):
             out = run(hosts, "leader", "/relect").stdout
             if "waiting two" in out:
                 break
-            time.sleep(0.05)
+            time.sleep(0.25)  # each poll is a new process and connection
         assert re.fullmatch(r"leader one \(_c_\S+-latch-\d{10}\)\nwaiting two \(_c_\S+\)\n", out), out
         j = json.loads(ok(hosts, "leader", "/relect", json=True).stdout)
         assert [(p["id"], p["leader"]) for p in j["participants"]] == [("one", True),
