@@ -1,10 +1,10 @@
 """The Java test programs in tests/java/: their classpath, JVM flags and one javac per session.
 
 Shared by test_java_clients.py (Apache's Java clients as test clients) and
-test_recipes_interop.py (Curator's InterProcessMutex as a lock contender). Every .java file in
-tests/java/ is compiled together (they share Support.java) against Debian's jars in
-/usr/share/java; compile_classes() runs javac once per pytest session, whichever module asks
-first.
+test_recipes_interop.py (Curator's InterProcessMutex as a lock contender, its LeaderLatch as an
+election participant). Every .java file in tests/java/ is compiled together (they share
+Support.java) against Debian's jars in /usr/share/java; compile_classes() runs javac once per
+pytest session, whichever module asks first.
 """
 import os
 import subprocess

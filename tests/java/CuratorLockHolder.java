@@ -1,8 +1,5 @@
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
@@ -77,9 +74,9 @@ final class CuratorLockHolder {
       long token = holderToken(client, path, session);
       System.out.println("acquired " + token);
       System.out.flush();
-      append(journal, "start " + name + " " + token);
+      Support.appendLine(journal, "start " + name + " " + token);
       Thread.sleep(holdMs);
-      append(journal, "end " + name + " " + token);
+      Support.appendLine(journal, "end " + name + " " + token);
       mutex.release();
     }
     client.close();
@@ -111,11 +108,5 @@ final class CuratorLockHolder {
 
   static long sequence(String name) {
     return Long.parseLong(name.substring(name.length() - 10));
-  }
-
-  /** One line, one write, O_APPEND: lines of concurrent holders never interleave. */
-  static void append(Path journal, String line) throws Exception {
-    Files.write(journal, (line + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND, StandardOpenOption.WRITE);
   }
 }

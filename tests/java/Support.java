@@ -5,6 +5,9 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -28,7 +31,8 @@ import org.apache.zookeeper.ZooKeeper;
  * What every Java client test program shares: checks that fail with a message naming what was
  * expected and what was seen, bounded waits on latches and queues, the SUMMARY lines the pytest
  * driver reads, the ACTION handshake through which a program asks the driver to act on the
- * servers, client construction, and server-side session expiry.
+ * servers, the journal lines of the cross-client recipe tests, client construction, and
+ * server-side session expiry.
  *
  * Output protocol (stdout): "SUMMARY key=value" lines, "ACTION name" (the driver answers "DONE"
  * on stdin), and "OK program" as the last line on success. A failure prints "FAILED: ..." on
@@ -146,6 +150,15 @@ final class Support {
     }
     String reply = stdin.readLine();
     checkEq("driver reply to ACTION " + name, "DONE", reply);
+  }
+
+  /**
+   * Appends one line to a journal file shared by concurrent processes: one write, O_APPEND, so
+   * lines never interleave.
+   */
+  static void appendLine(Path journal, String line) throws Exception {
+    Files.write(journal, (line + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND, StandardOpenOption.WRITE);
   }
 
   // -- clients --------------------------------------------------------------------------------
