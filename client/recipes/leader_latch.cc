@@ -28,6 +28,7 @@ struct LeaderLatch::Shared : std::enable_shared_from_this<Shared> {
   Err failure = Err::kOk;  // a non-retryable error while joining
   std::string prefix;      // this latch's protection prefix
   std::string node;        // full path of its node; empty while it has none
+  bool creating = false;   // a create of its node is in flight (at most one ever is)
   bool leader = false;
   bool suspended = false;
   uint64_t suspend_timer = 0;
@@ -60,11 +61,6 @@ struct LeaderLatch::Shared : std::enable_shared_from_this<Shared> {
     SetLeader(false);
   }
 
-  bool Active() {
-    std::lock_guard<std::mutex> g(mu);
-    return state == State::kStarted;
-  }
-
   // Creates the missing ancestors and the path, as containers, one after the other.
   void CreateParents(size_t pos, std::function<void(Err)> done) {
     while (pos < path.size() && path[pos] != '/') ++pos;
@@ -86,12 +82,23 @@ struct LeaderLatch::Shared : std::enable_shared_from_this<Shared> {
                         });
   }
 
+  // Creates this latch's node unless it has one or a create is in flight: Start and a
+  // reconnect's Recover may both get here, and two nodes of one participant would make it wait
+  // behind itself for good.
   void Create() {
-    if (!Active()) return;
+    {
+      std::lock_guard<std::mutex> g(mu);
+      if (state != State::kStarted || creating || !node.empty()) return;
+      creating = true;
+    }
     auto self = shared_from_this();
     client->CreateAsync(
         JoinPath(path, prefix + "latch-"), id, options.acl, CreateMode::kEphemeralSequential, 0,
         [self](Result<client::CreateResult> r) {
+          {
+            std::lock_guard<std::mutex> g(self->mu);
+            self->creating = false;
+          }
           if (r.ok()) {
             const std::string created = JoinPath(self->path, r->path.substr(r->path.rfind('/') + 1));
             {
@@ -115,17 +122,25 @@ struct LeaderLatch::Shared : std::enable_shared_from_this<Shared> {
             });
           } else if (!client::IsRetryable(r.err())) {
             self->Fail(r.err());
+          } else if (self->Connected()) {
+            self->Recover();  // timed out on a live connection: no reconnect will come
           }  // a lost reply: Recover() finds the node by its prefix after the reconnect
         });
+  }
+
+  bool Connected() {
+    const ConnectionState cs = client->state();
+    return cs == ConnectionState::kConnected || cs == ConnectionState::kReconnected;
   }
 
   // After a reconnect: find this latch's node (by prefix if its create reply was lost), create
   // it if it is gone, then re-check leadership.
   void Recover() {
-    if (!Active()) return;
     std::string mine;
     {
       std::lock_guard<std::mutex> g(mu);
+      // A create in flight settles it: its reply sets the node, its loss brings a reconnect.
+      if (state != State::kStarted || creating) return;
       mine = node;
     }
     auto self = shared_from_this();
@@ -136,7 +151,13 @@ struct LeaderLatch::Shared : std::enable_shared_from_this<Shared> {
           if (!found.empty()) {
             {
               std::lock_guard<std::mutex> g(self->mu);
-              self->node = JoinPath(self->path, found);
+              if (self->state != State::kStarted) {
+                // Closed meanwhile: the node must not outlive the latch.
+                self->client->DeleteAsync(JoinPath(self->path, found), kAnyVersion,
+                                          [](Result<void>) {});
+                return;
+              }
+              if (self->node.empty()) self->node = JoinPath(self->path, found);
             }
             self->Check();
             return;

@@ -593,9 +593,12 @@ def test_lock_ls_and_timeout_while_held(hosts):
         assert holder.wait(timeout=30) == 0
 
 
-def test_election_run_and_leader(hosts):
+def test_election_run_and_leader(hosts, tmp_path):
+    # The first leader's command runs until the test creates `release`.
+    release = tmp_path / "release"
     first = subprocess.Popen([zkcli_binary(), "-server", hosts, "election", "run", "/relect",
-                              "one", "--", "sleep", "2"])
+                              "one", "--", "sh", "-c",
+                              "while [ ! -e %s ]; do sleep 0.05; done" % release])
     second = None
     try:
         deadline = time.monotonic() + 10
@@ -616,6 +619,7 @@ def test_election_run_and_leader(hosts):
         assert [(p["id"], p["leader"]) for p in j["participants"]] == [("one", True),
                                                                         ("two", False)]
     finally:
+        release.touch()
         assert first.wait(timeout=30) == 0
         if second is not None:
             assert second.wait(timeout=30) == 0
