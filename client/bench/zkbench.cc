@@ -6,7 +6,8 @@
 // latency measured from issue to completion. After `warmup` seconds the counters start; after
 // `duration` more seconds the run stops issuing and reports throughput, latency quantiles,
 // errors by code and the longest gap between two completions (any session). With --json the
-// last line of the output is one JSON object with the same figures.
+// last line of the output is one JSON object with the same figures. `--op lock` runs the lock
+// benchmark instead (client/bench/lock_bench.h: contenders on one zk::recipes::Mutex).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,8 @@
 #include <vector>
 
 #include "client/bench/latency_histogram.h"
+#include "client/bench/lock_bench.h"
+#include "client/bench/server_cpu.h"
 #include "client/zk_client.h"
 
 namespace zk::bench {
@@ -50,36 +53,6 @@ struct Config {
   std::vector<int> cpu_pids;  // Server processes whose CPU time the run reports.
   bool json = false;
 };
-
-// utime + stime of `pid` in seconds (from /proc/PID/stat); -1 if unreadable.
-double CpuSeconds(int pid) {
-  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (f == nullptr) return -1;
-  char buf[2048];
-  const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const char* p = std::strrchr(buf, ')');
-  if (p == nullptr) return -1;
-  unsigned long long utime = 0, stime = 0;
-  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-  if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                  &stime) != 2) {
-    return -1;
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double TotalCpuSeconds(const std::vector<int>& pids) {
-  double total = 0;
-  for (int pid : pids) {
-    const double s = CpuSeconds(pid);
-    if (s < 0) return -1;
-    total += s;
-  }
-  return total;
-}
 
 int64_t Nanos(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -256,8 +229,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", cfg.warmup_s, "seconds before measuring")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--op", cfg.op, "create|set|get|exists|mixed")
-      ->check(CLI::IsMember({"create", "set", "get", "exists", "mixed"}))->capture_default_str();
+  app.add_option("--op", cfg.op, "create|set|get|exists|mixed|lock")
+      ->check(CLI::IsMember({"create", "set", "get", "exists", "mixed", "lock"}))
+      ->capture_default_str();
   app.add_option("--read-ratio", cfg.read_ratio, "share of gets in mixed")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--size", cfg.size, "bytes of data per create/set")
@@ -270,7 +244,23 @@ int Main(int argc, char** argv) {
                  "server pids: report their CPU seconds (utime+stime) in the measured window")
       ->delimiter(',');
   app.add_flag("--json", cfg.json, "print one JSON object on the last line");
+  LockBenchConfig lock;
+  app.add_option("--contenders", lock.contenders,
+                 "lock: contenders, each a session and a thread (1 = uncontended)")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--hold-us", lock.hold_us, "lock: microseconds each holder holds it")
+      ->check(CLI::Range(0, 10000000))->capture_default_str();
+  app.add_option("--lock-path", lock.path, "lock: the lock's path")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (cfg.op == "lock") {
+    lock.servers = cfg.servers;
+    lock.warmup_s = cfg.warmup_s;
+    lock.duration_s = cfg.duration_s;
+    lock.session_timeout_ms = cfg.session_timeout_ms;
+    lock.cpu_pids = cfg.cpu_pids;
+    lock.json = cfg.json;
+    return RunLockBench(lock);
+  }
   const std::map<std::string, OpKind> kinds = {{"create", OpKind::kCreate},
                                                {"set", OpKind::kSet},
                                                {"get", OpKind::kGet},

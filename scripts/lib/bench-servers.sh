@@ -1,0 +1,92 @@
+# Servers for the benchmark scripts (sourced by bench-vs-zookeeper.sh and bench-recipes.sh):
+# start_servers KIND N runs N zabkeeper or Apache ZooKeeper servers (an ensemble when N > 1) on
+# free loopback ports under $tmp/KIND, each with tickTime=2000 and fsync on, Apache with the java
+# command of Debian's `zkServer.sh start`; it sets `pids` and `connect` and waits until all
+# serve. stop_all stops them (SIGTERM, then SIGKILL after 10 s). The caller sets tmp, ZABKEEPER,
+# JAVA and ZK_JARS, and installs a trap that calls stop_all.
+pids=()
+stop_all() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  pids=()
+}
+free_port() {
+  /usr/bin/python3 -c \
+    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+srvr() {  # port; bounded: a starting server may accept and never answer
+  timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"$1" && printf srvr >&3 && cat <&3' _ "$1" \
+    2>/dev/null || true
+}
+
+# Starts `kind` with n servers under $tmp/kind; sets pids and connect. Returns 1 if the servers
+# exit or do not serve within 60 s.
+start_servers() {  # kind n
+  local kind=$1 n=$2 i dir cfg ports=() quorum=() election=()
+  for i in $(seq 1 "$n"); do
+    ports+=("$(free_port)")
+    quorum+=("$(free_port)")
+    election+=("$(free_port)")
+  done
+  connect=""
+  for i in $(seq 1 "$n"); do
+    dir=$tmp/$kind/s$i
+    mkdir -p "$dir/data" "$dir/conf"
+    cfg=$dir/zoo.cfg
+    {
+      echo "tickTime=2000"
+      echo "initLimit=10"
+      echo "syncLimit=5"
+      echo "dataDir=$dir/data"
+      echo "clientPort=${ports[$((i - 1))]}"
+      echo "clientPortAddress=127.0.0.1"
+      echo "4lw.commands.whitelist=*"
+      echo "admin.enableServer=false"
+      if [ "$n" -gt 1 ]; then
+        local j
+        for j in $(seq 1 "$n"); do
+          echo "server.$j=127.0.0.1:${quorum[$((j - 1))]}:${election[$((j - 1))]}"
+        done
+      fi
+    } > "$cfg"
+    [ "$n" -gt 1 ] && echo "$i" > "$dir/data/myid"
+    if [ "$kind" = zabkeeper ]; then
+      "$ZABKEEPER" --config "$cfg" --log-level warn >> "$dir/server.out" 2>&1 < /dev/null &
+    else
+      cat > "$dir/conf/log4j.properties" <<EOF
+log4j.rootLogger=WARN, FILE
+log4j.appender.FILE=org.apache.log4j.FileAppender
+log4j.appender.FILE.File=$dir/zookeeper.log
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n
+EOF
+      # The java command of Debian's `zkServer.sh start` (as scripts/bench-footprint.sh).
+      (cd "$dir" && exec "$JAVA" "-Dzookeeper.log.dir=$dir" -Dzookeeper.log.file=zookeeper.log \
+        -XX:+HeapDumpOnOutOfMemoryError "-XX:OnOutOfMemoryError=kill -9 %p" \
+        -cp "$dir/conf:$ZK_JARS" \
+        org.apache.zookeeper.server.quorum.QuorumPeerMain "$cfg" \
+        >> "$dir/server.out" 2>&1 < /dev/null) &
+    fi
+    pids+=($!)
+    connect+="${connect:+,}127.0.0.1:${ports[$((i - 1))]}"
+  done
+  local deadline=$(( $(date +%s) + 60 )) ready
+  while [ "$(date +%s)" -lt $deadline ]; do
+    ready=0
+    for i in $(seq 1 "$n"); do
+      kill -0 "${pids[$((i - 1))]}" 2>/dev/null || { echo "   $kind server $i exited" >&2; return 1; }
+      [[ "$(srvr "${ports[$((i - 1))]}")" =~ Mode:\ (standalone|leader|follower) ]] &&
+        ready=$((ready + 1))
+    done
+    [ "$ready" -eq "$n" ] && return 0
+    sleep 0.2
+  done
+  echo "   $kind did not serve within 60 s" >&2
+  return 1
+}
+
