@@ -218,7 +218,7 @@ Result<void> Mutex::CreateContender() {
   const std::string prefix = NewProtectionPrefix();
   const std::string name = prefix + options_.lock_name;
   while (true) {
-    auto r = client_.Create(JoinPath(path_, name), "", options_.acl,
+    auto r = client_.Create(JoinPath(path_, name), options_.node_data, options_.acl,
                             CreateMode::kEphemeralSequential);
     if (r.ok()) {
       std::lock_guard<std::mutex> l(state_->mu);

@@ -65,6 +65,8 @@ struct MutexOptions {
   std::vector<client::Acl> acl = client::OpenAclUnsafe();
   // The part of the node name after the protection prefix (Curator: "lock-").
   std::string lock_name = "lock-";
+  // The data of the contender nodes (Curator's LeaderSelector: the participant id).
+  std::string node_data;
 };
 
 // One contender of a lock, in queue order (for inspection; `lock ls`).
