@@ -257,6 +257,7 @@ void Proxy::AcceptLoop() {
 
 void Proxy::Pump(int from, int to, bool from_server) {
   char buf[65536];
+  std::string frames;  // client to server: bytes of the frame under way (for BlackholeFromRequest)
   for (;;) {
     if (from_server && blackhole_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -270,6 +271,29 @@ void Proxy::Pump(int from, int to, bool from_server) {
     if (from_server && blackhole_) continue;
     ssize_t n = read(from, buf, sizeof(buf));
     if (n <= 0) break;
+    if (!from_server) {
+      // Frames are <4-byte length><xid><type>...; the connect request (first frame) has no
+      // type, and its bytes at that offset are zeros for a new session.
+      frames.append(buf, static_cast<size_t>(n));
+      auto be32 = [&](size_t at) {
+        return static_cast<int32_t>((uint32_t(uint8_t(frames[at])) << 24) |
+                                    (uint32_t(uint8_t(frames[at + 1])) << 16) |
+                                    (uint32_t(uint8_t(frames[at + 2])) << 8) |
+                                    uint32_t(uint8_t(frames[at + 3])));
+      };
+      size_t at = 0;
+      while (frames.size() - at >= 4) {
+        const auto len = static_cast<size_t>(be32(at));
+        if (frames.size() - at < 4 + len) break;
+        const int32_t armed = blackhole_on_op_;
+        if (armed != 0 && len >= 8 && be32(at + 8) == armed) {
+          blackhole_ = true;
+          blackhole_on_op_ = 0;
+        }
+        at += 4 + len;
+      }
+      frames.erase(0, at);
+    }
     // MSG_NOSIGNAL: a peer that went away must end this pump, not the test process (SIGPIPE).
     if (send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
   }

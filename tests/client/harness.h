@@ -64,6 +64,9 @@ class Proxy {
   void Refuse(bool refuse) { refuse_ = refuse; }
   // While set, bytes from the server are held back (the client sees a silent server).
   void Blackhole(bool on) { blackhole_ = on; }
+  // Turns the black hole on just before the client's next request of type `opcode` reaches the
+  // server (that request is applied; its reply and everything after it are held back).
+  void BlackholeFromRequest(int32_t opcode) { blackhole_on_op_ = opcode; }
 
  private:
   void AcceptLoop();
@@ -75,6 +78,7 @@ class Proxy {
   std::atomic<bool> stop_{false};
   std::atomic<bool> refuse_{false};
   std::atomic<bool> blackhole_{false};
+  std::atomic<int32_t> blackhole_on_op_{0};
   std::mutex mu_;
   std::vector<int> fds_;
   std::vector<std::thread> threads_;
