@@ -19,9 +19,9 @@ add_library(zabkeeper_recipes STATIC $<TARGET_OBJECTS:zk_recipes>)
 add_library(zabkeeper::recipes ALIAS zabkeeper_recipes)
 set_target_properties(zabkeeper_recipes PROPERTIES EXPORT_NAME recipes)
 target_link_libraries(zabkeeper_recipes PUBLIC zabkeeper_client)
-install(FILES client/recipes/contenders.h client/recipes/leader_latch.h client/recipes/mutex.h
-  client/recipes/scheduler.h
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/recipes)
+# Every recipe header is public (each includes only the client's public headers and its own).
+file(GLOB ZK_RECIPE_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/client/recipes/*.h)
+install(FILES ${ZK_RECIPE_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/recipes)
 
 set(ZK_PUBLIC_HEADERS client/zk_client.h client/result.h client/retry.h client/watch_stream.h)
 set(ZK_PUBLIC_PROTO_HEADERS client/proto/jute.h client/proto/records.h

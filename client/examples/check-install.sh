@@ -20,6 +20,8 @@ command -v ninja >/dev/null && gen=(-G Ninja)
 "$cmake" --build "$work/cmake-build" >"$work/build.log"
 test -x "$work/cmake-build/zk_example"
 test -x "$work/cmake-build/zk_lock_example"
+test -x "$work/cmake-build/zk_leader_example"
+test -f "$work/prefix/include/zabkeeper/client/recipes/leader_selector.h"
 test -f "$work/prefix/include/zabkeeper/client/recipes/mutex.h"
 
 # pkg-config.
