@@ -47,7 +47,8 @@ TEST_CASE("semaphore: never more than N leases at once under contention from sev
         int seen = max_holders.load();
         while (now > seen && !max_holders.compare_exchange_weak(seen, now)) {
         }
-        // Every lease node counts: while this one is held there are at most N.
+        // Lease nodes: the N held at most, plus the node of the one acquirer (the internal
+        // mutex's holder) that may be waiting for the count to allow it.
         size_t nodes = LeaseCount(*clients[i], path);
         size_t seen_nodes = max_nodes.load();
         while (nodes > seen_nodes && !max_nodes.compare_exchange_weak(seen_nodes, nodes)) {
@@ -64,7 +65,7 @@ TEST_CASE("semaphore: never more than N leases at once under contention from sev
   CHECK(rounds.load() == kClients * kRounds);
   CHECK(max_holders.load() <= kMax);
   CHECK(max_holders.load() >= 1);
-  CHECK(max_nodes.load() <= static_cast<size_t>(kMax));
+  CHECK(max_nodes.load() <= static_cast<size_t>(kMax) + 1);
   CHECK(LeaseCount(*observer, path) == 0);
 }
 
