@@ -30,12 +30,12 @@ struct LockDriver::State {
   std::condition_variable cv;
   uint64_t wakeups = 0;  // bumped by watch events, state changes and Cancel
   bool cancel = false;
-  bool shut = false;     // Shut(): every Acquire is cancelled
-  std::string node;      // full path of the contender node, while acquiring or holding
-  int64_t token = 0;     // its czxid
-  int holds = 0;         // re-entrant holds; > 0 while held
-  bool lost = false;     // the current hold was reported lost
-  bool ended = false;    // the session ended (expired, closed, auth failed)
+  bool shut = false;   // Shut(): every Acquire is cancelled
+  std::string node;    // full path of the contender node, while acquiring or holding
+  int64_t token = 0;   // its czxid
+  int holds = 0;       // re-entrant holds; > 0 while held
+  bool lost = false;   // the current hold was reported lost
+  bool ended = false;  // the session ended (expired, closed, auth failed)
   ConnectionState conn = ConnectionState::kConnected;
   uint64_t suspend_timer = 0;
   std::function<void(LockLostReason)> lost_listener;
@@ -63,9 +63,9 @@ struct LockDriver::State {
 Err WaitConnectedUntil(client::Client& c, std::optional<Clock::time_point> deadline) {
   auto limit = std::chrono::milliseconds(3600 * 1000);
   if (deadline) {
-    limit = std::max(std::chrono::milliseconds(0),
-                     std::chrono::duration_cast<std::chrono::milliseconds>(*deadline -
-                                                                           Clock::now()));
+    limit =
+        std::max(std::chrono::milliseconds(0),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()));
   }
   return c.WaitConnected(limit).err();
 }
@@ -82,15 +82,14 @@ Err CreateContainers(client::Client& c, const std::string& path,
 }
 
 Result<ProtectedNode> CreateProtected(client::Client& c, const std::string& parent,
-                                      const std::string& name,
-                                      const std::vector<client::Acl>& acl, CreateMode mode) {
+                                      const std::string& name, const std::vector<client::Acl>& acl,
+                                      CreateMode mode) {
   const std::string prefix = NewProtectionPrefix();
   const std::string full_name = prefix + name;
   while (true) {
     auto r = c.Create(JoinPath(parent, full_name), "", acl, mode);
     if (r.ok()) {
-      return ProtectedNode{JoinPath(parent, r->path.substr(r->path.rfind('/') + 1)),
-                           r->stat.czxid};
+      return ProtectedNode{JoinPath(parent, r->path.substr(r->path.rfind('/') + 1)), r->stat.czxid};
     }
     if (r.err() == Err::kNoNode) {
       if (Err e = CreateContainers(c, parent, acl); e != Err::kOk) {

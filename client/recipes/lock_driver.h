@@ -136,8 +136,7 @@ struct ProtectedNode {
 // and created again only if absent. Waits out connection losses while the session lives.
 client::Result<ProtectedNode> CreateProtected(client::Client& client, const std::string& parent,
                                               const std::string& name,
-                                              const std::vector<client::Acl>& acl,
-                                              CreateMode mode);
+                                              const std::vector<client::Acl>& acl, CreateMode mode);
 
 // Deletes `node`, waiting out connection losses while the session lives (a node of an ended
 // session is gone already).

@@ -37,8 +37,7 @@ ReadWriteLock::Lock::Lock(ReadWriteLock& owner, bool write) : owner_(owner), wri
 
 ReadWriteLock::Lock::~Lock() = default;
 
-ReadWriteLock::ReadWriteLock(client::Client& client, std::string path,
-                             ReadWriteLockOptions options)
+ReadWriteLock::ReadWriteLock(client::Client& client, std::string path, ReadWriteLockOptions options)
     : path_(std::move(path)) {
   auto make = [&](bool write) {
     LockDriverOptions o;

@@ -48,9 +48,9 @@ void Lease::Close() {
 struct Semaphore::State {
   std::mutex mu;
   std::condition_variable cv;
-  uint64_t wakeups = 0;       // bumped by the leases/ children watch and state changes
-  uint64_t cancels = 0;       // bumped by Cancel
-  bool ended = false;         // the session ended
+  uint64_t wakeups = 0;             // bumped by the leases/ children watch and state changes
+  uint64_t cancels = 0;             // bumped by Cancel
+  bool ended = false;               // the session ended
   std::set<LockDriver*> acquiring;  // the internal-mutex contenders of running Acquires
 
   void Wake() {
@@ -135,9 +135,8 @@ Result<std::vector<Lease>> Semaphore::AcquireUntil(int count,
   std::vector<Lease> leases;
   std::weak_ptr<State> weak = state_;
   while (static_cast<int>(leases.size()) < count) {
-    auto created =
-        CreateProtected(client_, leases_path_, kLeaseName, options_.acl,
-                        CreateMode::kEphemeralSequential);
+    auto created = CreateProtected(client_, leases_path_, kLeaseName, options_.acl,
+                                   CreateMode::kEphemeralSequential);
     if (!created.ok()) return created.err();
     const std::string mine = created->path.substr(created->path.rfind('/') + 1);
     leases.push_back(Lease(&client_, created->path));

@@ -65,8 +65,9 @@ TEST_CASE("rwlock: Curator's node names; readers share; a writer excludes reader
   CHECK(r2.read().IsHeld());
   CHECK(r1.read().FencingToken() > 0);
   CHECK(r2.read().FencingToken() > r1.read().FencingToken());
-  const std::regex read_name("_c_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
-                             "[0-9a-f]{12}-__READ__[0-9]{10}");
+  const std::regex read_name(
+      "_c_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+      "[0-9a-f]{12}-__READ__[0-9]{10}");
   CHECK(std::regex_match(NameOf(r1.read().NodePath()), read_name));
   CHECK_FALSE(*w1.write().TryAcquire());
   CHECK(Count(*w1.client, path) == 2);
@@ -127,13 +128,15 @@ TEST_CASE("rwlock: writers in queue order; a reader behind a queued writer waits
   CHECK(queue[4] == NameOf(r3.read().NodePath()));
   // Once every waiter has set its watch: a writer watches its predecessor, a reader the first
   // writer of the queue.
-  REQUIRE(Eventually([&] {
-    return Server().apache() ||
-           (w1.client->CheckWatches(path + "/" + queue[0], WatcherType::kData).ok() &&
-            r2.client->CheckWatches(path + "/" + queue[1], WatcherType::kData).ok() &&
-            w2.client->CheckWatches(path + "/" + queue[2], WatcherType::kData).ok() &&
-            r3.client->CheckWatches(path + "/" + queue[1], WatcherType::kData).ok());
-  }, 5s));
+  REQUIRE(Eventually(
+      [&] {
+        return Server().apache() ||
+               (w1.client->CheckWatches(path + "/" + queue[0], WatcherType::kData).ok() &&
+                r2.client->CheckWatches(path + "/" + queue[1], WatcherType::kData).ok() &&
+                w2.client->CheckWatches(path + "/" + queue[2], WatcherType::kData).ok() &&
+                r3.client->CheckWatches(path + "/" + queue[1], WatcherType::kData).ok());
+      },
+      5s));
   CheckOnlyWatch(*w1.client, path, queue, 0);
   CheckOnlyWatch(*r2.client, path, queue, 1);
   CheckOnlyWatch(*w2.client, path, queue, 2);

@@ -79,8 +79,9 @@ TEST_CASE("semaphore: Curator's layout; N holders at once; several leases; try, 
   auto two = sa.Acquire(2, 5s);
   REQUIRE(two.ok());
   REQUIRE(two->size() == 2);
-  const std::regex lease_name("_c_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
-                              "[0-9a-f]{12}-lease-[0-9]{10}");
+  const std::regex lease_name(
+      "_c_[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+      "[0-9a-f]{12}-lease-[0-9]{10}");
   for (const Lease& l : *two) {
     CHECK(l.valid());
     CHECK(l.NodePath().starts_with(path + "/leases/"));
@@ -111,9 +112,8 @@ TEST_CASE("semaphore: Curator's layout; N holders at once; several leases; try, 
   auto waiting = std::async(std::launch::async, [&] { return sb.Acquire(1); });
   REQUIRE(Eventually([&] { return LeaseCount(*a, path) == 4; }, 5s));
   if (!Server().apache()) {
-    CHECK(Eventually([&] {
-      return b->CheckWatches(path + "/leases", WatcherType::kChildren).ok();
-    }, 5s));
+    CHECK(Eventually([&] { return b->CheckWatches(path + "/leases", WatcherType::kChildren).ok(); },
+                     5s));
   }
   sb.Cancel();
   REQUIRE(waiting.wait_for(5s) == std::future_status::ready);

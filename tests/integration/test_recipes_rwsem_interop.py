@@ -357,7 +357,7 @@ def run_semaphore(connect, classes):
 
 # -- tests --------------------------------------------------------------------------------------
 
-def test_rwlock_and_curator_rwlock_share_reads_and_exclude_writes(hosts, java_classes):  # noqa: F811
+def test_rwlock_and_curator_rwlock_share_reads_and_exclude_writes(hosts, java_classes):  # noqa
     if java_classes is None:
         pytest.skip("needs Curator (see the warning)")
     run_rwlock(hosts, java_classes)

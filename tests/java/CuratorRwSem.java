@@ -24,9 +24,10 @@ import org.apache.zookeeper.data.Stat;
  * failure), prints "acquired TOKEN" (the czxid of this session's lock node), appends
  * "start NAME R|W TOKEN" to the journal, holds for hold-ms, appends "end NAME R|W TOKEN" and
  * releases. With hold-ms -1 the driver paces it: each round it asks "ACTION acquire" before
- * acquiring and "ACTION release" before releasing, and goes on when the driver answers "DONE". semaphore
- * acquires one lease of InterProcessSemaphoreV2(max-leases) (acquire(60 s)), prints "acquired
- * 1", appends "start NAME 1", holds hold-ms, appends "end NAME 1" and returns the lease.
+ * acquiring and "ACTION release" before releasing, and goes on when the driver answers "DONE".
+ * semaphore acquires one lease of InterProcessSemaphoreV2(max-leases) (acquire(60 s)), prints
+ * "acquired 1", appends "start NAME 1", holds hold-ms, appends "end NAME 1" and returns the
+ * lease.
  * Journal lines are single O_APPEND writes.
  */
 final class CuratorRwSem {
