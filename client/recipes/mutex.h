@@ -49,6 +49,8 @@
 
 namespace zk::recipes {
 
+class LockDriver;
+
 enum class LockLostReason {
   kSuspendedTooLong,  // the connection stayed suspended beyond lost_after_suspended
   kSessionExpired,
@@ -116,21 +118,9 @@ class Mutex {
   static client::Result<std::vector<Contender>> Contenders(client::Client& client,
                                                            const std::string& path);
 
-  struct State;
-
  private:
-  client::Result<bool> AcquireUntil(std::optional<std::chrono::steady_clock::time_point> deadline);
-  // Creates this contender's node (creating the lock path as a container if needed), finding it
-  // again by its protection prefix after a connection loss.
-  client::Result<void> CreateContender();
-  // Deletes this contender's node, waiting out connection losses while the session lives.
-  void DeleteContender();
-
-  client::Client& client_;
   const std::string path_;
-  const MutexOptions options_;
-  std::shared_ptr<State> state_;
-  uint64_t listener_id_ = 0;
+  std::unique_ptr<LockDriver> driver_;  // the contender machinery (lock_driver.h)
 };
 
 // Holds a Mutex for a scope: acquires in the constructor (check owns()), releases at the end.

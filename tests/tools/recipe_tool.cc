@@ -3,14 +3,23 @@
 //
 //   recipe_tool lock --hosts H --path P --name N --rounds R --hold-ms MS --journal FILE
 //   recipe_tool latch --hosts H --path P --name N --hold-ms MS --journal FILE
+//   recipe_tool rwlock --hosts H --path P --name N --mode read|write --rounds R --hold-ms MS
+//                      --journal FILE
+//   recipe_tool semaphore --hosts H --path P --name N --max-leases M --count K --rounds R
+//                         --hold-ms MS --journal FILE
 //
 // Each round acquires the Mutex at P, appends "start N <token>" to FILE, holds it for MS,
 // appends "end N <token>" and releases. The journal is written with O_APPEND, one write per
 // line, so lines of concurrent holders never interleave within a line; a correct lock gives
 // strictly alternating start/end lines of the same holder. Prints "acquired <token>" per round
 // on stdout. `latch` joins the LeaderLatch election at P as participant N, waits to lead, appends
-// "lead N" to FILE, leads for MS, appends "unlead N" and leaves (Close). Exit status: 0 done,
-// 1 a recipe call failed (printed on stderr), 2 usage.
+// "lead N" to FILE, leads for MS, appends "unlead N" and leaves (Close). `rwlock` takes the
+// ReadWriteLock at P's read or write side in rounds, journaling "start N R|W <token>" and
+// "end N R|W <token>"; with --hold-ms -1 it is driven by its stdin instead: it waits for a line
+// before each acquisition and holds until the next line.
+// `semaphore` takes K leases of the Semaphore at P (M leases) in rounds, journaling "start N K"
+// and "end N K". Both print "acquired <token or K>" per round. Exit status: 0 done, 1 a recipe
+// call failed (printed on stderr), 2 usage.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -24,6 +33,8 @@
 
 #include "client/recipes/leader_latch.h"
 #include "client/recipes/mutex.h"
+#include "client/recipes/read_write_lock.h"
+#include "client/recipes/semaphore.h"
 #include "client/zk_client.h"
 
 namespace {
@@ -110,6 +121,78 @@ int RunLock(const std::string& hosts, const std::string& path, const std::string
   return 0;
 }
 
+// --- rwlock and semaphore ----------------------------------------------------------------------
+
+int RunRwLock(const std::string& hosts, const std::string& path, const std::string& name,
+              bool write, int rounds, int hold_ms, const std::string& journal,
+              int session_timeout_ms) {
+  auto client = ConnectOrNull(hosts, session_timeout_ms);
+  if (!client) return 1;
+  zk::recipes::ReadWriteLock rw(*client, path);
+  zk::recipes::ReadWriteLock::Lock& lock = write ? rw.WriteLock() : rw.ReadLock();
+  const std::string kind = write ? "W" : "R";
+  const bool driven = hold_ms < 0;
+  std::string line;
+  for (int i = 0; i < rounds; ++i) {
+    if (driven && !std::getline(std::cin, line)) {
+      std::cerr << "stdin closed before acquiring\n";
+      return 1;
+    }
+    auto r = lock.Acquire(std::chrono::seconds(120));
+    if (!r.ok() || !*r) {
+      std::cerr << "acquire: " << (r.ok() ? "not acquired within 120 s" : zk::ErrName(r.err()))
+                << "\n";
+      return 1;
+    }
+    const std::string token = std::to_string(lock.FencingToken());
+    std::cout << "acquired " << token << std::endl;
+    if (!AppendLine(journal, "start " + name + " " + kind + " " + token)) return 1;
+    if (driven) {
+      if (!std::getline(std::cin, line)) {
+        std::cerr << "stdin closed while holding\n";
+        return 1;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    }
+    if (!lock.IsHeld()) {
+      std::cerr << "lost the lock while holding it\n";
+      return 1;
+    }
+    if (!AppendLine(journal, "end " + name + " " + kind + " " + token)) return 1;
+    if (auto rel = lock.Release(); !rel.ok()) {
+      std::cerr << "release: " << zk::ErrName(rel.err()) << "\n";
+      return 1;
+    }
+  }
+  client->Close();
+  return 0;
+}
+
+int RunSemaphore(const std::string& hosts, const std::string& path, const std::string& name,
+                 int max_leases, int count, int rounds, int hold_ms, const std::string& journal,
+                 int session_timeout_ms) {
+  auto client = ConnectOrNull(hosts, session_timeout_ms);
+  if (!client) return 1;
+  zk::recipes::Semaphore semaphore(*client, path, max_leases);
+  for (int i = 0; i < rounds; ++i) {
+    auto r = semaphore.Acquire(count, std::chrono::seconds(120));
+    if (!r.ok() || static_cast<int>(r->size()) != count) {
+      std::cerr << "acquire: " << (r.ok() ? "no leases within 120 s" : zk::ErrName(r.err()))
+                << "\n";
+      return 1;
+    }
+    const std::string k = std::to_string(r->size());
+    std::cout << "acquired " << k << std::endl;
+    if (!AppendLine(journal, "start " + name + " " + k)) return 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));
+    if (!AppendLine(journal, "end " + name + " " + k)) return 1;
+    r->clear();  // returns the leases
+  }
+  client->Close();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,10 +215,42 @@ int main(int argc, char** argv) {
   latch->add_option("--hold-ms", hold_ms, "how long to lead")->check(CLI::NonNegativeNumber);
   latch->add_option("--journal", journal, "journal file")->required();
   latch->add_option("--session-timeout", session_timeout_ms, "ms");
+  std::string mode = "read";
+  int max_leases = 1, count = 1;
+  CLI::App* rwlock = app.add_subcommand("rwlock", "take a ReadWriteLock side in rounds");
+  rwlock->add_option("--hosts", hosts, "connect string")->required();
+  rwlock->add_option("--path", path, "lock path")->required();
+  rwlock->add_option("--name", name, "holder name in the journal");
+  rwlock->add_option("--mode", mode, "read or write")->check(CLI::IsMember({"read", "write"}));
+  rwlock->add_option("--rounds", rounds, "acquisitions")->check(CLI::PositiveNumber);
+  rwlock->add_option("--hold-ms", hold_ms, "hold time per round; -1: driven by stdin lines")
+      ->check(CLI::Range(-1, 1 << 30));
+  rwlock->add_option("--journal", journal, "journal file")->required();
+  rwlock->add_option("--session-timeout", session_timeout_ms, "ms");
+  CLI::App* semaphore = app.add_subcommand("semaphore", "take Semaphore leases in rounds");
+  semaphore->add_option("--hosts", hosts, "connect string")->required();
+  semaphore->add_option("--path", path, "semaphore path")->required();
+  semaphore->add_option("--name", name, "holder name in the journal");
+  semaphore->add_option("--max-leases", max_leases, "leases of the semaphore")
+      ->check(CLI::PositiveNumber);
+  semaphore->add_option("--count", count, "leases per round")->check(CLI::PositiveNumber);
+  semaphore->add_option("--rounds", rounds, "acquisitions")->check(CLI::PositiveNumber);
+  semaphore->add_option("--hold-ms", hold_ms, "hold time per round")
+      ->check(CLI::NonNegativeNumber);
+  semaphore->add_option("--journal", journal, "journal file")->required();
+  semaphore->add_option("--session-timeout", session_timeout_ms, "ms");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (rwlock->parsed()) {
+    return RunRwLock(hosts, path, name, mode == "write", rounds, hold_ms, journal,
+                     session_timeout_ms);
+  }
+  if (semaphore->parsed()) {
+    return RunSemaphore(hosts, path, name, max_leases, count, rounds, hold_ms, journal,
+                        session_timeout_ms);
   }
   if (latch->parsed()) return RunLatch(hosts, path, name, hold_ms, journal, session_timeout_ms);
   return RunLock(hosts, path, name, rounds, hold_ms, journal, session_timeout_ms);
