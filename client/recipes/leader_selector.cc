@@ -84,6 +84,7 @@ Result<void> LeaderSelector::Start() {
   mo.lost_after_suspended = bound;
   mo.acl = options_.acl;
   mo.node_data = id_;
+  mo.lock_name = options_.node_name;
   shared_->mutex = std::make_unique<Mutex>(client_, path_, std::move(mo));
   std::weak_ptr<Shared> weak = shared_;
   shared_->mutex->SetLostListener([weak](LockLostReason) {

@@ -4,7 +4,9 @@
 // Layout: the participants are the contenders of a Mutex at the election path,
 // "<path>/_c_<uuid>-lock-<10-digit sequence>", each holding its participant id as data — the
 // layout of Curator's LeaderSelector, so C++ and Java participants on one path take turns in one
-// queue. The holder of the mutex leads: its callback runs on the selector's own thread, and it
+// queue. With node_name "__lock__" the nodes are "<path>/_c_<uuid>-__lock__<sequence>", which
+// kazoo's Election (a kazoo Lock) counts as contenders: C++ and Python participants then share
+// one queue instead. The holder of the mutex leads: its callback runs on the selector's own thread, and it
 // gives leadership up by returning. Without auto-requeue a participant leads at most once per
 // Start()/Requeue(); with it, it queues again at the back each time its callback returns.
 //
@@ -67,6 +69,10 @@ struct LeaderSelectorOptions {
   std::chrono::milliseconds lost_after_suspended{0};
   // Queue again each time the callback returns (Curator's autoRequeue()).
   bool auto_requeue = false;
+  // The contender node name after the protection prefix: "lock-" shares the path with Curator's
+  // LeaderSelector; "__lock__" with kazoo's Election (kazoo's Lock matches "__lock__<10
+  // digits>" anywhere in a name). Curator and kazoo cannot share one path (see docs/recipes.md).
+  std::string node_name = "lock-";
   std::vector<client::Acl> acl = client::OpenAclUnsafe();
 };
 

@@ -36,14 +36,18 @@ leads, that Curator's getParticipants() names it as the leader, and reports ever
 id it saw in the election: C++ participants' ids must be among them (Curator reads our nodes'
 data as ids).
 
-kazoo's Election is left out of the election test: no configuration of it can share a path
-with latch nodes. Election(client, path, identifier) is a plain kazoo Lock (it takes no
+Leader selector: the same election run with zk::recipes::LeaderSelector (`recipe_tool select`,
+one term each, journaled by its callback) and, on one path, Curator's LeaderSelector
+(tests/java/CuratorSelectorParticipant: "_c_<uuid>-lock-<seq>" nodes with the id as data), and
+on another path kazoo's Election, unmodified (a kazoo Lock: "<uuid>__lock__<seq>" nodes), with
+our selector configured with node_name "__lock__" so kazoo's contender pattern matches our
+nodes. The same checks, plus: kazoo's contenders() and Curator's getParticipants() list the C++
+participants' ids.
+
+kazoo's Election cannot share a path with latch nodes: it is a plain kazoo Lock (it takes no
 extra_lock_patterns), whose contenders are only the "__lock__" nodes, so it ignores every
-"-latch-" participant and leads whenever no other kazoo contender precedes it, while a C++ or
-Curator participant leads too. Conversely, Curator's LeaderLatch orders nodes by the text after
-"latch-" (its sorter cannot be replaced), so it sorts kazoo's "<uuid>__lock__<seq>" nodes by
-their whole name, after the real sequence numbers. (Our LeaderLatch orders kazoo's nodes by
-their sequence number, which alone does not help.)
+"-latch-" participant. Nor can Curator and kazoo share one path: Curator orders nodes by the
+text after its node name, so it sorts kazoo's names after every real sequence number.
 
 Each test runs against a 3-member zabkeeper ensemble and against Apache ZooKeeper (one of
 each per module). Without a JDK and Debian's Curator jars the Curator contenders are left out
@@ -61,6 +65,7 @@ import warnings
 
 import pytest
 from kazoo.exceptions import NoNodeError
+from kazoo.recipe.election import Election
 from kazoo.recipe.lock import Lock
 
 import java_support as js
@@ -83,6 +88,23 @@ LEAD_MS = 150
 CPP_PARTICIPANTS = 3
 CURATOR_PARTICIPANTS = 2
 LATCH_PATH = "/interop/latch"
+KAZOO_PARTICIPANTS = 2
+
+
+class Flavour(object):
+    """One election recipe under test: its path, node name, Curator program, recipe_tool
+    subcommand, and whether kazoo's Election or Curator joins it."""
+
+    def __init__(self, name, path, node_name, curator_main, tool_args, kazoo):
+        self.name, self.path, self.node_name = name, path, node_name
+        self.curator_main, self.tool_args, self.kazoo = curator_main, tool_args, kazoo
+
+
+LATCH = Flavour("latch", LATCH_PATH, "latch-", "CuratorLatchParticipant", ["latch"], False)
+SELECTOR_CURATOR = Flavour("selector", "/interop/selector", "lock-",
+                           "CuratorSelectorParticipant", ["select"], False)
+SELECTOR_KAZOO = Flavour("selector-kazoo", "/interop/selector-kazoo", "__lock__", None,
+                         ["select", "--node-name", "__lock__"], True)
 SETTLE_S = 0.2
 
 
@@ -334,12 +356,45 @@ def check_election_journal(journal, order):
         " ".join(order), text)
 
 
-def latch_nodes(zk):
+def kazoo_participant(hosts, path, who, journal, started, errors):
+    """kazoo's Election, unmodified: leads once (journaled), then leaves; `started` is set once
+    its contender node exists. Records the contenders' ids kazoo saw while leading."""
+    c = kx.new_client(hosts)
+    try:
+        election = Election(c, path, identifier=who)
+
+        def lead():
+            ids = election.contenders()
+            if not ids or ids[0] != who:
+                errors.append("%s leads but kazoo's contenders() says %s" % (who, ids))
+            append(journal, "lead " + who)
+            threading.Event().wait(LEAD_MS / 1000.0)
+            append(journal, "unlead " + who)
+            errors.append(("seen", who, ids))
+
+        t = threading.Thread(target=election.run, args=(lead,), daemon=True)
+        t.start()
+        zf.wait_until(lambda: election.lock.node is not None, 30, interval=0.01,
+                      what="the node of %s" % who)
+        started.set()
+        t.join(TIMEOUT_S)
+        if t.is_alive():
+            errors.append("%s: no term within %d s" % (who, TIMEOUT_S))
+            election.cancel()
+    except Exception as e:  # noqa: BLE001 - reported by the test
+        errors.append("%s: %r" % (who, e))
+        started.set()
+    finally:
+        c.stop()
+        c.close()
+
+
+def latch_nodes(zk, path=LATCH_PATH):
     """The election's nodes in sequence order, as (name, participant id, session) triples."""
     nodes = []
-    for name in sorted(zk.get_children(LATCH_PATH), key=lambda n: n[-10:]):
+    for name in sorted(zk.get_children(path), key=lambda n: n[-10:]):
         try:
-            data, stat = zk.get(LATCH_PATH + "/" + name)
+            data, stat = zk.get(path + "/" + name)
         except NoNodeError:
             continue
         nodes.append((name, data.decode(), stat.ephemeralOwner))
@@ -350,43 +405,58 @@ def describe(nodes):
     return "\n".join("  %s id=%s session=0x%x" % n for n in nodes)
 
 
-def run_election(hosts, classes):
-    """Runs every latch participant against hosts; classes: the compiled Java programs or None.
+def run_election(hosts, classes, flavour=LATCH):
+    """Runs every participant of one election flavour against hosts; classes: the compiled Java
+    programs or None.
 
-    A gate participant — a node of the latch layout created by a plain kazoo client, with id
+    A gate participant — a node of the flavour's layout created by a plain kazoo client, with id
     "gate" — leads first, so nobody else can lead until the driver deletes it. Behind it the
     others join one at a time (the next starts once the node of the one before exists), the
     libraries alternating; so all of them wait at once, the sequence numbers give the order
-    they must lead in, and leadership passes from C++ to Curator and back. Before the gate goes,
-    every participant must have exactly one node, in join order."""
+    they must lead in, and leadership passes from one library to the other and back. Before the
+    gate goes, every participant must have exactly one node, in join order."""
+    path = flavour.path
     cpp = ["cpp%d" % n for n in range(CPP_PARTICIPANTS)]
-    curator = ["curator%d" % n for n in range(CURATOR_PARTICIPANTS if classes else 0)]
+    if flavour.kazoo:
+        others = ["kazoo%d" % n for n in range(KAZOO_PARTICIPANTS)]
+    else:
+        others = ["curator%d" % n for n in range(CURATOR_PARTICIPANTS if classes else 0)]
     order = []
-    for n in range(max(len(cpp), len(curator))):
-        order += curator[n:n + 1] + cpp[n:n + 1]
+    for n in range(max(len(cpp), len(others))):
+        order += others[n:n + 1] + cpp[n:n + 1]
     zk = kx.new_client(hosts)
+    errors, threads = [], []
     try:
-        with Contention("latch") as c:
-            for who in curator:
-                c.java(classes, "CuratorLatchParticipant", who,
-                       [hosts, LATCH_PATH, who, LEAD_MS, c.journal])
-            jvms = dict(zip(curator, c.jvms))
-            gate = zk.create("%s/_c_%s-latch-" % (LATCH_PATH, uuid.uuid4()), b"gate",
+        with Contention(flavour.name) as c:
+            if not flavour.kazoo:
+                for who in others:
+                    c.java(classes, flavour.curator_main, who,
+                           [hosts, path, who, LEAD_MS, c.journal])
+            jvms = dict(zip(others, c.jvms))
+            gate = zk.create("%s/_c_%s-%s" % (path, uuid.uuid4(), flavour.node_name), b"gate",
                              ephemeral=True, sequence=True, makepath=True)
             try:
                 c.await_ready()
                 for n, who in enumerate(order):
                     if who in jvms:
                         jvms[who].go()
+                    elif who.startswith("kazoo"):
+                        started = threading.Event()
+                        t = threading.Thread(target=kazoo_participant,
+                                             args=(hosts, path, who, c.journal, started, errors),
+                                             daemon=True)
+                        t.start()
+                        threads.append(t)
+                        started.wait(30)
                     else:
-                        c.recipe_tool(["latch", "--hosts", hosts, "--path", LATCH_PATH,
-                                       "--name", who, "--hold-ms", str(LEAD_MS),
-                                       "--journal", c.journal])
-                    zf.wait_until(lambda: len(zk.get_children(LATCH_PATH)) >= n + 2, 30,
+                        c.recipe_tool(flavour.tool_args + [
+                            "--hosts", hosts, "--path", path, "--name", who,
+                            "--hold-ms", str(LEAD_MS), "--journal", c.journal])
+                    zf.wait_until(lambda: len(zk.get_children(path)) >= n + 2, 30,
                                   interval=0.02, what="the node of %s" % who)
                 # A second node of one participant would follow its first within a round trip.
                 time.sleep(SETTLE_S)
-                nodes = latch_nodes(zk)
+                nodes = latch_nodes(zk, path)
                 assert [i for _, i, _ in nodes] == ["gate"] + order, (
                     "not one node per participant, in join order (%s):\n%s" % (
                         " ".join(order), describe(nodes)))
@@ -394,20 +464,28 @@ def run_election(hosts, classes):
                 assert not early, "led while the gate node was first: %s" % early
                 zk.delete(gate)
                 c.finish_tools("leading", 1)
+                for t in threads:
+                    t.join(TIMEOUT_S)
                 seen = set()
                 for j in c.jvms:
                     lines = j.finish()
                     assert lines.count("leading") == 1, lines
                     seen.update(next(l for l in lines if l.startswith("participants-seen "))
                                 .split(" ", 1)[1].split(","))
+                for e in errors:
+                    if isinstance(e, tuple):
+                        seen.update(e[2])
+                failures = [e for e in errors if not isinstance(e, tuple)]
+                assert not failures, failures
                 check_election_journal(c.journal, order)
-                if curator:
-                    assert seen <= set(order + ["gate"]), "Curator saw unknown ids: %s" % seen
-                    assert seen & set(cpp), "Curator never saw a C++ participant: %s" % sorted(
-                        seen)
+                if others:
+                    assert seen <= set(order + ["gate"]), "%s saw unknown ids: %s" % (
+                        kind_of(others[0]), seen)
+                    assert seen & set(cpp), "%s never saw a C++ participant: %s" % (
+                        kind_of(others[0]), sorted(seen))
             except BaseException:
                 try:
-                    now = describe(latch_nodes(zk))
+                    now = describe(latch_nodes(zk, path))
                 except Exception as e:  # noqa: BLE001 - only a diagnostic
                     now = repr(e)
                 sys.stderr.write("---- election nodes ----\n%s\n" % now)
@@ -500,3 +578,11 @@ def test_mutex_kazoo_lock_and_curator_mutex_exclude_each_other(hosts, java_class
 
 def test_leader_latch_and_curator_leader_latch_elect_one_leader(hosts, java_classes):
     run_election(hosts, java_classes)
+
+
+def test_leader_selector_and_curator_leader_selector_take_turns(hosts, java_classes):
+    run_election(hosts, java_classes, SELECTOR_CURATOR)
+
+
+def test_leader_selector_and_kazoo_election_take_turns(hosts):
+    run_election(hosts, None, SELECTOR_KAZOO)

@@ -3,6 +3,8 @@
 //
 //   recipe_tool lock --hosts H --path P --name N --rounds R --hold-ms MS --journal FILE
 //   recipe_tool latch --hosts H --path P --name N --hold-ms MS --journal FILE
+//   recipe_tool select --hosts H --path P --name N --hold-ms MS --journal FILE
+//                      [--node-name lock-|__lock__]
 //   recipe_tool rwlock --hosts H --path P --name N --mode read|write --rounds R --hold-ms MS
 //                      --journal FILE
 //   recipe_tool semaphore --hosts H --path P --name N --max-leases M --count K --rounds R
@@ -13,7 +15,8 @@
 // line, so lines of concurrent holders never interleave within a line; a correct lock gives
 // strictly alternating start/end lines of the same holder. Prints "acquired <token>" per round
 // on stdout. `latch` joins the LeaderLatch election at P as participant N, waits to lead, appends
-// "lead N" to FILE, leads for MS, appends "unlead N" and leaves (Close). `rwlock` takes the
+// "lead N" to FILE, leads for MS, appends "unlead N" and leaves (Close). `select` does the same
+// as one term of a LeaderSelector (the callback journals; a term cancelled meanwhile fails). `rwlock` takes the
 // ReadWriteLock at P's read or write side in rounds, journaling "start N R|W <token>" and
 // "end N R|W <token>"; with --hold-ms -1 it is driven by its stdin instead: it waits for a line
 // before each acquisition and holds until the next line.
@@ -24,14 +27,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "client/recipes/leader_latch.h"
+#include "client/recipes/leader_selector.h"
 #include "client/recipes/mutex.h"
 #include "client/recipes/read_write_lock.h"
 #include "client/recipes/semaphore.h"
@@ -93,6 +99,48 @@ int RunLatch(const std::string& hosts, const std::string& path, const std::strin
     return 1;
   }
   return 0;
+}
+
+// One term in a LeaderSelector election: journals "lead N" when its callback starts and
+// "unlead N" before it returns; fails if the term was cancelled while leading.
+int RunSelect(const std::string& hosts, const std::string& path, const std::string& name,
+              int hold_ms, const std::string& journal, int session_timeout_ms,
+              const std::string& node_name) {
+  auto client = ConnectOrNull(hosts, session_timeout_ms);
+  if (!client) return 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false, ok = true;
+  zk::recipes::LeaderSelectorOptions opts;
+  opts.node_name = node_name;
+  zk::recipes::LeaderSelector selector(
+      *client, path, name,
+      [&](zk::recipes::LeadershipContext& ctx) {
+        std::cout << "leading" << std::endl;
+        bool fine = AppendLine(journal, "lead " + name);
+        const bool cancelled = ctx.WaitCancelled(std::chrono::milliseconds(hold_ms));
+        fine = AppendLine(journal, "unlead " + name) && fine && !cancelled;
+        std::lock_guard<std::mutex> l(mu);
+        ok = fine;
+        done = true;
+        cv.notify_all();
+      },
+      opts);
+  if (auto s = selector.Start(); !s.ok()) {
+    std::cerr << "start: " << zk::ErrName(s.err()) << "\n";
+    return 1;
+  }
+  {
+    std::unique_lock<std::mutex> l(mu);
+    if (!cv.wait_for(l, std::chrono::seconds(120), [&] { return done; })) {
+      std::cerr << "no term within 120 s\n";
+      return 1;
+    }
+  }
+  selector.Close();
+  client->Close();
+  if (!ok) std::cerr << "leadership cancelled while leading (or journal write failed)\n";
+  return ok ? 0 : 1;
 }
 
 int RunLock(const std::string& hosts, const std::string& path, const std::string& name,
@@ -215,6 +263,15 @@ int main(int argc, char** argv) {
   latch->add_option("--hold-ms", hold_ms, "how long to lead")->check(CLI::NonNegativeNumber);
   latch->add_option("--journal", journal, "journal file")->required();
   latch->add_option("--session-timeout", session_timeout_ms, "ms");
+  std::string node_name = "lock-";
+  CLI::App* select = app.add_subcommand("select", "lead once in a LeaderSelector election");
+  select->add_option("--hosts", hosts, "connect string")->required();
+  select->add_option("--path", path, "election path")->required();
+  select->add_option("--name", name, "participant id");
+  select->add_option("--hold-ms", hold_ms, "how long to lead")->check(CLI::NonNegativeNumber);
+  select->add_option("--journal", journal, "journal file")->required();
+  select->add_option("--session-timeout", session_timeout_ms, "ms");
+  select->add_option("--node-name", node_name, "lock- (Curator) or __lock__ (kazoo)");
   std::string mode = "read";
   int max_leases = 1, count = 1;
   CLI::App* rwlock = app.add_subcommand("rwlock", "take a ReadWriteLock side in rounds");
@@ -251,6 +308,9 @@ int main(int argc, char** argv) {
   if (semaphore->parsed()) {
     return RunSemaphore(hosts, path, name, max_leases, count, rounds, hold_ms, journal,
                         session_timeout_ms);
+  }
+  if (select->parsed()) {
+    return RunSelect(hosts, path, name, hold_ms, journal, session_timeout_ms, node_name);
   }
   if (latch->parsed()) return RunLatch(hosts, path, name, hold_ms, journal, session_timeout_ms);
   return RunLock(hosts, path, name, rounds, hold_ms, journal, session_timeout_ms);
