@@ -29,9 +29,13 @@ session timeout. The argument the journal check makes:
     where the earlier one was told "lost" first, or was dead or frozen); tokens strictly
     increase over the starts in journal order (a start with an older token is allowed only if
     its process was stopped between the contender's previous line and it — acquired before the
-    freeze, journaled after: a stale write); the holder cut off from the quorum journaled
-    "lost" (while nobody else started) before the members were continued; every contender of a
-    process that was not killed completed its ROUNDS rounds and its process exited 0.
+    freeze, journaled after: a stale write); the holder cut off from the quorum is told "lost"
+    within two session timeouts + 1 s of the freeze (its connection is suspended at the latest
+    when no reply came for 2/3 of the session timeout, and the Mutex gives the hold up after a
+    session timeout of suspension); every contender of a process that was not killed completed
+    its ROUNDS rounds and its process exited 0. (The members are continued only once that
+    holder was told: the Mutex promises to tell a cut-off holder within its bound, not before
+    the servers can expire its session — see mutex.h.)
 
 Fairness and herd (test_mutex_fair_and_no_herd). A gate node of the lock layout (kazoo) holds
 the lock; WAITERS `recipe_tool lock` processes queue behind it one at a time (the next starts
@@ -49,7 +53,9 @@ Election with kills (test_leader_latch_under_faults). PARTICIPANTS participants 
 `recipe_tool latch --stay` processes stay in one election, journaling "lead N" / "unlead N" at
 every change of their listener, rejoining with a new session when theirs expired. FAULTS times
 the leader's process is killed or stopped (alternating); a stopped one is continued once a new
-leader journaled and its session timeout passed. Checked:
+leader journaled and its session timeout passed. Then the ensemble's leader is killed (the
+latch's leader gives up when its connection is suspended, and leads again after the reconnect,
+or is replaced if its session expired) and restarted. Checked:
   * journal intervals: at every "lead" line, every participant whose "lead" has no "unlead" yet
     is excused — its process was killed or stopped since it began to lead (a stopped process
     cannot be asked, nor write "unlead"; when continued it still believes it leads until its
@@ -58,12 +64,16 @@ leader journaled and its session timeout passed. Checked:
   * samples: between faults the driver asks every running process ("status" on stdin) which of
     its participants HasLeadership(); at most one in every sample. A stopped process is not
     asked, nor a continued one until its leader's "unlead" is in the journal. Sampling and
-    faults happen in this one thread, so a sample never spans a fault, and between faults the
-    leader can only change by a fault;
-  * the new leader journals "lead" no earlier than SESSION_MS/2 and no later than
-    SESSION_MS + tickTime + ELECTION_MS after the fault (the old session expires at most a
-    session timeout plus one expiry tick after its last heartbeat, which was before the fault;
-    then one round of getChildren);
+    faults happen in this one thread, so a sample never spans a process fault; leadership
+    moves from one running participant to another only through a session expiry, which comes
+    no sooner than a third of a session timeout after the old leader gave up (a live client
+    finds its connection suspended within 2/3 of the session timeout of silence, and gives up
+    at once), far longer than a sample takes;
+  * the new leader journals "lead" no earlier than SESSION_MS/2 after the fault (the old
+    leader's last heartbeat was at most a third of a session timeout before it: its client
+    pings after that much silence) and no later than SESSION_MS + tickTime + ELECTION_MS (the
+    old session expires at most a session timeout plus one expiry tick after its last
+    heartbeat, which was before the fault; then one round of getChildren);
   * in the end every participant of a live process is in the election exactly once, and the
     processes exit 0.
 """
@@ -644,13 +654,14 @@ def test_leader_latch_under_faults(ensemble):
     deadline = time.monotonic() + DEADLINE_S
     zk = kx.new_client(hosts)
     try:
-        run_election(hosts, zk, deadline)
+        run_election(ensemble, zk, deadline)
     finally:
         zk.stop()
         zk.close()
 
 
-def run_election(hosts, zk, deadline):
+def run_election(ensemble, zk, deadline):
+    hosts = ensemble.hosts()
     with Run("latch-faults") as run:
         j = run.journal
         for n in range(LATCH_PROCESSES):
@@ -728,6 +739,21 @@ def run_election(hosts, zk, deadline):
                                                    if w[0] == "unlead" and w[1] == who],
                                     10, "%s told it no longer leads" % who, between=sample)[0]
                 assert int(told[-1]) - cont_ms <= RESUME_BOUND_MS
+
+        # The ensemble's leader killed: the latch's leader may give up (its connection
+        # suspended) and lead again, or be replaced; never two leaders.
+        server = ensemble.leader()
+        assert server is not None
+        j.append("srvkill", "s%d" % server.sid)
+        server.kill9()
+        ensemble.wait_serving()
+        alive = ["%s.%d" % (t.label, k) for t in run.tools.values() if t.state != "killed"
+                 for k in range(PER_PROCESS)]
+        wait_journal(j, lambda ls: stable_leader(ls) and in_election(alive), 30,
+                     "a leader after the ensemble's failover", between=sample)
+        server.start()
+        ensemble.wait_serving()
+        j.append("srvstart", "s%d" % server.sid)
 
         # Everyone alive is back in the election, once.
         alive = [t for t in run.tools.values() if t.state != "killed"]
