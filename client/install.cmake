@@ -20,7 +20,9 @@ add_library(zabkeeper::recipes ALIAS zabkeeper_recipes)
 set_target_properties(zabkeeper_recipes PROPERTIES EXPORT_NAME recipes)
 target_link_libraries(zabkeeper_recipes PUBLIC zabkeeper_client)
 install(FILES client/recipes/contenders.h client/recipes/leader_latch.h client/recipes/mutex.h
-  client/recipes/scheduler.h
+  client/recipes/scheduler.h client/recipes/cache.h client/recipes/node_cache.h
+  client/recipes/children_cache.h client/recipes/tree_cache.h client/recipes/config_watcher.h
+  client/recipes/config_json.h
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/recipes)
 
 set(ZK_PUBLIC_HEADERS client/zk_client.h client/result.h client/retry.h client/watch_stream.h)

@@ -21,6 +21,7 @@ command -v ninja >/dev/null && gen=(-G Ninja)
 test -x "$work/cmake-build/zk_example"
 test -x "$work/cmake-build/zk_lock_example"
 test -f "$work/prefix/include/zabkeeper/client/recipes/mutex.h"
+test -f "$work/prefix/include/zabkeeper/client/recipes/tree_cache.h"
 
 # pkg-config.
 pc_dir=$(dirname "$(find "$work/prefix" -name zabkeeper.pc | head -1)")

@@ -241,8 +241,8 @@ TEST_CASE("node cache: created, changed, deleted, created again; the initial loa
   const std::string p = UniquePath("nodecache");
   auto c = Connect(Server().hosts());
   auto w = Connect(Server().hosts());
+  EventLog log;  // outlives the cache that calls it
   recipes::NodeCache cache(*c, p);
-  EventLog log;
   cache.AddListener(log.Listener());
   REQUIRE(cache.Start().ok());
   CHECK(cache.Start().err() == Err::kInvalidState);
@@ -277,8 +277,8 @@ TEST_CASE("node cache: created, changed, deleted, created again; the initial loa
   CheckClean(log);
 
   // A second cache on the existing node loads it before it says initialized.
+  EventLog log2;  // outlives the cache that calls it
   recipes::NodeCache again(*c, p);
-  EventLog log2;
   again.AddListener(log2.Listener());
   REQUIRE(again.Start().ok());
   REQUIRE(log2.WaitCount(CacheEventType::kInitialized, 1, 10s));
@@ -297,8 +297,8 @@ TEST_CASE("node cache: a change made while the connection was cut is reported on
   auto c = Connect(proxy.hosts());
   auto w = Connect(Server().hosts());
   REQUIRE(w->Create(p, "before").ok());
+  EventLog log;  // outlives the cache that calls it
   recipes::NodeCache cache(*c, p);
-  EventLog log;
   cache.AddListener(log.Listener());
   REQUIRE(cache.Start().ok());
   REQUIRE(*cache.AwaitInitialized(10s));
@@ -330,8 +330,8 @@ TEST_CASE("children cache: initial load, added, updated, removed, parent deleted
     CAPTURE(with_data);
     recipes::ChildrenCacheOptions o;
     o.cache_data = with_data;
+    EventLog log;  // outlives the cache that calls it
     recipes::ChildrenCache cache(*c, p, o);
-    EventLog log;
     cache.AddListener(log.Listener());
     REQUIRE(cache.Start().ok());
     REQUIRE(*cache.AwaitInitialized(10s));
@@ -366,8 +366,8 @@ TEST_CASE("children cache: initial load, added, updated, removed, parent deleted
 
   // The parent goes (its children are reported removed) and comes back.
   const std::string q = UniquePath("children-parent");
+  EventLog log;  // outlives the cache that calls it
   recipes::ChildrenCache cache(*c, q);
-  EventLog log;
   cache.AddListener(log.Listener());
   REQUIRE(cache.Start().ok());
   REQUIRE(*cache.AwaitInitialized(10s));
@@ -388,8 +388,8 @@ TEST_CASE("children cache: many quick changes end in the server's state, each re
   auto c = Connect(Server().hosts());
   auto w = Connect(Server().hosts());
   REQUIRE(w->Create(p, "").ok());
+  EventLog log;  // outlives the cache that calls it
   recipes::ChildrenCache cache(*c, p);
-  EventLog log;
   cache.AddListener(log.Listener());
   REQUIRE(cache.Start().ok());
   REQUIRE(*cache.AwaitInitialized(10s));
@@ -413,8 +413,8 @@ TEST_CASE("tree cache: initial load of an existing tree and every event kind") {
     REQUIRE(w->Create(p + "/a/b", "B").ok());
     REQUIRE(w->Create(p + "/a/b/c", "C").ok());
     REQUIRE(w->Create(p + "/d", "D").ok());
+    EventLog log;  // outlives the cache that calls it
     recipes::TreeCache cache(*c, p, TreeMode(persistent));
-    EventLog log;
     cache.AddListener(log.Listener());
     REQUIRE(cache.Start().ok());
     REQUIRE(*cache.AwaitInitialized(10s));
@@ -482,8 +482,8 @@ TEST_CASE("tree cache: max depth and stat-only nodes") {
     recipes::TreeCacheOptions o = TreeMode(persistent);
     o.max_depth = 1;
     o.cache_data = false;
+    EventLog log;  // outlives the cache that calls it
     recipes::TreeCache cache(*c, p, o);
-    EventLog log;
     cache.AddListener(log.Listener());
     REQUIRE(cache.Start().ok());
     REQUIRE(*cache.AwaitInitialized(10s));
@@ -508,8 +508,8 @@ TEST_CASE("tree cache: many quick changes end in the server's state, each report
     auto c = Connect(Server().hosts());
     auto w = Connect(Server().hosts());
     REQUIRE(w->Create(p, "").ok());
+    EventLog log;  // outlives the cache that calls it
     recipes::TreeCache cache(*c, p, TreeMode(persistent));
-    EventLog log;
     cache.AddListener(log.Listener());
     REQUIRE(cache.Start().ok());
     REQUIRE(*cache.AwaitInitialized(10s));
@@ -534,8 +534,8 @@ TEST_CASE("tree cache: resync after the connection is cut while the tree changes
     REQUIRE(w->Create(p + "/gone", "g").ok());
     REQUIRE(w->Create(p + "/gone/kid", "g").ok());
     REQUIRE(w->Create(p + "/again", "first").ok());
+    EventLog log;  // outlives the cache that calls it
     recipes::TreeCache cache(*c, p, TreeMode(persistent));
-    EventLog log;
     cache.AddListener(log.Listener());
     REQUIRE(cache.Start().ok());
     REQUIRE(*cache.AwaitInitialized(10s));
@@ -580,10 +580,10 @@ TEST_CASE("caches survive a session expiry: kSessionEnded, then Rebind resyncs t
     REQUIRE(w->Create(p + "/change", "0").ok());
     REQUIRE(w->Create(p + "/gone", "g").ok());
     REQUIRE(w->Create(p + "/again", "first").ok());
+    EventLog tlog, klog, nlog;
     recipes::TreeCache tree(*c, p, TreeMode(persistent));
     recipes::ChildrenCache kids(*c2, p);
     recipes::NodeCache node(*c2, p + "/change");
-    EventLog tlog, klog, nlog;
     tree.AddListener(tlog.Listener());
     kids.AddListener(klog.Listener());
     node.AddListener(nlog.Listener());
@@ -643,10 +643,10 @@ TEST_CASE("cache listeners run in order on one thread and may block and call the
   auto c = Connect(Server().hosts());
   auto w = Connect(Server().hosts());
   REQUIRE(w->Create(p, "").ok());
-  recipes::TreeCache cache(*c, p);
   std::mutex mu;
   std::set<std::thread::id> threads;
   std::vector<std::string> reads;
+  recipes::TreeCache cache(*c, p);
   cache.AddListener([&](const CacheEvent& ev) {
     if (ev.type != CacheEventType::kAdded || ev.node.path == p) return;
     auto r = c->GetData(ev.node.path);  // a blocking call: fine on the cache's thread
@@ -674,10 +674,10 @@ TEST_CASE("config watcher: typed values, change callbacks with old and new, pars
   auto c = Connect(Server().hosts());
   auto w = Connect(Server().hosts());
   REQUIRE(w->Create(p, " 42 ").ok());
-  recipes::ConfigWatcher<int64_t> limit(*c, p, recipes::ParseInt64, /*fallback=*/7);
   std::mutex mu;
   std::vector<std::pair<std::optional<int64_t>, std::optional<int64_t>>> changes;
   std::vector<std::string> errors;
+  recipes::ConfigWatcher<int64_t> limit(*c, p, recipes::ParseInt64, /*fallback=*/7);
   limit.SetChangeListener([&](const std::optional<int64_t>& o, const std::optional<int64_t>& n) {
     std::lock_guard<std::mutex> l(mu);
     changes.emplace_back(o, n);
@@ -771,8 +771,8 @@ TEST_CASE("config watcher: a change missed while the session expired is applied 
   auto c = Connect(proxy.hosts(), o);
   auto w = Connect(Server().hosts());
   REQUIRE(w->Create(p, "1").ok());
-  recipes::ConfigWatcher<int64_t> value(*c, p, recipes::ParseInt64);
   std::atomic<int> changes{0};
+  recipes::ConfigWatcher<int64_t> value(*c, p, recipes::ParseInt64);
   value.SetChangeListener([&](const auto&, const auto&) { ++changes; });
   REQUIRE(value.Start().ok());
   REQUIRE(*value.AwaitInitialized(10s));
