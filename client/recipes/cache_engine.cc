@@ -641,7 +641,9 @@ void CacheEngine::AddRecursiveWatch(Actions& out) {
               s->watch_added_ = false;
               s->resync_needed_ = true;
               if (s->client_->connected()) s->AddRecursiveWatch(next);
-            } else if (ev.type == EventType::kNodeCreated || ev.type == EventType::kNodeDeleted ||
+            } else if (ev.type == EventType::kNodeDeleted) {
+              s->ApplyData(ev.path, std::nullopt, false, next);  // nothing newer is cached
+            } else if (ev.type == EventType::kNodeCreated ||
                        ev.type == EventType::kNodeDataChanged) {
               const int depth = s->DepthOf(ev.path);
               if (depth >= 0 && depth <= s->options_.max_depth) s->ReadData(ev.path, 0, next);
@@ -684,7 +686,13 @@ void CacheEngine::OnEvent(uint64_t epoch, bool child_channel, const client::Watc
       ReadChildren(ev.path, 0, out);
     } else {
       if (it != nodes_.end()) it->second.data_armed = false;
-      ReadData(ev.path, 0, out);
+      if (ev.type == EventType::kNodeDeleted && ev.path != options_.root) {
+        // Delivered before any reply the server sent after the deletion: nothing newer is
+        // cached. (A read would only leave an exists watch on the missing node.)
+        ApplyData(ev.path, std::nullopt, false, out);
+      } else {
+        ReadData(ev.path, 0, out);  // the root's read also sets the watch for its creation
+      }
     }
   }
   Run(out);
