@@ -103,8 +103,8 @@ class Cache {
   Cache& operator=(const Cache&) = delete;
 
   // Starts the event thread and the initial load; returns at once (the load is event-driven).
-  // Errors: kInvalidState (started before, or closed), kSessionExpired / kClosing (the client's
-  // session already ended: Rebind first).
+  // Errors: kInvalidState (started before, or closed), kBadArguments (not an absolute path),
+  // kSessionExpired / kClosing (the client's session already ended: Rebind first).
   client::Result<void> Start();
   // Waits until the initial load is complete (true) or `timeout` passed (false). Errors:
   // kInvalidState (not started, or closed meanwhile: Close cancels the wait).
