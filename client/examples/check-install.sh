@@ -23,6 +23,7 @@ test -x "$work/cmake-build/zk_lock_example"
 test -x "$work/cmake-build/zk_leader_example"
 test -f "$work/prefix/include/zabkeeper/client/recipes/leader_selector.h"
 test -f "$work/prefix/include/zabkeeper/client/recipes/mutex.h"
+test -f "$work/prefix/include/zabkeeper/client/recipes/tree_cache.h"
 
 # pkg-config.
 pc_dir=$(dirname "$(find "$work/prefix" -name zabkeeper.pc | head -1)")
