@@ -37,11 +37,13 @@ void Client::Impl::StartThread(std::shared_ptr<Impl> self) {
   bool started = false;
   thread_ = std::thread([self = std::move(self), &m, &cv, &started]() mutable {
     {
+      // Notified under the lock: once it is released the starting thread may return, and `m`
+      // and `cv` (on its stack) are gone.
       std::lock_guard<std::mutex> l(m);
       self->io_thread_id_ = std::this_thread::get_id();
       started = true;
+      cv.notify_all();
     }
-    cv.notify_all();
     asio::post(self->io_, [p = self.get()] {
       p->ArmTick();
       p->StartConnect();
