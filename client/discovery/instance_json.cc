@@ -34,7 +34,11 @@ std::string ToCuratorJson(const ServiceInstance& in) {
   j["registrationTimeUTC"] = in.registration_time_utc;
   j["serviceType"] = ServiceTypeName(in.service_type);
   j["uriSpec"] = Embedded(in.uri_spec_json);
-  j["enabled"] = in.enabled;
+  // Curator's default serializer (its "compatible" mode, which Dubbo 3 uses too) writes no
+  // "enabled"; readers take it as true. Written only when false, so that what we write for an
+  // enabled instance is byte for byte what Curator writes, and a disabled one stays disabled
+  // for every reader that knows the member.
+  if (!in.enabled) j["enabled"] = false;
   return j.dump();
 }
 

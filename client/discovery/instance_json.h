@@ -1,8 +1,11 @@
 // The JSON of a registered instance, as Apache Curator's JsonInstanceSerializer writes and reads
 // it (curator-x-discovery; Dubbo 3's application-level discovery uses it too):
 //   {"name":...,"id":...,"address":...,"port":...,"sslPort":...,"payload":...,
-//    "registrationTimeUTC":...,"serviceType":"DYNAMIC","uriSpec":...,"enabled":true}
-// with null for absent port, sslPort, payload and uriSpec. Reading is lenient as Curator's is:
+//    "registrationTimeUTC":...,"serviceType":"DYNAMIC","uriSpec":...}
+// with null for absent port, sslPort, payload and uriSpec — the output of Curator 5.4's default
+// serializer (its "compatible" mode), byte for byte. That mode has no "enabled" member (an
+// instance reads as enabled); we add "enabled":false for a disabled instance, which Curator's
+// reader honours (its non-compatible mode writes the member always). Reading is lenient as Curator's is:
 // unknown members are ignored, missing ones take their defaults, "enabled" defaults to true; the
 // payload and the uriSpec are kept as JSON text, whatever they hold. Pure functions; thread-safe.
 #pragma once

@@ -12,6 +12,8 @@
 //                      --journal FILE
 //   recipe_tool semaphore --hosts H --path P --name N --max-leases M --count K --rounds R
 //                         --hold-ms MS --journal FILE
+//   recipe_tool discovery-register --hosts H [--base B] --instance JSON [--instance JSON...]
+//   recipe_tool discovery-list --hosts H [--base B] --name N [--count K]
 //
 // The journal is written with O_APPEND, one write per line, so lines of concurrent writers
 // (threads and processes) never interleave within a line and the file is one total order of
@@ -46,6 +48,10 @@
 // instead: it waits for a line before each acquisition and holds until the next line.
 // semaphore: takes K leases of the Semaphore at P (M leases) in rounds, journaling "start N K"
 // and "end N K". Both print "acquired <token or K>" per round.
+// discovery-register: registers the instances (Curator's JSON) with zk::discovery under B,
+// prints "registered <id>" each, keeps them until standard input ends, then unregisters them.
+// discovery-list: a zk::discovery::ServiceCache of service N waits for K instances and prints
+// "seen <Curator JSON>" for each.
 //
 // Exit status: 0 done, 1 a recipe call failed (printed on stderr), 2 usage.
 #include <fcntl.h>
@@ -66,6 +72,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include "client/discovery/instance_json.h"
+#include "client/discovery/service_cache.h"
+#include "client/discovery/service_discovery.h"
 #include "client/recipes/leader_latch.h"
 #include "client/recipes/leader_selector.h"
 #include "client/recipes/mutex.h"
@@ -510,6 +519,73 @@ int RunSemaphore(const std::string& hosts, const std::string& path, const std::s
   return 0;
 }
 
+// --- discovery ------------------------------------------------------------------------------
+
+// Registers each instance (Curator's JSON) under `base`, prints "registered <id>", and keeps them
+// registered until standard input ends; then unregisters them.
+int RunDiscoveryRegister(const std::string& hosts, const std::string& base,
+                         const std::vector<std::string>& instances, int session_timeout_ms) {
+  auto client = ConnectOrNull(hosts, session_timeout_ms);
+  if (!client) return 1;
+  zk::discovery::ServiceDiscoveryOptions opts;
+  opts.base_path = base;
+  zk::discovery::ServiceDiscovery discovery(*client, opts);
+  for (const auto& json : instances) {
+    auto inst = zk::discovery::FromCuratorJson(json);
+    if (!inst.ok()) {
+      std::cerr << "not an instance: " << json << "\n";
+      return 2;
+    }
+    if (auto r = discovery.Register(*inst); !r.ok()) {
+      std::cerr << "register: " << zk::ErrName(r.err()) << "\n";
+      return 1;
+    }
+    std::cout << "registered " << inst->id << std::endl;
+  }
+  std::string line;
+  while (std::getline(std::cin, line)) {
+  }
+  discovery.Close();
+  client->Close();
+  return 0;
+}
+
+// A ServiceCache of `name` under `base`: waits until it holds `count` instances (30 s), then
+// prints "seen <Curator JSON>" for each.
+int RunDiscoveryList(const std::string& hosts, const std::string& base, const std::string& name,
+                     int count, int session_timeout_ms) {
+  auto client = ConnectOrNull(hosts, session_timeout_ms);
+  if (!client) return 1;
+  zk::discovery::ServiceCache cache(*client, base, name);
+  std::mutex mu;
+  std::condition_variable cv;
+  cache.AddListener([&](bool) {
+    std::lock_guard<std::mutex> l(mu);
+    cv.notify_all();
+  });
+  if (auto r = cache.Start(); !r.ok()) {
+    std::cerr << "cache: " << zk::ErrName(r.err()) << "\n";
+    return 1;
+  }
+  {
+    std::unique_lock<std::mutex> l(mu);
+    if (!cv.wait_for(l, std::chrono::seconds(30), [&] {
+          return static_cast<int>(cache.Instances().size()) >= count;
+        })) {
+      std::cerr << "the cache holds " << cache.Instances().size() << " instances, not " << count
+                << "\n";
+      return 1;
+    }
+  }
+  for (const auto& inst : cache.Instances()) {
+    std::cout << "seen " << zk::discovery::ToCuratorJson(inst) << "\n";
+  }
+  std::cout.flush();
+  cache.Close();
+  client->Close();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -551,6 +627,20 @@ int main(int argc, char** argv) {
   select->add_option("--journal", journal, "journal file")->required();
   select->add_option("--session-timeout", session_timeout_ms, "ms");
   select->add_option("--node-name", node_name, "lock- (Curator) or __lock__ (kazoo)");
+  std::string base = "/services";
+  std::vector<std::string> instances;
+  CLI::App* dreg = app.add_subcommand("discovery-register",
+                                      "register service instances until stdin ends");
+  dreg->add_option("--hosts", hosts, "connect string")->required();
+  dreg->add_option("--base", base, "base path");
+  dreg->add_option("--instance", instances, "an instance as Curator's JSON")->required();
+  dreg->add_option("--session-timeout", session_timeout_ms, "ms");
+  CLI::App* dlist = app.add_subcommand("discovery-list", "list a service's instances");
+  dlist->add_option("--hosts", hosts, "connect string")->required();
+  dlist->add_option("--base", base, "base path");
+  dlist->add_option("--name", name, "service name")->required();
+  dlist->add_option("--count", count, "instances to wait for")->check(CLI::PositiveNumber);
+  dlist->add_option("--session-timeout", session_timeout_ms, "ms");
   std::string mode = "read";
   int max_leases = 1;
   CLI::App* rwlock = app.add_subcommand("rwlock", "take a ReadWriteLock side in rounds");
@@ -581,6 +671,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   const Journal j{journal, trace};
+  if (dreg->parsed()) return RunDiscoveryRegister(hosts, base, instances, session_timeout_ms);
+  if (dlist->parsed()) return RunDiscoveryList(hosts, base, name, count, session_timeout_ms);
   if (rwlock->parsed()) {
     return RunRwLock(hosts, path, name, mode == "write", rounds, hold_ms, journal,
                      session_timeout_ms);
