@@ -23,13 +23,22 @@ target_link_libraries(zabkeeper_recipes PUBLIC zabkeeper_client)
 file(GLOB ZK_RECIPE_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/client/recipes/*.h)
 install(FILES ${ZK_RECIPE_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/recipes)
 
+# Service discovery (zabkeeper::discovery), a third archive on top of the recipes.
+add_library(zabkeeper_discovery STATIC $<TARGET_OBJECTS:zk_discovery>)
+add_library(zabkeeper::discovery ALIAS zabkeeper_discovery)
+set_target_properties(zabkeeper_discovery PROPERTIES EXPORT_NAME discovery)
+target_link_libraries(zabkeeper_discovery PUBLIC zabkeeper_recipes)
+file(GLOB ZK_DISCOVERY_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/client/discovery/*.h)
+install(FILES ${ZK_DISCOVERY_HEADERS}
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/discovery)
+
 set(ZK_PUBLIC_HEADERS client/zk_client.h client/result.h client/retry.h client/watch_stream.h)
 set(ZK_PUBLIC_PROTO_HEADERS client/proto/jute.h client/proto/records.h
   client/proto/wire_constants.h)
 install(FILES ${ZK_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client)
 install(FILES ${ZK_PUBLIC_PROTO_HEADERS}
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/proto)
-install(TARGETS zabkeeper_client zabkeeper_recipes EXPORT zabkeeperTargets
+install(TARGETS zabkeeper_client zabkeeper_recipes zabkeeper_discovery EXPORT zabkeeperTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 set(ZK_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/zabkeeper)
@@ -48,6 +57,10 @@ install(FILES ${CMAKE_BINARY_DIR}/zabkeeper.pc DESTINATION ${CMAKE_INSTALL_LIBDI
 configure_file(${PROJECT_SOURCE_DIR}/client/zabkeeper-recipes.pc.in
   ${CMAKE_BINARY_DIR}/zabkeeper-recipes.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/zabkeeper-recipes.pc
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+configure_file(${PROJECT_SOURCE_DIR}/client/zabkeeper-discovery.pc.in
+  ${CMAKE_BINARY_DIR}/zabkeeper-discovery.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/zabkeeper-discovery.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
 # Installs into a prefix inside the build dir, then builds client/examples against it, once with

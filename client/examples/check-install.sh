@@ -22,6 +22,8 @@ test -x "$work/cmake-build/zk_example"
 test -x "$work/cmake-build/zk_lock_example"
 test -x "$work/cmake-build/zk_leader_example"
 test -f "$work/prefix/include/zabkeeper/client/recipes/leader_selector.h"
+test -f "$work/prefix/include/zabkeeper/client/discovery/service_discovery.h"
+find "$work/prefix" -name libzabkeeper_discovery.a | grep -q .
 test -f "$work/prefix/include/zabkeeper/client/recipes/mutex.h"
 test -f "$work/prefix/include/zabkeeper/client/recipes/tree_cache.h"
 
@@ -45,4 +47,5 @@ set +e
 rc=$?
 set -e
 test "$rc" -eq 2
+PKG_CONFIG_PATH="$pc_dir" pkg-config --libs zabkeeper-discovery | grep -q -- -lzabkeeper_discovery
 echo "install + example OK ($work)"
