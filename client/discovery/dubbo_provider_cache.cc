@@ -5,13 +5,6 @@
 
 namespace zk::discovery {
 
-std::optional<DubboUrl> DecodeDubboNodeName(std::string_view name) {
-  if (name.find("%3A%2F%2F") == std::string_view::npos) return std::nullopt;
-  auto decoded = DubboDecode(name);
-  if (!decoded) return std::nullopt;
-  return DubboUrl::Parse(*decoded);
-}
-
 namespace {
 
 std::string_view NameOf(const std::string& path) {

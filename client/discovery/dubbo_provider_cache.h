@@ -35,8 +35,8 @@ namespace zk::discovery {
 
 struct DubboUrlEvent {
   recipes::CacheEventType type = recipes::CacheEventType::kInitialized;
-  std::string node_name;         // kAdded, kRemoved: the child's (encoded) name
-  std::optional<DubboUrl> url;   // kAdded, kRemoved: the decoded URL
+  std::string node_name;        // kAdded, kRemoved: the child's (encoded) name
+  std::optional<DubboUrl> url;  // kAdded, kRemoved: the decoded URL
 };
 using DubboUrlListener = std::function<void(const DubboUrlEvent&)>;
 
@@ -68,8 +68,5 @@ class DubboProviderCache {
   std::string path_;
   std::unique_ptr<recipes::ChildrenCache> cache_;
 };
-
-// The URL a child name stands for (see above), or nullopt.
-std::optional<DubboUrl> DecodeDubboNodeName(std::string_view name);
 
 }  // namespace zk::discovery

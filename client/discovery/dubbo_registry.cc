@@ -22,9 +22,9 @@ struct Entry {
   std::vector<std::string> folders;  // persistent folders to create first, parents first
   std::string data;
   bool ephemeral = true;
-  bool removing = false;  // Unregister asked to delete it
-  bool dirty = true;      // the worker has to (re)check it
-  bool in_place = false;  // the node exists for this session and is watched
+  bool removing = false;   // Unregister asked to delete it
+  bool dirty = true;       // the worker has to (re)check it
+  bool in_place = false;   // the node exists for this session and is watched
   Err refused = Err::kOk;  // the server refused the first attempt
   int waiters = 0;         // Register / Unregister calls waiting for it
   Clock::time_point retry_at{};
@@ -93,10 +93,7 @@ client::Result<std::vector<DubboUrl>> ListDubboUrls(client::Client& client, std:
   std::sort(names.begin(), names.end());
   std::vector<DubboUrl> urls;
   for (const auto& name : names) {
-    if (name.find("%3A%2F%2F") == std::string::npos) continue;
-    auto decoded = DubboDecode(name);
-    if (!decoded) continue;
-    if (auto url = DubboUrl::Parse(*decoded)) urls.push_back(std::move(*url));
+    if (auto url = DecodeDubboNodeName(name)) urls.push_back(std::move(*url));
   }
   return urls;
 }
@@ -110,7 +107,7 @@ struct DubboRegistry::Core : std::enable_shared_from_this<DubboRegistry::Core> {
   uint64_t generation = 0;  // bumped by Rebind: older watches, listeners and replies are stale
   bool session_ended = false;
   Err session_end_err = Err::kOk;
-  bool closing = false;  // the worker stops
+  bool closing = false;      // the worker stops
   bool rebinding = false;    // Rebind is moving the registry: the worker idles
   bool worker_busy = false;  // the worker is using `client` (outside the lock)
   bool closed = false;
@@ -235,9 +232,8 @@ struct DubboRegistry::Core : std::enable_shared_from_this<DubboRegistry::Core> {
   }
 
   Err DoDelete(client::Client& c, uint64_t gen, const std::string& path) {
-    auto d = Await<void>(gen, [&](client::Callback<void> cb) {
-      c.DeleteAsync(path, kAnyVersion, std::move(cb));
-    });
+    auto d = Await<void>(
+        gen, [&](client::Callback<void> cb) { c.DeleteAsync(path, kAnyVersion, std::move(cb)); });
     if (!d) return Err::kClosing;
     return d->ok() || d->err() == Err::kNoNode ? Err::kOk : d->err();
   }
@@ -274,7 +270,8 @@ struct DubboRegistry::Core : std::enable_shared_from_this<DubboRegistry::Core> {
       const uint64_t gen = generation;
       client::Client& c = *client;
       l.unlock();
-      const Err err = snapshot.removing ? DoDelete(c, gen, path) : DoRegister(c, gen, path, snapshot);
+      const Err err =
+          snapshot.removing ? DoDelete(c, gen, path) : DoRegister(c, gen, path, snapshot);
       l.lock();
       worker_busy = false;
       cv.notify_all();
@@ -316,7 +313,7 @@ DubboRegistry::DubboRegistry(client::Client& client, DubboRegistryOptions option
   if (state == client::ConnectionState::kExpired || state == client::ConnectionState::kClosed ||
       state == client::ConnectionState::kAuthFailed) {
     core_->session_ended = true;
-    core_->session_end_err = state == client::ConnectionState::kExpired ? Err::kSessionExpired
+    core_->session_end_err = state == client::ConnectionState::kExpired  ? Err::kSessionExpired
                              : state == client::ConnectionState::kClosed ? Err::kClosing
                                                                          : Err::kAuthFailed;
   }
@@ -476,8 +473,8 @@ client::Result<void> DubboRegistry::Rebind(client::Client& client) {
   core.session_ended = state == client::ConnectionState::kExpired ||
                        state == client::ConnectionState::kClosed ||
                        state == client::ConnectionState::kAuthFailed;
-  core.session_end_err = state == client::ConnectionState::kExpired ? Err::kSessionExpired
-                         : state == client::ConnectionState::kClosed ? Err::kClosing
+  core.session_end_err = state == client::ConnectionState::kExpired      ? Err::kSessionExpired
+                         : state == client::ConnectionState::kClosed     ? Err::kClosing
                          : state == client::ConnectionState::kAuthFailed ? Err::kAuthFailed
                                                                          : Err::kOk;
   for (auto& [path, e] : core.entries) {

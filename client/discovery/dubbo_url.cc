@@ -15,7 +15,11 @@ namespace {
 // a Java string cannot hold anyway); advances `i`.
 uint32_t NextCodePoint(std::string_view s, size_t& i) {
   const auto b0 = static_cast<unsigned char>(s[i]);
-  size_t len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 1;
+  size_t len = b0 < 0x80           ? 1
+               : (b0 >> 5) == 0x6  ? 2
+               : (b0 >> 4) == 0xE  ? 3
+               : (b0 >> 3) == 0x1E ? 4
+                                   : 1;
   if (i + len > s.size()) len = 1;
   uint32_t cp = len == 1 ? b0 : len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
   for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
@@ -179,9 +183,7 @@ std::string DubboUrl::Parameter(std::string_view key, std::string_view fallback)
   return it->second;
 }
 
-std::string DubboUrl::ServiceInterface() const {
-  return Parameter(dubbo_keys::kInterface, path);
-}
+std::string DubboUrl::ServiceInterface() const { return Parameter(dubbo_keys::kInterface, path); }
 
 std::string DubboUrl::Category() const {
   return Parameter(dubbo_keys::kCategory, dubbo_keys::kProviders);
@@ -229,6 +231,13 @@ std::optional<std::string> DubboDecode(std::string_view text) {
     }
   }
   return out;
+}
+
+std::optional<DubboUrl> DecodeDubboNodeName(std::string_view name) {
+  if (name.find("%3A%2F%2F") == std::string_view::npos) return std::nullopt;
+  auto decoded = DubboDecode(name);
+  if (!decoded) return std::nullopt;
+  return DubboUrl::Parse(*decoded);
 }
 
 DubboUrl MakeProviderUrl(const DubboServiceSpec& spec) {

@@ -94,27 +94,33 @@ struct DubboUrl {
 
 // URL.encode (java.net.URLEncoder, UTF-8).
 std::string DubboEncode(std::string_view text);
-// URL.decode (java.net.URLDecoder, UTF-8): '+' is ' ', %XX a byte (either case of hex). nullopt
-// where URLDecoder throws: '%' not followed by two hex digits.
+// URL.decode (java.net.URLDecoder, UTF-8): '+' is ' ', %XX a byte (either case of hex; like
+// Integer.parseInt, a sign is accepted: "%+A" is 0x0A, "%-0" 0x00). nullopt where URLDecoder
+// throws: '%' not followed by two such chars, or a negative value. Decoded bytes that are not
+// valid UTF-8 are kept as they are (Java would put U+FFFD there).
 std::optional<std::string> DubboDecode(std::string_view text);
+
+// The URL a registry node's name stands for: names that contain "%3A%2F%2F" (encoded "://", the
+// test Dubbo applies) decoded and parsed; nullopt for other names.
+std::optional<DubboUrl> DecodeDubboNodeName(std::string_view name);
 
 // What a Dubbo 2.7 service declares; MakeProviderUrl / MakeConsumerUrl turn it into the URL that
 // Dubbo 2.7.8 registers (ServiceConfig / ReferenceConfig's parameters as they reach the
 // registry), so that Dubbo's consumers and dubbo-admin read ours as their own.
 struct DubboServiceSpec {
-  std::string interface;     // fully qualified interface name, e.g. "org.example.Greeter"
-  std::string application;   // the application name
-  std::string methods;       // method names, comma-separated, e.g. "greet,ping"
-  std::string host;          // the provider's (consumer's) address
-  int32_t port = 20880;      // the provider's port (a consumer URL has none)
+  std::string interface;    // fully qualified interface name, e.g. "org.example.Greeter"
+  std::string application;  // the application name
+  std::string methods;      // method names, comma-separated, e.g. "greet,ping"
+  std::string host;         // the provider's (consumer's) address
+  int32_t port = 20880;     // the provider's port (a consumer URL has none)
   std::string protocol = "dubbo";
-  std::string group;         // empty: none
-  std::string version;       // empty: none
+  std::string group;              // empty: none
+  std::string version;            // empty: none
   std::optional<int32_t> weight;  // absent: Dubbo's default (100)
-  bool anyhost = true;       // the provider listens on every address (Dubbo's default)
-  bool dynamic = true;       // false: the registration is persistent (dubbo_registry.h)
-  int64_t pid = 0;           // 0: this process's id
-  int64_t timestamp_ms = 0;  // 0: now (ms since the epoch)
+  bool anyhost = true;            // the provider listens on every address (Dubbo's default)
+  bool dynamic = true;            // false: the registration is persistent (dubbo_registry.h)
+  int64_t pid = 0;                // 0: this process's id
+  int64_t timestamp_ms = 0;       // 0: now (ms since the epoch)
   std::string release = "2.7.8";
   std::map<std::string, std::string, JavaStringLess> extra;  // more parameters (override)
 };

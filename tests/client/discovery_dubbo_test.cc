@@ -78,8 +78,8 @@ class UrlEvents {
 
  private:
   size_t CountLocked(CacheEventType type) const {
-    return static_cast<size_t>(std::count_if(events_.begin(), events_.end(),
-                                             [&](const DubboUrlEvent& e) { return e.type == type; }));
+    return static_cast<size_t>(std::count_if(
+        events_.begin(), events_.end(), [&](const DubboUrlEvent& e) { return e.type == type; }));
   }
   std::mutex mu_;
   std::condition_variable cv_;

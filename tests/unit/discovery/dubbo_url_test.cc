@@ -4,7 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include "client/discovery/dubbo_provider_cache.h"
 #include "client/discovery/dubbo_registry.h"
 
 namespace zk::discovery {
@@ -64,8 +63,8 @@ TEST_CASE("dubbo url: keys sort as Java Strings, empty keys are left out, values
   DubboUrl url;
   url.protocol = "dubbo";
   url.host = "h";
-  url.parameters = {{"b", "2"}, {"B", "1"}, {"a.b", " x \t"}, {"", "dropped"}, {"_", "u"},
-                    {"a", ""}};
+  url.parameters = {{"b", "2"},      {"B", "1"}, {"a.b", " x \t"},
+                    {"", "dropped"}, {"_", "u"}, {"a", ""}};
   CHECK(url.ToFullString() == "dubbo://h?B=1&_=u&a=&a.b=x&b=2");
   // Java orders by UTF-16 code units: U+1F600 (a surrogate pair, 0xD83D...) before U+FF21.
   JavaStringLess less;
@@ -118,10 +117,10 @@ TEST_CASE("dubbo url: Parse reads parameters as URL.valueOf does") {
   auto url = DubboUrl::Parse(" dubbo://h:1/p?a=1& b = 2 &flag&&c=x=y&a=3 ");
   REQUIRE(url);
   CHECK(url->parameters.size() == 4);
-  CHECK(url->parameters.at("a") == "3");      // the last one wins (a HashMap)
-  CHECK(url->parameters.at("b ") == " 2");    // the part is trimmed, not key or value
+  CHECK(url->parameters.at("a") == "3");        // the last one wins (a HashMap)
+  CHECK(url->parameters.at("b ") == " 2");      // the part is trimmed, not key or value
   CHECK(url->parameters.at("flag") == "flag");  // a key alone is its own value
-  CHECK(url->parameters.at("c") == "x=y");    // split at the first '='
+  CHECK(url->parameters.at("c") == "x=y");      // split at the first '='
   CHECK(url->Parameter("missing", "d") == "d");
   CHECK(url->Parameter("a") == "3");
 }
@@ -157,9 +156,9 @@ TEST_CASE("dubbo url: URL.encode is java.net.URLEncoder (UTF-8)") {
   CHECK(DubboEncode("a b") == "a+b");
   CHECK(DubboEncode("~") == "%7E");
   CHECK(DubboEncode("+%&=?/:#,@!'()") == "%2B%25%26%3D%3F%2F%3A%23%2C%40%21%27%28%29");
-  CHECK(DubboEncode("\xC3\xA9") == "%C3%A9");                        // é
-  CHECK(DubboEncode("\xE4\xB8\xAD") == "%E4%B8%AD");                 // 中
-  CHECK(DubboEncode("\xF0\x9F\x98\x80") == "%F0%9F%98%80");          // U+1F600
+  CHECK(DubboEncode("\xC3\xA9") == "%C3%A9");                // é
+  CHECK(DubboEncode("\xE4\xB8\xAD") == "%E4%B8%AD");         // 中
+  CHECK(DubboEncode("\xF0\x9F\x98\x80") == "%F0%9F%98%80");  // U+1F600
   CHECK(DubboEncode(std::string("\0\x7f", 2)) == "%00%7F");
   CHECK(DubboEncode("dubbo://10.0.0.5:20880/org.example.Greeter?anyhost=true&methods=a,b") ==
         "dubbo%3A%2F%2F10.0.0.5%3A20880%2Forg.example.Greeter%3Fanyhost%3Dtrue%26methods%3Da%2Cb");
@@ -175,7 +174,8 @@ TEST_CASE("dubbo url: URL.decode is java.net.URLDecoder (UTF-8)") {
   CHECK_FALSE(DubboDecode("%4"));
   CHECK_FALSE(DubboDecode("%G0"));
   CHECK_FALSE(DubboDecode("%-1"));
-  for (std::string s : {"", "plain", "a b+c%d", "dubbo://h:1/x?a=1&b=2,3", "\xE4\xB8\xAD \xF0\x9F\x98\x80"}) {
+  for (std::string s :
+       {"", "plain", "a b+c%d", "dubbo://h:1/x?a=1&b=2,3", "\xE4\xB8\xAD \xF0\x9F\x98\x80"}) {
     CHECK(DubboDecode(DubboEncode(s)) == s);
   }
 }
@@ -204,7 +204,7 @@ TEST_CASE("dubbo registry: node names decode to URLs; other names are not URLs")
   REQUIRE(decoded);
   CHECK(*decoded == url);
   CHECK_FALSE(DecodeDubboNodeName("some-node"));
-  CHECK_FALSE(DecodeDubboNodeName("dubbo://raw"));     // not encoded: Dubbo skips it too
+  CHECK_FALSE(DecodeDubboNodeName("dubbo://raw"));       // not encoded: Dubbo skips it too
   CHECK_FALSE(DecodeDubboNodeName("dubbo%3A%2F%2F%G"));  // bad escape
 }
 
