@@ -295,6 +295,43 @@ TEST_CASE("dubbo registry: a provider's session ends, the list follows; Rebind r
   CHECK(cache.Urls() == std::vector<DubboUrl>{peer});
 }
 
+TEST_CASE("dubbo registry: registering while disconnected, and a delete missed while away") {
+  const std::string root = UniquePath("dubbo-cut");
+  Proxy proxy(Server().port());
+  Options o;
+  o.session_timeout = 10000ms;
+  auto c = Connect(proxy.hosts(), o);
+  auto w = Connect(Server().hosts());
+  UrlEvents events;
+  DubboProviderCache cache(*w, kInterface, root);
+  cache.AddListener(events.Listener());
+  REQUIRE(cache.Start().ok());
+  REQUIRE(*cache.AwaitInitialized(10s));
+  DubboRegistry registry(*c, Root(root));
+  const DubboUrl kept = discovery::MakeProviderUrl(Spec("10.1.4.1", 1));
+  const DubboUrl later = discovery::MakeProviderUrl(Spec("10.1.4.2", 2));
+  auto kept_path = registry.Register(kept, 10s);
+  REQUIRE(kept_path.ok());
+  REQUIRE(events.WaitCount(CacheEventType::kAdded, 1, 10s));
+
+  proxy.Refuse(true);
+  proxy.Cut(true);
+  // Not in place while the connection is down: the call times out, the URL is kept.
+  CHECK(registry.Register(later, 300ms).err() == Err::kOperationTimeout);
+  REQUIRE(w->Delete(*kept_path).ok());  // the registry's watch fires only after the reconnect
+  REQUIRE(events.WaitCount(CacheEventType::kRemoved, 1, 10s));
+  proxy.Refuse(false);
+  REQUIRE(events.WaitCount(CacheEventType::kAdded, 3, 15s));
+  auto urls = cache.Urls();
+  CHECK(urls.size() == 2);
+  CHECK(std::count(urls.begin(), urls.end(), kept) == 1);
+  CHECK(std::count(urls.begin(), urls.end(), later) == 1);
+  CHECK(registry.Register(later, 10s).ok());
+  auto stat = w->Exists(*kept_path);
+  REQUIRE(stat.ok());
+  CHECK(stat->ephemeral_owner == c->session_id());
+}
+
 TEST_CASE("dubbo registry: an ephemeral node of another session is replaced, as Dubbo does") {
   const std::string root = UniquePath("dubbo-stale");
   auto stale = Connect(Server().hosts());
