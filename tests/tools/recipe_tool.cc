@@ -52,6 +52,14 @@
 // prints "registered <id>" each, keeps them until standard input ends, then unregisters them.
 // discovery-list: a zk::discovery::ServiceCache of service N waits for K instances and prints
 // "seen <Curator JSON>" for each.
+// dubbo-register: registers one Dubbo 2.7 provider (or, with --side consumer, consumer) URL of
+// --interface through zk::discovery::DubboRegistry under --root (default /dubbo); prints
+// "path <znode path>" and "url <the URL's full string>", keeps it registered until standard
+// input ends, then closes the registry (unregistering it) and exits. --param KEY=VALUE adds or
+// overrides parameters; --timestamp and --pid fix theirs (else now and this process).
+// dubbo-codec: Dubbo's URL.encode / URL.decode on each line "encode HEX" or "decode HEX" of
+// standard input (HEX: UTF-8 bytes in hex); answers with the result's bytes in hex, or "ERR".
+//
 //
 // Exit status: 0 done, 1 a recipe call failed (printed on stderr), 2 usage.
 #include <fcntl.h>
@@ -74,6 +82,7 @@
 
 #include "client/discovery/instance_json.h"
 #include "client/discovery/service_cache.h"
+#include "client/discovery/dubbo_registry.h"
 #include "client/discovery/service_discovery.h"
 #include "client/recipes/leader_latch.h"
 #include "client/recipes/leader_selector.h"
@@ -586,6 +595,84 @@ int RunDiscoveryList(const std::string& hosts, const std::string& base, const st
   return 0;
 }
 
+struct DubboRegisterOptions {
+  std::string hosts;
+  std::string root = "/dubbo";
+  std::string side = "provider";
+  zk::discovery::DubboServiceSpec spec;
+  std::vector<std::string> params;
+  bool persistent = false;
+  int weight = 0;  // 0: none
+  int session_timeout_ms = 10000;
+};
+
+int RunDubboRegister(DubboRegisterOptions o) {
+  auto client = ConnectOrNull(o.hosts, o.session_timeout_ms);
+  if (!client) return 1;
+  o.spec.dynamic = !o.persistent;
+  if (o.weight > 0) o.spec.weight = o.weight;
+  for (const auto& kv : o.params) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos) {
+      std::cerr << "--param needs KEY=VALUE: " << kv << "\n";
+      return 2;
+    }
+    o.spec.extra[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  const zk::discovery::DubboUrl url = o.side == "consumer" ? zk::discovery::MakeConsumerUrl(o.spec)
+                                                           : zk::discovery::MakeProviderUrl(o.spec);
+  zk::discovery::DubboRegistryOptions options;
+  options.root = o.root;
+  zk::discovery::DubboRegistry registry(*client, options);
+  auto path = registry.Register(url, std::chrono::seconds(30));
+  if (!path.ok()) {
+    std::cerr << "register: " << zk::ErrName(path.err()) << "\n";
+    return 1;
+  }
+  std::cout << "path " << *path << "\nurl " << url.ToFullString() << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+  }
+  registry.Close();
+  client->Close();
+  return 0;
+}
+
+std::string Hex(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xF]);
+  }
+  return out;
+}
+
+std::string Unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+int RunDubboCodec() {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    const size_t space = line.find(' ');
+    const std::string op = line.substr(0, space);
+    const std::string arg = space == std::string::npos ? "" : Unhex(line.substr(space + 1));
+    if (op == "encode") {
+      std::cout << Hex(zk::discovery::DubboEncode(arg)) << "\n";
+    } else {
+      auto decoded = zk::discovery::DubboDecode(arg);
+      std::cout << (decoded ? Hex(*decoded) : "ERR") << "\n";
+    }
+  }
+  std::cout.flush();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -641,6 +728,28 @@ int main(int argc, char** argv) {
   dlist->add_option("--name", name, "service name")->required();
   dlist->add_option("--count", count, "instances to wait for")->check(CLI::PositiveNumber);
   dlist->add_option("--session-timeout", session_timeout_ms, "ms");
+  DubboRegisterOptions dubbo;
+  CLI::App* dubbo_register =
+      app.add_subcommand("dubbo-register", "keep a Dubbo URL registered until stdin ends");
+  dubbo_register->add_option("--hosts", dubbo.hosts, "connect string")->required();
+  dubbo_register->add_option("--root", dubbo.root, "registry root (Dubbo's group)");
+  dubbo_register->add_option("--interface", dubbo.spec.interface, "interface")->required();
+  dubbo_register->add_option("--application", dubbo.spec.application, "application name");
+  dubbo_register->add_option("--methods", dubbo.spec.methods, "method names, comma-separated");
+  dubbo_register->add_option("--address", dubbo.spec.host, "host of the URL")->required();
+  dubbo_register->add_option("--port", dubbo.spec.port, "port of the URL");
+  dubbo_register->add_option("--side", dubbo.side, "provider or consumer")
+      ->check(CLI::IsMember({"provider", "consumer"}));
+  dubbo_register->add_option("--weight", dubbo.weight, "weight parameter");
+  dubbo_register->add_option("--group", dubbo.spec.group, "group parameter");
+  dubbo_register->add_option("--version", dubbo.spec.version, "version parameter");
+  dubbo_register->add_option("--timestamp", dubbo.spec.timestamp_ms, "timestamp (ms)");
+  dubbo_register->add_option("--pid", dubbo.spec.pid, "pid parameter");
+  dubbo_register->add_option("--param", dubbo.params, "KEY=VALUE (repeatable)");
+  dubbo_register->add_flag("--persistent", dubbo.persistent, "dynamic=false: a persistent node");
+  dubbo_register->add_option("--session-timeout", dubbo.session_timeout_ms, "ms");
+  CLI::App* dubbo_codec =
+      app.add_subcommand("dubbo-codec", "Dubbo's URL.encode / decode on hex lines of stdin");
   std::string mode = "read";
   int max_leases = 1;
   CLI::App* rwlock = app.add_subcommand("rwlock", "take a ReadWriteLock side in rounds");
@@ -671,6 +780,8 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   const Journal j{journal, trace};
+  if (dubbo_register->parsed()) return RunDubboRegister(dubbo);
+  if (dubbo_codec->parsed()) return RunDubboCodec();
   if (dreg->parsed()) return RunDiscoveryRegister(hosts, base, instances, session_timeout_ms);
   if (dlist->parsed()) return RunDiscoveryList(hosts, base, name, count, session_timeout_ms);
   if (rwlock->parsed()) {
