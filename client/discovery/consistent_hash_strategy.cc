@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <functional>
 #include <map>
 
 namespace zk::discovery {
@@ -69,22 +70,38 @@ std::optional<size_t> ConsistentHashStrategy::PickFrom(
     std::span<const ServiceInstance* const> candidates, std::string_view key) {
   if (candidates.empty()) return std::nullopt;
   if (candidates.size() == 1) return 0;
+  // A hash of the endpoints, in order, without building them.
+  uint64_t fingerprint = candidates.size();
+  for (const ServiceInstance* c : candidates) {
+    uint64_t h = std::hash<std::string_view>{}(c->address) ^
+                 (static_cast<uint64_t>(c->port.value_or(-1)) * 0x9E3779B97F4A7C15ull);
+    fingerprint = (fingerprint ^ h) * 0x100000001B3ull + 0x9E3779B9ull;
+  }
+  auto matches = [&](const Ring& ring) {
+    if (ring.endpoints.size() != candidates.size()) return false;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      if (!EndpointIs(ring.endpoints[i], *candidates[i])) return false;
+    }
+    return true;
+  };
   std::shared_ptr<const Ring> ring;
   {
     std::lock_guard lock(mu_);
-    ring = ring_;
+    for (auto it = rings_.rbegin(); it != rings_.rend(); ++it) {
+      if (it->first == fingerprint && matches(*it->second)) {
+        ring = it->second;
+        break;
+      }
+    }
   }
-  bool same = ring && ring->endpoints.size() == candidates.size();
-  for (size_t i = 0; same && i < candidates.size(); ++i) {
-    same = EndpointIs(ring->endpoints[i], *candidates[i]);
-  }
-  if (!same) {
+  if (!ring) {
     std::vector<std::string> endpoints;
     endpoints.reserve(candidates.size());
     for (const ServiceInstance* c : candidates) endpoints.push_back(Endpoint(*c));
     ring = Build(std::move(endpoints));
     std::lock_guard lock(mu_);
-    ring_ = ring;
+    if (rings_.size() >= kMaxRings) rings_.erase(rings_.begin());
+    rings_.emplace_back(fingerprint, ring);
   }
   uint32_t hash = KetamaHash(key, 0);
   auto it = std::lower_bound(ring->points.begin(), ring->points.end(),

@@ -15,12 +15,13 @@
 // the keys that were on it (to the next points on the ring), and adding one takes only the keys
 // that now fall on its points (about 1/n of them).
 //
-// The ring is built for a list of candidates and kept while the next picks see the same
-// endpoints in the same order; a different list builds a new ring (O(n x virtual nodes) MD5s,
-// e.g. 0.3 ms for 10 instances). Keep the candidates' order stable (as the discovery cache
-// does) so the ring is not rebuilt needlessly.
+// A ring is built for a list of candidates (n x virtual nodes / 4 MD5s and a sort of the points)
+// and kept for the next picks that see the same endpoints in the same order; the rings of the
+// last 8 distinct lists are kept (threads may see different lists for a while,
+// or the down-instance policy may exclude an instance), so alternating lists do not rebuild.
+// Keep the candidates' order stable (as the discovery cache does).
 //
-// Threads: thread-safe; the current ring is shared immutable, swapped under a short mutex.
+// Threads: thread-safe; rings are shared immutable, looked up under a short mutex.
 #pragma once
 
 #include <cstdint>
@@ -58,8 +59,10 @@ class ConsistentHashStrategy : public ProviderStrategy {
   std::shared_ptr<const Ring> Build(std::vector<std::string> endpoints) const;
 
   const int virtual_nodes_;
+  static constexpr size_t kMaxRings = 8;
   std::mutex mu_;
-  std::shared_ptr<const Ring> ring_;  // guarded by mu_
+  // The rings of recent lists by a hash of their endpoints, newest last; guarded by mu_.
+  std::vector<std::pair<uint64_t, std::shared_ptr<const Ring>>> rings_;
 };
 
 }  // namespace zk::discovery
