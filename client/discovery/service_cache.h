@@ -10,7 +10,7 @@
 // provider died stays in the cache until the provider's session expires on the servers (its
 // ephemeral node is deleted then) and the deletion reaches the cache: up to the provider's
 // session timeout plus a round trip. Callers should report failing instances to a down-instance
-// policy (provider_strategy.h) to stop picking them sooner.
+// policy (load_balancer.h, down_instance_policy.h) to stop picking them sooner.
 //
 // Threads: listeners run on the cache's event thread, one at a time; Instances() and Instance()
 // are thread-safe snapshots.
