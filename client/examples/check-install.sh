@@ -23,6 +23,9 @@ test -x "$work/cmake-build/zk_lock_example"
 test -x "$work/cmake-build/zk_leader_example"
 test -f "$work/prefix/include/zabkeeper/client/recipes/leader_selector.h"
 test -f "$work/prefix/include/zabkeeper/client/discovery/service_discovery.h"
+# The RPC example, run against this build's server.
+"$src/run-rpc-example.sh" "$build/bin/zabkeeper" "$work/cmake-build" "$work/rpc" >"$work/rpc.log" 2>&1 ||
+  { cat "$work/rpc.log"; for f in "$work"/rpc/*.out; do echo "== $f"; cat "$f"; done; exit 1; }
 find "$work/prefix" -name libzabkeeper_discovery.a | grep -q .
 test -f "$work/prefix/include/zabkeeper/client/recipes/mutex.h"
 test -f "$work/prefix/include/zabkeeper/client/recipes/tree_cache.h"
