@@ -20,49 +20,15 @@
 
 #include "client/recipes/leader_latch.h"
 #include "client/recipes/mutex.h"
+#include "client/zkcli/child_process.h"
 #include "client/zkcli/commands.h"
 #include "client/zkcli/shell.h"
-
-extern char** environ;
 
 namespace zk::zkcli {
 
 namespace {
 
 using namespace std::chrono_literals;
-
-// Starts `argv` with zkcli's stdio; throws CommandError (127) if it cannot be started.
-pid_t Spawn(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (int e = posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ); e != 0) {
-    throw CommandError{127, "cannot run " + argv[0] + ": " + std::strerror(e)};
-  }
-  return pid;
-}
-
-// Waits for the child; `keep_going()` is asked every 50 ms and the child is sent SIGTERM once it
-// says no. Returns the child's exit status as a shell reports it (128 + signal).
-int WaitChild(pid_t pid, const std::function<bool()>& keep_going) {
-  bool terminated = false;
-  while (true) {
-    int status = 0;
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) {
-      if (WIFEXITED(status)) return WEXITSTATUS(status);
-      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-      return kExitFailed;
-    }
-    if (r < 0 && errno != EINTR) return kExitFailed;
-    if (!terminated && !keep_going()) {
-      kill(pid, SIGTERM);
-      terminated = true;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-}
 
 // The words after the path: the command to run (what followed "--").
 std::vector<std::string> CommandWords(const ParsedArgs& args, size_t first) {

@@ -155,6 +155,16 @@ const std::vector<CommandDef>& Commands() {
        RunRemoveWatches,
        true,
        "remove watches of a node"},
+      {"services",
+       "[-b base] [ls [name [--json]] | watch name | register name --id ID --address HOST --port N "
+       "[--payload JSON] -- command...]",
+       {"", "b"},
+       0,
+       1000,
+       RunServices,
+       false,
+       "the service registry (curator-x-discovery layout): names, instances, changes; register "
+       "an instance while a command runs"},
       {"set",
        "[-s] [-v version] [-b] path data",
        {"sb", "v"},

@@ -79,6 +79,7 @@ void RunHelp(Shell&, const ParsedArgs&);
 void RunLock(Shell&, const ParsedArgs&);
 void RunLeader(Shell&, const ParsedArgs&);
 void RunElection(Shell&, const ParsedArgs&);
+void RunServices(Shell&, const ParsedArgs&);
 // cmd_tree.cc
 void RunTree(Shell&, const ParsedArgs&);
 void RunDu(Shell&, const ParsedArgs&);

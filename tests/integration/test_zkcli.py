@@ -624,3 +624,48 @@ def test_election_run_and_leader(hosts, tmp_path):
         if second is not None:
             assert second.wait(timeout=30) == 0
     assert ok(hosts, "leader", "/relect").stdout == ""
+
+
+# ---------------------------------------------------------------------------
+# Service registry commands: services, services ls, services watch, services register
+
+
+def test_services_register_ls_and_watch(hosts, tmp_path):
+    release = tmp_path / "release"
+    watch = subprocess.Popen([zkcli_binary(), "-server", hosts, "services", "watch", "svc"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reg = subprocess.Popen([zkcli_binary(), "-server", hosts, "services", "register", "svc",
+                            "--id", "i1", "--address", "10.0.0.9", "--port", "7001",
+                            "--payload", '{"weight":5}', "--", "sh", "-c",
+                            "while [ ! -e %s ]; do sleep 0.05; done; exit 3" % release])
+    try:
+        deadline = time.monotonic() + 10
+        out = ""
+        while time.monotonic() < deadline:
+            out = run(hosts, "services").stdout
+            if out:
+                break
+            time.sleep(0.25)  # each poll is a new process and connection
+        assert out == "svc 1\n", out
+        out = ok(hosts, "services", "ls", "svc").stdout
+        assert out == 'i1 10.0.0.9:7001 DYNAMIC payload={"weight":5}\n', out
+        j = json.loads(ok(hosts, "services", "ls", "svc", "--json").stdout)
+        inst = j["instances"][0]
+        assert (inst["name"], inst["id"], inst["address"], inst["port"], inst["payload"],
+                inst["serviceType"]) == ("svc", "i1", "10.0.0.9", 7001, {"weight": 5}, "DYNAMIC")
+        # The node is Curator's layout: /services/<name>/<id>, ephemeral.
+        assert "ephemeralOwner = 0x0\n" not in ok(hosts, "stat", "/services/svc/i1").stdout
+    finally:
+        release.touch()
+        # The command's exit status is zkcli's; the instance goes with it.
+        assert reg.wait(timeout=30) == 3
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and run(hosts, "services").stdout != "svc 0\n":
+        time.sleep(0.25)
+    assert run(hosts, "services").stdout == "svc 0\n"
+    watch.send_signal(signal.SIGINT)
+    out, err = watch.communicate(timeout=30)
+    assert "Watching service svc" in err, err
+    assert out.splitlines() == ["added i1 10.0.0.9:7001", "removed i1 10.0.0.9:7001"], out
+    r = run(hosts, "services", "frobnicate")
+    assert r.returncode != 0 and "services" in r.stderr, r.stderr
