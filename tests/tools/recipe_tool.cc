@@ -13,7 +13,7 @@
 //   recipe_tool semaphore --hosts H --path P --name N --max-leases M --count K --rounds R
 //                         --hold-ms MS --journal FILE
 //   recipe_tool discovery-register --hosts H [--base B] --instance JSON [--instance JSON...]
-//   recipe_tool discovery-list --hosts H [--base B] --name N [--count K]
+//   recipe_tool discovery-list --hosts H [--base B] --name N [--count K] [--follow]
 //
 // The journal is written with O_APPEND, one write per line, so lines of concurrent writers
 // (threads and processes) never interleave within a line and the file is one total order of
@@ -67,6 +67,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -560,9 +561,10 @@ int RunDiscoveryRegister(const std::string& hosts, const std::string& base,
 }
 
 // A ServiceCache of `name` under `base`: waits until it holds `count` instances (30 s), then
-// prints "seen <Curator JSON>" for each.
+// prints "seen <Curator JSON>" for each. With `follow`: prints "state <ids, comma-separated,
+// sorted>" once loaded and after every change, until standard input ends.
 int RunDiscoveryList(const std::string& hosts, const std::string& base, const std::string& name,
-                     int count, int session_timeout_ms) {
+                     int count, int session_timeout_ms, bool follow) {
   auto client = ConnectOrNull(hosts, session_timeout_ms);
   if (!client) return 1;
   zk::discovery::ServiceCache cache(*client, base, name);
@@ -575,6 +577,36 @@ int RunDiscoveryList(const std::string& hosts, const std::string& base, const st
   if (auto r = cache.Start(); !r.ok()) {
     std::cerr << "cache: " << zk::ErrName(r.err()) << "\n";
     return 1;
+  }
+  if (follow) {
+    if (auto r = cache.AwaitInitialized(std::chrono::seconds(30)); !r.ok() || !*r) {
+      std::cerr << "the cache did not load\n";
+      return 1;
+    }
+    std::atomic<bool> done{false};
+    std::thread stdin_reader([&] {
+      std::string line;
+      while (std::getline(std::cin, line)) {
+      }
+      done = true;
+      std::lock_guard<std::mutex> l(mu);
+      cv.notify_all();
+    });
+    std::string last = "-";
+    while (!done) {
+      std::string ids;
+      for (const auto& inst : cache.Instances()) ids += (ids.empty() ? "" : ",") + inst.id;
+      if (ids != last) {
+        std::cout << "state " << ids << std::endl;
+        last = ids;
+      }
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, std::chrono::milliseconds(500));
+    }
+    stdin_reader.join();
+    cache.Close();
+    client->Close();
+    return 0;
   }
   {
     std::unique_lock<std::mutex> l(mu);
@@ -728,6 +760,8 @@ int main(int argc, char** argv) {
   dlist->add_option("--name", name, "service name")->required();
   dlist->add_option("--count", count, "instances to wait for")->check(CLI::PositiveNumber);
   dlist->add_option("--session-timeout", session_timeout_ms, "ms");
+  bool follow = false;
+  dlist->add_flag("--follow", follow, "print the ids after every change until stdin ends");
   DubboRegisterOptions dubbo;
   CLI::App* dubbo_register =
       app.add_subcommand("dubbo-register", "keep a Dubbo URL registered until stdin ends");
@@ -783,7 +817,9 @@ int main(int argc, char** argv) {
   if (dubbo_register->parsed()) return RunDubboRegister(dubbo);
   if (dubbo_codec->parsed()) return RunDubboCodec();
   if (dreg->parsed()) return RunDiscoveryRegister(hosts, base, instances, session_timeout_ms);
-  if (dlist->parsed()) return RunDiscoveryList(hosts, base, name, count, session_timeout_ms);
+  if (dlist->parsed()) {
+    return RunDiscoveryList(hosts, base, name, count, session_timeout_ms, follow);
+  }
   if (rwlock->parsed()) {
     return RunRwLock(hosts, path, name, mode == "write", rounds, hold_ms, journal,
                      session_timeout_ms);
