@@ -7,7 +7,9 @@
 // `duration` more seconds the run stops issuing and reports throughput, latency quantiles,
 // errors by code and the longest gap between two completions (any session). With --json the
 // last line of the output is one JSON object with the same figures. `--op lock` runs the lock
-// benchmark instead (client/bench/lock_bench.h: contenders on one zk::recipes::Mutex).
+// benchmark instead (client/bench/lock_bench.h: contenders on one zk::recipes::Mutex), and
+// `--op discovery` the registry benchmark (client/bench/discovery_bench.h: how fast a provider's
+// arrival and death reach every consumer's cache).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "client/bench/latency_histogram.h"
+#include "client/bench/discovery_bench.h"
 #include "client/bench/lock_bench.h"
 #include "client/bench/server_cpu.h"
 #include "client/zk_client.h"
@@ -229,8 +232,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", cfg.warmup_s, "seconds before measuring")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--op", cfg.op, "create|set|get|exists|mixed|lock")
-      ->check(CLI::IsMember({"create", "set", "get", "exists", "mixed", "lock"}))
+  app.add_option("--op", cfg.op, "create|set|get|exists|mixed|lock|discovery")
+      ->check(CLI::IsMember(
+          {"create", "set", "get", "exists", "mixed", "lock", "discovery", "discovery-provider"}))
       ->capture_default_str();
   app.add_option("--read-ratio", cfg.read_ratio, "share of gets in mixed")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
@@ -251,7 +255,29 @@ int Main(int argc, char** argv) {
   app.add_option("--hold-us", lock.hold_us, "lock: microseconds each holder holds it")
       ->check(CLI::Range(0, 10000000))->capture_default_str();
   app.add_option("--lock-path", lock.path, "lock: the lock's path")->capture_default_str();
+  DiscoveryBenchConfig disc;
+  std::string provider_id;
+  app.add_option("--caches", disc.caches, "discovery: consumer caches, each its own session")
+      ->check(CLI::Range(1, 2000))->capture_default_str();
+  app.add_option("--rounds", disc.rounds, "discovery: registrations measured")
+      ->check(CLI::Range(1, 100000))->capture_default_str();
+  app.add_option("--deaths", disc.deaths, "discovery: provider processes killed")
+      ->check(CLI::Range(0, 1000))->capture_default_str();
+  app.add_option("--provider-session", disc.provider_session_ms,
+                 "discovery: the killed providers' session timeout (ms)")
+      ->capture_default_str();
+  app.add_option("--discovery-base", disc.base, "discovery: base path")->capture_default_str();
+  app.add_option("--provider-id", provider_id, "discovery-provider: the instance id");
   CLI11_PARSE(app, argc, argv);
+  if (cfg.op == "discovery" || cfg.op == "discovery-provider") {
+    disc.servers = cfg.servers;
+    disc.warmup_s = cfg.warmup_s;
+    disc.session_timeout_ms = cfg.session_timeout_ms;
+    disc.cpu_pids = cfg.cpu_pids;
+    disc.json = cfg.json;
+    if (cfg.op == "discovery-provider") return RunDiscoveryProvider(disc, provider_id);
+    return RunDiscoveryBench(disc, "/proc/self/exe");
+  }
   if (cfg.op == "lock") {
     lock.servers = cfg.servers;
     lock.warmup_s = cfg.warmup_s;

@@ -3,7 +3,8 @@
 # free loopback ports under $tmp/KIND, each with tickTime=2000 and fsync on, Apache with the java
 # command of Debian's `zkServer.sh start`; it sets `pids` and `connect` and waits until all
 # serve. stop_all stops them (SIGTERM, then SIGKILL after 10 s). The caller sets tmp, ZABKEEPER,
-# JAVA and ZK_JARS, and installs a trap that calls stop_all.
+# JAVA and ZK_JARS (and BENCH_EXTRA_CFG, lines added to every zoo.cfg), and installs a trap that
+# calls stop_all.
 pids=()
 stop_all() {
   local p
@@ -47,6 +48,7 @@ start_servers() {  # kind n
       echo "clientPortAddress=127.0.0.1"
       echo "4lw.commands.whitelist=*"
       echo "admin.enableServer=false"
+      [ -n "${BENCH_EXTRA_CFG:-}" ] && printf '%s\n' "$BENCH_EXTRA_CFG"
       if [ "$n" -gt 1 ]; then
         local j
         for j in $(seq 1 "$n"); do
