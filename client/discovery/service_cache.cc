@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "client/discovery/instance_json.h"
-#include "client/recipes/children_cache.h"
+#include "client/recipes/tree_cache.h"
 #include "client/recipes/contenders.h"
 
 namespace zk::discovery {
@@ -12,8 +12,9 @@ using client::Result;
 
 ServiceCache::ServiceCache(client::Client& client, const std::string& base_path, std::string name)
     : name_(std::move(name)),
-      cache_(std::make_unique<recipes::ChildrenCache>(client, recipes::JoinPath(base_path, name_))) {
-}
+      path_(recipes::JoinPath(base_path, name_)),
+      cache_(std::make_unique<recipes::TreeCache>(client, path_,
+                                                  recipes::TreeCacheOptions{.max_depth = 1})) {}
 
 ServiceCache::~ServiceCache() { Close(); }
 
@@ -29,14 +30,14 @@ void ServiceCache::Close() { cache_->Close(); }
 
 std::vector<ServiceInstance> ServiceCache::Instances() const {
   std::vector<ServiceInstance> out;
-  for (const auto& [child, node] : cache_->Children()) {
+  for (const auto& [child, node] : cache_->Children(path_)) {
     if (auto inst = FromCuratorJson(node.data); inst.ok()) out.push_back(std::move(*inst));
   }
   return out;
 }
 
 std::optional<ServiceInstance> ServiceCache::Instance(const std::string& id) const {
-  auto node = cache_->Child(id);
+  auto node = cache_->Get(recipes::JoinPath(path_, id));
   if (!node) return std::nullopt;
   auto inst = FromCuratorJson(node->data);
   if (!inst.ok()) return std::nullopt;
@@ -44,11 +45,14 @@ std::optional<ServiceInstance> ServiceCache::Instance(const std::string& id) con
 }
 
 uint64_t ServiceCache::AddListener(std::function<void(bool session_ended)> listener) {
-  return cache_->AddListener([listener = std::move(listener)](const recipes::CacheEvent& ev) {
+  return cache_->AddListener([listener = std::move(listener),
+                              root = path_](const recipes::CacheEvent& ev) {
     switch (ev.type) {
       case recipes::CacheEventType::kAdded:
       case recipes::CacheEventType::kUpdated:
-      case recipes::CacheEventType::kRemoved: listener(false); break;
+      case recipes::CacheEventType::kRemoved:
+        if (ev.node.path != root) listener(false);  // the service's node itself is no instance
+        break;
       case recipes::CacheEventType::kSessionEnded: listener(true); break;
       default: break;
     }

@@ -1,8 +1,10 @@
 // zk::discovery::ServiceCache: the instances of one service, kept current by watches (Apache
 // Curator's ServiceCache), for picking a provider per call without a round trip.
 //
-// Built on zk::recipes::ChildrenCache of "<base path>/<service name>": the initial load, then
-// one-shot watches; nodes whose data is not an instance (instance_json.h) are left out.
+// Built on zk::recipes::TreeCache of "<base path>/<service name>" down to its children: the
+// initial load, then one persistent recursive watch where the server has addWatch (ZooKeeper
+// 3.6+, zabkeeper), one-shot watches otherwise; nodes whose data is not an instance
+// (instance_json.h) are left out.
 //
 // Guarantees and failure model: those of the recipes' caches (client/recipes/cache.h) — no change
 // missed or duplicated, a resync after every reconnect; after the client's session ends the
@@ -28,7 +30,7 @@
 #include "client/zk_client.h"
 
 namespace zk::recipes {
-class ChildrenCache;
+class TreeCache;
 }
 
 namespace zk::discovery {
@@ -58,7 +60,8 @@ class ServiceCache {
 
  private:
   const std::string name_;
-  std::unique_ptr<recipes::ChildrenCache> cache_;
+  const std::string path_;
+  std::unique_ptr<recipes::TreeCache> cache_;
 };
 
 }  // namespace zk::discovery
