@@ -8,6 +8,7 @@
 #include <atomic>
 
 #include "client/discovery/instance_json.h"
+#include "client/discovery/registrar.h"
 #include "client/discovery/service_cache.h"
 #include "client/discovery/service_discovery.h"
 #include "tests/client/harness.h"
@@ -110,6 +111,40 @@ TEST_CASE("discovery: an instance deleted by someone else comes back; Rebind aft
   CHECK(*discovery::FromCuratorJson(data->data) == inst);
   proxy.Refuse(false);
   sd.Close();
+  CHECK_FALSE(Exists(*observer, path));
+}
+
+TEST_CASE("discovery: a registrar's registration comes back by itself after its session expired") {
+  const std::string base = UniquePath("discovery-registrar") + "/services";
+  auto observer = Connect(Server().hosts());
+  Proxy proxy(Server().port());
+  Options o;
+  o.connect_string = proxy.hosts();
+  o.session_timeout = 1500ms;
+  ServiceDiscoveryOptions opts;
+  opts.base_path = base;
+  auto started = discovery::Registrar::Start(o, opts);
+  REQUIRE(started.ok());
+  auto registrar = std::move(started).value();
+  auto inst = MakeInstance("api", "r1", 7100);
+  REQUIRE(registrar->Register(inst).ok());
+  const std::string path = base + "/api/r1";
+  const int64_t first_session = registrar->session_id();
+  CHECK(observer->GetData(path)->stat.ephemeral_owner == first_session);
+  // Cut off past the session timeout: the servers expire the session and delete the node.
+  proxy.Refuse(true);
+  proxy.Cut(true);
+  CHECK(Eventually([&] { return !Exists(*observer, path); }, 20s));
+  proxy.Refuse(false);
+  // Back on a new session, without anyone calling anything.
+  CHECK(Eventually([&] { return registrar->sessions() == 2; }, 20s));
+  CHECK(Eventually([&] { return Exists(*observer, path); }, 10s));
+  auto data = observer->GetData(path);
+  REQUIRE(data.ok());
+  CHECK(data->stat.ephemeral_owner == registrar->session_id());
+  CHECK(registrar->session_id() != first_session);
+  CHECK(*discovery::FromCuratorJson(data->data) == inst);
+  registrar->Close();
   CHECK_FALSE(Exists(*observer, path));
 }
 
