@@ -43,23 +43,7 @@ Result<bool> Barrier::Wait(std::chrono::milliseconds timeout) {
 
 Result<bool> Barrier::WaitUntil(std::optional<EventWaiter::Clock::time_point> deadline) {
   waiter_.Reset();
-  while (true) {
-    const uint64_t seen = waiter_.generation();
-    auto r = client_.Exists(path_, waiter_.MakeWatcher());
-    if (r.err() == Err::kNoNode) return true;
-    if (!r.ok()) {
-      if (!client::IsRetryable(r.err())) return r.err();
-      Err e = WaitConnectedUntil(client_, deadline);
-      if (e == Err::kOperationTimeout) return false;
-      if (e != Err::kOk) return e;
-      continue;
-    }
-    switch (waiter_.Wait(seen, deadline)) {
-      case EventWaiter::Outcome::kWoken: break;
-      case EventWaiter::Outcome::kCancelled: return false;
-      case EventWaiter::Outcome::kTimedOut: return false;
-    }
-  }
+  return WaitWhileExists(client_, waiter_, path_, deadline);
 }
 
 }  // namespace zk::recipes

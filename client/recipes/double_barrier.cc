@@ -118,7 +118,6 @@ Result<bool> DoubleBarrier::LeaveUntil(Deadline deadline) {
   waiter_.Reset();
   bool ours_should_exist = true;
   while (true) {
-    const uint64_t seen = waiter_.generation();
     auto members = Members(deadline);
     if (!members.ok()) {
       if (members.err() == Err::kOperationTimeout) return false;
@@ -145,20 +144,9 @@ Result<bool> DoubleBarrier::LeaveUntil(Deadline deadline) {
         ours_should_exist = false;
       }
     }
-    auto stat = client_.Exists(JoinPath(path_, watched), waiter_.MakeWatcher());
-    if (stat.err() == Err::kNoNode) continue;
-    if (!stat.ok()) {
-      if (!client::IsRetryable(stat.err())) return stat.err();
-      Err e = WaitConnectedUntil(client_, deadline);
-      if (e == Err::kOperationTimeout) return false;
-      if (e != Err::kOk) return e;
-      continue;
-    }
-    switch (waiter_.Wait(seen, deadline)) {
-      case EventWaiter::Outcome::kWoken: break;
-      case EventWaiter::Outcome::kCancelled: return false;
-      case EventWaiter::Outcome::kTimedOut: return false;
-    }
+    auto gone = WaitWhileExists(client_, waiter_, JoinPath(path_, watched), deadline);
+    if (!gone.ok()) return gone.err();
+    if (!*gone) return false;  // timed out or cancelled
   }
   auto d = client_.Delete(ready_path_);
   if (!d.ok() && d.err() != Err::kNoNode && !client::IsRetryable(d.err())) return d.err();

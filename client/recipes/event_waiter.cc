@@ -1,5 +1,8 @@
 #include "client/recipes/event_waiter.h"
 
+#include "client/recipes/ensure_path.h"
+#include "client/retry.h"
+
 namespace zk::recipes {
 
 EventWaiter::EventWaiter(client::Client& client)
@@ -51,6 +54,24 @@ bool EventWaiter::cancelled() const {
 void EventWaiter::Reset() {
   std::lock_guard<std::mutex> l(core_->mu);
   core_->cancelled = false;
+}
+
+client::Result<bool> WaitWhileExists(client::Client& client, EventWaiter& waiter,
+                                     const std::string& path,
+                                     std::optional<EventWaiter::Clock::time_point> deadline) {
+  while (true) {
+    const uint64_t seen = waiter.generation();
+    auto r = client.Exists(path, waiter.MakeWatcher());
+    if (r.err() == Err::kNoNode) return true;
+    if (!r.ok()) {
+      if (!client::IsRetryable(r.err())) return r.err();
+      Err e = WaitConnectedUntil(client, deadline);
+      if (e == Err::kOperationTimeout) return false;
+      if (e != Err::kOk) return e;
+      continue;
+    }
+    if (waiter.Wait(seen, deadline) != EventWaiter::Outcome::kWoken) return false;
+  }
 }
 
 }  // namespace zk::recipes

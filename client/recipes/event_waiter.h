@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "client/zk_client.h"
 
@@ -56,5 +57,12 @@ class EventWaiter {
   std::shared_ptr<Core> core_;
   uint64_t listener_id_ = 0;
 };
+
+// Waits while the znode at `path` exists, on an exists watch: true once it does not; false when
+// `deadline` passes or the waiter is cancelled. Connection losses are waited out; other errors
+// (the session ended, kNoAuth) are returned. Blocks (never from a client callback).
+client::Result<bool> WaitWhileExists(client::Client& client, EventWaiter& waiter,
+                                     const std::string& path,
+                                     std::optional<EventWaiter::Clock::time_point> deadline);
 
 }  // namespace zk::recipes
