@@ -326,12 +326,15 @@ Result<bool> LockDriver::Acquire(std::optional<Clock::time_point> deadline,
   while (true) {
     std::string node;
     uint64_t seen;
+    bool cancelled;
     {
       std::lock_guard<std::mutex> l(st.mu);
-      if (st.cancel) return give_up(Err::kOk);
+      cancelled = st.cancel;
       node = st.node;
       seen = st.wakeups;
     }
+    // give_up takes the lock again (DeleteContender): never call it holding the lock.
+    if (cancelled) return give_up(Err::kOk);
     auto children = client_.GetChildren(path_);
     if (!children.ok()) {
       if (client::IsRetryable(children.err())) {

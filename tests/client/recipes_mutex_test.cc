@@ -267,3 +267,34 @@ TEST_CASE("mutex: a holder cut off longer than the bound is told the lock is los
 
 }  // namespace
 }  // namespace zk::client::test
+
+namespace zk::client::test {
+namespace {
+
+TEST_CASE("mutex: Cancel while a connection loss is waited out ends the Acquire (no self-deadlock)") {
+  const std::string path = UniquePath("mutex-cancel-retry") + "/lock";
+  auto ch = Connect(Server().hosts());
+  Mutex holder(*ch, path);
+  REQUIRE(*holder.Acquire(5s));
+  Proxy proxy(Server().port());
+  auto cw = Connect(proxy.hosts());
+  Mutex waiter(*cw, path);
+  // The waiter's getChildren is applied but its reply held back; the connection then breaks, so
+  // Acquire waits out the loss and looks again, finding itself cancelled.
+  proxy.BlackholeFromRequest(static_cast<int32_t>(OpCode::kGetChildren));
+  auto acquiring = std::async(std::launch::async, [&] { return waiter.Acquire(); });
+  REQUIRE(Eventually([&] { return ContenderCount(*ch, path) == 2; }, 10s));
+  std::this_thread::sleep_for(100ms);  // the getChildren is on its way (held by the proxy)
+  waiter.Cancel();
+  proxy.Cut(false);
+  proxy.Blackhole(false);
+  REQUIRE(acquiring.wait_for(20s) == std::future_status::ready);
+  auto r = acquiring.get();
+  REQUIRE(r.ok());
+  CHECK_FALSE(*r);
+  CHECK(Eventually([&] { return ContenderCount(*ch, path) == 1; }, 10s));
+  CHECK(holder.IsHeld());
+}
+
+}  // namespace
+}  // namespace zk::client::test
