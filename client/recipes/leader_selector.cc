@@ -41,7 +41,7 @@ struct LeaderSelector::Shared {
   std::condition_variable cv;
   State state = State::kLatent;
   bool queued = false;     // the thread is to queue (again)
-  bool acquiring = false;  // the thread is inside Mutex::Acquire
+  bool acquiring = false;  // the thread is inside Mutex::Acquire (queued in the znodes)
   bool closing = false;    // Close() was called, or the session ended
   std::shared_ptr<LeadershipContext::Shared> term;  // while the callback runs
   std::unique_ptr<Mutex> mutex;
@@ -123,7 +123,6 @@ void LeaderSelector::Run() {
     {
       std::lock_guard<std::mutex> l(s.mu);
       s.acquiring = false;
-      s.cv.notify_all();
     }
     if (!acquired.ok()) {
       // The node vanished while queued (deleted by someone): queue again, unless the session
@@ -192,13 +191,9 @@ void LeaderSelector::Close() {
     s.state = State::kClosed;
     s.cv.notify_all();
     if (s.thread.joinable() && s.thread.get_id() == std::this_thread::get_id()) return;
-    // Mutex::Cancel only wakes an Acquire already under way: repeat it until the thread is
-    // out of Acquire (it checks `closing` before entering it again).
-    while (s.acquiring) {
-      s.mutex->Cancel();
-      s.cv.wait_for(l, std::chrono::milliseconds(10));
-    }
   }
+  // Shut, not Cancel: it also stops an Acquire the thread is about to begin.
+  if (s.mutex) s.mutex->Shut();
   s.CancelTerm();
   if (s.thread.joinable()) s.thread.join();
   if (s.state_listener != 0) {

@@ -47,6 +47,7 @@ Result<bool> Mutex::Acquire(std::chrono::milliseconds timeout) {
 
 Result<void> Mutex::Release() { return driver_->Release(); }
 void Mutex::Cancel() { driver_->Cancel(); }
+void Mutex::Shut() { driver_->Shut(); }
 bool Mutex::IsHeld() const { return driver_->IsHeld(); }
 int64_t Mutex::FencingToken() const { return driver_->FencingToken(); }
 std::string Mutex::NodePath() const { return driver_->NodePath(); }

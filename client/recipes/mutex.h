@@ -100,8 +100,12 @@ class Mutex {
   // Gives the lock back (the last of the re-entrant holds deletes the contender node).
   // kInvalidState if not held by this object.
   client::Result<void> Release();
-  // Wakes an Acquire waiting in another thread; it returns false.
+  // Wakes an Acquire waiting in another thread; it returns false. An Acquire that starts later
+  // waits again (a Cancel that comes before the Acquire begins is lost: see Shut).
   void Cancel();
+  // Cancels for good: the Acquire under way (or about to begin) and every later one return
+  // false. A hold is kept until Release. For an owner that stops, racing its own acquiring thread.
+  void Shut();
 
   // Held, and not told lost since.
   bool IsHeld() const;
