@@ -67,6 +67,8 @@ class Proxy {
   // Turns the black hole on just before the client's next request of type `opcode` reaches the
   // server (that request is applied; its reply and everything after it are held back).
   void BlackholeFromRequest(int32_t opcode) { blackhole_on_op_ = opcode; }
+  // Whether the black hole is on (set by Blackhole, or by the armed request having gone by).
+  bool blackholed() const { return blackhole_; }
 
  private:
   void AcceptLoop();

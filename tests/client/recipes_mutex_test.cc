@@ -283,8 +283,8 @@ TEST_CASE("mutex: Cancel while a connection loss is waited out ends the Acquire 
   // Acquire waits out the loss and looks again, finding itself cancelled.
   proxy.BlackholeFromRequest(static_cast<int32_t>(OpCode::kGetChildren));
   auto acquiring = std::async(std::launch::async, [&] { return waiter.Acquire(); });
-  REQUIRE(Eventually([&] { return ContenderCount(*ch, path) == 2; }, 10s));
-  std::this_thread::sleep_for(100ms);  // the getChildren is on its way (held by the proxy)
+  // The getChildren went to the server; its reply is held.
+  REQUIRE(Eventually([&] { return proxy.blackholed(); }, 10s));
   waiter.Cancel();
   proxy.Cut(false);
   proxy.Blackhole(false);
