@@ -58,7 +58,7 @@ Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int
   txn.type = req.type;
   switch (req.type) {
     case OpCode::kCreateSession:
-      txn.body = CreateSessionTxn{req.session_timeout_ms};
+      txn.body = CreateSessionTxn{req.session_timeout_ms, req.session_password};
       return txn;
     case OpCode::kCloseSession:
       PrepCloseSession(session_id, txn.zxid);

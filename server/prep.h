@@ -37,6 +37,7 @@ struct WriteRequest {
   WriteOp op;                    // single ops
   std::vector<WriteOp> multi;    // kMulti
   int32_t session_timeout_ms = 0;  // kCreateSession
+  std::string session_password;    // kCreateSession: NewSessionPassword()'s bytes
 };
 
 // Who is asking: the identities of the session (for ACL checks and the `auth` scheme).

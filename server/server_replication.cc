@@ -197,10 +197,7 @@ void ZooKeeperServer::OnAppMessage(zab::ServerId from, AppMessage msg) {
     SubmitWrite(req, w->session_id, w->cxid, w->who);
   } else if (auto* c = std::get_if<ForwardedCreateSession>(&msg)) {
     if (!leading()) return;
-    WriteRequest req;
-    req.type = OpCode::kCreateSession;
-    req.session_timeout_ms = c->timeout_ms;
-    SubmitWrite(req, c->session_id, 0, Principal{});
+    ProposeSession(c->session_id, c->timeout_ms);
   } else if (auto* s = std::get_if<SyncRequest>(&msg)) {
     if (!leading()) return;
     pending_syncs_.push_back(

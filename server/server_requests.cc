@@ -120,10 +120,7 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     st.session_id = id;
     st.handshake_pending = true;
     conn_of_session_[id] = conn.id();
-    WriteRequest w;
-    w.type = OpCode::kCreateSession;
-    w.session_timeout_ms = timeout;
-    bool sent = leading() ? SubmitWrite(w, id, 0, st.who) != 0
+    bool sent = leading() ? ProposeSession(id, timeout) != 0
                           : driver_->SendApp(driver_->peer().leader(),
                                              EncodeAppMessage(ForwardedCreateSession{id, timeout}));
     if (!sent) conn.Close();
@@ -143,7 +140,8 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     }
   }
   const SessionInfo* info = sessions_->Find(req.session_id);
-  bool valid = info && !info->closing && req.passwd == SessionTracker::PasswordFor(req.session_id);
+  bool valid =
+      info && !info->closing && SessionPasswordMatches(info->password, req.passwd);
   st.session_id = req.session_id;
   if (valid) {
     conn_of_session_[req.session_id] = conn.id();
@@ -162,8 +160,9 @@ void ZooKeeperServer::FinishConnect(ConnState& st, bool valid) {
   rsp.protocol_version = kProtocolVersion;
   rsp.timeout_ms = valid ? st.negotiated_timeout_ms : 0;
   rsp.session_id = valid ? st.session_id : 0;
-  rsp.passwd = valid ? SessionTracker::PasswordFor(st.session_id)
-                     : std::string(kSessionPasswordLength, '\0');
+  const SessionInfo* info = valid ? sessions_->Find(st.session_id) : nullptr;
+  rsp.passwd = info ? std::string(info->password.data(), info->password.size())
+                    : std::string(kSessionPasswordLength, '\0');
   rsp.read_only = false;
   rsp.has_read_only = st.client_wants_read_only_byte;
   proto::JuteWriter w;

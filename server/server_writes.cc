@@ -29,6 +29,15 @@ int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id
   return zxid;
 }
 
+int64_t ZooKeeperServer::ProposeSession(int64_t session_id, int32_t timeout_ms) {
+  WriteRequest req;
+  req.type = OpCode::kCreateSession;
+  req.session_timeout_ms = timeout_ms;
+  const SessionPassword password = NewSessionPassword();
+  req.session_password.assign(password.data(), password.size());
+  return SubmitWrite(req, session_id, 0, Principal{});
+}
+
 int64_t ZooKeeperServer::RouteWrite(ConnState& st, const WriteRequest& req, int32_t type,
                                     int32_t xid, std::string_view body) {
   if (leading()) return SubmitWrite(req, st.session_id, xid, st.who);
@@ -42,8 +51,9 @@ void ZooKeeperServer::ApplyOne(const Txn& txn) {
   std::vector<TreeEvent> events;
   ApplyResult result = tree_->Apply(txn, &events);
   prep_->Applied(txn.zxid);
-  if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
-    sessions_->Add(txn.session_id, std::get<CreateSessionTxn>(txn.body).timeout_ms, NowMs());
+  if (const auto* create = std::get_if<CreateSessionTxn>(&txn.body)) {
+    sessions_->Add(txn.session_id, create->timeout_ms,
+                   SessionPasswordOf(txn.session_id, create->password), NowMs());
   } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
     sessions_->Remove(txn.session_id);
   }

@@ -1,15 +1,50 @@
 #include "server/session_tracker.h"
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <xxhash.h>
 
+#include <cstdlib>
 #include <cstring>
+
+#include <spdlog/spdlog.h>
 
 namespace zk::server {
 namespace {
-// Seed of the session password derivation. Fixed, as in ZooKeeper, so that every server (and a
-// restarted one) derives the same password for a session id.
-constexpr uint64_t kPasswordSeed = 0xB3415C00ULL;
+// Seed of the former password derivation (DerivedSessionPassword): public, like ZooKeeper's.
+constexpr uint64_t kDerivedPasswordSeed = 0xB3415C00ULL;
 }  // namespace
+
+SessionPassword NewSessionPassword() {
+  SessionPassword p;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(p.data()), static_cast<int>(p.size())) != 1) {
+    spdlog::critical("the random generator failed; cannot create a session password");
+    std::abort();
+  }
+  return p;
+}
+
+SessionPassword SessionPasswordOf(int64_t session_id, std::string_view stored) {
+  if (stored.size() != std::tuple_size_v<SessionPassword>) {
+    return DerivedSessionPassword(session_id);
+  }
+  SessionPassword p;
+  std::memcpy(p.data(), stored.data(), p.size());
+  return p;
+}
+
+SessionPassword DerivedSessionPassword(int64_t session_id) {
+  XXH128_hash_t h = XXH3_128bits_withSeed(&session_id, sizeof session_id, kDerivedPasswordSeed);
+  SessionPassword out;
+  std::memcpy(out.data(), &h.high64, 8);
+  std::memcpy(out.data() + 8, &h.low64, 8);
+  return out;
+}
+
+bool SessionPasswordMatches(const SessionPassword& password, std::string_view given) {
+  return given.size() == password.size() &&
+         CRYPTO_memcmp(password.data(), given.data(), password.size()) == 0;
+}
 
 SessionTracker::SessionTracker(int64_t server_id, int32_t expiry_interval_ms, int64_t now_ms)
     : interval_ms_(expiry_interval_ms > 0 ? expiry_interval_ms : 1) {
@@ -24,14 +59,6 @@ int64_t SessionTracker::NextSessionId() {
   return id;
 }
 
-std::string SessionTracker::PasswordFor(int64_t session_id) {
-  XXH128_hash_t h = XXH3_128bits_withSeed(&session_id, sizeof session_id, kPasswordSeed);
-  std::string out(16, '\0');
-  std::memcpy(out.data(), &h.high64, 8);
-  std::memcpy(out.data() + 8, &h.low64, 8);
-  return out;
-}
-
 int64_t SessionTracker::RoundUp(int64_t t) const {
   return (t / interval_ms_ + 1) * interval_ms_;
 }
@@ -43,11 +70,13 @@ void SessionTracker::Unbucket(const SessionInfo& s) {
   if (it->second.empty()) buckets_.erase(it);
 }
 
-void SessionTracker::Add(int64_t id, int32_t timeout_ms, int64_t now_ms) {
+void SessionTracker::Add(int64_t id, int32_t timeout_ms, const SessionPassword& password,
+                         int64_t now_ms) {
   auto& s = sessions_[id];
   if (s.id != 0) Unbucket(s);
   s.id = id;
   s.timeout_ms = timeout_ms;
+  s.password = password;
   s.closing = false;
   s.expires_at_ms = RoundUp(now_ms + timeout_ms);
   buckets_[s.expires_at_ms].insert(id);

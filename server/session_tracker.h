@@ -5,9 +5,11 @@
 // in as milliseconds of a monotonic clock. Single-threaded (the io thread).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,9 +17,33 @@
 
 namespace zk::server {
 
+// A session's password: ZooKeeper's 16 bytes. Random, chosen by the leader when it proposes the
+// session's create txn, so it travels with that txn (every member can check it, and restarts and
+// SNAP keep it through the log and snapshots). Never shown by any command.
+using SessionPassword = std::array<char, 16>;
+
+// 16 bytes from the OS's cryptographically secure generator (OpenSSL's RAND_bytes). Aborts if the
+// generator fails: a predictable password would let any client take over a session.
+SessionPassword NewSessionPassword();
+
+// The password of a session created by a txn or a snapshot record that carries `stored` (16
+// bytes). Records written before passwords were random carry none (`stored` empty): their
+// sessions keep the password derived from the id that their clients were given then.
+SessionPassword SessionPasswordOf(int64_t session_id, std::string_view stored);
+
+// The password formerly derived from a session id and a public constant, as ZooKeeper derives
+// it: anyone who knows a session id (ephemeralOwner, cons, dump) could compute it. Used only for
+// sessions created by such records.
+SessionPassword DerivedSessionPassword(int64_t session_id);
+
+// True if `given` (a client's handshake field) equals `password`, in time independent of where
+// they differ.
+bool SessionPasswordMatches(const SessionPassword& password, std::string_view given);
+
 struct SessionInfo {
   int64_t id = 0;
   int32_t timeout_ms = 0;
+  SessionPassword password{};
   int64_t expires_at_ms = 0;  // bucket boundary
   bool closing = false;
 };
@@ -30,11 +56,8 @@ class SessionTracker {
 
   // A fresh session id (ZooKeeper's layout: server id in the top byte, time-derived counter).
   int64_t NextSessionId();
-  // The 16-byte password of a session; any server derives the same bytes.
-  static std::string PasswordFor(int64_t session_id);
-
-  // From committed txns.
-  void Add(int64_t id, int32_t timeout_ms, int64_t now_ms);
+  // From committed txns (and snapshots).
+  void Add(int64_t id, int32_t timeout_ms, const SessionPassword& password, int64_t now_ms);
   void Remove(int64_t id);
 
   // Records activity; returns false for unknown or closing sessions.

@@ -287,7 +287,9 @@ Status WriteBody(int fd, const DataTree& tree, const SessionTracker& tracker, in
   }
   std::vector<SnapshotSession> sessions;
   sessions.reserve(tracker.sessions().size());
-  for (const auto& [id, info] : tracker.sessions()) sessions.push_back({id, info.timeout_ms});
+  for (const auto& [id, info] : tracker.sessions()) {
+    sessions.push_back({id, info.timeout_ms, info.password});
+  }
   std::sort(sessions.begin(), sessions.end(),
             [](const SnapshotSession& a, const SnapshotSession& b) { return a.id < b.id; });
 
@@ -295,9 +297,11 @@ Status WriteBody(int fd, const DataTree& tree, const SessionTracker& tracker, in
   ChunkPacker chunks(&comp);
   Status status;
   for (const auto& s : sessions) {
-    chunks.pk().pack_array(2);
+    chunks.pk().pack_array(3);
     chunks.pk().pack(s.id);
     chunks.pk().pack(s.timeout_ms);
+    chunks.pk().pack_bin(static_cast<uint32_t>(s.password.size()));
+    chunks.pk().pack_bin_body(s.password.data(), static_cast<uint32_t>(s.password.size()));
     status = chunks.ItemDone();
     if (!status.ok()) return status;
   }
@@ -443,10 +447,15 @@ class Loader {
       for (uint32_t i = 0; i < arr.size; ++i) {
         const msgpack::object& e = arr.ptr[i];
         SnapshotSession s;
-        if (e.type != msgpack::type::ARRAY || e.via.array.size != 2 ||
-            !AsInt64(e.via.array.ptr[0], &s.id) || !AsInt32(e.via.array.ptr[1], &s.timeout_ms)) {
+        std::string_view password;  // absent in format 2
+        if (e.type != msgpack::type::ARRAY || e.via.array.size < 2 || e.via.array.size > 3 ||
+            !AsInt64(e.via.array.ptr[0], &s.id) || !AsInt32(e.via.array.ptr[1], &s.timeout_ms) ||
+            (e.via.array.size == 3 &&
+             (!AsBytes(e.via.array.ptr[2], &password) ||
+              password.size() != std::tuple_size_v<SessionPassword>))) {
           return Status::Corruption("malformed session");
         }
+        s.password = SessionPasswordOf(s.id, password);
         out_->sessions.push_back(s);
       }
       sessions_left_ -= arr.size;
@@ -583,7 +592,8 @@ Status LoadFile(const std::string& path, int64_t expected_zxid, DataTree* tree,
     return IoError("read", path, errno);
   }
   if (std::memcmp(header, kSnapshotMagic, 8) != 0) return Status::Corruption("bad magic");
-  if (GetU32(header + 8) != kSnapshotFormatVersion) {
+  if (const uint32_t version = GetU32(header + 8);
+      version < kOldestSnapshotFormatVersion || version > kSnapshotFormatVersion) {
     return Status::Corruption("unknown format version " + std::to_string(GetU32(header + 8)));
   }
   const int64_t zxid = static_cast<int64_t>(GetU64(header + 16));

@@ -11,7 +11,7 @@
 //
 // File format (all integers little-endian):
 //   offset 0   magic           8 bytes  "ZKSNAP01"
-//   offset 8   format_version  u32      1
+//   offset 8   format_version  u32      3 (2 is read too: its sessions carry no password)
 //   offset 12  flags           u32      0 (reserved)
 //   offset 16  zxid            i64      the tree's last_zxid(); equals the zxid in the file name
 //   offset 24  node_count      u64
@@ -22,7 +22,8 @@
 //   last 8     trailer         u64      XXH64 (seed 0) of every byte before it
 // Payload: a sequence of msgpack arrays ("chunks", at most kSnapshotChunkItems items and about
 // kSnapshotChunkBytes bytes each, so neither side ever holds more than one chunk):
-//   session chunks, each [[id, timeout_ms], ...], session_count items in all, then
+//   session chunks, each [[id, timeout_ms, password (bin, 16 bytes)], ...], session_count items
+//   in all (format 2: [id, timeout_ms], the password derived from the id), then
 //   node chunks, each [node, ...], node_count items in all, parents before children
 //   (DataTree::Walk order), node = [path (str), data (bin), data_null, acl, czxid, mzxid, pzxid,
 //   ctime, mtime, ephemeral_owner, version, cversion (stored form), aversion, num_children], acl =
@@ -52,7 +53,9 @@
 namespace zk::server {
 
 inline constexpr char kSnapshotMagic[] = "ZKSNAP01";  // 8 bytes on disk (no NUL)
-inline constexpr uint32_t kSnapshotFormatVersion = 2;
+inline constexpr uint32_t kSnapshotFormatVersion = 3;
+// The oldest format LoadSnapshotFile still reads.
+inline constexpr uint32_t kOldestSnapshotFormatVersion = 2;
 inline constexpr size_t kSnapshotHeaderSize = 56;
 inline constexpr size_t kSnapshotTrailerSize = 8;
 inline constexpr size_t kSnapshotChunkBytes = 1 << 20;
@@ -61,6 +64,7 @@ inline constexpr size_t kSnapshotChunkItems = 65536;
 struct SnapshotSession {
   int64_t id = 0;
   int32_t timeout_ms = 0;
+  SessionPassword password{};
 };
 
 // "<dir>/snapshot.<zxid as 16 hex digits>".

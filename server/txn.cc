@@ -79,8 +79,9 @@ struct BodyPacker {
   }
   void operator()(const CreateSessionTxn& t) const {
     pk.pack(static_cast<uint8_t>(Tag::kCreateSession));
-    pk.pack_array(1);
+    pk.pack_array(t.password.empty() ? 1 : 2);
     pk.pack(t.timeout_ms);
+    if (!t.password.empty()) PackBytes(pk, t.password);
   }
   void operator()(const CloseSessionTxn&) const {
     pk.pack(static_cast<uint8_t>(Tag::kCloseSession));
@@ -146,8 +147,12 @@ Variant BodyOf(uint8_t tag, const msgpack::object& b) {
   }
   if constexpr (std::is_same_v<Variant, TxnBody>) {
     switch (static_cast<Tag>(tag)) {
-      case Tag::kCreateSession:
-        return CreateSessionTxn{At(b, 0).as<int32_t>()};
+      case Tag::kCreateSession: {
+        // [timeout] before passwords were random, [timeout, password] since.
+        CreateSessionTxn c{At(b, 0).as<int32_t>(), {}};
+        if (b.via.array.size > 1) c.password = Bytes(At(b, 1));
+        return c;
+      }
       case Tag::kCloseSession:
         return CloseSessionTxn{};
       case Tag::kMulti: {

@@ -55,8 +55,11 @@ struct ErrorTxn {
   Err err = Err::kOk;
 };
 
+// Opens a session. `password` is the session's 16 random bytes (SessionPassword); empty only in
+// txns written before passwords were random (the password is then derived from the id).
 struct CreateSessionTxn {
   int32_t timeout_ms = 0;
+  std::string password;
 };
 
 // Closes a session; Apply deletes every ephemeral the session owns.

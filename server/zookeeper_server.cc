@@ -90,7 +90,9 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
   *replayed = 0;
   if (loaded.value()) {
     *snapshot_zxid = loaded.value()->zxid;
-    for (const auto& s : loaded.value()->sessions) sessions_->Add(s.id, s.timeout_ms, now);
+    for (const auto& s : loaded.value()->sessions) {
+      sessions_->Add(s.id, s.timeout_ms, s.password, now);
+    }
   }
   int64_t first = log_store_->FirstZxid();
   int64_t last = std::min(upto, log_store_->LastZxid());
@@ -122,8 +124,9 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
         break;
       }
       tree_->Apply(txn, nullptr);
-      if (std::holds_alternative<CreateSessionTxn>(txn.body)) {
-        sessions_->Add(txn.session_id, std::get<CreateSessionTxn>(txn.body).timeout_ms, now);
+      if (const auto* create = std::get_if<CreateSessionTxn>(&txn.body)) {
+        sessions_->Add(txn.session_id, create->timeout_ms,
+                       SessionPasswordOf(txn.session_id, create->password), now);
       } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
         sessions_->Remove(txn.session_id);
       }

@@ -162,6 +162,8 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // Leader: preps and proposes a write; returns its zxid, or 0 when this server cannot propose.
   int64_t SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
                       const Principal& who);
+  // Leader: proposes a new session with a fresh random password; returns its zxid or 0.
+  int64_t ProposeSession(int64_t session_id, int32_t timeout_ms);
   // Any server: a client's write goes to the leader (proposed here, or forwarded). False when
   // there is no leader to take it.
   // Returns the zxid (leader), kAwaitingLeader (forwarded) or 0 (no leader to take it).

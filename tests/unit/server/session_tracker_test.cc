@@ -38,25 +38,52 @@ TEST_CASE("NextSessionId skips ids that are in use") {
   SessionTracker probe(3, 2000, 777);
   int64_t first = probe.NextSessionId();
   SessionTracker t(3, 2000, 777);
-  t.Add(first, 5000, 0);
-  t.Add(first + 1, 5000, 0);
+  t.Add(first, 5000, SessionPassword{}, 0);
+  t.Add(first + 1, 5000, SessionPassword{}, 0);
   int64_t id = t.NextSessionId();
   CHECK(id != first);
   CHECK(id != first + 1);
   CHECK(TopByte(id) == 3);
 }
 
-TEST_CASE("PasswordFor is 16 bytes, deterministic and differs per id") {
+TEST_CASE("New session passwords are random, 16 bytes, and never the derived one") {
   std::set<std::string> seen;
-  for (int64_t id = 0x0100000000000000LL; id < 0x0100000000000000LL + 500; ++id) {
-    std::string p = SessionTracker::PasswordFor(id);
-    CHECK(p.size() == 16);
-    CHECK(p == SessionTracker::PasswordFor(id));
-    seen.insert(p);
+  for (int i = 0; i < 1000; ++i) {
+    SessionPassword p = NewSessionPassword();
+    seen.insert(std::string(p.data(), p.size()));
+    CHECK(p != DerivedSessionPassword(0x0100000000000000LL + i));
   }
-  CHECK(seen.size() == 500);
-  CHECK(SessionTracker::PasswordFor(1) != SessionTracker::PasswordFor(-1));
-  CHECK(SessionTracker::PasswordFor(42) != std::string(16, '\0'));
+  CHECK(seen.size() == 1000);
+}
+
+TEST_CASE("A session's stored password is used as is; a record without one gets the derived") {
+  const int64_t id = 0x0100000000000042LL;
+  const std::string stored = "0123456789abcdef";
+  SessionPassword p = SessionPasswordOf(id, stored);
+  CHECK(std::string(p.data(), p.size()) == stored);
+  CHECK(SessionPasswordOf(id, "") == DerivedSessionPassword(id));
+  CHECK(DerivedSessionPassword(id) == DerivedSessionPassword(id));
+  CHECK(DerivedSessionPassword(id) != DerivedSessionPassword(id + 1));
+}
+
+TEST_CASE("A password matches only the same 16 bytes") {
+  const SessionPassword p = NewSessionPassword();
+  const std::string same(p.data(), p.size());
+  CHECK(SessionPasswordMatches(p, same));
+  std::string flipped = same;
+  flipped[15] = static_cast<char>(flipped[15] ^ 1);
+  CHECK_FALSE(SessionPasswordMatches(p, flipped));
+  CHECK_FALSE(SessionPasswordMatches(p, same.substr(0, 15)));
+  CHECK_FALSE(SessionPasswordMatches(p, same + "x"));
+  CHECK_FALSE(SessionPasswordMatches(p, ""));
+}
+
+TEST_CASE("The tracker keeps each session's password") {
+  SessionTracker t(1, 2000, 0);
+  const SessionPassword p = NewSessionPassword();
+  t.Add(7, 4000, p, 0);
+  REQUIRE(t.Find(7) != nullptr);
+  CHECK(t.Find(7)->password == p);
 }
 
 TEST_CASE("An untouched session expires once its deadline bucket passes, exactly once") {
@@ -64,7 +91,7 @@ TEST_CASE("An untouched session expires once its deadline bucket passes, exactly
   SessionTracker t(1, kInterval, 0);
   const int64_t id = 0x0100000000000001LL;
   const int64_t now = 10500;
-  t.Add(id, 3000, now);
+  t.Add(id, 3000, SessionPassword{}, now);
   CHECK(t.size() == 1);
   const SessionInfo* s = t.Find(id);
   REQUIRE(s != nullptr);
@@ -95,7 +122,7 @@ TEST_CASE("An untouched session expires once its deadline bucket passes, exactly
 TEST_CASE("Touching a session moves its deadline later") {
   SessionTracker t(1, 1000, 0);
   const int64_t id = 7;
-  t.Add(id, 3000, 0);
+  t.Add(id, 3000, SessionPassword{}, 0);
   const int64_t first = t.Find(id)->expires_at_ms;
   CHECK(t.Touch(id, 2500));
   const int64_t moved = t.Find(id)->expires_at_ms;
@@ -112,7 +139,7 @@ TEST_CASE("Touching a session moves its deadline later") {
 
 TEST_CASE("Keep-alive: a session touched every interval never expires") {
   SessionTracker t(2, 500, 0);
-  t.Add(11, 2000, 0);
+  t.Add(11, 2000, SessionPassword{}, 0);
   for (int64_t now = 0; now < 100000; now += 400) {
     CHECK(t.Touch(11, now));
     CHECK(t.PopExpired(now).empty());
@@ -122,10 +149,10 @@ TEST_CASE("Keep-alive: a session touched every interval never expires") {
 
 TEST_CASE("PopExpired returns only the sessions that are due") {
   SessionTracker t(1, 1000, 0);
-  t.Add(1, 2000, 0);
-  t.Add(2, 2000, 0);
-  t.Add(3, 10000, 0);
-  t.Add(4, 4000, 0);
+  t.Add(1, 2000, SessionPassword{}, 0);
+  t.Add(2, 2000, SessionPassword{}, 0);
+  t.Add(3, 10000, SessionPassword{}, 0);
+  t.Add(4, 4000, SessionPassword{}, 0);
   std::vector<int64_t> due = t.PopExpired(5000);
   std::sort(due.begin(), due.end());
   CHECK(due == std::vector<int64_t>{1, 2, 4});
@@ -137,8 +164,8 @@ TEST_CASE("PopExpired returns only the sessions that are due") {
 
 TEST_CASE("SetClosing stops expiry; Remove forgets; unknown ids") {
   SessionTracker t(1, 1000, 0);
-  t.Add(1, 2000, 0);
-  t.Add(2, 2000, 0);
+  t.Add(1, 2000, SessionPassword{}, 0);
+  t.Add(2, 2000, SessionPassword{}, 0);
   t.SetClosing(1);
   REQUIRE(t.Find(1) != nullptr);
   CHECK(t.Find(1)->closing);
@@ -158,8 +185,8 @@ TEST_CASE("SetClosing stops expiry; Remove forgets; unknown ids") {
 
 TEST_CASE("Adding a session again replaces its timeout and deadline") {
   SessionTracker t(1, 1000, 0);
-  t.Add(5, 1000, 0);
-  t.Add(5, 10000, 0);
+  t.Add(5, 1000, SessionPassword{}, 0);
+  t.Add(5, 10000, SessionPassword{}, 0);
   CHECK(t.size() == 1);
   CHECK(t.Find(5)->timeout_ms == 10000);
   CHECK(t.PopExpired(5000).empty());
@@ -168,9 +195,9 @@ TEST_CASE("Adding a session again replaces its timeout and deadline") {
 
 TEST_CASE("RestartExpiry: a session marked closing in an earlier term expires again") {
   SessionTracker t(1, 1000, 0);
-  t.Add(10, 4000, 0);  // its expiry (or close) will be proposed and lost
-  t.Add(11, 4000, 0);  // its close request came through a follower, then lost
-  t.Add(12, 8000, 0);  // alive
+  t.Add(10, 4000, SessionPassword{}, 0);  // its expiry (or close) will be proposed and lost
+  t.Add(11, 4000, SessionPassword{}, 0);  // its close request came through a follower, then lost
+  t.Add(12, 8000, SessionPassword{}, 0);  // alive
   std::vector<int64_t> first = t.PopExpired(5000);
   std::sort(first.begin(), first.end());  // a bucket is a hash set: no order
   CHECK(first == std::vector<int64_t>{10, 11});

@@ -191,10 +191,16 @@ void CheckSameTree(const DataTree& expected, const DataTree& actual) {
   CHECK(expected.TtlNodes() == actual.TtlNodes());
 }
 
+SessionPassword PasswordOfByte(char fill) {
+  SessionPassword p;
+  p.fill(fill);
+  return p;
+}
+
 SessionTracker MakeSessions() {
   SessionTracker t(1, 2000, 0);
-  t.Add(kSession2, 10000, 0);
-  t.Add(kSession1, 30000, 0);
+  t.Add(kSession2, 10000, PasswordOfByte('b'), 0);
+  t.Add(kSession1, 30000, PasswordOfByte('a'), 0);
   return t;
 }
 
@@ -251,6 +257,8 @@ TEST_CASE("snapshot: round trip of tree, stats, ACLs, digest and sessions") {
   CHECK(loaded->sessions[0].timeout_ms == 30000);
   CHECK(loaded->sessions[1].id == kSession2);
   CHECK(loaded->sessions[1].timeout_ms == 10000);
+  CHECK(loaded->sessions[0].password == PasswordOfByte('a'));
+  CHECK(loaded->sessions[1].password == PasswordOfByte('b'));
   CheckSameTree(tree, *loaded_tree);
   CHECK(loaded_tree->DataIsNull(*loaded_tree->Find("/app/null")));
   CHECK(loaded_tree->EphemeralsOf(kSession1).count("/app/locks/lock-0000000000") == 1);
@@ -372,7 +380,7 @@ TEST_CASE("snapshot: forked writer captures the state at Start while the parent 
   // The parent keeps writing; the child's image is frozen at the fork.
   BuildPhase2(&b);
   for (int i = 0; i < 200; ++i) b.SetData("/app/many-1", std::string(1000, static_cast<char>(i)));
-  sessions.Add(0x0100000000000003, 5000, 0);
+  sessions.Add(0x0100000000000003, 5000, SessionPassword{}, 0);
 
   std::optional<zab::Status> done;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -485,7 +493,7 @@ TEST_CASE("snapshot: benchmark") {
     }
   }
   SessionTracker sessions(1, 2000, 0);
-  for (int i = 0; i < 1000; ++i) sessions.Add(0x0100000000000000 + i, 30000, 0);
+  for (int i = 0; i < 1000; ++i) sessions.Add(0x0100000000000000 + i, 30000, SessionPassword{}, 0);
 
   using Clock = std::chrono::steady_clock;
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };

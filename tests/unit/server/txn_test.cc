@@ -30,7 +30,7 @@ bool SameBody(const SetAclTxn& a, const SetAclTxn& b) {
 bool SameBody(const CheckTxn& a, const CheckTxn& b) { return a.path == b.path; }
 bool SameBody(const ErrorTxn& a, const ErrorTxn& b) { return a.err == b.err; }
 bool SameBody(const CreateSessionTxn& a, const CreateSessionTxn& b) {
-  return a.timeout_ms == b.timeout_ms;
+  return a.timeout_ms == b.timeout_ms && a.password == b.password;
 }
 bool SameBody(const CloseSessionTxn&, const CloseSessionTxn&) { return true; }
 
@@ -93,7 +93,9 @@ std::vector<Txn> AllKinds() {
   v.push_back(Make(OpCode::kSetAcl, SetAclTxn{"/a", TwoAcls(), 3}));
   v.push_back(Make(OpCode::kCheck, CheckTxn{"/a"}));
   v.push_back(Make(OpCode::kError, ErrorTxn{Err::kNoNode}));
-  v.push_back(Make(OpCode::kCreateSession, CreateSessionTxn{30000}));
+  v.push_back(Make(OpCode::kCreateSession, CreateSessionTxn{30000, ""}));
+  v.push_back(Make(OpCode::kCreateSession,
+                   CreateSessionTxn{30000, std::string("\0pw\xff" "random-pass!", 16)}));
   v.push_back(Make(OpCode::kCloseSession, CloseSessionTxn{}));
   MultiTxn ok;
   ok.ops.push_back(CreateTxn{"/m", "d", false, TwoAcls(), 0, 2});
@@ -132,7 +134,7 @@ TEST_CASE("EncodeTxn/DecodeTxn round trip every body type") {
 }
 
 TEST_CASE("Round trip keeps nested multi ops and their order") {
-  const Txn t = AllKinds()[12];
+  const Txn t = AllKinds()[13];
   REQUIRE(std::holds_alternative<MultiTxn>(t.body));
   Txn back;
   REQUIRE(DecodeTxn(EncodeTxn(t), &back));
@@ -146,7 +148,7 @@ TEST_CASE("Round trip keeps nested multi ops and their order") {
   CHECK(std::get<CheckTxn>(m.ops[4]).path == "/x");
 
   Txn failed;
-  REQUIRE(DecodeTxn(EncodeTxn(AllKinds()[13]), &failed));
+  REQUIRE(DecodeTxn(EncodeTxn(AllKinds()[14]), &failed));
   const auto& f = std::get<MultiTxn>(failed.body);
   REQUIRE(f.ops.size() == 3);
   CHECK(std::get<ErrorTxn>(f.ops[0]).err == Err::kOk);
@@ -189,6 +191,15 @@ TEST_CASE("DecodeTxn of hand-built msgpack: the well-formed base case decodes") 
   CHECK(out.type == OpCode::kCreateSession);
   REQUIRE(std::holds_alternative<CreateSessionTxn>(out.body));
   CHECK(std::get<CreateSessionTxn>(out.body).timeout_ms == 30000);
+  CHECK(std::get<CreateSessionTxn>(out.body).password.empty());  // written before passwords
+}
+
+TEST_CASE("DecodeTxn: a session's create txn carries its password") {
+  Txn out;
+  REQUIRE(DecodeTxn(Envelope("\x07\x92\xcd\x75\x30\xc4\x10" + std::string(16, 'p')), &out));
+  REQUIRE(std::holds_alternative<CreateSessionTxn>(out.body));
+  CHECK(std::get<CreateSessionTxn>(out.body).timeout_ms == 30000);
+  CHECK(std::get<CreateSessionTxn>(out.body).password == std::string(16, 'p'));
 }
 
 TEST_CASE("DecodeTxn rejects wrong types and shapes") {
