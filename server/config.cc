@@ -491,6 +491,12 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "snapshot.compression") {
     return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
   }
+  if (name == "node.seed") {
+    int64_t v = 0;
+    if (!ParseInt64(value, &v) || v < 0) return Invalid(key, value, "must be a non-negative integer");
+    config->node_seed = static_cast<uint64_t>(v);
+    return Status::OK();
+  }
 
   if (Contains(kUnsupportedKeys, name) || HasPrefixIn(name, kUnsupportedPrefixes)) {
     Warn(warnings, "key " + std::string(key) + " is not supported by zabkeeper; ignored");

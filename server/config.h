@@ -79,6 +79,11 @@ struct ServerConfig {
   // --- zabkeeper's own keys ---
   // snapshot.compression: zstd level 1..22, 0 = snapshots written uncompressed.
   int snapshot_compression_level = 3;
+  // node.seed: the seed of every random choice the server makes on its own (the ZAB core's
+  // election back-off and timeouts, the snapshot cadence); 0 = drawn from the OS at start. The
+  // seed used is logged at start, so a run can be repeated with the same choices. Session
+  // passwords never come from it: they are drawn from OpenSSL's generator.
+  uint64_t node_seed = 0;
   // test.maxZxidCounter: a test seam; the largest zxid counter an epoch may use before the
   // leader must start a new epoch (ZooKeeper's limit, 2^32 - 1, unless a test lowers it).
   int64_t test_max_zxid_counter = 0xffffffffLL;

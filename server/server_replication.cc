@@ -7,7 +7,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "zab/zxid.h"
@@ -67,7 +66,7 @@ zab::Status ZooKeeperServer::StartReplication() {
     if (transport_) transport_->Disconnect(peer, zab::Channel::kQuorum);
   };
   driver_ = std::make_unique<zab::NodeDriver>(io_, pc, durable, log_store_.get(), this,
-                                              std::move(options), std::random_device{}());
+                                              std::move(options), seed_);
   if (config_.IsDistributed()) {
     zab::PeerTransportConfig tc;
     tc.self = config_.server_id;

@@ -29,7 +29,11 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
       tick_timer_(io),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
-                                    config_.container_max_never_used_interval_ms}) {}
+                                    config_.container_max_never_used_interval_ms}) {
+  seed_ = config_.node_seed;
+  std::random_device os_random;
+  while (seed_ == 0) seed_ = (static_cast<uint64_t>(os_random()) << 32) | os_random();
+}
 
 ZooKeeperServer::~ZooKeeperServer() { Stop(); }
 
@@ -47,6 +51,8 @@ int64_t ZooKeeperServer::WallMs() {
 
 zab::Status ZooKeeperServer::Start() {
   started_ = std::chrono::steady_clock::now();
+  spdlog::info("node seed {} (node.seed={} in zoo.cfg repeats this server's random choices)",
+               seed_, seed_);
   std::error_code fec;
   std::filesystem::create_directories(SnapshotDir(config_), fec);
   if (fec) return zab::Status::IOError("cannot create " + SnapshotDir(config_) + ": " + fec.message());
@@ -162,7 +168,7 @@ zab::Status ZooKeeperServer::Recover() {
   snapshots_ =
       std::make_unique<SnapshotWriter>(SnapshotDir(config_), config_.snapshot_compression_level);
   txns_since_snapshot_ = replayed;
-  std::mt19937_64 rng(std::random_device{}());
+  std::mt19937_64 rng(seed_);
   // As ZooKeeper: snapshot after a random count in [snapCount/2+1, snapCount], so that the
   // servers of an ensemble do not all snapshot at once.
   int64_t half = std::max(1, config_.snap_count / 2);

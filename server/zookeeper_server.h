@@ -219,6 +219,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   int64_t txns_since_snapshot_ = 0;
   int64_t next_snapshot_after_ = 0;
   std::chrono::steady_clock::time_point started_;
+  uint64_t seed_ = 0;  // node.seed, or drawn at construction; logged by Start
 
   std::deque<InFlight> in_flight_;
   uint64_t next_conn_id_ = 1;

@@ -76,6 +76,7 @@ TEST_CASE("defaults are Apache ZooKeeper's") {
   CHECK(c.peer_type == PeerType::kParticipant);
   CHECK(c.server_id == 0);
   CHECK(c.snapshot_compression_level == 3);
+  CHECK(c.node_seed == 0);
   CHECK_FALSE(c.IsDistributed());
 }
 
@@ -106,7 +107,8 @@ TEST_CASE("every key") {
       "globalOutstandingLimit=2000\n"
       "electionAlg=3\n"
       "peerType=observer\n"
-      "snapshot.compression=9\n",
+      "snapshot.compression=9\n"
+      "node.seed=18446744073709\n",
       &warnings);
   CHECK(warnings.empty());
   CHECK(c.tick_time_ms == 2000);
@@ -133,6 +135,7 @@ TEST_CASE("every key") {
   CHECK(c.global_outstanding_limit == 2000);
   CHECK(c.peer_type == PeerType::kObserver);
   CHECK(c.snapshot_compression_level == 9);
+  CHECK(c.node_seed == 18446744073709ULL);
 }
 
 TEST_CASE("session timeout defaults follow tickTime") {
@@ -258,6 +261,8 @@ TEST_CASE("invalid values name the key and the value") {
   CHECK(Contains(ErrorOf("dataDir=/d\nelectionAlg=1\n"), "\"1\" for electionAlg"));
   CHECK(Contains(ErrorOf("dataDir=/d\npeerType=leader\n"), "\"leader\" for peerType"));
   CHECK(Contains(ErrorOf("dataDir=/d\nsnapshot.compression=23\n"), "for snapshot.compression"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nnode.seed=-1\n"), "for node.seed"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nnode.seed=x\n"), "for node.seed"));
   CHECK(Contains(ErrorOf("dataDir=\n"), "for dataDir"));
 }
 
