@@ -58,7 +58,10 @@ std::string DefaultHistoryFile() {
 }
 
 LineEditor::LineEditor(const char* program, Hooks hooks, Wakeup* wakeup, std::string history_file)
-    : hooks_(std::move(hooks)), wakeup_(wakeup), history_file_(std::move(history_file)) {
+    : hooks_(std::move(hooks)),
+      wakeup_(wakeup),
+      input_(STDIN_FILENO),
+      history_file_(std::move(history_file)) {
   g_resize_wakeup = wakeup_;
   struct sigaction sa = {};
   sa.sa_handler = OnSigwinch;
@@ -115,7 +118,7 @@ int LineEditor::ReadChar(wchar_t* out) {
   size_t n = 0;
   while (true) {
     if (g_resized.exchange(false)) el_resize(el_);
-    pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wakeup_->read_fd(), POLLIN, 0}};
+    pollfd fds[2] = {{input_.fd(), POLLIN, 0}, {wakeup_->read_fd(), POLLIN, 0}};
     int rc = poll(fds, 2, -1);
     if (rc < 0 && errno != EINTR) return -1;
     if (rc <= 0 || (fds[1].revents & POLLIN)) {
@@ -132,7 +135,7 @@ int LineEditor::ReadChar(wchar_t* out) {
     }
     if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     char c;
-    ssize_t k = read(STDIN_FILENO, &c, 1);
+    ssize_t k = input_.ReadByte(&c);  // Never blocks: a Ctrl-C may have discarded the input.
     if (k == 0) return 0;
     if (k < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;

@@ -2,10 +2,12 @@
 // editing, persistent history, Tab completion, and output that arrives while the user types.
 //
 // libedit reads its characters through our own read function (EL_GETCFN), which polls the
-// terminal and a self-pipe (Wakeup). When the pipe signals queued events, the read function hands
-// libedit a private key bound to a function that clears the prompt line, prints the events and
-// redraws the prompt with the partial input; a SIGINT at the prompt (Ctrl-C) becomes another
-// private key that clears the line. Ctrl-D on an empty line ends input (ReadLine returns nullopt).
+// terminal and a self-pipe (Wakeup) and reads keys without blocking (TerminalInput: Ctrl-C
+// discards pending input, so a byte that poll reported may be gone when it is read). When the
+// pipe signals queued events, the read function hands libedit a private key bound to a function
+// that clears the prompt line, prints the events and redraws the prompt with the partial input;
+// a SIGINT at the prompt (Ctrl-C) becomes another private key that clears the line. Ctrl-D on an
+// empty line ends input (ReadLine returns nullopt).
 //
 // Threading: main thread only; the hooks run on it, inside ReadLine.
 #pragma once
@@ -16,6 +18,7 @@
 
 #include "client/zkcli/completion.h"
 #include "client/zkcli/event_queue.h"
+#include "client/zkcli/terminal_input.h"
 
 struct editline;
 struct history;
@@ -56,6 +59,7 @@ class LineEditor {
 
   Hooks hooks_;
   Wakeup* wakeup_;
+  TerminalInput input_;
   std::string history_file_;
   std::string prompt_;
   editline* el_ = nullptr;

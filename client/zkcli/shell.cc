@@ -135,9 +135,10 @@ void Shell::Connect(const std::string& server) {
       q->Push(QueuedEvent{StateEvent(s), s, std::chrono::system_clock::now()});
     }
   };
-  // The client's io thread must never take SIGINT: the line editor's blocking read(2) on the
-  // main thread is only interrupted (EINTR) when the signal lands there. Threads inherit the
-  // mask, so block it around the thread's creation.
+  // The client's io thread never takes SIGINT, so the handler runs on the main thread and
+  // interrupts (EINTR) the wait it is in; the line editor also hears of it through the wakeup
+  // pipe, whichever thread ran the handler. Threads inherit the mask, so block it around the
+  // thread's creation.
   sigset_t sigint, previous;
   sigemptyset(&sigint);
   sigaddset(&sigint, SIGINT);

@@ -479,6 +479,23 @@ def test_interactive_editing_history_and_completion(shell_factory, home):
     sh2.command("", expect=r"\nc1\r?\n")
 
 
+def test_interactive_ctrl_c_at_the_prompt_is_answered_every_time(shell_factory):
+    # Ctrl-C makes the terminal discard the typed input as it raises SIGINT; when that happens
+    # between the line editor's poll and its read, a blocking read used to sleep until the next
+    # key (about one Ctrl-C in a hundred under load). Each one must be answered at once.
+    sh = shell_factory()
+    sh.start()
+    for i in range(150):
+        sh.child.send("junk words")
+        sh.child.sendintr()
+        try:
+            sh.child.expect(r"\^C", timeout=5)
+        except pexpect.TIMEOUT:
+            pytest.fail("Ctrl-C number %d was not answered within 5 s" % (i + 1))
+        sh.prompt()
+    assert "junk" not in sh.command("history")
+
+
 def test_interactive_async_watch_output_keeps_the_typed_line(shell_factory, hosts):
     sh = shell_factory()
     sh.start()
