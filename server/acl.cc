@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <charconv>
@@ -205,8 +206,9 @@ uint32_t AclTable::Intern(const AclList& acl) {
     return it->second;
   }
   uint32_t id = next_id_++;
+  const uint64_t hash = XXH3_64bits(key.data(), key.size());
   by_key_.emplace(std::move(key), id);
-  by_id_.emplace(id, Entry{acl, 1});
+  by_id_.emplace(id, Entry{acl, 1, hash});
   return id;
 }
 
@@ -223,6 +225,12 @@ void AclTable::Release(uint32_t id) {
     by_key_.erase(Key(it->second.acl));
     by_id_.erase(it);
   }
+}
+
+uint64_t AclTable::ContentHash(uint32_t id) const {
+  auto it = by_id_.find(id);
+  ZK_CHECK(it != by_id_.end());
+  return it->second.hash;
 }
 
 const AclList& AclTable::Get(uint32_t id) const {

@@ -51,12 +51,16 @@ class AclTable {
   void Release(uint32_t id);               // drops a reference
   void AddRef(uint32_t id);
   const AclList& Get(uint32_t id) const;   // REQUIRES: id is referenced
+  // A hash of the list's content (never of its id, which differs between replicas); part of the
+  // tree digest. REQUIRES: id is referenced.
+  uint64_t ContentHash(uint32_t id) const;
   size_t size() const { return by_id_.size(); }
 
  private:
   struct Entry {
     AclList acl;
     uint64_t refs = 0;
+    uint64_t hash = 0;  // XXH3-64 of Key(acl)
   };
   static std::string Key(const AclList& acl);
   absl::flat_hash_map<uint32_t, Entry> by_id_;

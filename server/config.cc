@@ -491,6 +491,17 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "snapshot.compression") {
     return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
   }
+  if (name == "digest.onMismatch") {
+    if (value != "log" && value != "stopServing") {
+      return Invalid(key, value, "expected log or stopServing");
+    }
+    config->digest_stop_on_mismatch = value == "stopServing";
+    return Status::OK();
+  }
+  if (name == "test.divergeOnPath") {
+    config->test_diverge_path = std::string(value);
+    return Status::OK();
+  }
   if (name == "node.seed") {
     int64_t v = 0;
     if (!ParseInt64(value, &v) || v < 0) return Invalid(key, value, "must be a non-negative integer");

@@ -84,6 +84,14 @@ struct ServerConfig {
   // seed used is logged at start, so a run can be repeated with the same choices. Session
   // passwords never come from it: they are drawn from OpenSSL's generator.
   uint64_t node_seed = 0;
+  // digest.onMismatch: what a learner does when the leader's tree digest differs from its own
+  // at the same zxid (DigestAudit): "log" (default; logged and counted in mntr's
+  // zk_digest_mismatches_count) or "stopServing" (also closes its client connections and
+  // refuses new ones until restarted).
+  bool digest_stop_on_mismatch = false;
+  // test.divergeOnPath: a test seam; this server applies every setData of that path with a
+  // different value than the txn's, so its tree diverges from the other replicas'.
+  std::string test_diverge_path;
   // test.maxZxidCounter: a test seam; the largest zxid counter an epoch may use before the
   // leader must start a new epoch (ZooKeeper's limit, 2^32 - 1, unless a test lowers it).
   int64_t test_max_zxid_counter = 0xffffffffLL;

@@ -258,8 +258,12 @@ const std::set<std::string>& DataTree::EphemeralsOf(int64_t session_id) const {
 
 uint64_t DataTree::HashOf(std::string_view path, const Node& node) const {
   const NodeStat& s = node.stat;
-  const int64_t fields[] = {s.czxid,   s.mzxid,   s.pzxid,    s.ctime, s.mtime, s.ephemeral_owner,
-                            s.version, s.cversion, s.aversion, node.data_null};
+  const int64_t fields[] = {s.czxid,     s.mzxid,
+                            s.pzxid,     s.ctime,
+                            s.mtime,     s.ephemeral_owner,
+                            s.version,   s.cversion,
+                            s.aversion,  node.data_null,
+                            static_cast<int64_t>(acls_.ContentHash(node.acl_id))};
   uint64_t h = XXH3_64bits(path.data(), path.size());
   h = XXH3_64bits_withSeed(fields, sizeof fields, h);
   std::string_view d = node.data();

@@ -44,7 +44,14 @@ bool GetBytes(const msgpack::object& o, std::string* v) {
   return false;
 }
 
-enum Tag : int { kWrite = 1, kCreateSession = 2, kSync = 3, kSyncDone = 4, kActivity = 5 };
+enum Tag : int {
+  kWrite = 1,
+  kCreateSession = 2,
+  kSync = 3,
+  kSyncDone = 4,
+  kActivity = 5,
+  kTreeDigest = 6
+};
 
 }  // namespace
 
@@ -85,6 +92,11 @@ std::string EncodeAppMessage(const AppMessage& m) {
     pk.pack(static_cast<int>(kActivity));
     pk.pack_array(static_cast<uint32_t>(a->session_ids.size()));
     for (int64_t id : a->session_ids) pk.pack(id);
+  } else if (const auto* t = std::get_if<TreeDigest>(&m)) {
+    pk.pack_array(3);
+    pk.pack(static_cast<int>(kTreeDigest));
+    pk.pack(t->zxid);
+    pk.pack(t->digest);
   }
   return std::string(buf.data(), buf.size());
 }
@@ -148,6 +160,15 @@ bool DecodeAppMessage(std::string_view bytes, AppMessage* out) {
           a.session_ids.push_back(id);
         }
         *out = std::move(a);
+        return true;
+      }
+      case kTreeDigest: {
+        TreeDigest t;
+        if (n != 3 || !GetInt(f[1], &t.zxid) || f[2].type != msgpack::type::POSITIVE_INTEGER) {
+          return false;
+        }
+        t.digest = f[2].via.u64;
+        *out = t;
         return true;
       }
       default:

@@ -1,7 +1,8 @@
 // Forwarding: the application messages a follower and its leader exchange over ZAB's AppData
 // (zab/ treats them as opaque bytes). Followers forward their clients' writes, session creation
 // and sync requests to the leader and report which sessions were active; the leader answers
-// syncs once every txn proposed before them is committed. msgpack arrays, tag first.
+// syncs once every txn proposed before them is committed and samples its tree digest for the
+// learners to compare. msgpack arrays, tag first.
 //
 // Stateless functions; thread-safe.
 #pragma once
@@ -46,8 +47,14 @@ struct SessionActivity {
   std::vector<int64_t> session_ids;
 };
 
-using AppMessage =
-    std::variant<ForwardedWrite, ForwardedCreateSession, SyncRequest, SyncDone, SessionActivity>;
+// Leader to learners: its tree digest after applying `zxid` (DigestAudit).
+struct TreeDigest {
+  int64_t zxid = 0;
+  uint64_t digest = 0;
+};
+
+using AppMessage = std::variant<ForwardedWrite, ForwardedCreateSession, SyncRequest, SyncDone,
+                                SessionActivity, TreeDigest>;
 
 std::string EncodeAppMessage(const AppMessage& m);
 // Returns false on malformed input (never throws).

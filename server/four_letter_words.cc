@@ -342,6 +342,7 @@ std::string ZooKeeperServer::MntrText() const {
   m.Add("zk_fsync_time_total_ms", fsync_total_ms);
   m.Add("zk_group_commit_max_batch", static_cast<int64_t>(disk.max_batch_entries));
   m.Add("zk_digest", static_cast<int64_t>(tree_->digest()));
+  m.Add("zk_digest_mismatches_count", static_cast<int64_t>(digest_audit_.mismatches()));
   m.Add("zk_last_zxid", tree_->last_zxid());
   m.Add("zk_frames_rejected", static_cast<int64_t>(stats_.frames_rejected));
   m.Add("zk_rss_bytes", ResidentBytes());

@@ -197,6 +197,9 @@ void ZooKeeperServer::OnAppMessage(zab::ServerId from, AppMessage msg) {
   } else if (auto* c = std::get_if<ForwardedCreateSession>(&msg)) {
     if (!leading()) return;
     ProposeSession(c->session_id, c->timeout_ms);
+  } else if (auto* t = std::get_if<TreeDigest>(&msg)) {
+    if (leading() || from != driver_->peer().leader()) return;
+    if (auto mismatch = digest_audit_.Sample(t->zxid, t->digest)) OnDigestMismatch(*mismatch);
   } else if (auto* s = std::get_if<SyncRequest>(&msg)) {
     if (!leading()) return;
     pending_syncs_.push_back(
@@ -246,7 +249,30 @@ void ZooKeeperServer::CloseAllConnections(const char* why) {
   for (auto& c : doomed) c->Close();
 }
 
+void ZooKeeperServer::SampleDigest() {
+  txns_since_digest_sample_ = 0;
+  digest_sampled_zxid_ = tree_->last_zxid();
+  const std::string msg =
+      EncodeAppMessage(TreeDigest{tree_->last_zxid(), tree_->digest()});
+  for (const zab::LearnerStatus& l : driver_->peer().Learners()) {
+    if (l.synced) driver_->SendApp(l.id, msg);
+  }
+}
+
+void ZooKeeperServer::OnDigestMismatch(const DigestMismatch& m) {
+  spdlog::error(
+      "DIGEST MISMATCH at zxid 0x{:x}: the leader's tree digest is {}, ours is {}: this "
+      "replica's data differs from the leader's ({} mismatches so far){}",
+      m.zxid, m.expected, m.actual, digest_audit_.mismatches(),
+      config_.digest_stop_on_mismatch ? "; no longer serving clients (digest.onMismatch)" : "");
+  if (config_.digest_stop_on_mismatch && !diverged_) {
+    diverged_ = true;
+    CloseAllConnections("its data differs from the leader's (digest mismatch)");
+  }
+}
+
 void ZooKeeperServer::RoleChanged() {
+  digest_audit_.Reset();
   if (!serving()) {
     CloseAllConnections("this server is not serving (no leader, or synchronizing)");
     in_flight_.clear();

@@ -98,6 +98,13 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     return;
   }
   st.client_wants_read_only_byte = req.has_read_only;
+  if (diverged_) {
+    spdlog::warn("refusing session request from {}: this server's data differs from the "
+                 "leader's (digest mismatch)",
+                 conn.remote_address());
+    conn.Close();
+    return;
+  }
   if (!serving()) {
     spdlog::info("refusing session request from {}: this server is not serving (no leader)",
                  conn.remote_address());

@@ -49,7 +49,21 @@ void ZooKeeperServer::ApplyOne(const Txn& txn) {
   // Committed txns are applied exactly once, in strictly increasing zxid order.
   ZK_CHECK(txn.zxid > tree_->last_zxid());
   std::vector<TreeEvent> events;
-  ApplyResult result = tree_->Apply(txn, &events);
+  ApplyResult result;
+  const auto* set = std::get_if<SetDataTxn>(&txn.body);
+  if (set && !config_.test_diverge_path.empty() && set->path == config_.test_diverge_path) {
+    // Test seam: this replica applies a different value than the others.
+    Txn diverged = txn;
+    std::get<SetDataTxn>(diverged.body).data += "~";
+    result = tree_->Apply(diverged, &events);
+  } else {
+    result = tree_->Apply(txn, &events);
+  }
+  if (leading()) {
+    if (++txns_since_digest_sample_ >= kDigestSampleEveryTxns) SampleDigest();
+  } else if (auto mismatch = digest_audit_.Applied(txn.zxid, tree_->digest())) {
+    OnDigestMismatch(*mismatch);
+  }
   prep_->Applied(txn.zxid);
   if (const auto* create = std::get_if<CreateSessionTxn>(&txn.body)) {
     sessions_->Add(txn.session_id, create->timeout_ms,

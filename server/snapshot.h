@@ -16,7 +16,8 @@
 //   offset 16  zxid            i64      the tree's last_zxid(); equals the zxid in the file name
 //   offset 24  node_count      u64
 //   offset 32  session_count   u64
-//   offset 40  tree_digest     u64      DataTree::digest() of the serialized tree
+//   offset 40  tree_digest     u64      DataTree::digest() of the serialized tree (format 2: a
+//                                       digest without ACLs, not checked when loading)
 //   offset 48  payload_size    u64      uncompressed payload bytes
 //   offset 56  one zstd frame holding the payload
 //   last 8     trailer         u64      XXH64 (seed 0) of every byte before it

@@ -88,6 +88,7 @@ zab::Status ZooKeeperServer::Start() {
 
 zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
   tree_ = std::make_unique<DataTree>();
+  digest_audit_.Reset();
   auto loaded = LoadNewestSnapshot(SnapshotDir(config_), &tree_);
   if (!loaded.ok()) return loaded.status();
   sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
@@ -266,6 +267,7 @@ void ZooKeeperServer::ScheduleTick() {
 
 void ZooKeeperServer::OnTick() {
   if (leading()) ExpireSessions();
+  if (leading() && tree_->last_zxid() != digest_sampled_zxid_) SampleDigest();
   if (serving() && !leading()) ReportActivity();
   if (leading()) {
     if (!reaper_.running()) reaper_.Start(NowMs());

@@ -34,6 +34,7 @@
 #include "server/connection.h"
 #include "server/container_reaper.h"
 #include "server/data_tree.h"
+#include "server/digest_audit.h"
 #include "server/prep.h"
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
@@ -80,6 +81,9 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   const SessionTracker& sessions() const { return *sessions_; }
 
  private:
+  // The leader sends its tree digest after this many applied txns, and at every tick when it
+  // applied any since the last sample.
+  static constexpr int64_t kDigestSampleEveryTxns = 128;
   // Pending::zxid of a write forwarded to the leader, or of a sync it has not yet answered.
   static constexpr int64_t kAwaitingLeader = -1;
 
@@ -183,6 +187,10 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   bool leading() const { return serving() && driver_->peer().state() == zab::PeerState::kLeading; }
   void OnAppMessage(zab::ServerId from, AppMessage msg);
   void AnswerSyncs();
+  // Leader: sends its digest at its last applied zxid to every synced learner.
+  void SampleDigest();
+  // Learner: a leader's digest differs from ours at the same zxid.
+  void OnDigestMismatch(const DigestMismatch& m);
   void ReportActivity();
   void CloseAllConnections(const char* why);
   // four_letter_words.cc
@@ -227,6 +235,10 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
   absl::flat_hash_map<std::string, int> conns_per_ip_;
   ContainerReaper reaper_;
+  DigestAudit digest_audit_;
+  int64_t digest_sampled_zxid_ = 0;   // leader: the last zxid whose digest it sent
+  int64_t txns_since_digest_sample_ = 0;
+  bool diverged_ = false;  // digest.onMismatch=stopServing tripped: clients are refused
   ServerStats stats_;
 };
 

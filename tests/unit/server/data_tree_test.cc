@@ -246,6 +246,24 @@ TEST_CASE("SetAcl replaces the ACL and sets aversion") {
   CHECK(h.tree.AclOf(*h.tree.Find("/a")) == Open());
 }
 
+TEST_CASE("The digest covers ACL contents, not the ids they are interned under") {
+  // Two trees with the same nodes, stats and data but one ACL different differ in digest.
+  TreeHarness a, b;
+  REQUIRE(a.Create("/n", "x").err == Err::kOk);
+  REQUIRE(b.Create("/n", "x", 0, AclOf(perms::kRead, "world", "anyone")).err == Err::kOk);
+  CHECK(a.tree.digest() != b.tree.digest());
+  // Interning order differs (c interns the digest ACL first), contents end equal: same digest.
+  TreeHarness c, d;
+  const AclList digest = AclOf(perms::kAll, "digest", DigestId("u:p"));
+  REQUIRE(c.Create("/x", "", 0, digest).err == Err::kOk);
+  REQUIRE(c.Create("/y").err == Err::kOk);
+  REQUIRE(d.Create("/x").err == Err::kOk);
+  REQUIRE(d.Create("/y").err == Err::kOk);
+  REQUIRE(d.Apply(SetAclTxn{"/x", digest, 0}, OpCode::kSetAcl).err == Err::kOk);
+  REQUIRE(c.Apply(SetAclTxn{"/x", digest, 0}, OpCode::kSetAcl).err == Err::kOk);
+  CHECK(c.tree.digest() == d.tree.digest());
+}
+
 TEST_CASE("CheckTxn and ErrorTxn change nothing but advance last_zxid") {
   TreeHarness h;
   REQUIRE(h.Create("/a").err == Err::kOk);
