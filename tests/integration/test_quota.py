@@ -9,7 +9,8 @@ zookeeper_stats nodes (data, dataLength, version: the server rewrites the stats 
 
 zabkeeper runs standalone and as a 3-member ensemble (the script through a follower, so
 writes are forwarded); in the ensemble the quota nodes are then read from every member. A
-restart (of Apache and standalone zabkeeper; of a follower in the ensemble) keeps the stats.
+restart (of Apache and standalone zabkeeper; of a follower in the ensemble) keeps the stats, and
+so does rebuilding a follower that lost its disk from the leader.
 
 Run one server's transcript by hand:
   /usr/bin/python3 test_quota.py [zabkeeper|apache]
@@ -32,7 +33,8 @@ from wire_bytes import (  # noqa: E402
     PERSISTENT_SEQUENTIAL, SET_DATA, SYNC, Conn, MaskContext, enc, mask_connect_response,
     mask_reply)
 
-CFG = {"enforceQuota": "true"}
+# A low snapCount so that restarts load the stats from a snapshot, not only from the log.
+CFG = {"enforceQuota": "true", "snapCount": "10"}
 QUOTA_ROOT = "/zookeeper/quota"
 QUOTAEXCEEDED = -125
 
@@ -251,6 +253,13 @@ def test_ensemble_matches_apache_on_every_member(apache):
         follower.restart(hard=True)
         ens.wait_serving()
         assert_same(apache["after restart"], read_quota_nodes(follower, "read back"))
+        # A member that lost its disk is rebuilt from the leader (SNAP or DIFF from zero).
+        other = next(m for m in ens.members.values() if m.mode() == "follower" and m is not follower)
+        other.stop()
+        other.wipe()
+        other.start()
+        ens.wait_serving()
+        assert_same(apache["after restart"], read_quota_nodes(other, "read back"))
         assert_same(apache["delquota"], run_script(ens.leader(), delquota))
         for m in ens.members.values():
             read_quota_nodes(m, "sync")  # every member has applied the delquota
