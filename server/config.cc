@@ -32,7 +32,7 @@ constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
     "requestThrottleLimit", "requestThrottleStallTime", "requestThrottleDropStale",
     "throttledOpWaitTime", "watchManagerName", "watcherCleanThreadsNum",
     "watcherCleanIntervalInSeconds", "watcherCleanThreshold", "maxResponseCacheSize",
-    "maxGetChildrenResponseCacheSize", "enforceQuota", "enableEagerACLCheck", "skipACL",
+    "maxGetChildrenResponseCacheSize", "enableEagerACLCheck", "skipACL",
     "fastleader.minNotificationInterval", "fastleader.maxNotificationInterval", "leaderServes",
     "connectionMaxTokens", "connectionTokenFillTime", "connectionTokenFillCount",
     "connectionFreezeTime", "connectionDropIncrease", "connectionDropDecrease",
@@ -480,6 +480,9 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "znode.container.maxNeverUsedIntervalMs") {
     return ParseIntIn(key, value, 0, kMaxInt, &config->container_max_never_used_interval_ms);
   }
+  // --- Quotas ---
+  if (name == "enforceQuota") return ParseBool(key, value, &config->enforce_quota);
+
   if (name == "test.maxZxidCounter") {
     int64_t v = 0;
     if (!ParseInt64(value, &v) || v < 1 || v > 0xffffffffLL) {

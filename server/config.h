@@ -73,6 +73,11 @@ struct ServerConfig {
   int container_max_per_minute = 10000;
   int container_max_never_used_interval_ms = 0;
 
+  // --- Quotas ---
+  // enforceQuota (also zookeeper.enforceQuota, as ZooKeeper reads it from the system property):
+  // creates and setData past a quota's hard limit fail with QUOTAEXCEEDED.
+  bool enforce_quota = false;
+
   // Content of <dataDir>/myid; read by ParseConfigFile (required when IsDistributed()).
   int64_t server_id = 0;
 

@@ -6,6 +6,7 @@
 
 #include "zab/check.h"
 #include "server/path_utils.h"
+#include "server/quota.h"
 
 namespace zk::server {
 
@@ -222,6 +223,19 @@ int64_t DataTree::CountDescendants(const Node& node) const {
   return count;
 }
 
+void DataTree::SubtreeTotals(const Node& top, int64_t* count, int64_t* bytes) const {
+  std::vector<const Node*> stack{&top};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    ++*count;
+    *bytes += n->data_len;
+    if (n->children) {
+      for (const Node* c : *n->children) stack.push_back(c);
+    }
+  }
+}
+
 void DataTree::ForEachDescendant(std::string_view path,
                                  const std::function<void(const std::string&)>& fn) const {
   const Node* start = Find(path);
@@ -400,7 +414,9 @@ ApplyResult DataTree::ApplyCreate(const Txn& txn, const CreateTxn& c,
   events->push_back({EventType::kNodeCreated, c.path});
   events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
   r.path = c.path;
-  r.stat = StatOf(*n);
+  r.stat = StatOf(*n);  // before the quota upkeep, which may rewrite (and move) this node
+  QuotaNodeCreated(c.path);
+  CountIntoQuota(c.path, static_cast<int64_t>(c.data.size()), 1);
   return r;
 }
 
@@ -426,9 +442,12 @@ ApplyResult DataTree::ApplyDelete(const Txn& txn, std::string_view path,
   digest_ += HashOf(parent_path, *parent);
   std::string p(path);
   Untrack(p, n->stat.ephemeral_owner);
+  const int64_t bytes = n->data_len;
   FreeNode(n);
   events->push_back({EventType::kNodeDeleted, p});
   events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  QuotaNodeDeleted(p);
+  CountIntoQuota(p, -bytes, -1);
   return r;
 }
 
@@ -442,13 +461,15 @@ ApplyResult DataTree::ApplySetData(const Txn& txn, const SetDataTxn& s,
     return r;
   }
   digest_ -= HashOf(s.path, *n);
+  const int64_t old_bytes = n->data_len;
   n = ReplaceData(s.path, n, s.data, s.data_null);
   n->stat.version = s.version;
   n->stat.mzxid = txn.zxid;
   n->stat.mtime = txn.time_ms;
   digest_ += HashOf(s.path, *n);
   events->push_back({EventType::kNodeDataChanged, s.path});
-  r.stat = StatOf(*n);
+  r.stat = StatOf(*n);  // before the quota upkeep, which may rewrite (and move) this node
+  CountIntoQuota(s.path, static_cast<int64_t>(s.data.size()) - old_bytes, 0);
   return r;
 }
 
@@ -519,6 +540,8 @@ bool DataTree::LoadNode(std::string_view path, const NodeStat& stat, std::string
   }
   digest_ += HashOf(path, *n);
   Track(path, stat.ephemeral_owner);
+  // A snapshot carries the stats nodes' data as it was: only the set of quotas is rebuilt.
+  if (NodeName(path) == kQuotaLimitNode) QuotaNodeCreated(path);
   return true;
 }
 

@@ -3,6 +3,12 @@
 // io thread. Nodes are compact (header, name and data in one heap block, children in a flat hash
 // set, ACLs interned) because memory per znode is a headline figure.
 //
+// Quotas (server/quota.h): the tree knows which paths have a zookeeper_limits node under
+// /zookeeper/quota and, as ZooKeeper's DataTree does, rewrites the zookeeper_stats node of the
+// deepest quota'd ancestor-or-self of every created, deleted or re-set node (its data only: the
+// stats node's Stat keeps its mzxid and version, its dataLength follows the data). Creating a
+// stats node counts the quota'd subtree into it. Trees without quotas pay one emptiness check.
+//
 // cversion: like ZooKeeper, a node stores the number of child creations (which is also the
 // next sequential suffix); the Stat shown to clients is 2 * stored - numChildren, which counts
 // creations and deletions.
@@ -11,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -95,6 +102,11 @@ class DataTree {
   int64_t last_zxid() const { return last_zxid_; }
   size_t node_count() const { return node_count_; }
   int64_t approximate_data_size() const { return data_size_; }
+  // The deepest path at or above `path` (never "/") that has a quota; nullopt when none. The
+  // view stays valid until the next Apply.
+  std::optional<std::string_view> QuotaPathFor(std::string_view path) const;
+  size_t quota_count() const { return quota_paths_.size(); }
+
   // A running digest over every node's path, stat and data; equal trees have equal digests.
   uint64_t digest() const { return digest_; }
 
@@ -132,11 +144,23 @@ class DataTree {
   ApplyResult ApplySetData(const Txn& txn, const SetDataTxn& s, std::vector<TreeEvent>* events);
   ApplyResult ApplySetAcl(const Txn& txn, const SetAclTxn& s);
 
+  // Quota upkeep (data_tree_quota.cc), called after the change to `path` is in the tree.
+  void QuotaNodeCreated(std::string_view path);
+  void QuotaNodeDeleted(std::string_view path);
+  void CountIntoQuota(std::string_view path, int64_t bytes_diff, int64_t count_diff);
+  // ZooKeeper's updateQuotaForPath: counts the subtree at `quota_path` into its stats node.
+  void RecountQuota(std::string_view quota_path);
+  // The number of nodes in the subtree at `top` (itself included) and their data bytes.
+  void SubtreeTotals(const Node& top, int64_t* count, int64_t* bytes) const;
+  // Replaces a stats node's data, leaving its Stat as it is.
+  void RewriteStats(const std::string& stat_path, const std::string& data);
+
   Node* root_;
   AclTable acls_;
   absl::flat_hash_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttl_nodes_;
+  absl::flat_hash_set<std::string> quota_paths_;  // paths with a zookeeper_limits node
   int64_t last_zxid_ = 0;
   size_t node_count_ = 0;
   int64_t data_size_ = 0;

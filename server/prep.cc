@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "server/path_utils.h"
+#include "server/quota.h"
 
 namespace zk::server {
 namespace {
@@ -45,6 +46,7 @@ std::optional<Prep::Record> Prep::Lookup(const std::string& path, const RecordMa
   r.stat = tree_.StoredStat(*n);
   r.child_count = tree_.NumChildren(*n);
   r.acl = tree_.AclOf(*n);
+  r.data_len = static_cast<int64_t>(tree_.DataOf(*n).size());
   return r;
 }
 
@@ -183,10 +185,17 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       auto rec = Lookup(op.path, *local);
       if (!rec) return Err::kNoNode;
       if (!CheckAcl(rec->acl, perms::kWrite, who.ids, who.is_super)) return Err::kNoAuth;
+      const int64_t new_len = static_cast<int64_t>(op.data.size());
+      if (Err e = CheckQuota(tree_, op.path, new_len - rec->data_len, 0, options_.enforce_quota,
+                             options_.quota_warning);
+          e != Err::kOk) {
+        return e;
+      }
       int32_t next;
       if (Err e = CheckVersion(rec->stat.version, op.version, &next); e != Err::kOk) return e;
       rec->stat.version = next;
       rec->stat.mzxid = zxid;
+      rec->data_len = new_len;
       (*local)[op.path] = std::move(*rec);
       *out = SetDataTxn{op.path, op.data, op.data_null, next};
       return Err::kOk;
@@ -263,6 +272,11 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   if (ClassifyOwner(parent->stat.ephemeral_owner) == OwnerKind::kSession) {
     return Err::kNoChildrenForEphemerals;
   }
+  if (Err e = CheckQuota(tree_, path, static_cast<int64_t>(op.data.size()), 1,
+                         options_.enforce_quota, options_.quota_warning);
+      e != Err::kOk) {
+    return e;
+  }
   // Wraps past INT32_MAX as Java's int does (and without signed-overflow UB).
   int32_t new_cversion = static_cast<int32_t>(static_cast<uint32_t>(parent->stat.cversion) + 1u);
   int64_t owner = 0;
@@ -282,6 +296,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   rec.stat.czxid = rec.stat.mzxid = rec.stat.pzxid = zxid;
   rec.stat.ephemeral_owner = owner;
   rec.acl = fixed;
+  rec.data_len = static_cast<int64_t>(op.data.size());
   (*local)[path] = std::move(rec);
   *out = CreateTxn{path, op.data, op.data_null, std::move(fixed), owner, new_cversion};
   return Err::kOk;

@@ -2,12 +2,14 @@
 // the committed DataTree plus an overlay of the changes still in flight (so pipelined writes see
 // each other), exactly as ZooKeeper's PrepRequestProcessor: the same checks in the same order,
 // hence the same error codes. A failed write still takes a zxid and becomes an ErrorTxn, as in
-// ZooKeeper. Only the leader preps. Single-threaded (the io thread); holds a reference to the
-// tree, which must outlive it.
+// ZooKeeper. Quota limits are checked as ZooKeeper does, against the committed tree's stats
+// (server/quota.h). Only the leader preps. Single-threaded (the io thread); holds a reference to
+// the tree, which must outlive it.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +50,11 @@ struct Principal {
 
 struct PrepOptions {
   bool extended_types_enabled = false;
+  // enforceQuota: creates and setData over a quota's hard limit fail with kQuotaExceeded.
+  bool enforce_quota = false;
+  // Receives ZooKeeper's "Quota exceeded: ..." message when a write passes a quota's limit
+  // (soft or hard, enforced or not); may be empty.
+  std::function<void(const std::string&)> quota_warning;
 };
 
 class Prep {
@@ -74,6 +81,7 @@ class Prep {
     NodeStat stat;
     int32_t child_count = 0;
     AclList acl;
+    int64_t data_len = 0;  // for the quota check of setData
   };
   using RecordMap = absl::flat_hash_map<std::string, Record>;
 

@@ -143,7 +143,26 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
     }
   }
   tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
-  prep_ = std::make_unique<Prep>(*tree_, PrepOptions{config_.extended_types_enabled});
+  PrepOptions prep_options{.extended_types_enabled = config_.extended_types_enabled,
+                           .enforce_quota = config_.enforce_quota};
+  // Quota warnings at most once a second (ZooKeeper rate-limits them too), with a count of the
+  // ones held back.
+  prep_options.quota_warning = [last_ms = int64_t{0},
+                                held = int64_t{0}](const std::string& message) mutable {
+    const int64_t now = WallMs();
+    if (now - last_ms < 1000) {
+      ++held;
+      return;
+    }
+    if (held > 0) {
+      spdlog::warn("{} (and {} more quota warnings in the last second)", message, held);
+    } else {
+      spdlog::warn("{}", message);
+    }
+    last_ms = now;
+    held = 0;
+  };
+  prep_ = std::make_unique<Prep>(*tree_, std::move(prep_options));
   prep_->set_last_zxid(tree_->last_zxid());
   return zab::Status::OK();
 }

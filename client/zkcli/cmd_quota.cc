@@ -1,6 +1,6 @@
 // Quota commands, done on the client side as zkCli.sh does: a quota on /a is the node
 // /zookeeper/quota/a/zookeeper_limits holding a StatsTrack record, next to zookeeper_stats with
-// the subtree's current count and bytes (computed here when the quota is created).
+// the subtree's current count and bytes, which the server computes and keeps up to date.
 #include <iostream>
 
 #include "client/zkcli/commands.h"
@@ -130,22 +130,15 @@ void RunSetQuota(Shell& shell, const ParsedArgs& args) {
   }
   const std::string limits = LimitPath(path), stats_path = StatPath(path);
   if (!Exists(shell, zk, limits)) {
+    // As zkCli.sh: the stats node starts as count=0,bytes=0 and the server, on creating it,
+    // counts the subtree into it and keeps it current from then on.
     StatsTrack stats;
-    int64_t count = 0, bytes = 0;
-    for (const auto& n : WalkTree(shell, path, WalkOptions{})) {
-      ++count;
-      bytes += n.stat.data_length;
-    }
-    stats.Set("count", count);
-    stats.Set("bytes", bytes);
+    stats.Set("count", 0);
+    stats.Set("bytes", 0);
     shell.Check(shell.Await(zk.CreateFuture(limits, quota.ToString(), client::OpenAclUnsafe())),
                 limits);
-    auto r = shell.Await(zk.CreateFuture(stats_path, stats.ToString(), client::OpenAclUnsafe()));
-    if (r.err() == Err::kNodeExists) {
-      shell.Check(shell.Await(zk.SetDataFuture(stats_path, stats.ToString())), stats_path);
-    } else {
-      shell.Check(std::move(r), stats_path);
-    }
+    shell.Check(shell.Await(zk.CreateFuture(stats_path, stats.ToString(), client::OpenAclUnsafe())),
+                stats_path);
     WarnIfBelow(shell, ReadTrack(shell, zk, limits), ReadTrack(shell, zk, stats_path));
     return;
   }
@@ -169,7 +162,8 @@ void RunListQuota(Shell& shell, const ParsedArgs& args) {
   StatsTrack quota = ReadTrack(shell, zk, limits);
   StatsTrack stats = ReadTrack(shell, zk, StatPath(path));
   if (shell.json()) {
-    shell.EmitJson(Json{{"path", path}, {"quota", quota.ToJson()}, {"stat", stats.ToJson()}});
+    shell.EmitJson(
+        Json{{"path", path}, {"quota", StatsTrackJson(quota)}, {"stat", StatsTrackJson(stats)}});
     return;
   }
   shell.out() << "Output quota for " << path << " " << quota.ToString() << "\n";

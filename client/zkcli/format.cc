@@ -255,67 +255,9 @@ int ExitCodeFor(Err err) {
   }
 }
 
-std::optional<StatsTrack> StatsTrack::Parse(std::string_view text) {
-  StatsTrack t;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = text.find_first_of(",;", i);
-    if (j == std::string_view::npos) j = text.size();
-    std::string_view pair = text.substr(i, j - i);
-    i = j + 1;
-    if (pair.empty()) continue;
-    // "bytes=5=" (the compatibility '=' before the extra keys) has an empty third part.
-    size_t eq = pair.find('=');
-    if (eq == std::string_view::npos || eq == 0) return std::nullopt;
-    std::string_view value = pair.substr(eq + 1);
-    size_t eq2 = value.find('=');
-    if (eq2 != std::string_view::npos) value = value.substr(0, eq2);
-    int64_t v = -1;
-    if (!value.empty()) {
-      auto parsed = [&]() -> std::optional<int64_t> {
-        int64_t sign = 1;
-        std::string_view d = value;
-        if (!d.empty() && d[0] == '-') {
-          sign = -1;
-          d.remove_prefix(1);
-        }
-        if (d.empty()) return std::nullopt;
-        int64_t x = 0;
-        for (char c : d) {
-          if (c < '0' || c > '9') return std::nullopt;
-          x = x * 10 + (c - '0');
-        }
-        return sign * x;
-      }();
-      if (!parsed) return std::nullopt;
-      v = *parsed;
-    }
-    t.values_[std::string(pair.substr(0, eq))] = v;
-  }
-  return t;
-}
-
-int64_t StatsTrack::Get(const std::string& key) const {
-  auto it = values_.find(key);
-  return it == values_.end() ? -1 : it->second;
-}
-
-std::string StatsTrack::ToString() const {
-  std::string out =
-      "count=" + std::to_string(Get("count")) + ",bytes=" + std::to_string(Get("bytes"));
-  bool first = true;
-  for (const auto& [k, v] : values_) {
-    if (k == "count" || k == "bytes") continue;
-    if (first) out += "=";
-    first = false;
-    out += ";" + k + "=" + std::to_string(v);
-  }
-  return out;
-}
-
-Json StatsTrack::ToJson() const {
-  Json j = Json{{"count", Get("count")}, {"bytes", Get("bytes")}};
-  for (const auto& [k, v] : values_) {
+Json StatsTrackJson(const StatsTrack& track) {
+  Json j = Json{{"count", track.Get("count")}, {"bytes", track.Get("bytes")}};
+  for (const auto& [k, v] : track.values()) {
     if (k != "count" && k != "bytes") j[k] = v;
   }
   return j;

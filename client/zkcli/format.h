@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/proto/stats_track.h"
 #include "client/zk_client.h"
 
 namespace zk::zkcli {
@@ -52,24 +53,10 @@ std::string ErrorMessage(Err err, std::string_view path);
 // Exit status for a failed operation: 3 for connection-level errors, 1 for the others.
 int ExitCodeFor(Err err);
 
-// A quota record as stored in zookeeper_limits / zookeeper_stats ("count=10,bytes=-1=;
-// byteHardLimit=-1;countHardLimit=-1"), ZooKeeper's StatsTrack.
-class StatsTrack {
- public:
-  StatsTrack() = default;
-  // nullopt if malformed (a pair without '=' or a value that is not a number).
-  static std::optional<StatsTrack> Parse(std::string_view text);
-
-  int64_t Get(const std::string& key) const;  // -1 when absent.
-  void Set(const std::string& key, int64_t value) { values_[key] = value; }
-  bool Has(const std::string& key) const { return values_.count(key) > 0; }
-  // count and bytes first, then "=" and the other keys sorted, each as ";key=value".
-  std::string ToString() const;
-  Json ToJson() const;
-
- private:
-  std::map<std::string, int64_t> values_;
-};
+// A quota record as stored in zookeeper_limits / zookeeper_stats (client/proto/stats_track.h),
+// and its JSON form ({"count": .., "bytes": .., other keys}).
+using proto::StatsTrack;
+Json StatsTrackJson(const StatsTrack& track);
 
 inline constexpr std::string_view kQuotaRoot = "/zookeeper/quota";
 inline constexpr std::string_view kQuotaLimitNode = "zookeeper_limits";

@@ -195,6 +195,10 @@ def test_quota_commands(hosts):
     assert r.stdout.splitlines() == [
         "Output quota for /q count=10,bytes=-1=;byteHardLimit=-1;countHardLimit=-1",
         "Output stat for /q count=2,bytes=6"]
+    # The server keeps the stats current: listquota shows live figures.
+    ok(hosts, input="create /q/b three\nset /q/a 2\ndelete /q/b\ncreate /q/c 4444\n")
+    r = ok(hosts, "listquota", "/q")
+    assert r.stdout.splitlines()[1] == "Output stat for /q count=3,bytes=8"
     ok(hosts, "setquota", "-b", "100", "/q")
     r = ok(hosts, "get", "/zookeeper/quota/q/zookeeper_limits")
     assert r.stdout == "count=10,bytes=100=;byteHardLimit=-1;countHardLimit=-1\n"

@@ -102,7 +102,7 @@ TEST_CASE("quota records (StatsTrack)") {
   auto s = StatsTrack::Parse("count=3,bytes=10");
   REQUIRE(s);
   CHECK(s->ToString() == "count=3,bytes=10");
-  CHECK(s->ToJson()["bytes"] == 10);
+  CHECK(StatsTrackJson(*s)["bytes"] == 10);
   StatsTrack n;
   n.Set("countHardLimit", 5);
   CHECK(n.ToString() == "count=-1,bytes=-1=;countHardLimit=5");
