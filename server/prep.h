@@ -47,6 +47,7 @@ struct Principal {
 
 struct PrepOptions {
   bool extended_types_enabled = false;
+  bool sasl_scheme = false;  // the SASL authentication provider is configured (FixupAcl)
 };
 
 class Prep {

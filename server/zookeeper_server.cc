@@ -53,6 +53,7 @@ zab::Status ZooKeeperServer::Start() {
   std::filesystem::create_directories(LogDir(config_), fec);
   if (fec) return zab::Status::IOError("cannot create " + LogDir(config_) + ": " + fec.message());
 
+  if (zab::Status s = LoadSaslUsers(); !s.ok()) return s;
   if (zab::Status s = Recover(); !s.ok()) return s;
 
   asio::error_code ec;
@@ -133,7 +134,8 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
     }
   }
   tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
-  prep_ = std::make_unique<Prep>(*tree_, PrepOptions{config_.extended_types_enabled});
+  prep_ = std::make_unique<Prep>(*tree_, PrepOptions{config_.extended_types_enabled,
+                                                             config_.sasl_auth_provider});
   prep_->set_last_zxid(tree_->last_zxid());
   return zab::Status::OK();
 }
