@@ -44,7 +44,7 @@ Client {
 TIMEOUT = 20.0
 
 
-def sasl_server(kind, jaas_path):
+def sasl_server(kind, jaas_path, extra_cfg=None):
     """A server of `kind` with the SASL provider and the JAAS file at jaas_path."""
     flag = "-Djava.security.auth.login.config=" + jaas_path
     base = zf.SERVER_KINDS[kind]
@@ -59,7 +59,9 @@ def sasl_server(kind, jaas_path):
             cmd = base.java_command(self)
             return cmd[:1] + [flag] + cmd[1:]
 
-    return SaslServer({"authProvider.1": SASL_PROVIDER})
+    cfg = {"authProvider.1": SASL_PROVIDER}
+    cfg.update(extra_cfg or {})
+    return SaslServer(cfg)
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -176,12 +178,17 @@ def _sasl_request(xid, token):
     return _frame(struct.pack(">ii", xid, 102) + struct.pack(">i", len(token)) + token)
 
 
+def _connected_socket(srv):
+    s = socket.create_connection((srv.host, srv.port), timeout=TIMEOUT)
+    # ConnectRequest{protocolVersion, lastZxidSeen, timeOut, sessionId, passwd}
+    s.sendall(_frame(struct.pack(">iqiqi", 0, 0, 10000, 0, 16) + b"\0" * 16))
+    assert _recv_frame(s) is not None
+    return s
+
+
 def test_sasl_packets_on_the_wire(server):
     """The challenge, then a malformed response: AUTHFAILED with a null token, then EOF."""
-    with socket.create_connection((server.host, server.port), timeout=TIMEOUT) as s:
-        # ConnectRequest{protocolVersion, lastZxidSeen, timeOut, sessionId, passwd}
-        s.sendall(_frame(struct.pack(">iqiqi", 0, 0, 10000, 0, 16) + b"\0" * 16))
-        assert _recv_frame(s) is not None
+    with _connected_socket(server) as s:
         s.sendall(_sasl_request(1, b""))
         reply = _recv_frame(s)
         xid, zxid, err, tlen = struct.unpack(">iqii", reply[:20])
@@ -194,6 +201,43 @@ def test_sasl_packets_on_the_wire(server):
         reply = _recv_frame(s)
         assert struct.unpack(">iqii", reply) == (2, 0, -115, -1)
         assert _recv_frame(s) is None
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def required_server(request, tmp_path_factory):
+    reason = zf.skip_reason(request.param)
+    if reason:
+        pytest.skip(reason)
+    d = tmp_path_factory.mktemp("sasl-required-" + request.param)
+    jaas = d / "server-jaas.conf"
+    jaas.write_text(SERVER_JAAS)
+    srv = sasl_server(request.param, str(jaas), {"sessionRequireClientSASLAuth": "true"})
+    srv.start()
+    yield srv
+    srv.stop()
+    srv.cleanup()
+
+
+def test_sasl_required(required_server):
+    """sessionRequireClientSASLAuth=true: a request before SASL, and a failed SASL exchange, are
+    answered SESSIONCLOSEDREQUIRESASLAUTH (-124) and the connection is closed; after SASL, all
+    works."""
+    exists_root = struct.pack(">i", 1) + b"/" + b"\0"  # ExistsRequest{path "/", watch false}
+    with _connected_socket(required_server) as s:
+        s.sendall(_frame(struct.pack(">ii", 7, 3) + exists_root))
+        assert struct.unpack(">iqi", _recv_frame(s)[:16]) == (7, 0, -124)
+        assert _recv_frame(s) is None
+    with _connected_socket(required_server) as s:
+        s.sendall(_sasl_request(1, b""))
+        assert struct.unpack(">iqi", _recv_frame(s)[:16]) == (1, 0, 0)
+        s.sendall(_sasl_request(2, b"junk"))
+        assert struct.unpack(">iqii", _recv_frame(s)) == (2, 0, -124, -1)
+        assert _recv_frame(s) is None
+    bob = started(sasl_client(required_server, "bob", "bobsecret"))
+    try:
+        assert bob.exists("/") is not None
+    finally:
+        closed_after(bob)
 
 
 # -- Apache's Java client ---------------------------------------------------------------------------
