@@ -282,3 +282,42 @@ def test_java_client_authenticates(server, java_classes, tmp_path):
     assert other["read"] == "NOAUTH"
     bad = run_sasl_java(java_classes, tmp_path, server, "bob", "wrong", path)
     assert bad == {"auth": "AuthFailed"}
+
+
+# -- an ensemble ----------------------------------------------------------------------------------
+
+def test_sasl_acl_across_an_ensemble(tmp_path):
+    """The JAAS file named by the zoo.cfg key: a follower forwards a sasl-ACL write with the
+    connection's ids; every member checks the ACL the same."""
+    reason = zf.skip_reason("zabkeeper")
+    if reason:
+        pytest.skip(reason)
+    from ensemble import Ensemble
+    jaas = tmp_path / "server-jaas.conf"
+    jaas.write_text(SERVER_JAAS)
+    ens = Ensemble(voters=3, kind="zabkeeper", extra_cfg={
+        "authProvider.1": SASL_PROVIDER, "java.security.auth.login.config": str(jaas)})
+    clients = []
+    try:
+        ens.start()
+        leader = ens.leader()
+        followers = [m for m in ens.members.values() if m is not leader]
+
+        def connect(member, user, password):
+            c = KazooClient(hosts=member.hosts, timeout=10.0, sasl_options={
+                "mechanism": "DIGEST-MD5", "username": user, "password": password})
+            clients.append(c)
+            return started(c)
+
+        path = "/ens-" + uuid.uuid4().hex
+        connect(followers[0], "bob", "bobsecret").create(
+            path, b"x", acl=[ACL(Permissions.ALL, Id("sasl", "bob"))])
+        reader = connect(followers[1], "bob", "bobsecret")
+        reader.sync(path)
+        assert reader.get(path)[0] == b"x"
+        with pytest.raises(NoAuthError):
+            connect(leader, "carol", "carol's \"pw\"").get(path)
+    finally:
+        for c in clients:
+            closed_after(c)
+        ens.cleanup()
