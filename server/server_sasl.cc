@@ -52,7 +52,7 @@ void ZooKeeperServer::HandleSasl(ConnState& st, int32_t xid, std::string_view bo
   if (!st.sasl->Step(token, &reply, &error)) {
     // As ZooKeeper: the error with a null token, then the connection is closed (the session
     // lives on until it expires or another connection resumes it).
-    bool required = config_.EnforcedAuthSchemes().contains("sasl");
+    bool required = enforced_auth_schemes_.contains("sasl");
     spdlog::warn(
         "client {} (session 0x{:x}) failed to SASL authenticate: {}; closing its "
         "connection",
@@ -92,10 +92,9 @@ void ZooKeeperServer::HandleSasl(ConnState& st, int32_t xid, std::string_view bo
 }
 
 bool ZooKeeperServer::AuthEnforced(ConnState& st, int32_t xid) {
-  std::set<std::string> schemes = config_.EnforcedAuthSchemes();
-  if (schemes.empty()) return true;
+  if (enforced_auth_schemes_.empty()) return true;
   for (const AuthId& id : st.who.ids) {
-    if (schemes.contains(id.scheme)) return true;
+    if (enforced_auth_schemes_.contains(id.scheme)) return true;
   }
   spdlog::warn(
       "client {} (session 0x{:x}) has not authenticated with a required scheme; "

@@ -27,6 +27,7 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
       config_(std::move(config)),
       acceptor_(io),
       tick_timer_(io),
+      enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
                                     config_.container_max_never_used_interval_ms}) {}

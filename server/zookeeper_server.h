@@ -22,6 +22,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -238,6 +239,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   absl::flat_hash_map<std::string, int> conns_per_ip_;
   bool sasl_enabled_ = false;                     // a JAAS file with users is configured
   std::map<std::string, std::string> sasl_users_;  // DIGEST-MD5 user -> password
+  std::set<std::string> enforced_auth_schemes_;    // config_.EnforcedAuthSchemes()
   ContainerReaper reaper_;
   ServerStats stats_;
 };
