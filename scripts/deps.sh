@@ -9,6 +9,7 @@ PACKAGES=(
   zookeeper zookeeper-bin libzookeeper-mt-dev
   libzookeeper-java libcurator-recipes-java libcurator-discovery-java openjdk-17-jdk-headless
   procps iproute2 iptables
+  python3-pure-sasl
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

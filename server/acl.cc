@@ -19,6 +19,7 @@ constexpr std::string_view kAnyone = "anyone";
 constexpr std::string_view kDigest = "digest";
 constexpr std::string_view kIp = "ip";
 constexpr std::string_view kAuth = "auth";
+constexpr std::string_view kSasl = "sasl";
 
 std::string Base64(const unsigned char* data, size_t n) {
   std::string out(4 * ((n + 2) / 3), '\0');
@@ -67,8 +68,21 @@ bool IpMatches(std::string_view client, std::string_view pattern) {
   return true;
 }
 
-bool ValidId(std::string_view scheme, std::string_view id) {
+// ZooKeeper's SASLAuthenticationProvider.isValid: a KerberosName parses it, so a name with an
+// '@' must be primary[/instance]@REALM (none of the parts holding '/' or '@').
+bool ValidSaslId(std::string_view id) {
+  size_t at = id.find('@');
+  if (at == std::string_view::npos) return true;
+  std::string_view principal = id.substr(0, at), realm = id.substr(at + 1);
+  if (realm.find_first_of("/@") != std::string_view::npos) return false;
+  size_t slash = principal.find('/');
+  return slash == std::string_view::npos ||
+         principal.substr(slash + 1).find('/') == std::string_view::npos;
+}
+
+bool ValidId(std::string_view scheme, std::string_view id, bool sasl_scheme) {
   if (scheme == kWorld) return id == kAnyone;
+  if (scheme == kSasl) return sasl_scheme && ValidSaslId(id);
   if (scheme == kDigest) {
     // DigestAuthenticationProvider.isValid: id.split(":").length == 2, where Java's split drops
     // trailing empty strings: exactly one ':' once trailing ':'s are stripped.
@@ -146,12 +160,14 @@ bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth,
     for (const auto& id : auth) {
       if (id.scheme != a.id.scheme) continue;
       if (a.id.scheme == kIp ? IpMatches(id.id, a.id.id) : id.id == a.id.id) return true;
+      if (a.id.scheme == kSasl && id.id == "super") return true;
     }
   }
   return false;
 }
 
-Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out) {
+Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
+             bool sasl_scheme) {
   out->clear();
   if (in.empty()) return Err::kInvalidAcl;
   auto add = [out](proto::Acl a) {
@@ -163,13 +179,13 @@ Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out) {
       for (const auto& id : InJavaHashSetOrder(auth)) {
         // Only ids of authenticating schemes stand in for "auth": not the implicit ip id, and
         // not the "super" marker (ZooKeeper has no provider for it).
-        if (id.scheme != kDigest) continue;
+        if (id.scheme != kDigest && !(sasl_scheme && id.scheme == kSasl)) continue;
         any = true;
         add(proto::Acl{a.perms, proto::Id{id.scheme, id.id}});
       }
       if (!any) return Err::kInvalidAcl;
     } else {
-      if (!ValidId(a.id.scheme, a.id.id)) return Err::kInvalidAcl;
+      if (!ValidId(a.id.scheme, a.id.id, sasl_scheme)) return Err::kInvalidAcl;
       add(a);
     }
   }

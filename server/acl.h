@@ -28,13 +28,18 @@ using AclList = std::vector<proto::Acl>;
 std::string DigestId(std::string_view user_password);
 
 // True when `auth` grants `perm` under `acl`. An empty ACL grants everything (as ZooKeeper).
-// `is_super` (the super digest) grants everything.
+// `is_super` (the super digest) grants everything. A `sasl` ACL matches the sasl id of the same
+// name and the sasl id "super" (as ZooKeeper's SASLAuthenticationProvider).
 bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth, bool is_super);
 
 // Validates an ACL from a request and expands the `auth` scheme into the session's ids.
 // Returns kInvalidAcl for an empty list, an unknown scheme, a malformed id, or `auth` without
 // any authenticated id. The result has duplicates removed, keeping first occurrences.
-Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out);
+// `sasl_scheme`: the SASL authentication provider is configured, so `sasl` ids are valid (any
+// name, or one of Kerberos's form primary[/instance]@REALM when it holds an '@') and `auth`
+// expands to the session's sasl ids too.
+Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
+             bool sasl_scheme = false);
 
 // A session's ids in the order ZooKeeper iterates them (its auth info is a Java hash set), which
 // is the order the `auth` scheme expands into.

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -51,7 +52,7 @@ constexpr auto kNoEffectPrefixes = std::to_array<std::string_view>({
 // them changes what the ensemble does compared with Apache ZooKeeper.
 constexpr auto kUnsupportedKeys = std::to_array<std::string_view>({
     "secureClientPort", "dynamicConfigFile", "sslQuorum", "multiAddress.enabled",
-    "enforce.auth.enabled", "sessionRequireClientSASLAuth", "sslQuorumReloadCertFiles",
+    "sslQuorumReloadCertFiles",
 });
 constexpr auto kUnsupportedPrefixes =
     std::to_array<std::string_view>({"group.", "weight.", "quorum.auth."});
@@ -491,6 +492,42 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     config->test_max_zxid_counter = v;
     return Status::OK();
   }
+  // --- SASL authentication (docs/security.md, "SASL") ---
+  if (name.starts_with("authProvider.") &&
+      value == "org.apache.zookeeper.server.auth.SASLAuthenticationProvider") {
+    config->sasl_auth_provider = true;
+    return Status::OK();
+  }
+  if (key == "java.security.auth.login.config") {
+    config->jaas_login_config = std::string(value);
+    return Status::OK();
+  }
+  if (name == "sasl.serverconfig") {
+    if (value.empty()) return Invalid(key, value, "empty JAAS section name");
+    config->sasl_login_section = std::string(value);
+    return Status::OK();
+  }
+  if (name == "superUser") {
+    config->sasl_super_user = std::string(value);
+    return Status::OK();
+  }
+  if (name == "sessionRequireClientSASLAuth") {
+    return ParseBool(key, value, &config->session_require_client_sasl_auth);
+  }
+  if (name == "enforce.auth.enabled") return ParseBool(key, value, &config->enforce_auth_enabled);
+  if (name == "enforce.auth.schemes") {
+    config->enforce_auth_schemes.clear();
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view scheme = Trim(rest.substr(0, comma));
+      if (!scheme.empty()) config->enforce_auth_schemes.emplace(scheme);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+    return Status::OK();
+  }
+
   if (name == "snapshot.compression") {
     return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
   }
@@ -585,7 +622,49 @@ std::string ServerConfig::ToConfString() const {
 
 zab::Result<ServerConfig> ParseConfigText(std::string_view text,
                                           std::vector<std::string>* warnings) {
-  ServerConfig config;
+  return ParseConfigTextOnto(text, ServerConfig{}, warnings);
+}
+
+std::set<std::string> ServerConfig::EnforcedAuthSchemes() const {
+  if (enforce_auth_enabled) return enforce_auth_schemes;
+  if (session_require_client_sasl_auth) return {"sasl"};
+  return {};
+}
+
+Status ApplyJvmFlags(std::string_view flags, ServerConfig* config,
+                     std::vector<std::string>* warnings) {
+  size_t i = 0;
+  while (i < flags.size()) {
+    while (i < flags.size() && std::isspace(static_cast<unsigned char>(flags[i]))) ++i;
+    size_t start = i;
+    while (i < flags.size() && !std::isspace(static_cast<unsigned char>(flags[i]))) ++i;
+    std::string_view flag = flags.substr(start, i - start);
+    if (!flag.starts_with("-D")) continue;
+    size_t eq = flag.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view name = flag.substr(2, eq - 2);
+    std::string_view value = flag.substr(eq + 1);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    const bool sasl_key =
+        name == "java.security.auth.login.config" ||
+        (name.starts_with("zookeeper.") &&
+         (name.substr(10).starts_with("authProvider.") || name == "zookeeper.sasl.serverconfig" ||
+          name == "zookeeper.superUser" || name == "zookeeper.sessionRequireClientSASLAuth" ||
+          name == "zookeeper.enforce.auth.enabled" || name == "zookeeper.enforce.auth.schemes"));
+    if (!sasl_key) continue;
+    if (Status s = ApplyKey(name, value, config, warnings); !s.ok()) {
+      return Status::InvalidArgument("JVM flag " + std::string(flag) + ": " + s.message());
+    }
+  }
+  return Status::OK();
+}
+
+zab::Result<ServerConfig> ParseConfigTextOnto(std::string_view text, ServerConfig base,
+                                              std::vector<std::string>* warnings) {
+  ServerConfig config = std::move(base);
   for (const auto& [line_no, line] : LogicalLines(text)) {
     // Only '=' separates key and value here (Java Properties also accepts ':' and whitespace,
     // which ZooKeeper configs never use; server lines contain ':' in their values).
@@ -619,6 +698,10 @@ zab::Result<ServerConfig> ParseConfigText(std::string_view text,
 
   if (config.data_dir.empty()) return Status::InvalidArgument("dataDir is not set");
   if (config.data_log_dir.empty()) config.data_log_dir = config.data_dir;
+  if (config.enforce_auth_enabled && config.enforce_auth_schemes.empty()) {
+    return Status::InvalidArgument(
+        "enforce.auth.enabled=true needs enforce.auth.schemes (for example sasl)");
+  }
   if (config.MinSessionTimeoutMs() > config.MaxSessionTimeoutMs()) {
     return Status::InvalidArgument("minSessionTimeout (" +
                                    std::to_string(config.MinSessionTimeoutMs()) +
@@ -642,7 +725,13 @@ zab::Result<ServerConfig> ParseConfigFile(const std::string& path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return Status::IOError("cannot read config file " + path);
-  zab::Result<ServerConfig> parsed = ParseConfigText(buffer.str(), nullptr);
+  ServerConfig base;
+  std::string jvm_flags;
+  for (const char* var : {"SERVER_JVMFLAGS", "JVMFLAGS"}) {
+    if (const char* v = std::getenv(var)) jvm_flags += std::string(v) + " ";
+  }
+  if (Status s = ApplyJvmFlags(jvm_flags, &base, nullptr); !s.ok()) return s;
+  zab::Result<ServerConfig> parsed = ParseConfigTextOnto(buffer.str(), std::move(base), nullptr);
   if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
   ServerConfig config = std::move(parsed).value();
 

@@ -101,6 +101,26 @@ struct ServerConfig {
   // leader must start a new epoch (ZooKeeper's limit, 2^32 - 1, unless a test lowers it).
   int64_t test_max_zxid_counter = 0xffffffffLL;
 
+  // --- SASL authentication (docs/security.md, "SASL") ---
+  // Each may also come from a -D flag in SERVER_JVMFLAGS/JVMFLAGS (see ApplyJvmFlags); zoo.cfg
+  // wins.
+  // authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider: the `sasl` ACL
+  // scheme exists (ACLs with it can be set, `auth` expands to sasl ids, sasl ACLs match).
+  bool sasl_auth_provider = false;
+  // java.security.auth.login.config: the JAAS file whose section sasl_login_section lists the
+  // DIGEST-MD5 users. Empty: SASL off (SASL packets are answered with an empty token).
+  std::string jaas_login_config;
+  std::string sasl_login_section = "Server";  // sasl.serverconfig
+  std::string sasl_super_user;                // superUser: this sasl user is a super user
+  // enforce.auth.enabled + enforce.auth.schemes (comma list), or the older
+  // sessionRequireClientSASLAuth=true (= schemes {sasl}): a connection must have authenticated
+  // with one of the schemes before any other request, else SESSIONCLOSEDREQUIRESASLAUTH.
+  bool enforce_auth_enabled = false;
+  std::set<std::string> enforce_auth_schemes;
+  bool session_require_client_sasl_auth = false;
+  // The schemes a connection must have authenticated with; empty = no enforcement.
+  std::set<std::string> EnforcedAuthSchemes() const;
+
   // Session timeout bounds with ZooKeeper's defaults resolved.
   int MinSessionTimeoutMs() const {
     return min_session_timeout_ms == -1 ? 2 * tick_time_ms : min_session_timeout_ms;
@@ -130,8 +150,21 @@ struct ServerConfig {
 zab::Result<ServerConfig> ParseConfigText(std::string_view text,
                                           std::vector<std::string>* warnings);
 
-// Reads and parses the file at `path`, then reads <dataDir>/myid into server_id (an error if it
-// is missing and the configuration is distributed). Warnings are logged.
+// Applies the SASL settings among the Java system properties of `flags` (the JVM flags
+// Apache's zkServer.sh passes: "$SERVER_JVMFLAGS $JVMFLAGS"), each `-Dname=value`:
+// java.security.auth.login.config and zookeeper.{authProvider.N, sasl.serverconfig, superUser,
+// sessionRequireClientSASLAuth, enforce.auth.enabled, enforce.auth.schemes}. Other flags are
+// ignored. A later flag wins. Errors name the flag.
+zab::Status ApplyJvmFlags(std::string_view flags, ServerConfig* config,
+                          std::vector<std::string>* warnings);
+
+// As ParseConfigText, starting from `base` instead of the defaults.
+zab::Result<ServerConfig> ParseConfigTextOnto(std::string_view text, ServerConfig base,
+                                              std::vector<std::string>* warnings);
+
+// Applies ApplyJvmFlags to the environment's "$SERVER_JVMFLAGS $JVMFLAGS", then reads and
+// parses the file at `path` over it (zoo.cfg wins), then reads <dataDir>/myid into server_id
+// (an error if it is missing and the configuration is distributed). Warnings are logged.
 zab::Result<ServerConfig> ParseConfigFile(const std::string& path);
 
 }  // namespace zk::server

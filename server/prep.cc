@@ -203,7 +203,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
     case OpCode::kSetAcl: {
       if (!IsValidPath(op.path)) return Err::kBadArguments;
       AclList fixed;
-      if (Err e = FixupAcl(op.acl, who.ids, &fixed); e != Err::kOk) return e;
+      if (Err e = FixupAcl(op.acl, who.ids, &fixed, options_.sasl_scheme); e != Err::kOk) return e;
       auto rec = Lookup(op.path, *local);
       if (!rec) return Err::kNoNode;
       if (!CheckAcl(rec->acl, perms::kAdmin, who.ids, who.is_super)) return Err::kNoAuth;
@@ -256,7 +256,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
     return Err::kBadArguments;
   }
   AclList fixed;
-  if (Err e = FixupAcl(op.acl, who.ids, &fixed); e != Err::kOk) return e;
+  if (Err e = FixupAcl(op.acl, who.ids, &fixed, options_.sasl_scheme); e != Err::kOk) return e;
   std::string parent_path(last_slash == 0 ? std::string_view("/") : ParentPath(op.path));
   auto parent = Lookup(parent_path, *local);
   if (!parent) return Err::kNoNode;

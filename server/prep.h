@@ -55,6 +55,7 @@ struct PrepOptions {
   // Receives ZooKeeper's "Quota exceeded: ..." message when a write passes a quota's limit
   // (soft or hard, enforced or not); may be empty.
   std::function<void(const std::string&)> quota_warning;
+  bool sasl_scheme = false;  // the SASL authentication provider is configured (FixupAcl)
 };
 
 class Prep {

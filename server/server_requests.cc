@@ -220,6 +220,11 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
     HandleAuth(st, body);
     return;
   }
+  if (type == OpCode::kSasl && sasl_enabled_) {
+    HandleSasl(st, h.xid, body);
+    return;
+  }
+  if (type != OpCode::kSasl && !AuthEnforced(st, h.xid)) return;
   Pending p;
   p.xid = h.xid;
   p.type = type;

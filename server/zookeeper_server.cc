@@ -27,6 +27,7 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
       config_(std::move(config)),
       acceptor_(io),
       tick_timer_(io),
+      enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
                                     config_.container_max_never_used_interval_ms}) {
@@ -59,6 +60,7 @@ zab::Status ZooKeeperServer::Start() {
   std::filesystem::create_directories(LogDir(config_), fec);
   if (fec) return zab::Status::IOError("cannot create " + LogDir(config_) + ": " + fec.message());
 
+  if (zab::Status s = LoadSaslUsers(); !s.ok()) return s;
   if (zab::Status s = Recover(); !s.ok()) return s;
 
   asio::error_code ec;
@@ -144,7 +146,8 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
   }
   tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
   PrepOptions prep_options{.extended_types_enabled = config_.extended_types_enabled,
-                           .enforce_quota = config_.enforce_quota};
+                           .enforce_quota = config_.enforce_quota,
+                           .sasl_scheme = config_.sasl_auth_provider};
   // Quota warnings at most once a second (ZooKeeper rate-limits them too), with a count of the
   // ones held back.
   prep_options.quota_warning = [last_ms = int64_t{0},

@@ -20,7 +20,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +37,7 @@
 #include "server/container_reaper.h"
 #include "server/data_tree.h"
 #include "server/digest_audit.h"
+#include "server/digest_md5.h"
 #include "server/prep.h"
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
@@ -111,6 +114,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
     int64_t last_latency_ms = 0, min_latency_ms = -1, max_latency_ms = 0, total_latency_ms = 0;
     uint64_t latency_count = 0;
     Principal who;
+    std::unique_ptr<DigestMd5Server> sasl;  // this connection's SASL exchange, once begun
     std::deque<Pending> queue;
     std::vector<std::string> early_frames;  // requests sent before the handshake completed
   };
@@ -151,6 +155,16 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   void FinishConnect(ConnState& st, bool valid);
   void HandleRequest(ConnState& st, std::string_view frame);
   void HandleAuth(ConnState& st, std::string_view body);
+  // server_sasl.cc
+  // Loads the DIGEST-MD5 users from the JAAS file when one is configured.
+  zab::Status LoadSaslUsers();
+  // One step of the connection's SASL exchange (answered at once, as ZooKeeper does); on
+  // failure answers AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH when SASL is required) and closes.
+  void HandleSasl(ConnState& st, int32_t xid, std::string_view body);
+  // enforce.auth / sessionRequireClientSASLAuth: false (after answering
+  // SESSIONCLOSEDREQUIRESASLAUTH and closing the connection) when `st` has not authenticated with
+  // an enforced scheme.
+  bool AuthEnforced(ConnState& st, int32_t xid);
   // Evaluates a read (or setWatches, sync, ping ...) against the tree; returns the framed reply.
   std::string EvaluateRead(ConnState& st, OpCode type, int32_t xid, std::string_view body);
   void Drain(ConnState& st);
@@ -234,6 +248,9 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   absl::flat_hash_map<uint64_t, ConnState> conns_;
   absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
   absl::flat_hash_map<std::string, int> conns_per_ip_;
+  bool sasl_enabled_ = false;                     // a JAAS file with users is configured
+  std::map<std::string, std::string> sasl_users_;  // DIGEST-MD5 user -> password
+  std::set<std::string> enforced_auth_schemes_;    // config_.EnforcedAuthSchemes()
   ContainerReaper reaper_;
   DigestAudit digest_audit_;
   int64_t digest_sampled_zxid_ = 0;   // leader: the last zxid whose digest it sent

@@ -216,3 +216,30 @@ TEST_CASE("Predefined ACLs") {
 
 }  // namespace
 }  // namespace zk::server
+
+namespace zk::server {
+namespace {
+
+TEST_CASE("sasl ACLs exist only with the SASL provider; they match the name or super") {
+  AclList out;
+  std::vector<AuthId> bob{{"ip", "127.0.0.1"}, {"sasl", "bob"}};
+  CHECK(FixupAcl({A(perms::kAll, "sasl", "bob")}, {}, &out) == Err::kInvalidAcl);
+  CHECK(FixupAcl({A(perms::kAll, "sasl", "bob")}, {}, &out, true) == Err::kOk);
+  CHECK(FixupAcl({A(perms::kAll, "sasl", "zk/host@EXAMPLE.COM")}, {}, &out, true) == Err::kOk);
+  CHECK(FixupAcl({A(perms::kAll, "sasl", "a@b@c")}, {}, &out, true) == Err::kInvalidAcl);
+  CHECK(FixupAcl({A(perms::kAll, "sasl", "a/b/c@R")}, {}, &out, true) == Err::kInvalidAcl);
+  // `auth` expands to sasl ids only when the provider is there.
+  CHECK(FixupAcl({A(perms::kAll, "auth", "")}, bob, &out) == Err::kInvalidAcl);
+  REQUIRE(FixupAcl({A(perms::kAll, "auth", "")}, bob, &out, true) == Err::kOk);
+  CHECK(out == AclList{A(perms::kAll, "sasl", "bob")});
+
+  AclList acl{A(perms::kRead, "sasl", "bob")};
+  CHECK(CheckAcl(acl, perms::kRead, bob, false));
+  CHECK_FALSE(CheckAcl(acl, perms::kWrite, bob, false));
+  CHECK_FALSE(CheckAcl(acl, perms::kRead, {{"sasl", "carol"}}, false));
+  CHECK_FALSE(CheckAcl(acl, perms::kRead, {{"digest", "bob"}}, false));
+  CHECK(CheckAcl(acl, perms::kRead, {{"sasl", "super"}}, false));
+}
+
+}  // namespace
+}  // namespace zk::server

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -514,6 +515,67 @@ TEST_CASE("ParseConfigFile on a missing file is an I/O error") {
   auto r = ParseConfigFile("/nonexistent/zoo.cfg");
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().IsIOError());
+}
+
+}  // namespace
+}  // namespace zk::server
+
+namespace zk::server {
+namespace {
+
+TEST_CASE("SASL keys: zoo.cfg and system-property spellings") {
+  ServerConfig c = MustParse(
+      "dataDir=/tmp/x\n"
+      "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
+      "java.security.auth.login.config=/etc/zk/jaas.conf\n"
+      "zookeeper.sasl.serverconfig=ZkServer\n"
+      "superUser=admin\n"
+      "sessionRequireClientSASLAuth=true\n");
+  CHECK(c.sasl_auth_provider);
+  CHECK(c.jaas_login_config == "/etc/zk/jaas.conf");
+  CHECK(c.sasl_login_section == "ZkServer");
+  CHECK(c.sasl_super_user == "admin");
+  CHECK(c.EnforcedAuthSchemes() == std::set<std::string>{"sasl"});
+
+  ServerConfig d = MustParse("dataDir=/tmp/x\n");
+  CHECK_FALSE(d.sasl_auth_provider);
+  CHECK(d.jaas_login_config.empty());
+  CHECK(d.sasl_login_section == "Server");
+  CHECK(d.EnforcedAuthSchemes().empty());
+
+  ServerConfig e = MustParse(
+      "dataDir=/tmp/x\nzookeeper.authProvider.x=org.apache.zookeeper.server.auth."
+      "SASLAuthenticationProvider\nenforce.auth.enabled=true\nenforce.auth.schemes=sasl, digest\n");
+  CHECK(e.sasl_auth_provider);
+  CHECK(e.EnforcedAuthSchemes() == std::set<std::string>{"digest", "sasl"});
+  CHECK(Contains(ErrorOf("dataDir=/tmp/x\nenforce.auth.enabled=true\n"), "enforce.auth.schemes"));
+  CHECK(Contains(ErrorOf("dataDir=/tmp/x\nsessionRequireClientSASLAuth=maybe\n"),
+                 "sessionRequireClientSASLAuth"));
+}
+
+TEST_CASE("ApplyJvmFlags takes the SASL system properties; zoo.cfg wins over them") {
+  ServerConfig base;
+  REQUIRE(ApplyJvmFlags(
+              "-Xmx1g -Djava.security.auth.login.config=/a.conf -Dfoo=bar "
+              "-Dzookeeper.authProvider.1=org.apache.zookeeper.server.auth."
+              "SASLAuthenticationProvider -Dzookeeper.superUser=root "
+              "-Djava.security.auth.login.config=\"/b.conf\" -Dzookeeper.jute.maxbuffer=5",
+              &base, nullptr)
+              .ok());
+  CHECK(base.jaas_login_config == "/b.conf");  // the later flag wins
+  CHECK(base.sasl_auth_provider);
+  CHECK(base.sasl_super_user == "root");
+  CHECK(base.jute_max_buffer == ServerConfig{}.jute_max_buffer);  // not a SASL flag
+
+  auto parsed = ParseConfigTextOnto("dataDir=/tmp/x\nsuperUser=admin\n", base, nullptr);
+  REQUIRE(parsed.ok());
+  CHECK(parsed.value().sasl_super_user == "admin");
+  CHECK(parsed.value().jaas_login_config == "/b.conf");
+
+  ServerConfig bad;
+  auto s = ApplyJvmFlags("-Dzookeeper.sessionRequireClientSASLAuth=yes", &bad, nullptr);
+  REQUIRE_FALSE(s.ok());
+  CHECK(Contains(s.message(), "JVM flag -Dzookeeper.sessionRequireClientSASLAuth=yes"));
 }
 
 }  // namespace
