@@ -269,3 +269,112 @@ def test_certificate_reload(request, pki):
     finally:
         zk.stop()
         zk.close()
+
+
+# --- our C++ client, through zkcli ---------------------------------------------------------
+
+def zkcli_tls_flags(pki, cert):
+    flags = ["--tls-ca", pki.ca.cert]
+    if cert is not None:
+        flags += ["--tls-cert", cert.cert, "--tls-key", cert.key]
+    return flags
+
+
+def test_zkcli_over_tls(secure_server, pki):
+    from zkcli_driver import run
+    server = "127.0.0.1:%d" % secure_server.secure_port
+    r = run(server, input="create /cli-tls hello\nget /cli-tls\nwhoami\n",
+            extra=zkcli_tls_flags(pki, pki.client1))
+    assert r.returncode == 0, r.stderr
+    assert "hello" in r.stdout
+    assert pki.CLIENT1_DN in r.stdout
+    # The name in the certificate (DNS:localhost) is checked against the host connected to.
+    r = run("localhost:%d" % secure_server.secure_port, "get", "/cli-tls",
+            extra=zkcli_tls_flags(pki, pki.client2))
+    assert (r.returncode, r.stdout) == (0, "hello\n"), r.stderr
+
+
+def test_zkcli_refused_without_client_certificate(secure_server, pki):
+    from zkcli_driver import run
+    server = "127.0.0.1:%d" % secure_server.secure_port
+    for cert in (None, pki.rogue):
+        r = run(server, "ls", "/", extra=zkcli_tls_flags(pki, cert) +
+                ["--request-timeout", "1500"])
+        assert r.returncode == 3, (cert, r.stdout, r.stderr)
+
+
+def test_zkcli_client_configuration_file(secure_server, pki):
+    from zkcli_driver import run
+    props = os.path.join(pki.dir, "client.properties")
+    with open(props, "w") as f:
+        f.write("zookeeper.client.secure=true\n"
+                "zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty\n"
+                "zookeeper.ssl.keyStore.location=%s\n"
+                "zookeeper.ssl.keyStore.type=PEM\n"
+                "zookeeper.ssl.trustStore.location=%s\n" % (pki.client1.keystore, pki.ca.cert))
+    r = run("127.0.0.1:%d" % secure_server.secure_port, "ls", "/",
+            extra=["-client-configuration", props])
+    assert r.returncode == 0, r.stderr
+    assert "zookeeper" in r.stdout
+
+
+def test_zkcli_hostname_verification(request, pki):
+    from zkcli_driver import run
+    elsewhere = pki.factory.issue(pki.ca, "server_elsewhere", "/CN=elsewhere", 0x1200,
+                                  sans=("DNS:elsewhere.example",))
+    port = zf.free_port()
+    start_server(request, pki.server_cfg(
+        "none", secureClientPort=port, **{"ssl.keyStore.location": elsewhere.keystore}))
+    server = "127.0.0.1:%d" % port
+    r = run(server, "ls", "/", extra=["--tls-ca", pki.ca.cert, "--request-timeout", "1500"])
+    assert r.returncode == 3, r.stdout
+    r = run(server, "ls", "/", extra=["--tls-ca", pki.ca.cert, "--tls-no-verify-hostname"])
+    assert r.returncode == 0, r.stderr
+    # A certificate from another CA is refused even without hostname verification.
+    r = run(server, "ls", "/", extra=["--tls-ca", pki.rogue_ca.cert, "--tls-no-verify-hostname",
+                                      "--request-timeout", "1500"])
+    assert r.returncode == 3, r.stdout
+
+
+# --- the same against Apache ZooKeeper (Netty, PEM stores) ---------------------------------
+
+NETTY_JARS = ["/usr/share/java/netty-codec.jar", "/usr/share/java/netty-handler.jar"]
+
+
+def start_tls_server(request, kind, pki, port):
+    cfg = pki.server_cfg(secureClientPort=port)
+    if kind == "apache":
+        if not zf.apache_available() or not all(os.path.isfile(j) for j in NETTY_JARS):
+            pytest.skip("Apache ZooKeeper or Netty not installed")
+        cfg["serverCnxnFactory"] = "org.apache.zookeeper.server.NettyServerCnxnFactory"
+        for j in NETTY_JARS:
+            if j not in zf.APACHE_CLASSPATH:
+                zf.APACHE_CLASSPATH.append(j)
+        server = zf.ApacheZooKeeper(extra_cfg=cfg)
+    else:
+        server = zf.ZabkeeperServer(extra_cfg=cfg)
+    request.addfinalizer(server.cleanup)
+    server.start()
+    return server
+
+
+@pytest.mark.parametrize("kind", ["zabkeeper", "apache"])
+def test_zkcli_tls_and_x509_acl_same_as_apache(request, pki, kind):
+    """Our C++ client over TLS, the x509 id and an x509 ACL: the same answers from both.
+    (zkCli's ACL syntax separates entries with commas, so the DN here has one attribute.)"""
+    from zkcli_driver import run
+    solo = pki.factory.issue(pki.ca, "solo", "/CN=solo", 0x2003)
+    port = zf.free_port()
+    start_tls_server(request, kind, pki, port)
+    server = "127.0.0.1:%d" % port
+    script = ("create /x509acl data x509:CN=solo:cdrwa\n"
+              "getAcl /x509acl\n"
+              "whoami\n"
+              "get /x509acl\n")
+    r = run(server, input=script, extra=zkcli_tls_flags(pki, solo))
+    assert r.returncode == 0, r.stderr
+    assert "'x509,'CN=solo\n: cdrwa" in r.stdout
+    assert "x509: CN=solo" in r.stdout
+    assert r.stdout.endswith("data\n")
+    r = run(server, "get", "/x509acl", extra=zkcli_tls_flags(pki, pki.client2))
+    assert r.returncode == 1 and "Insufficient permission : /x509acl" in r.stderr
