@@ -1,6 +1,6 @@
-// Connection: one client connection on the io thread, over plain TCP or TLS (ClientStream; on a
-// unified port the first byte decides, TLS handshake first when it opens one). It splits the byte stream into
-// length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
+// Connection: one client connection on the io thread, over plain TCP or TLS (zab::SocketStream;
+// on a unified port the first byte decides, the TLS handshake first when it opens one). It
+// splits the byte stream into length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
 // word in the first four bytes, and writes queued replies with gathered writes. When a client
 // stops reading and its queued output passes a limit, the connection stops reading its
 // requests until the queue drains (back-pressure). All methods run on the io thread; owned by
@@ -16,7 +16,7 @@
 
 #include <asio.hpp>
 
-#include "server/client_stream.h"
+#include "zab/socket_stream.h"
 
 namespace zk::server {
 
@@ -83,7 +83,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const asio::error_code& ec, size_t n);
   void NotifyClosed();
 
-  ClientStream stream_;
+  zab::SocketStream stream_;
   ConnectionSecurity security_;
   std::shared_ptr<asio::ssl::context> tls_context_;
   std::string tls_peer_subject_;

@@ -209,6 +209,7 @@ void ZooKeeperServer::Stop() {
   acceptor_.close(ec);
   secure_acceptor_.close(ec);
   if (client_tls_) client_tls_->Stop();
+  if (quorum_tls_) quorum_tls_->Stop();
   tick_timer_.cancel();
   std::vector<std::shared_ptr<Connection>> conns;
   for (auto& [id, st] : conns_) conns.push_back(st.conn);

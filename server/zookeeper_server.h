@@ -207,6 +207,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::acceptor secure_acceptor_;  // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
+  std::unique_ptr<TlsContextSource> quorum_tls_;  // ssl.quorum.*, with sslQuorum=true
   asio::steady_timer tick_timer_;
   uint16_t bound_port_ = 0;
   uint16_t bound_secure_port_ = 0;

@@ -1,8 +1,9 @@
-// ClientStream: the byte stream under a client Connection, either the TCP socket itself or TLS
-// over it (server side), chosen when the connection starts; the connection's read loop and
-// writes go through it unchanged. For TLS, a gathered write is coalesced into one buffer
-// (OpenSSL writes one buffer per record). All methods run on the io thread; the caller keeps
-// the stream alive until its handlers ran (Connection's shared_ptr does).
+// SocketStream: the byte stream under a connection (a client Connection, a PeerConnection):
+// the TCP socket itself, or TLS over it, chosen before the first byte is read or written; the
+// connection's read loop and writes go through it unchanged, with no extra thread or copy on
+// the plain path. For TLS, a gathered write is coalesced into one buffer (OpenSSL writes one
+// buffer at a time). All methods run on the io thread; the caller keeps the stream alive until
+// its handlers ran (the connections' shared_ptr does).
 #pragma once
 
 #include <memory>
@@ -12,17 +13,36 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
-namespace zk::server {
+namespace zk::zab {
 
-class ClientStream {
+// How one end of a connection speaks TLS.
+struct TlsSetup {
+  std::shared_ptr<asio::ssl::context> context;
+  asio::ssl::stream_base::handshake_type role = asio::ssl::stream_base::server;
+  // Non-empty: the peer's certificate must name this DNS name or IP address.
+  std::string verify_host;
+};
+
+class SocketStream {
  public:
-  explicit ClientStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit SocketStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  SocketStream(const SocketStream&) = delete;  // the TLS stream refers to socket_
+  SocketStream& operator=(const SocketStream&) = delete;
 
-  // Turns the stream into the server end of TLS with `context`.
+  // Turns the stream into one end of TLS with `context` (server role, no host check).
   // REQUIRES: nothing was read or written yet.
   void StartTls(std::shared_ptr<asio::ssl::context> context) {
-    context_ = std::move(context);
+    StartTls(TlsSetup{std::move(context), asio::ssl::stream_base::server, ""});
+  }
+  void StartTls(const TlsSetup& setup) {
+    const std::string& verify_host = setup.verify_host;
+    context_ = setup.context;
+    role_ = setup.role;
     tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *context_);
+    if (!verify_host.empty()) {
+      asio::error_code ec;
+      tls_->set_verify_callback(asio::ssl::host_name_verification(verify_host), ec);
+    }
   }
   bool is_tls() const { return tls_ != nullptr; }
   SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
@@ -47,7 +67,7 @@ class ClientStream {
 
   template <typename Handler>
   void AsyncHandshake(Handler handler) {
-    tls_->async_handshake(asio::ssl::stream_base::server, std::move(handler));
+    tls_->async_handshake(role_, std::move(handler));
   }
 
   template <typename Handler>
@@ -82,8 +102,9 @@ class ClientStream {
  private:
   asio::ip::tcp::socket socket_;
   std::shared_ptr<asio::ssl::context> context_;  // kept alive for tls_
+  asio::ssl::stream_base::handshake_type role_ = asio::ssl::stream_base::server;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   std::string tls_out_;  // the coalesced write in progress
 };
 
-}  // namespace zk::server
+}  // namespace zk::zab
