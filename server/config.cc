@@ -450,7 +450,10 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     (name == "dataDir" ? config->data_dir : config->data_log_dir) = std::string(value);
     return Status::OK();
   }
-  if (name == "clientPort") return ParsePort(key, value, 0, &config->client_port);
+  if (name == "clientPort") {
+    config->client_port_set = true;
+    return ParsePort(key, value, 0, &config->client_port);
+  }
   if (name == "clientPortAddress") {
     config->client_port_address = std::string(value);
     return Status::OK();

@@ -97,6 +97,9 @@ struct ServerConfig {
 
   // --- TLS ---
   int secure_client_port = -1;             // secureClientPort; -1 = none, 0 = kernel picks
+  // True when clientPort is in the file. With secureClientPort and no clientPort there is no
+  // plaintext client port (as ZooKeeper).
+  bool client_port_set = false;
   std::string secure_client_port_address;  // secureClientPortAddress; empty = 0.0.0.0
   bool port_unification = false;           // client.portUnification: TLS on clientPort too
   TlsOptions client_tls;                   // ssl.*

@@ -62,16 +62,20 @@ zab::Status ZooKeeperServer::Start() {
     client_tls_ = std::move(tls.value());
   }
   std::string host = config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address;
-  if (zab::Status s = Listen(acceptor_, host, config_.client_port, "clientPortAddress",
-                             &bound_port_);
-      !s.ok()) {
-    return s;
+  if (config_.client_port_set || config_.secure_client_port < 0) {
+    if (zab::Status s = Listen(acceptor_, host, config_.client_port, "clientPortAddress",
+                               &bound_port_);
+        !s.ok()) {
+      return s;
+    }
+    spdlog::info("serving clients on {}:{}{} (last zxid 0x{:x}, {} znodes, {} sessions)", host,
+                 bound_port_, config_.port_unification ? " (TLS and plaintext)" : "",
+                 tree_->last_zxid(), tree_->node_count(), sessions_->size());
+    Accept(acceptor_,
+           config_.port_unification ? ConnectionSecurity::kDetect : ConnectionSecurity::kPlain);
+  } else {
+    spdlog::info("clientPort is not set: no plaintext client port");
   }
-  spdlog::info("serving clients on {}:{}{} (last zxid 0x{:x}, {} znodes, {} sessions)", host,
-               bound_port_, config_.port_unification ? " (TLS and plaintext)" : "",
-               tree_->last_zxid(), tree_->node_count(), sessions_->size());
-  Accept(acceptor_,
-         config_.port_unification ? ConnectionSecurity::kDetect : ConnectionSecurity::kPlain);
   if (config_.secure_client_port >= 0) {
     std::string secure_host = config_.secure_client_port_address.empty()
                                   ? host

@@ -202,6 +202,43 @@ def test_port_unification(request, pki):
     assert tls_exchange(server.port, pki.ca.cert, pki.client1)[0] == b"imok"
 
 
+class SecureOnlyServer(zf.ZabkeeperServer):
+    """A server configured with secureClientPort and no clientPort."""
+
+    def cfg(self):
+        cfg = super(SecureOnlyServer, self).cfg()
+        del cfg["clientPort"]
+        return cfg
+
+    def ready(self):
+        try:
+            return tls_exchange(self.secure_port, self.pki.ca.cert, self.pki.client1)[0] == b"imok"
+        except (OSError, ssl.SSLError):
+            return False
+
+
+def test_secure_client_port_without_client_port(request, pki):
+    port = zf.free_port()
+    server = SecureOnlyServer(extra_cfg=pki.server_cfg(secureClientPort=port))
+    server.secure_port, server.pki = port, pki
+    request.addfinalizer(server.cleanup)
+    server.start()
+    assert "no plaintext client port" in server.log_tail()
+    assert listening_ports(server.proc.pid) == {port}
+
+
+def listening_ports(pid):
+    """The TCP ports process `pid` listens on (from `ss`)."""
+    import re
+    import subprocess
+    out = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True, check=True).stdout
+    ports = set()
+    for line in out.splitlines():
+        if "pid=%d," % pid in line:
+            ports.add(int(re.split(r"\s+", line)[3].rsplit(":", 1)[1]))
+    return ports
+
+
 def test_encrypted_key_and_protocol_keys(request, pki):
     server_cert = pki.factory.issue(pki.ca, "server_enc", "/CN=server-enc", 0x1100,
                                     key_password="s3cret")
