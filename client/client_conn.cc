@@ -21,6 +21,7 @@ void Client::Impl::StartConnect() {
     return;
   }
   const HostPort& hp = hosts_[next_host_];
+  current_host_ = hp.host;
   next_host_ = (next_host_ + 1) % hosts_.size();
   ++attempts_in_round_;
   const uint64_t gen = ++gen_;
@@ -67,6 +68,33 @@ void Client::Impl::OnConnected(uint64_t gen) {
   asio::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   phase_ = Phase::kHandshaking;
+  if (tls_context_) {
+    StartTlsHandshake(gen);
+  } else {
+    SendConnectRequest(gen);
+  }
+}
+
+void Client::Impl::StartTlsHandshake(uint64_t gen) {
+  tls_ = std::make_shared<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *tls_context_);
+  asio::error_code ec;
+  const bool is_ip = (asio::ip::make_address(current_host_, ec), !ec);
+  if (!is_ip) SSL_set_tlsext_host_name(tls_->native_handle(), current_host_.c_str());
+  if (options_.tls.verify_hostname) {
+    tls_->set_verify_callback(asio::ssl::host_name_verification(current_host_), ec);
+  }
+  tls_->async_handshake(asio::ssl::stream_base::client,
+                        [this, gen, tls = tls_](const asio::error_code& hec) {
+                          if (gen != gen_) return;
+                          if (hec) {
+                            Disconnect(Err::kConnectionLoss);
+                            return;
+                          }
+                          SendConnectRequest(gen);
+                        });
+}
+
+void Client::Impl::SendConnectRequest(uint64_t gen) {
   proto::ConnectRequest req;
   req.last_zxid_seen = last_zxid_;
   req.timeout_ms = static_cast<int32_t>(options_.session_timeout.count());
@@ -98,17 +126,22 @@ void Client::Impl::StartRead(uint64_t gen) {
   size_t want = kReadChunk;
   if (in_end_ >= 4) want = std::max(want, 4 + static_cast<size_t>(FrameLength()));
   if (in_buf_.size() < want + kReadChunk / 2) in_buf_.resize(want + kReadChunk / 2);
-  socket_.async_read_some(asio::buffer(in_buf_.data() + in_end_, in_buf_.size() - in_end_),
-                          [this, gen](const asio::error_code& ec, size_t n) {
-                            if (gen != gen_) return;
-                            if (ec) {
-                              Disconnect(Err::kConnectionLoss);
-                              return;
-                            }
-                            last_recv_ = Clock::now();
-                            in_end_ += n;
-                            OnBytes(gen);
-                          });
+  auto on_read = [this, gen, tls = tls_](const asio::error_code& ec, size_t n) {
+    if (gen != gen_) return;
+    if (ec) {
+      Disconnect(Err::kConnectionLoss);
+      return;
+    }
+    last_recv_ = Clock::now();
+    in_end_ += n;
+    OnBytes(gen);
+  };
+  auto buffer = asio::buffer(in_buf_.data() + in_end_, in_buf_.size() - in_end_);
+  if (tls_context_) {
+    tls_->async_read_some(buffer, std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer, std::move(on_read));
+  }
 }
 
 uint32_t Client::Impl::FrameLength() const {
@@ -193,17 +226,21 @@ void Client::Impl::KickWrite() {
   out_inflight_.swap(out_pending_);
   out_pending_.clear();
   const uint64_t gen = gen_;
-  asio::async_write(socket_, asio::buffer(out_inflight_),
-                    [this, gen](const asio::error_code& ec, size_t) {
-                      if (gen != gen_) return;
-                      writing_ = false;
-                      out_inflight_.clear();
-                      if (ec) {
-                        Disconnect(Err::kConnectionLoss);
-                        return;
-                      }
-                      KickWrite();
-                    });
+  auto on_written = [this, gen, tls = tls_](const asio::error_code& ec, size_t) {
+    if (gen != gen_) return;
+    writing_ = false;
+    out_inflight_.clear();
+    if (ec) {
+      Disconnect(Err::kConnectionLoss);
+      return;
+    }
+    KickWrite();
+  };
+  if (tls_context_) {
+    asio::async_write(*tls_, asio::buffer(out_inflight_), std::move(on_written));
+  } else {
+    asio::async_write(socket_, asio::buffer(out_inflight_), std::move(on_written));
+  }
 }
 
 void Client::Impl::SendRequest(const std::shared_ptr<Request>& req) {

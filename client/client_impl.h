@@ -7,6 +7,7 @@
 #pragma once
 
 #include <asio.hpp>
+#include <asio/ssl.hpp>
 
 #include <chrono>
 #include <condition_variable>
@@ -51,7 +52,8 @@ struct Request {
 
 class Client::Impl {
  public:
-  Impl(Options options, ConnectString cs);
+  // `tls_context` is set when options.tls.enabled (see MakeTlsContext).
+  Impl(Options options, ConnectString cs, std::shared_ptr<asio::ssl::context> tls_context);
   ~Impl();
 
   void StartThread(std::shared_ptr<Impl> self);
@@ -87,6 +89,8 @@ class Client::Impl {
   void StartConnect();
   void ScheduleReconnect();
   void OnConnected(uint64_t gen);
+  void StartTlsHandshake(uint64_t gen);
+  void SendConnectRequest(uint64_t gen);
   void StartRead(uint64_t gen);
   void OnBytes(uint64_t gen);
   uint32_t FrameLength() const;  // Of the frame at in_begin_ (4 bytes available).
@@ -142,6 +146,11 @@ class Client::Impl {
   Phase phase_ = Phase::kIdle;
   bool ever_connected_ = false;
   asio::ip::tcp::socket socket_;
+  // TLS over socket_ for the current connection (a new one per connection). Handlers hold a
+  // reference, so a stream outlives its last operation after a disconnect.
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::shared_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::string current_host_;  // the host of the current connection attempt
   asio::ip::tcp::resolver resolver_;
   asio::steady_timer tick_timer_;
   asio::steady_timer backoff_timer_;
@@ -194,6 +203,10 @@ class Client::Impl {
   uint64_t next_listener_id_ = 1;
   std::map<uint64_t, std::shared_ptr<StateListener>> listeners_;
 };
+
+// The TLS context of options.tls (CA, client certificate and key, verification), or
+// kBadArguments when a file cannot be used.
+Result<std::shared_ptr<asio::ssl::context>> MakeTlsContext(const TlsOptions& tls);
 
 // Builds a request whose reply decodes into T with `decode(JuteReader&, T*) -> bool`.
 template <class T, class Decode>

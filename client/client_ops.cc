@@ -114,7 +114,13 @@ Result<std::unique_ptr<Client>> Client::Start(Options options) {
       options.session_password.size() != static_cast<size_t>(kSessionPasswordLength)) {
     return Err::kBadArguments;
   }
-  auto impl = std::make_shared<Impl>(std::move(options), std::move(*cs));
+  std::shared_ptr<asio::ssl::context> tls_context;
+  if (options.tls.enabled) {
+    auto made = MakeTlsContext(options.tls);
+    if (!made.ok()) return made.err();
+    tls_context = std::move(made.value());
+  }
+  auto impl = std::make_shared<Impl>(std::move(options), std::move(*cs), std::move(tls_context));
   impl->StartThread(impl);
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }

@@ -5,11 +5,13 @@
 
 namespace zk::client {
 
-Client::Impl::Impl(Options options, ConnectString cs)
+Client::Impl::Impl(Options options, ConnectString cs,
+                   std::shared_ptr<asio::ssl::context> tls_context)
     : options_(std::move(options)),
       cs_(std::move(cs)),
       work_(asio::make_work_guard(io_)),
       socket_(io_),
+      tls_context_(std::move(tls_context)),
       resolver_(io_),
       tick_timer_(io_),
       backoff_timer_(io_) {

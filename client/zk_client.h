@@ -181,6 +181,20 @@ struct ClientInfo {
   std::string user;
 };
 
+// TLS to the servers (their secureClientPort, or a port with client.portUnification). Files are
+// PEM; they are read by Client::Start (an unreadable or mismatched file is kBadArguments), so a
+// renewed certificate takes a new Client.
+struct TlsOptions {
+  bool enabled = false;
+  std::string ca_file;    // CA bundle that verifies the server; empty = the system's CAs
+  std::string cert_file;  // the client's certificate chain, for servers with ssl.clientAuth
+  std::string key_file;   // its private key; empty = in cert_file (ZooKeeper's PEM key store)
+  std::string key_password;  // for an encrypted key
+  // Check that the server's certificate names the host connected to (DNS name or IP address),
+  // as ZooKeeper's client does by default (zookeeper.ssl.hostnameVerification).
+  bool verify_hostname = true;
+};
+
 struct Options {
   // "host:port,host:port/chroot". Hosts are tried in a shuffled order (IPv4 literals or names;
   // "[v6]:port" for IPv6 literals). The chroot, if any, is prepended to every request path and
@@ -204,6 +218,7 @@ struct Options {
   size_t max_frame_bytes = 16 * 1024 * 1024;
   // Called on the io thread on every state change.
   StateListener state_listener;
+  TlsOptions tls;
 };
 
 class Client {

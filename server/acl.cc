@@ -18,6 +18,7 @@ constexpr std::string_view kWorld = "world";
 constexpr std::string_view kAnyone = "anyone";
 constexpr std::string_view kDigest = "digest";
 constexpr std::string_view kIp = "ip";
+constexpr std::string_view kX509 = "x509";
 constexpr std::string_view kAuth = "auth";
 constexpr std::string_view kSasl = "sasl";
 
@@ -90,6 +91,10 @@ bool ValidId(std::string_view scheme, std::string_view id, bool sasl_scheme) {
     if (end == std::string_view::npos) return false;
     std::string_view trimmed = id.substr(0, end + 1);
     return std::count(trimmed.begin(), trimmed.end(), ':') == 1;
+  }
+  if (scheme == kX509) {
+    // X509AuthenticationProvider.isValid: the id parses as an X.500 name ("CN=x,OU=y").
+    return id.find('=') != std::string_view::npos && id.front() != '=';
   }
   if (scheme == kIp) {
     unsigned char a[16];
@@ -179,7 +184,9 @@ Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
       for (const auto& id : InJavaHashSetOrder(auth)) {
         // Only ids of authenticating schemes stand in for "auth": not the implicit ip id, and
         // not the "super" marker (ZooKeeper has no provider for it).
-        if (id.scheme != kDigest && !(sasl_scheme && id.scheme == kSasl)) continue;
+        if (id.scheme != kDigest && id.scheme != kX509 && !(sasl_scheme && id.scheme == kSasl)) {
+          continue;
+        }
         any = true;
         add(proto::Acl{a.perms, proto::Id{id.scheme, id.id}});
       }

@@ -1,4 +1,4 @@
-// ACLs: the built-in schemes (world, auth, digest, ip, super), permission checks and ACL
+// ACLs: the built-in schemes (world, auth, digest, ip, x509, super), permission checks and ACL
 // fix-up exactly as ZooKeeper's PrepRequestProcessor/ZooKeeperServer do them, plus AclTable,
 // which interns ACL lists so that a million znodes with the same ACL share one copy.
 // Free functions are pure and thread-safe; AclTable is single-threaded (the io thread).

@@ -25,7 +25,7 @@ constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
     "admin.commandURL", "admin.forceHttps", "admin.needClientAuth", "admin.portUnification",
     "admin.snapshot.enabled", "admin.restore.enabled", "admin.rateLimiterIntervalInMS",
     "audit.enable", "preAllocSize", "forceSync", "syncEnabled", "quorumListenOnAllIPs",
-    "localSessionsEnabled", "localSessionsUpgradingEnabled", "secureClientPortAddress",
+    "localSessionsEnabled", "localSessionsUpgradingEnabled",
     "snapshot.compression.method", "snapSizeLimitInKb", "txnLogSizeLimitInKb",
     "fsync.warningthresholdms", "commitLogCount", "digest.enabled", "tcpKeepAlive",
     "clientTcpKeepAlive", "electionPortBindRetry", "cnxTimeout", "connectToLearnerMasterLimit",
@@ -38,7 +38,7 @@ constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
     "connectionMaxTokens", "connectionTokenFillTime", "connectionTokenFillCount",
     "connectionFreezeTime", "connectionDropIncrease", "connectionDropDecrease",
     "connectionDecreaseRatio", "largeRequestMaxBytes", "largeRequestThreshold",
-    "outstandingHandshake.limit", "client.portUnification", "client.certReload",
+    "outstandingHandshake.limit",
     "snapshot.trust.empty", "jute.maxbuffer.extrasize", "serializeLastProcessedZxid.enabled",
     "flushDelay",
 });
@@ -51,8 +51,7 @@ constexpr auto kNoEffectPrefixes = std::to_array<std::string_view>({
 // ZooKeeper features zabkeeper does not implement: accepted with a warning, because ignoring
 // them changes what the ensemble does compared with Apache ZooKeeper.
 constexpr auto kUnsupportedKeys = std::to_array<std::string_view>({
-    "secureClientPort", "dynamicConfigFile", "sslQuorum", "multiAddress.enabled",
-    "sslQuorumReloadCertFiles",
+    "dynamicConfigFile", "multiAddress.enabled",
 });
 constexpr auto kUnsupportedPrefixes =
     std::to_array<std::string_view>({"group.", "weight.", "quorum.auth."});
@@ -348,6 +347,93 @@ int64_t DirSize(const std::string& dir) {
   return total;
 }
 
+// --- TLS ---
+std::vector<std::string> SplitList(std::string_view value) {
+  std::vector<std::string> out;
+  while (true) {
+    size_t comma = value.find(',');
+    std::string_view item = Trim(value.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+bool IsTlsProtocol(std::string_view p) {
+  return p == "TLS" || p == "TLSv1.2" || p == "TLSv1.3";
+}
+
+// Applies one ssl.<name> or ssl.quorum.<name> key (`name` without the prefix). Returns
+// std::nullopt when `name` is not a TLS key zabkeeper acts on.
+std::optional<Status> ApplyTlsKey(std::string_view key, std::string_view name,
+                                  std::string_view value, TlsOptions* tls,
+                                  std::vector<std::string>* warnings) {
+  if (name == "keyStore.location") {
+    tls->key_store_location = std::string(value);
+    return Status::OK();
+  }
+  if (name == "keyStore.password") {
+    tls->key_store_password = std::string(value);
+    return Status::OK();
+  }
+  if (name == "trustStore.location") {
+    tls->trust_store_location = std::string(value);
+    return Status::OK();
+  }
+  if (name == "keyStore.type" || name == "trustStore.type") {
+    std::string upper(value);
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (!upper.empty() && upper != "PEM") {
+      return Invalid(key, value, "only PEM stores are supported");
+    }
+    return Status::OK();
+  }
+  if (name == "trustStore.password") return Status::OK();  // a PEM bundle has no password
+  if (name == "clientAuth") {
+    std::string lower(value);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "none") {
+      tls->client_auth = TlsClientAuth::kNone;
+    } else if (lower == "want") {
+      tls->client_auth = TlsClientAuth::kWant;
+    } else if (lower == "need" || lower.empty()) {
+      tls->client_auth = TlsClientAuth::kNeed;
+    } else {
+      return Invalid(key, value, "expected none, want or need");
+    }
+    return Status::OK();
+  }
+  if (name == "protocol") {
+    if (!IsTlsProtocol(value)) return Invalid(key, value, "expected TLSv1.2, TLSv1.3 or TLS");
+    tls->protocol = std::string(value);
+    return Status::OK();
+  }
+  if (name == "enabledProtocols") {
+    tls->enabled_protocols = SplitList(value);
+    for (const auto& p : tls->enabled_protocols) {
+      if (p != "TLSv1.2" && p != "TLSv1.3") {
+        return Invalid(key, value, "protocols must be TLSv1.2 and/or TLSv1.3");
+      }
+    }
+    return Status::OK();
+  }
+  if (name == "ciphersuites") {
+    tls->cipher_suites = SplitList(value);
+    return Status::OK();
+  }
+  if (name == "hostnameVerification") return ParseBool(key, value, &tls->hostname_verification);
+  if (name == "crl" || name == "ocsp") {
+    bool on = false;
+    if (Status e = ParseBool(key, value, &on); !e.ok()) return e;
+    if (on) Warn(warnings, "key " + std::string(key) + "=true is not supported; ignored");
+    return Status::OK();
+  }
+  return std::nullopt;
+}
+
 // Applies one key=value to *config. Returns an error for a bad value.
 Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* config,
                 std::vector<std::string>* warnings) {
@@ -364,7 +450,10 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     (name == "dataDir" ? config->data_dir : config->data_log_dir) = std::string(value);
     return Status::OK();
   }
-  if (name == "clientPort") return ParsePort(key, value, 0, &config->client_port);
+  if (name == "clientPort") {
+    config->client_port_set = true;
+    return ParsePort(key, value, 0, &config->client_port);
+  }
   if (name == "clientPortAddress") {
     config->client_port_address = std::string(value);
     return Status::OK();
@@ -549,6 +638,26 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     return Status::OK();
   }
 
+  // --- TLS ---
+  if (name == "secureClientPort") return ParsePort(key, value, 0, &config->secure_client_port);
+  if (name == "secureClientPortAddress") {
+    config->secure_client_port_address = std::string(value);
+    return Status::OK();
+  }
+  if (name == "client.portUnification") return ParseBool(key, value, &config->port_unification);
+  if (name == "client.certReload") return ParseBool(key, value, &config->client_tls.reload);
+  if (name == "sslQuorum") return ParseBool(key, value, &config->ssl_quorum);
+  if (name == "sslQuorumReloadCertFiles") return ParseBool(key, value, &config->quorum_tls.reload);
+  if (name == "X509AuthenticationProvider.superUser") {
+    config->x509_super_user = std::string(value);
+    return Status::OK();
+  }
+  if (name.starts_with("ssl.quorum.")) {
+    if (auto s = ApplyTlsKey(key, name.substr(11), value, &config->quorum_tls, warnings)) return *s;
+  } else if (name.starts_with("ssl.")) {
+    if (auto s = ApplyTlsKey(key, name.substr(4), value, &config->client_tls, warnings)) return *s;
+  }
+
   if (Contains(kUnsupportedKeys, name) || HasPrefixIn(name, kUnsupportedPrefixes)) {
     Warn(warnings, "key " + std::string(key) + " is not supported by zabkeeper; ignored");
     return Status::OK();
@@ -590,7 +699,7 @@ std::string ServerConfig::ToConfString() const {
   const int64_t data_log_size = data_log_dir == data_dir ? data_dir_size : DirSize(data_log_dir);
   std::ostringstream out;
   out << "clientPort=" << client_port << "\n"
-      << "secureClientPort=-1\n"
+      << "secureClientPort=" << secure_client_port << "\n"
       << "dataDir=" << data_dir << "\n"
       << "dataDirSize=" << data_dir_size << "\n"
       << "dataLogDir=" << data_log_dir << "\n"
@@ -712,6 +821,18 @@ zab::Result<ServerConfig> ParseConfigTextOnto(std::string_view text, ServerConfi
   if (!config.four_letter_whitelist.contains("*")) {
     config.four_letter_whitelist.insert("srvr");
     if (config.read_only_mode) config.four_letter_whitelist.insert("isro");
+  }
+  // --- TLS ---
+  const bool client_tls = config.secure_client_port >= 0 || config.port_unification;
+  if (client_tls && config.client_tls.key_store_location.empty()) {
+    return Status::InvalidArgument(
+        "secureClientPort or client.portUnification needs ssl.keyStore.location");
+  }
+  if (config.ssl_quorum && config.quorum_tls.key_store_location.empty()) {
+    return Status::InvalidArgument("sslQuorum=true needs ssl.quorum.keyStore.location");
+  }
+  if (config.ssl_quorum && config.quorum_tls.trust_store_location.empty()) {
+    return Status::InvalidArgument("sslQuorum=true needs ssl.quorum.trustStore.location");
   }
   if (config.reconfig_enabled) {
     Warn(warnings, "reconfigEnabled=true: dynamic reconfiguration is not supported; ignored");

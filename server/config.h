@@ -34,6 +34,25 @@ struct ServerAddress {
 
 enum class PeerType { kParticipant = 0, kObserver = 1 };
 
+// --- TLS (ssl.* and ssl.quorum.* keys) ---
+// ssl.clientAuth: whether a TLS peer must present a certificate signed by the trust store.
+enum class TlsClientAuth { kNone, kWant, kNeed };
+
+// One family of ZooKeeper's X509Util keys: `ssl.*` for the client port, `ssl.quorum.*` for peer
+// traffic. Only the PEM store type is supported (a PEM key store holds the private key and the
+// certificate chain in one file; a PEM trust store is a CA bundle).
+struct TlsOptions {
+  std::string key_store_location;    // ssl[.quorum].keyStore.location
+  std::string key_store_password;    // ssl[.quorum].keyStore.password (encrypted PEM key)
+  std::string trust_store_location;  // ssl[.quorum].trustStore.location
+  TlsClientAuth client_auth = TlsClientAuth::kNeed;  // ssl[.quorum].clientAuth
+  std::string protocol = "TLSv1.3";                  // ssl[.quorum].protocol
+  std::vector<std::string> enabled_protocols;        // ssl[.quorum].enabledProtocols
+  std::vector<std::string> cipher_suites;            // ssl[.quorum].ciphersuites (IANA names)
+  bool hostname_verification = true;                 // ssl[.quorum].hostnameVerification
+  bool reload = true;  // client.certReload / sslQuorumReloadCertFiles (zabkeeper: on)
+};
+
 struct ServerConfig {
   // --- ZooKeeper keys (defaults as in Apache ZooKeeper 3.8) ---
   int tick_time_ms = 3000;                 // tickTime
@@ -80,6 +99,18 @@ struct ServerConfig {
 
   // Content of <dataDir>/myid; read by ParseConfigFile (required when IsDistributed()).
   int64_t server_id = 0;
+
+  // --- TLS ---
+  int secure_client_port = -1;             // secureClientPort; -1 = none, 0 = kernel picks
+  // True when clientPort is in the file. With secureClientPort and no clientPort there is no
+  // plaintext client port (as ZooKeeper).
+  bool client_port_set = false;
+  std::string secure_client_port_address;  // secureClientPortAddress; empty = 0.0.0.0
+  bool port_unification = false;           // client.portUnification: TLS on clientPort too
+  TlsOptions client_tls;                   // ssl.*
+  bool ssl_quorum = false;                 // sslQuorum
+  TlsOptions quorum_tls;                   // ssl.quorum.*
+  std::string x509_super_user;             // X509AuthenticationProvider.superUser
 
   // --- zabkeeper's own keys ---
   // snapshot.compression: zstd level 1..22, 0 = snapshots written uncompressed.

@@ -1,5 +1,7 @@
 #include "server/connection.h"
 
+#include "server/tls_context.h"
+
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
@@ -22,23 +24,63 @@ bool IsFourLetterWord(const char* p) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, ConnectionHandler* handler,
-                       size_t max_frame_bytes, size_t max_queued_output_bytes)
-    : socket_(std::move(socket)),
+                       size_t max_frame_bytes, size_t max_queued_output_bytes,
+                       ConnectionSecurity security, std::shared_ptr<asio::ssl::context> tls_context)
+    : stream_(std::move(socket)),
+      security_(security),
+      tls_context_(std::move(tls_context)),
       id_(id),
       handler_(handler),
       max_frame_bytes_(max_frame_bytes),
       max_queued_bytes_(max_queued_output_bytes) {
   asio::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
+  auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) {
     remote_address_ = ep.address().to_string();
     remote_port_ = ep.port();
   }
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   stats_.established = std::chrono::system_clock::now();
 }
 
-void Connection::Start() { Read(); }
+void Connection::Start() {
+  switch (security_) {
+    case ConnectionSecurity::kPlain:
+      Read();
+      return;
+    case ConnectionSecurity::kTls:
+      StartTls();
+      return;
+    case ConnectionSecurity::kDetect:
+      stream_.AsyncDetectTls([self = shared_from_this()](const asio::error_code& ec, bool tls) {
+        if (self->closed_) return;
+        if (ec) {
+          self->Close();
+        } else if (tls) {
+          self->StartTls();
+        } else {
+          self->Read();
+        }
+      });
+      return;
+  }
+}
+
+void Connection::StartTls() {
+  stream_.StartTls(tls_context_);
+  stream_.AsyncHandshake([self = shared_from_this()](const asio::error_code& ec) {
+    if (self->closed_) return;
+    if (ec) {
+      spdlog::info("TLS handshake with {}:{} failed: {}", self->remote_address_,
+                   self->remote_port_, ec.message());
+      self->Close();
+      return;
+    }
+    self->tls_peer_subject_ = PeerSubjectDn(self->stream_.ssl());
+    self->handler_->OnTlsEstablished(*self);
+    self->Read();
+  });
+}
 
 void Connection::Read() {
   if (reading_ || closed_ || close_after_flush_ || handler_paused_) return;
@@ -55,11 +97,11 @@ void Connection::Read() {
   }
   size_t used = in_.size();
   in_.resize(used + kReadChunk);
-  socket_.async_read_some(asio::buffer(in_.data() + used, kReadChunk),
-                          [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
-                            self->in_.resize(used + (ec ? 0 : n));
-                            self->OnRead(ec, n);
-                          });
+  stream_.AsyncReadSome(asio::buffer(in_.data() + used, kReadChunk),
+                        [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
+                          self->in_.resize(used + (ec ? 0 : n));
+                          self->OnRead(ec, n);
+                        });
 }
 
 void Connection::OnRead(const asio::error_code& ec, size_t n) {
@@ -67,7 +109,7 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
   if (closed_) return;
   if (ec) {
     if (ec != asio::error::eof && ec != asio::error::connection_reset &&
-        ec != asio::error::operation_aborted) {
+        ec != asio::error::operation_aborted && ec != asio::ssl::error::stream_truncated) {
       spdlog::debug("connection {} from {}: read error: {}", id_, remote_address_, ec.message());
     }
     Close();
@@ -128,10 +170,9 @@ void Connection::Write() {
     out_.pop_front();
     bufs.emplace_back(asio::buffer(writing_.back()));
   }
-  asio::async_write(socket_, bufs,
-                    [self = shared_from_this()](const asio::error_code& ec, size_t n) {
-                      self->OnWrite(ec, n);
-                    });
+  stream_.AsyncWrite(bufs, [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+    self->OnWrite(ec, n);
+  });
 }
 
 void Connection::OnWrite(const asio::error_code& ec, size_t n) {
@@ -169,9 +210,7 @@ void Connection::CloseAfterFlush() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
-  asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.Close();
   NotifyClosed();
 }
 

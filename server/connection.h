@@ -1,5 +1,6 @@
-// Connection: one client TCP connection on the io thread. It splits the byte stream into
-// length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
+// Connection: one client connection on the io thread, over plain TCP or TLS (zab::SocketStream;
+// on a unified port the first byte decides, the TLS handshake first when it opens one). It
+// splits the byte stream into length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
 // word in the first four bytes, and writes queued replies with gathered writes. When a client
 // stops reading and its queued output passes a limit, the connection stops reading its
 // requests until the queue drains (back-pressure). All methods run on the io thread; owned by
@@ -15,6 +16,8 @@
 
 #include <asio.hpp>
 
+#include "zab/socket_stream.h"
+
 namespace zk::server {
 
 class Connection;
@@ -26,7 +29,12 @@ class ConnectionHandler {
   virtual void OnFrame(Connection& conn, std::string_view frame) = 0;
   virtual void OnFourLetterWord(Connection& conn, std::string_view word) = 0;
   virtual void OnClosed(Connection& conn) = 0;
+  // The TLS handshake completed; conn.tls_peer_subject() names the client's certificate.
+  virtual void OnTlsEstablished(Connection& conn) = 0;
 };
+
+// How a connection speaks: plain TCP, TLS, or whichever the client's first byte shows.
+enum class ConnectionSecurity { kPlain, kTls, kDetect };
 
 struct ConnectionStats {
   uint64_t packets_received = 0;
@@ -38,8 +46,11 @@ struct ConnectionStats {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // `tls_context` is used when `security` is kTls, or kDetect and the client starts TLS.
   Connection(asio::ip::tcp::socket socket, uint64_t id, ConnectionHandler* handler,
-             size_t max_frame_bytes, size_t max_queued_output_bytes);
+             size_t max_frame_bytes, size_t max_queued_output_bytes,
+             ConnectionSecurity security = ConnectionSecurity::kPlain,
+             std::shared_ptr<asio::ssl::context> tls_context = nullptr);
 
   void Start();
   // Queues one complete frame (length prefix included) for writing.
@@ -58,9 +69,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& remote_address() const { return remote_address_; }
   uint16_t remote_port() const { return remote_port_; }
   ConnectionStats& stats() { return stats_; }
+  bool is_tls() const { return stream_.is_tls(); }
+  // The subject DN (RFC 2253) of the client's certificate; empty without TLS or certificate.
+  const std::string& tls_peer_subject() const { return tls_peer_subject_; }
   size_t queued_output_bytes() const { return queued_bytes_; }
 
  private:
+  void StartTls();
   void Read();
   void OnRead(const asio::error_code& ec, size_t n);
   void ParseFrames();
@@ -68,7 +83,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const asio::error_code& ec, size_t n);
   void NotifyClosed();
 
-  asio::ip::tcp::socket socket_;
+  zab::SocketStream stream_;
+  ConnectionSecurity security_;
+  std::shared_ptr<asio::ssl::context> tls_context_;
+  std::string tls_peer_subject_;
   uint64_t id_;
   ConnectionHandler* handler_;
   size_t max_frame_bytes_;

@@ -74,6 +74,13 @@ zab::Status ZooKeeperServer::StartReplication() {
       tc.servers[id] = zab::PeerAddress{a.host, static_cast<uint16_t>(a.quorum_port),
                                         static_cast<uint16_t>(a.election_port)};
     }
+    if (config_.ssl_quorum) {
+      auto tls = TlsContextSource::Create(io_, config_.quorum_tls, "quorum");
+      if (!tls.ok()) return tls.status();
+      quorum_tls_ = std::move(tls.value());
+      tc.tls_context = [this] { return quorum_tls_->current(); };
+      tc.tls_verify_hostname = config_.quorum_tls.hostname_verification;
+    }
     zab::PeerTransportCallbacks cb;
     cb.on_connected = [this](zab::ServerId p, zab::Channel c) { driver_->OnConnected(p, c); };
     cb.on_disconnected = [this](zab::ServerId p, zab::Channel c) {

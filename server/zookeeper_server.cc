@@ -26,6 +26,7 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
     : io_(io),
       config_(std::move(config)),
       acceptor_(io),
+      secure_acceptor_(io),
       tick_timer_(io),
       enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
@@ -63,28 +64,61 @@ zab::Status ZooKeeperServer::Start() {
   if (zab::Status s = LoadSaslUsers(); !s.ok()) return s;
   if (zab::Status s = Recover(); !s.ok()) return s;
 
-  asio::error_code ec;
+  if (config_.secure_client_port >= 0 || config_.port_unification) {
+    auto tls = TlsContextSource::Create(io_, config_.client_tls, "client");
+    if (!tls.ok()) return tls.status();
+    client_tls_ = std::move(tls.value());
+  }
   std::string host = config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address;
-  asio::ip::tcp::endpoint ep(asio::ip::make_address(host, ec),
-                             static_cast<uint16_t>(config_.client_port));
-  if (ec) return zab::Status::InvalidArgument("clientPortAddress " + host + ": " + ec.message());
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(ep, ec);
+  if (config_.client_port_set || config_.secure_client_port < 0) {
+    if (zab::Status s = Listen(acceptor_, host, config_.client_port, "clientPortAddress",
+                               &bound_port_);
+        !s.ok()) {
+      return s;
+    }
+    spdlog::info("serving clients on {}:{}{} (last zxid 0x{:x}, {} znodes, {} sessions)", host,
+                 bound_port_, config_.port_unification ? " (TLS and plaintext)" : "",
+                 tree_->last_zxid(), tree_->node_count(), sessions_->size());
+    Accept(acceptor_,
+           config_.port_unification ? ConnectionSecurity::kDetect : ConnectionSecurity::kPlain);
+  } else {
+    spdlog::info("clientPort is not set: no plaintext client port");
+  }
+  if (config_.secure_client_port >= 0) {
+    std::string secure_host = config_.secure_client_port_address.empty()
+                                  ? host
+                                  : config_.secure_client_port_address;
+    if (zab::Status s = Listen(secure_acceptor_, secure_host, config_.secure_client_port,
+                               "secureClientPortAddress", &bound_secure_port_);
+        !s.ok()) {
+      return s;
+    }
+    spdlog::info("serving TLS clients on {}:{}", secure_host, bound_secure_port_);
+    Accept(secure_acceptor_, ConnectionSecurity::kTls);
+  }
+  ScheduleTick();
+  return zab::Status::OK();
+}
+
+zab::Status ZooKeeperServer::Listen(asio::ip::tcp::acceptor& acceptor, const std::string& host,
+                                    int port, const char* what, uint16_t* bound) {
+  asio::error_code ec;
+  asio::ip::tcp::endpoint ep(asio::ip::make_address(host, ec), static_cast<uint16_t>(port));
+  if (ec) return zab::Status::InvalidArgument(std::string(what) + " " + host + ": " + ec.message());
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
   if (!ec) {
-    acceptor_.listen(config_.client_port_listen_backlog > 0 ? config_.client_port_listen_backlog
-                                                            : asio::socket_base::max_listen_connections,
-                     ec);
+    acceptor.listen(config_.client_port_listen_backlog > 0
+                        ? config_.client_port_listen_backlog
+                        : asio::socket_base::max_listen_connections,
+                    ec);
   }
   if (ec) {
-    return zab::Status::IOError("cannot listen on " + host + ":" +
-                                std::to_string(config_.client_port) + ": " + ec.message());
+    return zab::Status::IOError("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                                ec.message());
   }
-  bound_port_ = acceptor_.local_endpoint().port();
-  spdlog::info("serving clients on {}:{} (last zxid 0x{:x}, {} znodes, {} sessions)", host,
-               bound_port_, tree_->last_zxid(), tree_->node_count(), sessions_->size());
-  Accept();
-  ScheduleTick();
+  *bound = acceptor.local_endpoint().port();
   return zab::Status::OK();
 }
 
@@ -209,6 +243,9 @@ void ZooKeeperServer::Stop() {
   stopped_ = true;
   asio::error_code ec;
   acceptor_.close(ec);
+  secure_acceptor_.close(ec);
+  if (client_tls_) client_tls_->Stop();
+  if (quorum_tls_) quorum_tls_->Stop();
   tick_timer_.cancel();
   std::vector<std::shared_ptr<Connection>> conns;
   for (auto& [id, st] : conns_) conns.push_back(st.conn);
@@ -221,13 +258,14 @@ void ZooKeeperServer::Stop() {
   log_store_.reset();  // closes LevelDB
 }
 
-void ZooKeeperServer::Accept() {
-  acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+void ZooKeeperServer::Accept(asio::ip::tcp::acceptor& acceptor, ConnectionSecurity security) {
+  acceptor.async_accept([this, &acceptor, security](const asio::error_code& ec,
+                                                    asio::ip::tcp::socket socket) {
     if (stopped_) return;
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         spdlog::warn("accept failed: {}", ec.message());
-        Accept();
+        Accept(acceptor, security);
       }
       return;
     }
@@ -245,18 +283,19 @@ void ZooKeeperServer::Accept() {
       }
       if (per_ip == 0) conns_per_ip_.erase(ip);
       socket.close(rec);
-      Accept();
+      Accept(acceptor, security);
       return;
     }
     ++per_ip;
     uint64_t id = next_conn_id_++;
-    auto conn = std::make_shared<Connection>(std::move(socket), id, this, MaxFieldBytes(),
-                                             kMaxQueuedOutputBytes);
+    auto conn = std::make_shared<Connection>(
+        std::move(socket), id, this, MaxFieldBytes(), kMaxQueuedOutputBytes, security,
+        security == ConnectionSecurity::kPlain ? nullptr : client_tls_->current());
     ConnState& st = conns_[id];
     st.conn = conn;
     st.who.ids.push_back(AuthId{"ip", ip});
     conn->Start();
-    Accept();
+    Accept(acceptor, security);
   });
 }
 
@@ -276,6 +315,18 @@ void ZooKeeperServer::OnClosed(Connection& conn) {
   auto ip = conns_per_ip_.find(conn.remote_address());
   if (ip != conns_per_ip_.end() && --ip->second <= 0) conns_per_ip_.erase(ip);
   conns_.erase(it);
+}
+
+void ZooKeeperServer::OnTlsEstablished(Connection& conn) {
+  ConnState* st = StateOf(conn.id());
+  if (st == nullptr || conn.tls_peer_subject().empty()) return;
+  // As ZooKeeper's X509AuthenticationProvider: the certificate's subject is the x509 id, and
+  // X509AuthenticationProvider.superUser names a subject that is super.
+  st->who.ids.push_back(AuthId{"x509", conn.tls_peer_subject()});
+  if (!config_.x509_super_user.empty() && conn.tls_peer_subject() == config_.x509_super_user) {
+    st->who.is_super = true;
+    st->who.ids.push_back(AuthId{"super", ""});
+  }
 }
 
 void ZooKeeperServer::ScheduleTick() {

@@ -42,6 +42,7 @@
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
 #include "server/snapshot.h"
+#include "server/tls_context.h"
 #include "server/watch_manager.h"
 #include "server/forwarding.h"
 #include "zab/leveldb_log_store.h"
@@ -62,6 +63,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   void Stop();
 
   uint16_t client_port() const { return bound_port_; }
+  uint16_t secure_client_port() const { return bound_secure_port_; }
   // True when the server stopped because its log failed; the process must exit non-zero.
   bool failed() const { return failed_; }
 
@@ -69,6 +71,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   void OnFrame(Connection& conn, std::string_view frame) override;
   void OnFourLetterWord(Connection& conn, std::string_view word) override;
   void OnClosed(Connection& conn) override;
+  void OnTlsEstablished(Connection& conn) override;
 
   // zab::StateMachine (server_replication.cc), on the io thread.
   void ApplyCommitted(const zab::LogEntry& entry) override;
@@ -137,7 +140,10 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   zab::Status LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
   zab::Status Recover();
   zab::Status StartReplication();
-  void Accept();
+  // Listens on host:port (port 0: the kernel picks); returns the bound port in *bound.
+  zab::Status Listen(asio::ip::tcp::acceptor& acceptor, const std::string& host, int port,
+                     const char* what, uint16_t* bound);
+  void Accept(asio::ip::tcp::acceptor& acceptor, ConnectionSecurity security);
   void ScheduleTick();
   void OnTick();
   void MaybeSnapshot();
@@ -223,8 +229,12 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   asio::io_context& io_;
   ServerConfig config_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::acceptor secure_acceptor_;  // secureClientPort
+  std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
+  std::unique_ptr<TlsContextSource> quorum_tls_;  // ssl.quorum.*, with sslQuorum=true
   asio::steady_timer tick_timer_;
   uint16_t bound_port_ = 0;
+  uint16_t bound_secure_port_ = 0;
   bool stopped_ = false;
   bool failed_ = false;  // the log failed; the process must exit non-zero
 

@@ -16,24 +16,43 @@ constexpr size_t kMaxWriteBatch = size_t{4} << 20;  // bytes per write, reached 
 }  // namespace
 
 PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Owner* owner,
-                               const PeerConnectionLimits& limits)
-    : socket_(std::move(socket)),
-      deadline_(socket_.get_executor()),
+                               const PeerConnectionLimits& limits, const TlsSetup* tls)
+    : stream_(std::move(socket)),
+      stream_ready_(tls == nullptr),
+      deadline_(stream_.socket().get_executor()),
       owner_(owner),
       limits_(limits),
       assembler_(limits.max_snapshot_bytes) {
+  if (tls != nullptr) stream_.StartTls(*tls);
   asio::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
+  auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.set_option(asio::socket_base::keep_alive(true), ec);
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.socket().set_option(asio::socket_base::keep_alive(true), ec);
 }
 
 PeerConnection::~PeerConnection() = default;
 
 void PeerConnection::Start(bool expect_handshake) {
   expect_handshake_ = expect_handshake;
-  Read();
+  if (stream_ready_) {
+    Read();
+  } else {
+    StartTlsHandshake();
+  }
+}
+
+void PeerConnection::StartTlsHandshake() {
+  stream_.AsyncHandshake([self = shared_from_this()](const asio::error_code& ec) {
+    if (self->closed_) return;
+    if (ec) {
+      self->Fail("TLS handshake: " + ec.message());
+      return;
+    }
+    self->stream_ready_ = true;
+    self->Read();
+    self->Write();
+  });
 }
 
 void PeerConnection::SetPeer(ServerId peer, Channel channel) {
@@ -65,10 +84,10 @@ void PeerConnection::Read() {
   reading_ = true;
   const size_t n = std::max(kReadChunk, std::min(want_, kMaxRead));
   Reserve(n);
-  socket_.async_read_some(asio::buffer(in_.get() + in_end_, n),
-                          [self = shared_from_this()](const asio::error_code& ec, size_t got) {
-                            self->OnRead(ec, got);
-                          });
+  stream_.AsyncReadSome(asio::buffer(in_.get() + in_end_, n),
+                        [self = shared_from_this()](const asio::error_code& ec, size_t got) {
+                          self->OnRead(ec, got);
+                        });
 }
 
 void PeerConnection::OnRead(const asio::error_code& ec, size_t n) {
@@ -214,14 +233,14 @@ void PeerConnection::SendHandshake(const Handshake& hs) {
 void PeerConnection::ScheduleWrite() {
   if (write_posted_ || write_in_flight_) return;
   write_posted_ = true;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.socket().get_executor(), [self = shared_from_this()] {
     self->write_posted_ = false;
     self->Write();
   });
 }
 
 void PeerConnection::Write() {
-  if (closed_ || write_in_flight_ || out_.empty()) return;
+  if (closed_ || write_in_flight_ || out_.empty() || !stream_ready_) return;
   std::vector<asio::const_buffer> bufs;
   size_t batch = 0;
   while (!out_.empty() && bufs.size() + 2 <= kMaxGather && batch < kMaxWriteBatch) {
@@ -252,8 +271,8 @@ void PeerConnection::Write() {
     }
   }
   write_in_flight_ = true;
-  asio::async_write(
-      socket_, bufs,
+  stream_.AsyncWrite(
+      bufs,
       [self = shared_from_this()](const asio::error_code& ec, size_t n) { self->OnWrite(ec, n); });
 }
 
@@ -298,9 +317,7 @@ void PeerConnection::Close() {
   closed_ = true;
   owner_ = nullptr;
   CancelDeadline();
-  asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.Close();
   if (!write_in_flight_) out_.clear();  // else the write in flight may point into out_.front()
   queued_snapshots_ = 0;
   assembler_.Reset();

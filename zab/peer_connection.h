@@ -1,5 +1,6 @@
 // PeerConnection: one TCP connection of the ZAB peer mesh (see peer_transport.h), on the io
-// thread. It splits the byte stream into frames (message_codec.h), decodes them, reassembles
+// thread, plain or TLS (a SocketStream set up for TLS: the handshake runs first, output
+// waits for it, and a failed handshake fails the connection). It splits the byte stream into frames (message_codec.h), decodes them, reassembles
 // chunked snapshots, checks that each message travels on its own channel, and hands what it
 // reads to its Owner. Output is queued and written with gathered writes; a Snapshot is queued
 // as is and cut into chunk frames only as the socket drains, its data going to the socket
@@ -27,6 +28,7 @@
 
 #include "zab/message_codec.h"
 #include "zab/messages.h"
+#include "zab/socket_stream.h"
 
 namespace zk::zab {
 
@@ -64,7 +66,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
   // REQUIRES: socket is connected; limits.snapshot_chunk_bytes + wire::kChunkOverheadBytes <=
   // limits.max_frame_bytes.
-  PeerConnection(asio::ip::tcp::socket socket, Owner* owner, const PeerConnectionLimits& limits);
+  // With `tls` (non-null), the connection speaks TLS as it says.
+  PeerConnection(asio::ip::tcp::socket socket, Owner* owner, const PeerConnectionLimits& limits,
+                 const TlsSetup* tls = nullptr);
   ~PeerConnection();
   PeerConnection(const PeerConnection&) = delete;
   PeerConnection& operator=(const PeerConnection&) = delete;
@@ -104,6 +108,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     bool snapshot_started = false;
   };
 
+  void StartTlsHandshake();
   void Read();
   // Makes room for `n` more bytes after in_end_.
   void Reserve(size_t n);
@@ -118,7 +123,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   void Fail(const std::string& reason);
   void Deliver(Message&& msg);
 
-  asio::ip::tcp::socket socket_;
+  SocketStream stream_;
+  bool stream_ready_ = false;  // the TLS handshake (if any) completed
   asio::steady_timer deadline_;
   Owner* owner_;
   PeerConnectionLimits limits_;

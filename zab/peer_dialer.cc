@@ -5,6 +5,8 @@
 
 #include "zab/peer_transport.h"
 
+#include <optional>
+
 namespace zk::zab {
 
 Status PeerTransport::Resolve(asio::io_context& io, const std::string& host, uint16_t port,
@@ -92,7 +94,13 @@ void PeerTransport::OnDialed(Link& link, const asio::error_code& ec) {
     ScheduleDial(link);
     return;
   }
-  auto conn = std::make_shared<PeerConnection>(std::move(*socket), AsOwner(), config_.limits);
+  std::optional<TlsSetup> tls;
+  if (config_.tls_context) {
+    tls = TlsSetup{config_.tls_context(), asio::ssl::stream_base::client,
+                   config_.tls_verify_hostname ? config_.servers.at(link.peer).host : ""};
+  }
+  auto conn = std::make_shared<PeerConnection>(std::move(*socket), AsOwner(), config_.limits,
+                                               tls ? &*tls : nullptr);
   conn->SetPeer(link.peer, link.channel);
   conn->SendHandshake(
       Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, config_.self, link.channel});

@@ -1,5 +1,7 @@
 #include "zab/peer_transport.h"
 
+#include <optional>
+
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -178,7 +180,15 @@ void PeerTransport::OnAccepted(Channel channel, asio::ip::tcp::socket socket) {
     socket.close(ec);
     return;
   }
-  auto conn = std::make_shared<PeerConnection>(std::move(socket), AsOwner(), config_.limits);
+  std::optional<TlsSetup> tls;
+  if (config_.tls_context) {
+    asio::error_code rec;
+    auto remote = socket.remote_endpoint(rec);
+    tls = TlsSetup{config_.tls_context(), asio::ssl::stream_base::server,
+                   config_.tls_verify_hostname && !rec ? remote.address().to_string() : ""};
+  }
+  auto conn = std::make_shared<PeerConnection>(std::move(socket), AsOwner(), config_.limits,
+                                               tls ? &*tls : nullptr);
   pending_.emplace(conn.get(), std::make_pair(conn, channel));
   conn->SetDeadline(
       config_.handshake_timeout,

@@ -25,6 +25,13 @@
 // IsConnected, Stats and Stop, but must not destroy the transport. Stop() reports nothing; no
 // callback runs after it returns.
 //
+// TLS. With tls_context set, every connection is TLS (mutual, as the context's verify mode
+// says): the dialer is the TLS client, the acceptor the TLS server, and the TLS handshake
+// precedes the peer Handshake frame, within the same handshake timeout. With
+// tls_verify_hostname, the dialer checks the peer's certificate against the configured host and
+// the acceptor against the dialer's address. A connection whose TLS handshake fails is closed
+// like one with a bad Handshake (logged; the dialer backs off).
+//
 // Hosts are resolved synchronously when dialing (numeric addresses need no lookup).
 //
 // Thread-safety: none. Construct, Start and call everything on the io thread (or before the
@@ -70,6 +77,10 @@ struct PeerTransportConfig {
   std::chrono::milliseconds max_backoff{1000};
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds handshake_timeout{2000};
+  // The TLS context for each new connection (called as it opens, so a reloaded certificate
+  // applies to new connections); empty = plain TCP.
+  std::function<std::shared_ptr<asio::ssl::context>()> tls_context;
+  bool tls_verify_hostname = true;
 
   // Empty, or what is wrong.
   std::string Validate() const;

@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <charconv>
+#include <fstream>
+#include <sstream>
 
 namespace zk::zkcli {
 
@@ -157,6 +159,9 @@ std::optional<int64_t> ParseInt(std::string_view s, int64_t lo, int64_t hi) {
 std::string MainUsage() {
   return "usage: zkcli [-server host:port[,host:port...][/chroot]] [-timeout ms]\n"
          "             [--request-timeout ms] [-r] [--json] [--stop-on-error]\n"
+         "             [--tls] [--tls-ca FILE] [--tls-cert FILE] [--tls-key FILE]\n"
+         "             [--tls-key-password PW] [--tls-no-verify-hostname]\n"
+         "             [-client-configuration FILE]\n"
          "             [-f FILE | command [args...]]\n"
          "  Without a command, zkcli reads commands from the terminal (interactive shell) or,\n"
          "  when standard input is not a terminal, runs them as a script. -f - reads standard\n"
@@ -165,6 +170,36 @@ std::string MainUsage() {
          ".\n"
          "  Exit status: 0 success, 1 the operation failed, 2 usage error, 3 not connected,\n"
          "  130 interrupted.\n";
+}
+
+void ApplyClientConfiguration(std::string_view text, MainOptions* o) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+    return v;
+  };
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    if (line.empty() || line.front() == '#' || line.front() == '!') continue;
+    size_t eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    std::string_view key = trim(line.substr(0, eq));
+    std::string value(trim(line.substr(eq + 1)));
+    if (key == "zookeeper.client.secure") {
+      o->tls = value == "true";
+    } else if (key == "zookeeper.ssl.trustStore.location") {
+      o->tls_ca = value;
+    } else if (key == "zookeeper.ssl.keyStore.location") {
+      o->tls_cert = value;
+      o->tls_key = value;
+    } else if (key == "zookeeper.ssl.keyStore.password") {
+      o->tls_key_password = value;
+    } else if (key == "zookeeper.ssl.hostnameVerification") {
+      o->tls_verify_hostname = value != "false";
+    }
+  }
 }
 
 std::optional<MainOptions> ParseMainArgs(const std::vector<std::string>& argv, std::string* error) {
@@ -203,6 +238,26 @@ std::optional<MainOptions> ParseMainArgs(const std::vector<std::string>& argv, s
       o.stop_on_error = true;
     } else if (a == "-waitforconnection") {
       o.wait_for_connection = true;
+    } else if (a == "--tls") {
+      o.tls = true;
+    } else if (a == "--tls-ca" || a == "--tls-cert" || a == "--tls-key" ||
+               a == "--tls-key-password") {
+      std::string* out = a == "--tls-ca"     ? &o.tls_ca
+                         : a == "--tls-cert" ? &o.tls_cert
+                         : a == "--tls-key"  ? &o.tls_key
+                                             : &o.tls_key_password;
+      if (!value(out) || out->empty()) return fail(a + " needs a value");
+      o.tls = true;
+    } else if (a == "--tls-no-verify-hostname") {
+      o.tls_verify_hostname = false;
+    } else if (a == "-client-configuration" || a == "--client-configuration") {
+      std::string path;
+      if (!value(&path)) return fail(a + " needs a file name");
+      std::ifstream in(path);
+      if (!in) return fail("cannot read client configuration " + path);
+      std::stringstream text;
+      text << in.rdbuf();
+      ApplyClientConfiguration(text.str(), &o);
     } else if (a == "-f" || a == "--file") {
       if (!value(&o.script_file)) return fail(a + " needs a file name (- for standard input)");
     } else if (a == "-h" || a == "--help") {

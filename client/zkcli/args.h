@@ -76,10 +76,25 @@ struct MainOptions {
   bool help = false;
   bool version = false;
   std::string script_file;           // -f FILE ("-" = standard input).
+  // TLS (--tls, --tls-ca, --tls-cert, --tls-key, --tls-key-password, --tls-no-verify-hostname,
+  // or zkCli.sh's -client-configuration FILE with zookeeper.client.secure=true and
+  // zookeeper.ssl.* keys). Any --tls-* file option implies --tls.
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_key_password;
+  bool tls_verify_hostname = true;
   std::vector<std::string> command;  // A one-shot command and its arguments.
 };
 
 // argv without the program name. Errors are one line for stderr.
+// Applies the TLS keys of a ZooKeeper client configuration (Java properties text, as zkCli.sh's
+// -client-configuration reads): zookeeper.client.secure, zookeeper.ssl.trustStore.location,
+// zookeeper.ssl.keyStore.location (PEM: key and certificate in one file),
+// zookeeper.ssl.keyStore.password, zookeeper.ssl.hostnameVerification. Other keys are ignored.
+void ApplyClientConfiguration(std::string_view text, MainOptions* o);
+
 std::optional<MainOptions> ParseMainArgs(const std::vector<std::string>& argv, std::string* error);
 std::string MainUsage();
 

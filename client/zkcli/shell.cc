@@ -127,6 +127,12 @@ void Shell::Connect(const std::string& server) {
   o.session_timeout = options_.session_timeout;
   o.request_timeout = options_.request_timeout;
   o.can_be_read_only = options_.read_only;
+  o.tls.enabled = options_.tls;
+  o.tls.ca_file = options_.tls_ca;
+  o.tls.cert_file = options_.tls_cert;
+  o.tls.key_file = options_.tls_key;
+  o.tls.key_password = options_.tls_key_password;
+  o.tls.verify_hostname = options_.tls_verify_hostname;
   std::weak_ptr<EventQueue> weak_events = events_;
   auto state = state_;
   o.state_listener = [weak_events, state](client::ConnectionState s) {
@@ -147,8 +153,15 @@ void Shell::Connect(const std::string& server) {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   if (!started.ok()) {
     state_->store(kShowClosed);
-    err() << "Cannot connect to \"" << server << "\": not a valid host:port[,host:port...][/chroot]"
-          << std::endl;
+    if (options_.tls) {
+      err() << "Cannot connect to \"" << server
+            << "\": not a valid host:port[,host:port...][/chroot], or a TLS file (--tls-ca, "
+               "--tls-cert, --tls-key) cannot be used"
+            << std::endl;
+    } else {
+      err() << "Cannot connect to \"" << server
+            << "\": not a valid host:port[,host:port...][/chroot]" << std::endl;
+    }
     return;
   }
   client_ = std::move(started).value();

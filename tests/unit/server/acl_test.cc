@@ -158,6 +158,22 @@ TEST_CASE("FixupAcl expands auth into the session's non-ip ids") {
                        A(perms::kRead, "digest", alice)});
 }
 
+TEST_CASE("x509: ids are X.500 names matched exactly; auth expands to them") {
+  const std::string dn = "CN=client1,OU=ops,O=Example";
+  AclList out;
+  CHECK(FixupAcl({A(perms::kAll, "x509", dn)}, {}, &out) == Err::kOk);
+  CHECK(FixupAcl({A(perms::kAll, "x509", "client1")}, {}, &out) == Err::kInvalidAcl);
+  CHECK(FixupAcl({A(perms::kAll, "x509", "")}, {}, &out) == Err::kInvalidAcl);
+  std::vector<AuthId> tls{{"ip", "127.0.0.1"}, {"x509", dn}};
+  REQUIRE(FixupAcl({A(perms::kRead, "auth", "")}, tls, &out) == Err::kOk);
+  CHECK(out == AclList{A(perms::kRead, "x509", dn)});
+  CHECK(CheckAcl({A(perms::kRead, "x509", dn)}, perms::kRead, tls, false));
+  CHECK_FALSE(CheckAcl({A(perms::kRead, "x509", dn)}, perms::kWrite, tls, false));
+  CHECK_FALSE(CheckAcl({A(perms::kRead, "x509", "CN=client2,OU=ops,O=Example")}, perms::kRead,
+                       tls, false));
+  CHECK_FALSE(CheckAcl({A(perms::kRead, "x509", dn)}, perms::kRead, {{"digest", dn}}, false));
+}
+
 TEST_CASE("MaskDigests hides digest hashes only") {
   AclList in{A(perms::kAll, "digest", DigestId("alice:pw")), A(perms::kRead, "world", "anyone"),
              A(perms::kWrite, "ip", "10.0.0.0/8"), A(perms::kAdmin, "digest", "bob:abc:def")};

@@ -139,6 +139,65 @@ TEST_CASE("every key") {
   CHECK(c.node_seed == 18446744073709ULL);
 }
 
+TEST_CASE("TLS keys") {
+  const std::string base = "dataDir=/tmp/zk\n";
+  ServerConfig d = MustParse(base);
+  CHECK(d.secure_client_port == -1);
+  CHECK_FALSE(d.port_unification);
+  CHECK_FALSE(d.ssl_quorum);
+  CHECK(d.client_tls.client_auth == TlsClientAuth::kNeed);  // ZooKeeper's default
+  CHECK(d.client_tls.protocol == "TLSv1.3");
+  CHECK(d.client_tls.reload);
+
+  ServerConfig c = MustParse(base +
+                             "secureClientPort=2281\n"
+                             "secureClientPortAddress=127.0.0.1\n"
+                             "client.portUnification=true\n"
+                             "ssl.keyStore.location=/k.pem\n"
+                             "ssl.keyStore.type=PEM\n"
+                             "ssl.keyStore.password=pw\n"
+                             "ssl.trustStore.location=/ca.pem\n"
+                             "ssl.trustStore.type=pem\n"
+                             "ssl.clientAuth=want\n"
+                             "ssl.protocol=TLSv1.2\n"
+                             "ssl.enabledProtocols=TLSv1.2, TLSv1.3\n"
+                             "ssl.ciphersuites=TLS_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n"
+                             "ssl.hostnameVerification=false\n"
+                             "client.certReload=false\n"
+                             "sslQuorum=true\n"
+                             "ssl.quorum.keyStore.location=/q.pem\n"
+                             "ssl.quorum.trustStore.location=/qca.pem\n"
+                             "ssl.quorum.clientAuth=none\n"
+                             "X509AuthenticationProvider.superUser=CN=admin\n");
+  CHECK(c.secure_client_port == 2281);
+  CHECK(c.secure_client_port_address == "127.0.0.1");
+  CHECK(c.port_unification);
+  CHECK(c.client_tls.key_store_location == "/k.pem");
+  CHECK(c.client_tls.key_store_password == "pw");
+  CHECK(c.client_tls.trust_store_location == "/ca.pem");
+  CHECK(c.client_tls.client_auth == TlsClientAuth::kWant);
+  CHECK(c.client_tls.protocol == "TLSv1.2");
+  CHECK(c.client_tls.enabled_protocols == std::vector<std::string>{"TLSv1.2", "TLSv1.3"});
+  CHECK(c.client_tls.cipher_suites.size() == 2);
+  CHECK_FALSE(c.client_tls.hostname_verification);
+  CHECK_FALSE(c.client_tls.reload);
+  CHECK(c.ssl_quorum);
+  CHECK(c.quorum_tls.key_store_location == "/q.pem");
+  CHECK(c.quorum_tls.trust_store_location == "/qca.pem");
+  CHECK(c.quorum_tls.client_auth == TlsClientAuth::kNone);
+  CHECK(c.quorum_tls.reload);
+  CHECK(c.x509_super_user == "CN=admin");
+  CHECK(Contains(c.ToConfString(), "secureClientPort=2281\n"));
+
+  CHECK(Contains(ErrorOf(base + "secureClientPort=2281\n"), "ssl.keyStore.location"));
+  CHECK(Contains(ErrorOf(base + "sslQuorum=true\nssl.quorum.keyStore.location=/q\n"),
+                 "ssl.quorum.trustStore.location"));
+  CHECK(Contains(ErrorOf(base + "ssl.keyStore.type=JKS\n"), "PEM"));
+  CHECK(Contains(ErrorOf(base + "ssl.clientAuth=maybe\n"), "ssl.clientAuth"));
+  CHECK(Contains(ErrorOf(base + "ssl.protocol=SSLv3\n"), "ssl.protocol"));
+  CHECK(Contains(ErrorOf(base + "ssl.enabledProtocols=TLSv1\n"), "ssl.enabledProtocols"));
+}
+
 TEST_CASE("session timeout defaults follow tickTime") {
   ServerConfig c = MustParse("dataDir=/d\ntickTime=2000\n");
   CHECK(c.MinSessionTimeoutMs() == 4000);

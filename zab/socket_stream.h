@@ -1,0 +1,110 @@
+// SocketStream: the byte stream under a connection (a client Connection, a PeerConnection):
+// the TCP socket itself, or TLS over it, chosen before the first byte is read or written; the
+// connection's read loop and writes go through it unchanged, with no extra thread or copy on
+// the plain path. For TLS, a gathered write is coalesced into one buffer (OpenSSL writes one
+// buffer at a time). All methods run on the io thread; the caller keeps the stream alive until
+// its handlers ran (the connections' shared_ptr does).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+namespace zk::zab {
+
+// How one end of a connection speaks TLS.
+struct TlsSetup {
+  std::shared_ptr<asio::ssl::context> context;
+  asio::ssl::stream_base::handshake_type role = asio::ssl::stream_base::server;
+  // Non-empty: the peer's certificate must name this DNS name or IP address.
+  std::string verify_host;
+};
+
+class SocketStream {
+ public:
+  explicit SocketStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  SocketStream(const SocketStream&) = delete;  // the TLS stream refers to socket_
+  SocketStream& operator=(const SocketStream&) = delete;
+
+  // Turns the stream into one end of TLS with `context` (server role, no host check).
+  // REQUIRES: nothing was read or written yet.
+  void StartTls(std::shared_ptr<asio::ssl::context> context) {
+    StartTls(TlsSetup{std::move(context), asio::ssl::stream_base::server, ""});
+  }
+  void StartTls(const TlsSetup& setup) {
+    const std::string& verify_host = setup.verify_host;
+    context_ = setup.context;
+    role_ = setup.role;
+    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *context_);
+    if (!verify_host.empty()) {
+      asio::error_code ec;
+      tls_->set_verify_callback(asio::ssl::host_name_verification(verify_host), ec);
+    }
+  }
+  bool is_tls() const { return tls_ != nullptr; }
+  SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
+  asio::ip::tcp::socket& socket() { return socket_; }
+
+  // Waits for the first byte and calls handler(ec, starts_tls) without consuming it: true when
+  // it opens a TLS handshake record (0x16), as ZooKeeper's port unification detects TLS.
+  template <typename Handler>
+  void AsyncDetectTls(Handler handler) {
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [this, handler = std::move(handler)](const asio::error_code& ec) mutable {
+                         unsigned char first = 0;
+                         asio::error_code rec = ec;
+                         size_t n = 0;
+                         if (!rec) {
+                           n = socket_.receive(asio::buffer(&first, 1),
+                                               asio::socket_base::message_peek, rec);
+                         }
+                         handler(rec, n == 1 && first == 0x16);
+                       });
+  }
+
+  template <typename Handler>
+  void AsyncHandshake(Handler handler) {
+    tls_->async_handshake(role_, std::move(handler));
+  }
+
+  template <typename Handler>
+  void AsyncReadSome(asio::mutable_buffer buffer, Handler handler) {
+    if (tls_) {
+      tls_->async_read_some(buffer, std::move(handler));
+    } else {
+      socket_.async_read_some(buffer, std::move(handler));
+    }
+  }
+
+  // Writes all of `buffers`; REQUIRES: no write in progress.
+  template <typename Buffers, typename Handler>
+  void AsyncWrite(const Buffers& buffers, Handler handler) {
+    if (!tls_) {
+      asio::async_write(socket_, buffers, std::move(handler));
+      return;
+    }
+    tls_out_.clear();
+    for (const auto& b : buffers) {
+      tls_out_.append(static_cast<const char*>(b.data()), b.size());
+    }
+    asio::async_write(*tls_, asio::buffer(tls_out_), std::move(handler));
+  }
+
+  void Close() {
+    asio::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  asio::ip::tcp::socket socket_;
+  std::shared_ptr<asio::ssl::context> context_;  // kept alive for tls_
+  asio::ssl::stream_base::handshake_type role_ = asio::ssl::stream_base::server;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  std::string tls_out_;  // the coalesced write in progress
+};
+
+}  // namespace zk::zab
