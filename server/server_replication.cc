@@ -89,6 +89,7 @@ zab::Status ZooKeeperServer::StartReplication() {
                  pc.id, pc.voters.size(), pc.observers.size());
   }
   driver_->Start();
+  UpdateReadOnlyMode();  // a member starts looking for a leader
   return zab::Status::OK();
 }
 
@@ -248,6 +249,7 @@ void ZooKeeperServer::CloseAllConnections(const char* why) {
 }
 
 void ZooKeeperServer::RoleChanged() {
+  UpdateReadOnlyMode();
   if (!serving()) {
     CloseAllConnections("this server is not serving (no leader, or synchronizing)");
     in_flight_.clear();

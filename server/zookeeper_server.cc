@@ -29,7 +29,8 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
       tick_timer_(io),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
-                                    config_.container_max_never_used_interval_ms}) {}
+                                    config_.container_max_never_used_interval_ms}),
+      read_only_timer_(io) {}
 
 ZooKeeperServer::~ZooKeeperServer() { Stop(); }
 
@@ -181,6 +182,7 @@ void ZooKeeperServer::Stop() {
   asio::error_code ec;
   acceptor_.close(ec);
   tick_timer_.cancel();
+  read_only_timer_.cancel();
   std::vector<std::shared_ptr<Connection>> conns;
   for (auto& [id, st] : conns_) conns.push_back(st.conn);
   for (auto& c : conns) c->Close();
@@ -242,7 +244,10 @@ void ZooKeeperServer::OnClosed(Connection& conn) {
   watches_.RemoveWatcher(conn.id());
   if (it->second.session_id != 0) {
     auto s = conn_of_session_.find(it->second.session_id);
-    if (s != conn_of_session_.end() && s->second == conn.id()) conn_of_session_.erase(s);
+    if (s != conn_of_session_.end() && s->second == conn.id()) {
+      conn_of_session_.erase(s);
+      if (it->second.read_only) ReadOnlyConnectionClosed(it->second.session_id);
+    }
   }
   auto ip = conns_per_ip_.find(conn.remote_address());
   if (ip != conns_per_ip_.end() && --ip->second <= 0) conns_per_ip_.erase(ip);
@@ -261,6 +266,7 @@ void ZooKeeperServer::ScheduleTick() {
 void ZooKeeperServer::OnTick() {
   if (leading()) ExpireSessions();
   if (serving() && !leading()) ReportActivity();
+  if (read_only_) ExpireReadOnlySessions();
   if (leading()) {
     if (!reaper_.running()) reaper_.Start(NowMs());
     ReapContainersAndTtls();
