@@ -2,9 +2,12 @@
 member, cut off from its quorum with iptables, serves reads to clients that asked for a
 read-only session (kazoo's read_only=True), refuses their writes and syncs with NOTREADONLY,
 refuses clients that did not ask, says so in srvr/isro/mntr; once healed it rejoins the quorum,
-closes its read-only connections, and the client reconnects read-write."""
+closes its read-only connections, and the client reconnects read-write. Our client (through
+zkcli -r) finds a read-write server by itself with its background `isro` probe."""
+import subprocess
 import threading
 
+import pexpect
 import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NotReadOnlyCallError
@@ -12,6 +15,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 from ensemble import Ensemble
+from zkcli_driver import Interactive
 from zkfixtures import wait_until
 
 # maxSessionTimeout: a read-write session must outlive the partition (20 ticks would be 4 s).
@@ -146,3 +150,49 @@ def test_read_write_session_resumes_read_only(ensemble):
         c.stop()
         c.close()
 
+
+def _reject_client_port(port):
+    rule = ["INPUT", "-i", "lo", "-p", "tcp", "--dport", str(port), "-j", "REJECT",
+            "--reject-with", "tcp-reset"]
+    subprocess.check_call(["iptables", "-I"] + rule)
+    return rule
+
+
+def test_cpp_client_moves_from_read_only_to_read_write_server(ensemble, tmp_path):
+    """zkcli -r (our client with can_be_read_only) with every member in its connect string: while
+    only the cut-off member is reachable it is CONNECTEDREADONLY; once the others are reachable
+    its background `isro` probe finds one and it moves there, though the member it was on is
+    still read-only."""
+    isolated = ensemble.members[1]
+    rw = kazoo(isolated.hosts)
+    rw.start(timeout=15)
+    try:
+        rw.create("/ro/data", b"before", makepath=True)
+        rw.sync("/")
+    finally:
+        rw.stop()
+        rw.close()
+    ensemble.isolate(1)
+    wait_until(lambda: isolated.four_letter("isro") == "ro", 20,
+               what="the isolated member to turn read-only")
+    rules = [_reject_client_port(m.port) for sid, m in ensemble.members.items() if sid != 1]
+    cli = Interactive(ensemble.hosts(), str(tmp_path), extra=["-r"], timeout=20)
+    try:
+        cli.child.expect(r"WatchedEvent state:ConnectedReadOnly type:None path:null")
+        cli.child.sendline("get /ro/data")
+        cli.child.expect(r"before")
+        cli.child.sendline("create /ro/new x")
+        cli.child.expect(r"Not a read-only call")
+        for rule in rules:
+            subprocess.call(["iptables", "-D"] + rule)
+        rules = []
+        cli.child.expect(r"WatchedEvent state:SyncConnected type:None path:null")
+        assert isolated.four_letter("isro") == "ro"
+        cli.child.sendline("create /ro/new x")
+        cli.child.expect(r"Created /ro/new")
+        cli.child.sendline("quit")
+        cli.child.expect(pexpect.EOF)
+    finally:
+        for rule in rules:
+            subprocess.call(["iptables", "-D"] + rule)
+        cli.close()
