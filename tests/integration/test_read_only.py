@@ -3,7 +3,8 @@ member, cut off from its quorum with iptables, serves reads to clients that aske
 read-only session (kazoo's read_only=True), refuses their writes and syncs with NOTREADONLY,
 refuses clients that did not ask, says so in srvr/isro/mntr; once healed it rejoins the quorum,
 closes its read-only connections, and the client reconnects read-write. Our client (through
-zkcli -r) finds a read-write server by itself with its background `isro` probe."""
+zkcli -r) finds a read-write server by itself with its background `isro` probe; Apache's Java
+client with canBeReadOnly goes through the same cycle."""
 import subprocess
 import threading
 
@@ -14,6 +15,7 @@ from kazoo.exceptions import NotReadOnlyCallError
 from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
+import java_support as js
 from ensemble import Ensemble
 from zkcli_driver import Interactive
 from zkfixtures import wait_until
@@ -196,3 +198,42 @@ def test_cpp_client_moves_from_read_only_to_read_write_server(ensemble, tmp_path
         for rule in rules:
             subprocess.call(["iptables", "-D"] + rule)
         cli.close()
+
+
+@pytest.mark.skipif(bool(js.java_missing()), reason="the JDK or the ZooKeeper jars are missing")
+def test_java_client_read_only_then_read_write(ensemble, tmp_path_factory):
+    """Apache's Java client with canBeReadOnly: ConnectedReadOnly on the cut-off member,
+    NotReadOnlyException for a write, SyncConnected with a new session after the heal."""
+    classes = js.compile_classes(tmp_path_factory)
+    isolated = ensemble.members[1]
+    rw = kazoo(isolated.hosts)
+    rw.start(timeout=15)
+    try:
+        rw.create("/ro/data", b"before", makepath=True)
+        rw.sync("/")
+    finally:
+        rw.stop()
+        rw.close()
+    ensemble.isolate(1)
+    wait_until(lambda: isolated.four_letter("isro") == "ro", 20,
+               what="the isolated member to turn read-only")
+    proc = subprocess.Popen(js.java_command(classes, "ReadOnlyClient",
+                                            [isolated.hosts, "/ro/data", "before"]),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=js.JAVA_SRC)
+    try:
+        lines = []
+        for line in iter(proc.stdout.readline, ""):
+            lines.append(line.rstrip("\n"))
+            if line.startswith("ACTION heal"):
+                ensemble.heal()
+                proc.stdin.write("DONE\n")
+                proc.stdin.flush()
+        rc = proc.wait(timeout=60)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert rc == 0 and lines[-1] == "OK ReadOnlyClient", "\n".join(lines) + "\n" + err
+    assert "SUMMARY new_session=true" in lines
