@@ -100,8 +100,11 @@ void Client::Impl::SendConnectRequest(uint64_t gen) {
   req.timeout_ms = static_cast<int32_t>(options_.session_timeout.count());
   {
     std::lock_guard<std::mutex> l(mu_);
-    req.session_id = session_id_;
-    req.passwd = passwd_.empty() ? std::string(kSessionPasswordLength, '\0') : passwd_;
+    // As ClientCnxn: until a read-write server has seen the session, every connection asks
+    // for a new one (a read-only server's session is local to it).
+    req.session_id = seen_rw_server_ ? session_id_ : 0;
+    req.passwd = passwd_.empty() || !seen_rw_server_ ? std::string(kSessionPasswordLength, '\0')
+                                                     : passwd_;
   }
   req.read_only = options_.can_be_read_only;
   req.has_read_only = true;
@@ -188,8 +191,11 @@ void Client::Impl::OnHandshake(proto::JuteReader& r) {
     Terminate(ConnectionState::kExpired, Err::kSessionExpired);
     return;
   }
-  const bool resumed = ever_connected_;
   const bool read_only = resp.has_read_only && resp.read_only;
+  // A new session when the previous one existed only on a read-only server.
+  const bool resumed = ever_connected_ && seen_rw_server_;
+  read_only_ = read_only;
+  if (!read_only) seen_rw_server_ = true;
   {
     std::lock_guard<std::mutex> l(mu_);
     session_id_ = resp.session_id;
@@ -212,6 +218,7 @@ void Client::Impl::OnHandshake(proto::JuteReader& r) {
   }
   Notify(read_only ? ConnectionState::kReadOnly
                    : resumed ? ConnectionState::kReconnected : ConnectionState::kConnected);
+  if (read_only && phase_ == Phase::kConnected) StartRwProbing();
 }
 
 void Client::Impl::WriteFrame(const std::string& frame) {
@@ -372,6 +379,7 @@ void Client::Impl::OnNotification(proto::JuteReader& r) {
 
 void Client::Impl::Disconnect(Err why) {
   ++gen_;
+  StopRwProbing();
   asio::error_code ignored;
   socket_.close(ignored);
   resolver_.cancel();
@@ -433,7 +441,8 @@ void Client::Impl::Tick() {
     return;
   }
   // A session that could not be resumed within its timeout is dead (the server expires it).
-  if (phase_ != Phase::kConnected && session_id() != 0 &&
+  // One that only a read-only server knew is not: the next connection starts a new one.
+  if (phase_ != Phase::kConnected && session_id() != 0 && seen_rw_server_ &&
       now - last_heard_ > std::chrono::milliseconds(negotiated_ms_ > 0
                                                         ? negotiated_ms_
                                                         : options_.session_timeout.count())) {

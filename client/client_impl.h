@@ -108,6 +108,16 @@ class Client::Impl {
   void SendSetWatches();
   void KickWrite();
 
+  // Read-only sessions (client_read_only.cc): while connected to a read-only server, the other
+  // hosts are probed in turn with `isro` (ClientCnxn's pingRwServer: 100 ms after connecting,
+  // then twice as long each time up to a minute) and the client moves to the first that
+  // answers "rw".
+  void StartRwProbing();
+  void ArmRwProbe();
+  void ProbeHost(size_t index);
+  void ProbeDone(uint64_t gen, size_t index, bool rw);
+  void StopRwProbing();
+
   // Session end (client_session.cc).
   void Enqueue(std::shared_ptr<Request> req);
   void Terminate(ConnectionState final_state, Err err);
@@ -194,6 +204,16 @@ class Client::Impl {
   std::vector<Auth> auths_;
   std::deque<Callback<void>> auth_waiters_;  // One per auth packet sent (null for re-sends).
   WatchRegistry watches_;
+
+  // Read-only sessions (client_read_only.cc).
+  bool read_only_ = false;       // the current connection is to a read-only server
+  bool seen_rw_server_ = false;  // the session exists on the quorum (else reconnects start anew)
+  asio::steady_timer probe_timer_;
+  asio::ip::tcp::socket probe_socket_;
+  asio::ip::tcp::resolver probe_resolver_;
+  uint64_t probe_gen_ = 0;
+  std::chrono::milliseconds probe_delay_{0};
+  std::string probe_answer_;
 
   // Listeners of AddStateListener. listeners_mu_ guards the map; notifying_mu_ is held while
   // they are called (on the io thread), so RemoveStateListener from another thread can wait

@@ -14,12 +14,16 @@ Client::Impl::Impl(Options options, ConnectString cs,
       tls_context_(std::move(tls_context)),
       resolver_(io_),
       tick_timer_(io_),
-      backoff_timer_(io_) {
+      backoff_timer_(io_),
+      probe_timer_(io_),
+      probe_socket_(io_),
+      probe_resolver_(io_) {
   rng_.seed(options_.seed != 0 ? options_.seed : std::random_device{}());
   hosts_ = cs_.hosts;
   std::shuffle(hosts_.begin(), hosts_.end(), rng_);
   session_id_ = options_.session_id;
   passwd_ = options_.session_password;
+  seen_rw_server_ = options_.session_id != 0;
   last_heard_ = Clock::now();
 }
 
@@ -238,6 +242,7 @@ void Client::Impl::Terminate(ConnectionState final_state, Err err) {
   asio::error_code ignored;
   socket_.close(ignored);
   backoff_timer_.cancel();
+  StopRwProbing();
   const bool closing = phase_ == Phase::kClosing;
   phase_ = Phase::kDone;
   FailAll(err);
@@ -314,6 +319,7 @@ void Client::Impl::FinishClose() {
   resolver_.cancel();
   tick_timer_.cancel();
   backoff_timer_.cancel();
+  StopRwProbing();
   {
     std::lock_guard<std::mutex> l(mu_);
     connected_ = false;

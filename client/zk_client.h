@@ -80,9 +80,12 @@ std::string DigestId(std::string_view user, std::string_view password);
 //   kClosed      - Close() finished. Terminal.
 //   kReadOnly    - connected (first time or again) to a server that is partitioned from its
 //                  quorum and serves reads only (only with Options::can_be_read_only); writes
-//                  fail with kNotReadOnly. The client stays on that server until the connection
-//                  breaks; a later connection to a read-write server reports kConnected or
-//                  kReconnected.
+//                  and sync fail with kNotReadOnly. Meanwhile the client asks the other hosts
+//                  `isro` in the background (as the Java client) and moves to the first
+//                  read-write one (kSuspended, then kReconnected; or kConnected with a new
+//                  session id if the session was created read-only: such a session exists only
+//                  on that server, and until a read-write server was reached every connection
+//                  asks for a new session, as the Java client).
 enum class ConnectionState {
   kConnected,
   kSuspended,
@@ -205,7 +208,8 @@ struct Options {
   // Per-request timeout measured from the call; 0 = none (wait until reply, connection loss or
   // session end). Expired requests complete with kRequestTimeout.
   std::chrono::milliseconds request_timeout{0};
-  // Ask for a read-only connection if the server is partitioned (the handshake's read-only byte).
+  // Accept a read-only session from a server partitioned from its quorum (the handshake's
+  // read-only flag; the Java client's canBeReadOnly). See ConnectionState::kReadOnly.
   bool can_be_read_only = false;
   // Resume an existing session (e.g. of another Client) instead of creating one. 0 = new session.
   int64_t session_id = 0;

@@ -182,13 +182,15 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
   if (stopped_ || !tree_ || !sessions_) return std::string(kNotServing);
   if (word == "envi") return FormatEnvironment(Environment());
   if (word == "conf") return config_.ToConfString();
-  // A server without a leader (or still synchronizing) serves nothing, as ZooKeeper.
-  if (!serving()) return std::string(kNotServing);
+  // As ZooKeeper: "null" while no server runs, "ro" in read-only mode.
+  if (word == "isro") return read_only_ ? "ro" : serving() ? "rw" : "null";
+  // A server without a leader (or still synchronizing) serves nothing, as ZooKeeper, unless it
+  // runs in read-only mode.
+  if (!serving() && !read_only_) return std::string(kNotServing);
   if (word == "srvr" || word == "stat" || word == "cons") return StatText(word);
   if (word == "mntr") return MntrText();
   if (word == "wchs" || word == "wchc" || word == "wchp") return WatchesText(word);
   if (word == "dump") return DumpText();
-  if (word == "isro") return "rw";
   if (word == "dirs") {
     const int64_t data = DirSize(config_.data_dir);
     const int64_t log =
@@ -213,6 +215,7 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
 
 std::string ZooKeeperServer::ModeString() const {
   if (!config_.IsDistributed()) return "standalone";
+  if (read_only_) return "read-only";
   switch (driver_ ? driver_->peer().state() : zab::PeerState::kLooking) {
     case zab::PeerState::kLeading:
       return "leader";

@@ -95,6 +95,7 @@ zab::Status ZooKeeperServer::StartReplication() {
                  pc.id, pc.voters.size(), pc.observers.size());
   }
   driver_->Start();
+  UpdateReadOnlyMode();  // a member starts looking for a leader
   return zab::Status::OK();
 }
 
@@ -280,6 +281,7 @@ void ZooKeeperServer::OnDigestMismatch(const DigestMismatch& m) {
 
 void ZooKeeperServer::RoleChanged() {
   digest_audit_.Reset();
+  UpdateReadOnlyMode();
   if (!serving()) {
     CloseAllConnections("this server is not serving (no leader, or synchronizing)");
     in_flight_.clear();

@@ -105,9 +105,10 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
     conn.Close();
     return;
   }
-  if (!serving()) {
-    spdlog::info("refusing session request from {}: this server is not serving (no leader)",
-                 conn.remote_address());
+  if (!serving() && !(read_only_ && req.read_only)) {
+    spdlog::info("refusing session request from {}: this server is not serving (no leader){}",
+                 conn.remote_address(),
+                 read_only_ ? "; it is read-only and the client did not ask for read-only" : "");
     conn.Close();
     return;
   }
@@ -117,6 +118,10 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
         "the client must try another server",
         conn.remote_address(), req.last_zxid_seen, tree_->last_zxid());
     conn.Close();
+    return;
+  }
+  if (!serving()) {
+    AcceptReadOnly(st, req);
     return;
   }
   int32_t timeout = std::clamp(req.timeout_ms, config_.MinSessionTimeoutMs(),
@@ -168,9 +173,15 @@ void ZooKeeperServer::FinishConnect(ConnState& st, bool valid) {
   rsp.timeout_ms = valid ? st.negotiated_timeout_ms : 0;
   rsp.session_id = valid ? st.session_id : 0;
   const SessionInfo* info = valid ? sessions_->Find(st.session_id) : nullptr;
-  rsp.passwd = info ? std::string(info->password.data(), info->password.size())
-                    : std::string(kSessionPasswordLength, '\0');
-  rsp.read_only = false;
+  auto local = valid ? read_only_sessions_.find(st.session_id) : read_only_sessions_.end();
+  if (local != read_only_sessions_.end()) {
+    rsp.passwd.assign(local->second.password.data(), local->second.password.size());
+  } else if (info) {
+    rsp.passwd.assign(info->password.data(), info->password.size());
+  } else {
+    rsp.passwd.assign(kSessionPasswordLength, '\0');
+  }
+  rsp.read_only = st.read_only;
   rsp.has_read_only = st.client_wants_read_only_byte;
   proto::JuteWriter w;
   size_t mark = w.BeginFrame();
@@ -210,12 +221,12 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   }
   std::string_view body = frame.substr(r.position());
   auto type = static_cast<OpCode>(h.type);
-  if (!sessions_->Touch(st.session_id, NowMs())) {
+  if (!st.read_only && !sessions_->Touch(st.session_id, NowMs())) {
     conn.Send(FrameReply(h.xid, tree_->last_zxid(), Err::kSessionExpired));
     conn.CloseAfterFlush();
     return;
   }
-  if (!leading()) active_sessions_.insert(st.session_id);
+  if (!leading() && !st.read_only) active_sessions_.insert(st.session_id);
   if (type == OpCode::kAuth) {
     HandleAuth(st, body);
     return;
@@ -229,6 +240,7 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   p.xid = h.xid;
   p.type = type;
   p.received = std::chrono::steady_clock::now();
+  if (st.read_only && AnswerReadOnly(st, p)) return;
   if (IsWriteOp(type)) {
     WriteRequest req;
     if (!DecodeWriteRequest(type, body, MaxFieldBytes(), &req)) {

@@ -31,7 +31,8 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
       enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
-                                    config_.container_max_never_used_interval_ms}) {
+                                    config_.container_max_never_used_interval_ms}),
+      read_only_timer_(io) {
   seed_ = config_.node_seed;
   std::random_device os_random;
   while (seed_ == 0) seed_ = (static_cast<uint64_t>(os_random()) << 32) | os_random();
@@ -247,6 +248,7 @@ void ZooKeeperServer::Stop() {
   if (client_tls_) client_tls_->Stop();
   if (quorum_tls_) quorum_tls_->Stop();
   tick_timer_.cancel();
+  read_only_timer_.cancel();
   std::vector<std::shared_ptr<Connection>> conns;
   for (auto& [id, st] : conns_) conns.push_back(st.conn);
   for (auto& c : conns) c->Close();
@@ -310,7 +312,10 @@ void ZooKeeperServer::OnClosed(Connection& conn) {
   watches_.RemoveWatcher(conn.id());
   if (it->second.session_id != 0) {
     auto s = conn_of_session_.find(it->second.session_id);
-    if (s != conn_of_session_.end() && s->second == conn.id()) conn_of_session_.erase(s);
+    if (s != conn_of_session_.end() && s->second == conn.id()) {
+      conn_of_session_.erase(s);
+      if (it->second.read_only) ReadOnlyConnectionClosed(it->second.session_id);
+    }
   }
   auto ip = conns_per_ip_.find(conn.remote_address());
   if (ip != conns_per_ip_.end() && --ip->second <= 0) conns_per_ip_.erase(ip);
@@ -342,6 +347,7 @@ void ZooKeeperServer::OnTick() {
   if (leading()) ExpireSessions();
   if (leading() && tree_->last_zxid() != digest_sampled_zxid_) SampleDigest();
   if (serving() && !leading()) ReportActivity();
+  if (read_only_) ExpireReadOnlySessions();
   if (leading()) {
     if (!reaper_.running()) reaper_.Start(NowMs());
     ReapContainersAndTtls();

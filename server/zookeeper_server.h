@@ -14,7 +14,8 @@
 // (whose completions are posted back to the io thread) and snapshot children (forked processes).
 // Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
-// four_letter_words.cc (4lw).
+// server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
+// quorum, readonlymode.enabled), four_letter_words.cc (4lw).
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "client/proto/jute.h"
+#include "client/proto/records.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/container_reaper.h"
@@ -110,6 +112,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
     int64_t session_id = 0;
     bool handshake_pending = false;  // waiting for its createSession txn
     bool client_wants_read_only_byte = true;
+    bool read_only = false;  // accepted while this server is in read-only mode
     int32_t negotiated_timeout_ms = 0;
     int64_t last_zxid = 0;
     int32_t last_cxid = 0;
@@ -125,6 +128,14 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // A txn this leader proposed, kept decoded until it is committed and applied.
   struct InFlight {
     Txn txn;
+  };
+
+  // A session created by this server in read-only mode: local, never replicated, forgotten
+  // when the mode ends. `idle_since_ms` is set while no connection holds it.
+  struct ReadOnlySession {
+    SessionPassword password{};
+    int32_t timeout_ms = 0;
+    int64_t idle_since_ms = -1;
   };
 
   // A follower's sync waiting for the txns proposed before it to commit (leader only).
@@ -213,6 +224,21 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   void OnDigestMismatch(const DigestMismatch& m);
   void ReportActivity();
   void CloseAllConnections(const char* why);
+  // read_only_mode.cc
+  // Enters read-only mode max(2 s, tickTime) after the member started looking for a leader (if
+  // readonlymode.enabled and still looking then); leaves it (closing its read-only connections)
+  // as soon as the member stops looking. Called whenever the role changes.
+  void UpdateReadOnlyMode();
+  void EnterReadOnlyMode();
+  void LeaveReadOnlyMode();
+  // The handshake of a client that asked for a read-only session while in read-only mode.
+  void AcceptReadOnly(ConnState& st, const proto::ConnectRequest& req);
+  // Answers what a read-only connection may not do (writes, sync: NOTREADONLY; closeSession);
+  // false when the request is served as usual.
+  bool AnswerReadOnly(ConnState& st, Pending& p);
+  void ReadOnlyConnectionClosed(int64_t session_id);
+  void ExpireReadOnlySessions();
+
   // four_letter_words.cc
   std::string FourLetterWord(std::string_view word);
   // "standalone" (later: leader, follower, observer), as srvr/stat/mntr print the mode.
@@ -267,6 +293,12 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   int64_t txns_since_digest_sample_ = 0;
   bool diverged_ = false;  // digest.onMismatch=stopServing tripped: clients are refused
   ServerStats stats_;
+
+  // Read-only mode (read_only_mode.cc).
+  bool read_only_ = false;
+  asio::steady_timer read_only_timer_;
+  bool read_only_timer_armed_ = false;
+  absl::flat_hash_map<int64_t, ReadOnlySession> read_only_sessions_;
 };
 
 }  // namespace zk::server
