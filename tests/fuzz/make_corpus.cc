@@ -437,7 +437,7 @@ void Snapshot(const std::string& name, int nodes, int session_count, int level) 
   SessionTracker sessions(1, 2000, 0);
   for (int i = 0; i < session_count; ++i) {
     const int64_t id = 0x0100000000000001LL + i;
-    sessions.Add(id, 10000 + 1000 * i, 0);
+    sessions.Add(id, 10000 + 1000 * i, NewSessionPassword(), 0);
     apply(CreateSessionTxn{10000 + 1000 * i}, OpCode::kCreateSession, id);
   }
   int32_t app_children = 0;

@@ -50,7 +50,7 @@ inline void LoadSnapshotBytes(const ScratchDir& dir, int64_t zxid, std::string_v
   const std::string again_dir = dir.path() + "/again";
   std::filesystem::create_directory(again_dir);
   SessionTracker sessions(/*server_id=*/1, /*expiry_interval_ms=*/2000, /*now_ms=*/0);
-  for (const auto& s : snap.sessions) sessions.Add(s.id, s.timeout_ms, 0);
+  for (const auto& s : snap.sessions) sessions.Add(s.id, s.timeout_ms, s.password, 0);
   FUZZ_CHECK(WriteSnapshotFile(*tree, sessions, again_dir, 1).ok());
   std::unique_ptr<DataTree> tree2;
   auto loaded2 = LoadNewestSnapshot(again_dir, &tree2);
