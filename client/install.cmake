@@ -11,7 +11,7 @@ set_target_properties(zabkeeper_client PROPERTIES EXPORT_NAME client)
 target_include_directories(zabkeeper_client PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper>)
-target_link_libraries(zabkeeper_client PUBLIC Threads::Threads OpenSSL::Crypto)
+target_link_libraries(zabkeeper_client PUBLIC Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
 target_compile_features(zabkeeper_client PUBLIC cxx_std_20)
 
 # The recipes (zabkeeper::recipes), a second archive on top of the client.

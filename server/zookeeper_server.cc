@@ -187,8 +187,8 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
   // ones held back.
   prep_options.quota_warning = [last_ms = int64_t{0},
                                 held = int64_t{0}](const std::string& message) mutable {
-    const int64_t now = WallMs();
-    if (now - last_ms < 1000) {
+    const int64_t now_ms = WallMs();
+    if (now_ms - last_ms < 1000) {
       ++held;
       return;
     }
@@ -197,7 +197,7 @@ zab::Status ZooKeeperServer::LoadState(int64_t upto, int64_t* replayed, int64_t*
     } else {
       spdlog::warn("{}", message);
     }
-    last_ms = now;
+    last_ms = now_ms;
     held = 0;
   };
   prep_ = std::make_unique<Prep>(*tree_, std::move(prep_options));
