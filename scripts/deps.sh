@@ -4,7 +4,7 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libasio-dev libmsgpack-cxx-dev libleveldb-dev libspdlog-dev doctest-dev
-  libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev libcli11-dev nlohmann-json3-dev
+  libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
   openssl
   python3-kazoo python3-pytest python3-pexpect libedit-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev

@@ -491,6 +491,18 @@ ApplyResult DataTree::ApplySetAcl(const Txn&, const SetAclTxn& s) {
   return r;
 }
 
+bool DataTree::RaiseChildVersion(std::string_view path, int32_t cversion, int64_t zxid) {
+  Node* n = FindMutable(path);
+  if (!n) return false;
+  if (cversion > n->stat.cversion) {
+    digest_ -= HashOf(path, *n);
+    n->stat.cversion = cversion;
+    n->stat.pzxid = zxid;
+    digest_ += HashOf(path, *n);
+  }
+  return true;
+}
+
 bool DataTree::LoadNode(std::string_view path, const NodeStat& stat, std::string_view data,
                         bool data_null, const AclList& acl, uint64_t expected_children) {
   if (path == "/" || path == kZookeeper || path == kQuota || path == kConfig) {

@@ -119,6 +119,10 @@ class DataTree {
   bool LoadNode(std::string_view path, const NodeStat& stat, std::string_view data, bool data_null,
                 const AclList& acl, uint64_t expected_children = 0);
   void SetLastZxid(int64_t zxid) { last_zxid_ = zxid; }
+  // Importing a fuzzy snapshot (server/zookeeper_import.h): when `cversion` (stored form) is
+  // above the node's, raises it and sets its pzxid to `zxid`, as replaying a create the snapshot
+  // already holds does in ZooKeeper. Returns false if the node is missing.
+  bool RaiseChildVersion(std::string_view path, int32_t cversion, int64_t zxid);
 
  private:
   struct NameHash;

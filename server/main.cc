@@ -1,5 +1,8 @@
 // zabkeeper: a ZooKeeper-compatible coordination server.
 //   zabkeeper --config zoo.cfg
+//   zabkeeper --config zoo.cfg --import-zookeeper [--zookeeper-data-dir D] [--zookeeper-log-dir L]
+//     converts an Apache ZooKeeper data directory into this server's (server/zookeeper_import.h)
+//     and exits.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +11,7 @@
 
 #include "server/config.h"
 #include "server/version.h"
+#include "server/zookeeper_import.h"
 #include "server/zookeeper_server.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +21,15 @@ int main(int argc, char** argv) {
   app.add_option("-c,--config", config_path, "ZooKeeper zoo.cfg file")->required();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  bool import_zookeeper = false;
+  std::string zookeeper_data_dir, zookeeper_log_dir;
+  app.add_flag("--import-zookeeper", import_zookeeper,
+               "convert Apache ZooKeeper's snapshot and logs into this server's empty dataDir, "
+               "then exit");
+  app.add_option("--zookeeper-data-dir", zookeeper_data_dir,
+                 "ZooKeeper's snapshot directory (default: <dataDir>/version-2)");
+  app.add_option("--zookeeper-log-dir", zookeeper_log_dir,
+                 "ZooKeeper's transaction log directory (default: <dataLogDir>/version-2)");
   app.set_version_flag("--version", std::string(zk::server::kVersionString));
   CLI11_PARSE(app, argc, argv);
 
@@ -27,6 +40,17 @@ int main(int argc, char** argv) {
   if (!config.ok()) {
     spdlog::error("{}", config.status().message());
     return 2;
+  }
+  if (import_zookeeper) {
+    std::string summary;
+    zk::zab::Status s = zk::server::ImportZooKeeperDataDir(config.value(), zookeeper_data_dir,
+                                                           zookeeper_log_dir, &summary);
+    if (!s.ok()) {
+      spdlog::error("import failed: {}", s.ToString());
+      return 1;
+    }
+    spdlog::info("{}", summary);
+    return 0;
   }
   asio::io_context io(1);
   zk::server::ZooKeeperServer server(io, std::move(config.value()));

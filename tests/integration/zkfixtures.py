@@ -45,6 +45,8 @@ APACHE_SYSPROP_KEYS = (
     "znode.container.checkIntervalMs",
     "znode.container.maxPerMinute",
     "znode.container.maxNeverUsedIntervalMs",
+    "zookeeper.snapCount",
+    "zookeeper.snapshot.compression.method",
 )
 
 LOG4J_PROPERTIES = """\
