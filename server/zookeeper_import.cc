@@ -535,6 +535,13 @@ zab::Result<ImportedZooKeeperState> ReadZooKeeperState(const std::string& snap_d
   }
   // The logs: the last one starting at or before the snapshot, and every later one.
   std::vector<ZxidFile> logs = ListZxidFiles(log_dir, "log");
+  if (logs.empty() && state.snapshot_zxid > 0) {
+    // ZooKeeper keeps the log a snapshot was taken in: none at all means a wrong directory,
+    // and importing the snapshot alone would lose the txns after it.
+    return zab::Status::InvalidArgument("no ZooKeeper transaction log (log.*) in " + log_dir +
+                                        "; name ZooKeeper's dataLogDir/version-2 with "
+                                        "--zookeeper-log-dir");
+  }
   size_t first = 0;
   for (size_t i = 0; i < logs.size(); ++i) {
     if (logs[i].zxid <= state.snapshot_zxid) first = i;
@@ -585,8 +592,9 @@ zab::Result<ImportedZooKeeperState> ReadZooKeeperState(const std::string& snap_d
 
 zab::Status ImportZooKeeperDataDir(const ServerConfig& config, std::string snap_dir,
                                    std::string log_dir, std::string* summary) {
+  // As in ZooKeeper, the logs are beside the snapshots unless said otherwise.
+  if (log_dir.empty()) log_dir = snap_dir.empty() ? config.data_log_dir + "/version-2" : snap_dir;
   if (snap_dir.empty()) snap_dir = config.data_dir + "/version-2";
-  if (log_dir.empty()) log_dir = config.data_log_dir + "/version-2";
   const std::string our_snapshots = config.data_dir + "/snapshots";
   const std::string our_log = config.data_log_dir + "/txnlog";
   if (!ListSnapshotZxids(our_snapshots).empty() || DirHasFiles(our_log)) {

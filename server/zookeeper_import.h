@@ -17,7 +17,8 @@
 // no longer holds. Every record is checked: file magic and version, the snapshot's Adler-32
 // checksum, each log record's Adler-32 and end-of-record marker. A snapshot that fails is skipped
 // for the next older one (as ZooKeeper does); a log ends at its first empty or torn record (its
-// preallocated tail). A gap between the snapshot and the logs, or within the logs, is an error.
+// preallocated tail). A gap between the snapshot and the logs, or within the logs, is an error,
+// and so is a snapshot without any log (a wrong log directory would silently lose txns).
 // Compressed snapshots (snapshot.compression.method gz/snappy) are reported with a clear error.
 //
 // Thread-compatible free functions; they read files and log nothing (errors are returned).
@@ -64,8 +65,8 @@ zab::Status ParseZooKeeperSnapshot(std::string_view bytes, DataTree* tree,
 zab::Result<ImportedZooKeeperState> ReadZooKeeperState(const std::string& snap_dir,
                                                        const std::string& log_dir);
 
-// The whole import for `config`: reads `snap_dir`/`log_dir` (empty: `<dataDir>/version-2` and
-// `<dataLogDir>/version-2`), refuses if this server already holds state (a snapshot or a
+// The whole import for `config`: reads `snap_dir` (empty: `<dataDir>/version-2`) and `log_dir`
+// (empty: `snap_dir` if that was given, else `<dataLogDir>/version-2`), refuses if this server already holds state (a snapshot or a
 // non-empty log), and writes the snapshot into its snapshot directory. `*summary` gets a
 // one-paragraph description of what was imported.
 zab::Status ImportZooKeeperDataDir(const ServerConfig& config, std::string snap_dir,

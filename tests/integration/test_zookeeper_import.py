@@ -193,3 +193,43 @@ def test_import_refuses_damaged_files(tmp_path):
     assert r.returncode == 1
     assert "no valid ZooKeeper snapshot" in r.stdout + r.stderr
     assert not os.path.exists(str(tmp_path / "zk" / "snapshots" / "snapshot.0000000000000000"))
+
+
+def test_import_into_one_member_of_an_ensemble(tmp_path):
+    """The documented ensemble upgrade: import on one member, start all three; the members that
+    have nothing get the imported tree from the leader."""
+    from ensemble import Ensemble
+    apache = zf.ApacheZooKeeper({"zookeeper.snapCount": "40"}, tmpdir=str(tmp_path / "apache"))
+    apache.start()
+    ens = None
+    try:
+        writer = connect(apache.hosts)
+        for i in range(60):
+            writer.create("/data/n-", b"v%d" % i, sequence=True, makepath=True)
+        writer.set("/data", b"top")
+        before = snapshot_tree(writer)
+        writer.stop()
+        writer.close()
+        apache.stop()
+
+        ens = Ensemble(voters=3)
+        r = run_import(ens.members[1].cfg_path, "--zookeeper-data-dir",
+                       os.path.join(apache.data_dir, "version-2"))
+        assert r.returncode == 0, r.stdout + r.stderr
+        ens.start()
+        for m in ens.members.values():
+            c = connect(m.hosts)
+            try:
+                c.sync("/")
+                assert snapshot_tree(c) == before, m.sid
+            finally:
+                c.stop()
+                c.close()
+    except Exception:
+        if ens is not None:
+            ens.dump_logs()
+        raise
+    finally:
+        if ens is not None:
+            ens.cleanup()
+        apache.stop()

@@ -312,3 +312,18 @@ TEST_CASE("an empty directory is an error, not an empty import") {
 
 }  // namespace
 }  // namespace zk::server
+
+namespace zk::server {
+namespace {
+
+TEST_CASE("a snapshot without any log is refused (a wrong log directory loses txns)") {
+  TempDir dir;
+  TempDir elsewhere;
+  WriteFile(dir.path + "/snapshot.2", ZkSnapshot({}, BaseNodes(), false));
+  auto state = ReadZooKeeperState(dir.path, elsewhere.path);
+  REQUIRE_FALSE(state.ok());
+  CHECK(state.status().message().find("--zookeeper-log-dir") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace zk::server
