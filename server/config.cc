@@ -581,6 +581,14 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     config->test_max_zxid_counter = v;
     return Status::OK();
   }
+  if (name == "test.peerMaxQueuedBytes") {
+    int64_t v = 0;
+    if (!ParseInt64(value, &v) || v < (int64_t{1} << 20) || v > (int64_t{1} << 40)) {
+      return Invalid(key, value, "must be between 1048576 and 1099511627776");
+    }
+    config->test_peer_max_queued_bytes = v;
+    return Status::OK();
+  }
   // --- SASL authentication (docs/security.md, "SASL") ---
   if (name.starts_with("authProvider.") &&
       value == "org.apache.zookeeper.server.auth.SASLAuthenticationProvider") {

@@ -131,6 +131,9 @@ struct ServerConfig {
   // test.maxZxidCounter: a test seam; the largest zxid counter an epoch may use before the
   // leader must start a new epoch (ZooKeeper's limit, 2^32 - 1, unless a test lowers it).
   int64_t test_max_zxid_counter = 0xffffffffLL;
+  // test.peerMaxQueuedBytes: a test seam; the output a peer connection may queue before it fails
+  // (a learner's log range is streamed so that at most half of it is used).
+  int64_t test_peer_max_queued_bytes = int64_t{128} << 20;
 
   // --- SASL authentication (docs/security.md, "SASL") ---
   // Each may also come from a -D flag in SERVER_JVMFLAGS/JVMFLAGS (see ApplyJvmFlags); zoo.cfg

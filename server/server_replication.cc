@@ -65,11 +65,19 @@ zab::Status ZooKeeperServer::StartReplication() {
   options.disconnect = [this](zab::ServerId peer) {
     if (transport_) transport_->Disconnect(peer, zab::Channel::kQuorum);
   };
+  // A learner's log range is streamed; what is queued for it stays within half the limit.
+  const size_t peer_queue_limit = static_cast<size_t>(config_.test_peer_max_queued_bytes);
+  options.stream_high_water_bytes = std::min(zab::kLogStreamHighWaterBytes, peer_queue_limit / 8);
+  options.stream_max_held_bytes = peer_queue_limit / 4;
+  options.queued_bytes = [this](zab::ServerId peer) -> size_t {
+    return transport_ ? transport_->QueuedBytes(peer, zab::Channel::kQuorum) : 0;
+  };
   driver_ = std::make_unique<zab::NodeDriver>(io_, pc, durable, log_store_.get(), this,
                                               std::move(options), seed_);
   if (config_.IsDistributed()) {
     zab::PeerTransportConfig tc;
     tc.self = config_.server_id;
+    tc.limits.max_queued_bytes = peer_queue_limit;
     for (const auto& [id, a] : config_.servers) {
       tc.servers[id] = zab::PeerAddress{a.host, static_cast<uint16_t>(a.quorum_port),
                                         static_cast<uint16_t>(a.election_port)};
@@ -88,6 +96,9 @@ zab::Status ZooKeeperServer::StartReplication() {
     };
     cb.on_message = [this](zab::ServerId p, zab::Message&& m) {
       driver_->OnMessage(p, std::move(m));
+    };
+    cb.on_written = [this](zab::ServerId p, zab::Channel c) {
+      if (c == zab::Channel::kQuorum) driver_->OnOutputWritten(p);
     };
     transport_ = std::make_unique<zab::PeerTransport>(io_, std::move(tc), std::move(cb));
     if (zab::Status s = transport_->Start(); !s.ok()) return s;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <future>
 #include <utility>
 
@@ -10,7 +11,20 @@
 namespace zk::zab {
 namespace {
 
-constexpr size_t kLogRangeChunkBytes = 4 << 20;
+constexpr size_t kLogRangeChunkBytes = size_t{4} << 20;
+
+// About the bytes a message takes on the wire (for the bound on messages held behind a stream).
+size_t ApproximateSize(const Message& m) {
+  return std::visit(
+      [](const auto& body) -> size_t {
+        if constexpr (requires { body.data.size(); }) {
+          return 32 + body.data.size();
+        } else {
+          return 32;
+        }
+      },
+      m);
+}
 
 const char* StateName(PeerState s) {
   switch (s) {
@@ -104,6 +118,7 @@ void NodeDriver::OnConnected(ServerId peer, Channel channel) {
 
 void NodeDriver::OnDisconnected(ServerId peer, Channel channel) {
   if (stopped_) return;
+  if (channel == Channel::kQuorum) log_streams_.erase(peer);
   peer_->Disconnected(peer, channel);
   Process();
 }
@@ -217,6 +232,23 @@ void NodeDriver::SendExpanded(ServerId to, Message& msg) {
     SendLogRange(to, range->after, range->upto);
     return;
   }
+  if (auto it = log_streams_.find(to); it != log_streams_.end()) {
+    if (std::holds_alternative<Snapshot>(msg)) {
+      // A new synchronization of this learner: the old stream is void.
+      log_streams_.erase(it);
+    } else if (ChannelOf(msg) == Channel::kQuorum) {
+      LogStream& stream = it->second;
+      stream.held_bytes += ApproximateSize(msg);
+      stream.held.push_back(std::move(msg));
+      if (stream.held_bytes > options_.stream_max_held_bytes) {
+        spdlog::warn("zab: server {} is not catching up ({} bytes wait behind its log range); "
+                     "disconnecting it", to, stream.held_bytes);
+        log_streams_.erase(it);
+        if (options_.disconnect) options_.disconnect(to);
+      }
+      return;
+    }
+  }
   if (auto* snap = std::get_if<Snapshot>(&msg); snap && snap->data.empty()) {
     const int64_t upto = snap->zxid;
     int64_t stored = 0;
@@ -235,27 +267,54 @@ void NodeDriver::SendExpanded(ServerId to, Message& msg) {
   options_.send(to, std::move(msg));
 }
 
-bool NodeDriver::SendLogRange(ServerId to, int64_t after, int64_t upto) {
-  int64_t next = after + 1;
-  while (next <= upto) {
+void NodeDriver::SendLogRange(ServerId to, int64_t after, int64_t upto) {
+  // A range replaces any stream still running for this learner (it is synchronizing anew).
+  LogStream& stream = log_streams_[to];
+  stream = LogStream{after + 1, upto, {}, 0};
+  PumpLogStream(to);
+}
+
+void NodeDriver::PumpLogStream(ServerId to) {
+  auto it = log_streams_.find(to);
+  if (it == log_streams_.end()) return;
+  LogStream& stream = it->second;
+  while (stream.next <= stream.upto) {
+    if (options_.queued_bytes && options_.queued_bytes(to) >= options_.stream_high_water_bytes) {
+      return;  // OnOutputWritten resumes
+    }
     std::vector<LogEntry> entries;
-    Status s = store_->Read(next, upto, kLogRangeChunkBytes, &entries);
+    const size_t chunk = options_.queued_bytes
+                             ? std::min(kLogRangeChunkBytes, options_.stream_high_water_bytes)
+                             : kLogRangeChunkBytes;
+    Status s = store_->Read(stream.next, stream.upto, chunk, &entries);
     if (!s.ok() || entries.empty()) {
       // Purged or unreadable: the learner must not get a history with a hole. Dropping its
       // connection makes it synchronize again.
-      spdlog::warn("zab: cannot read the log for server {} from 0x{:x}: {}", to, next,
+      spdlog::warn("zab: cannot read the log for server {} from 0x{:x}: {}", to, stream.next,
                    s.ok() ? "purged" : s.ToString());
+      log_streams_.erase(it);
       if (options_.disconnect) options_.disconnect(to);
-      return false;
+      return;
     }
     for (LogEntry& e : entries) {
-      next = e.zxid + 1;
+      stream.next = e.zxid + 1;
       const int64_t zxid = e.zxid;
-      options_.send(to, Proposal{zxid, std::move(e.data)});
-      options_.send(to, Commit{zxid});
+      if (!options_.send(to, Proposal{zxid, std::move(e.data)}) ||
+          !options_.send(to, Commit{zxid})) {
+        log_streams_.erase(it);  // the connection is gone; the learner will synchronize again
+        return;
+      }
     }
   }
-  return true;
+  // The range is out: what waited behind it follows, in order.
+  std::deque<Message> held = std::move(stream.held);
+  log_streams_.erase(it);
+  for (Message& m : held) options_.send(to, std::move(m));
+}
+
+void NodeDriver::OnOutputWritten(ServerId peer) {
+  if (stopped_) return;
+  PumpLogStream(peer);
 }
 
 void NodeDriver::OnAppendDurable(int64_t zxid, Status status) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -51,12 +52,25 @@ class StateMachine {
   virtual void Failed(const Status& status) = 0;
 };
 
+// The default of NodeDriverOptions::stream_high_water_bytes.
+inline constexpr size_t kLogStreamHighWaterBytes = size_t{8} << 20;
+
 struct NodeDriverOptions {
   std::chrono::milliseconds tick{10};
   // Sends a message on the peer network; false when the connection is down (message dropped).
   std::function<bool(ServerId, Message&&)> send;
   // Closes the quorum connection to a peer.
   std::function<void(ServerId)> disconnect;
+  // Bytes queued on the quorum connection to a peer and not yet written. When set, a log range
+  // for a learner is streamed: read and queued a chunk at a time while less than
+  // stream_high_water_bytes wait, and resumed by OnOutputWritten. Unset: queued all at once.
+  std::function<size_t(ServerId)> queued_bytes;
+  // The high-water mark of that streaming (also the most read from the log at once). Quorum
+  // messages for the learner wait behind its stream, and are sent after it; beyond
+  // stream_max_held_bytes of them the learner is disconnected (it is not keeping up with the
+  // live load while it catches up). Keep 2 * high water + max held below the connection's limit.
+  size_t stream_high_water_bytes = kLogStreamHighWaterBytes;
+  size_t stream_max_held_bytes = size_t{32} << 20;
 };
 
 // Meta keys in the LogStore holding the epochs (decimal).
@@ -90,6 +104,8 @@ class NodeDriver {
   void OnConnected(ServerId peer, Channel channel);
   void OnDisconnected(ServerId peer, Channel channel);
   void OnMessage(ServerId from, Message&& msg);
+  // The quorum connection to `peer` wrote some of its queued output.
+  void OnOutputWritten(ServerId peer);
 
   // Runs work on the disk thread after everything submitted before it.
   void RunOnDiskThread(std::function<void()> work) { log_->RunOnDiskThread(std::move(work)); }
@@ -107,9 +123,22 @@ class NodeDriver {
   void Process();  // carries out the Peer's actions until there are none
   void Carry(Action& a);
   void SendExpanded(ServerId to, Message& msg);
-  // Sends the logged txns in (after, upto] as Proposal + Commit pairs; false if the log no
-  // longer holds them all (the learner is then disconnected).
-  bool SendLogRange(ServerId to, int64_t after, int64_t upto);
+  // Sends the logged txns in (after, upto] as Proposal + Commit pairs, streamed (see
+  // NodeDriverOptions::queued_bytes); quorum messages to `to` wait behind the range. If the log
+  // no longer holds them all, the learner is disconnected.
+  void SendLogRange(ServerId to, int64_t after, int64_t upto);
+  // Queues more of `to`'s log stream; ends the stream (sending what waited behind it) when the
+  // range is out. Ends it without sending when the learner is gone or cannot be served.
+  void PumpLogStream(ServerId to);
+
+  // A log range on its way to a learner, and the quorum messages waiting behind it.
+  struct LogStream {
+    int64_t next = 0;  // the next zxid to read
+    int64_t upto = 0;  // the last zxid of the range
+    std::deque<Message> held;
+    size_t held_bytes = 0;
+  };
+  std::map<ServerId, LogStream> log_streams_;
   void OnAppendDurable(int64_t zxid, Status status);
   void OnDiskOpDone(uint64_t seq, Status status);
   void ScheduleTick();

@@ -292,6 +292,7 @@ void PeerConnection::OnWrite(const asio::error_code& ec, size_t n) {
   queued_bytes_ -= writing_frames_;
   writing_frames_ = 0;
   Write();
+  if (!closed_ && owner_ && peer_known_) owner_->OnWritten(*this);
 }
 
 // ---- Closing ---------------------------------------------------------------------------------

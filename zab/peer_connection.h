@@ -62,6 +62,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     virtual void OnMessage(PeerConnection& conn, Message&& msg) = 0;
     // The connection failed and is closed; called once, never after Close().
     virtual void OnFailed(PeerConnection& conn, const std::string& reason) = 0;
+    // A write of queued output completed (queued_bytes() went down); only once the peer is
+    // named (SetPeer). The owner may Send more.
+    virtual void OnWritten(PeerConnection& /*conn*/) {}
   };
 
   // REQUIRES: socket is connected; limits.snapshot_chunk_bytes + wire::kChunkOverheadBytes <=

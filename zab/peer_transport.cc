@@ -300,6 +300,13 @@ void PeerTransport::OnFailed(PeerConnection& conn, const std::string& reason) {
   LinkDown(*link, reason);
 }
 
+void PeerTransport::OnWritten(PeerConnection& conn) {
+  if (!callbacks_.on_written) return;
+  Link* link = FindLink(conn.peer(), conn.channel());
+  if (link == nullptr || link->conn.get() != &conn) return;
+  callbacks_.on_written(link->peer, link->channel);
+}
+
 // ---- Sending ---------------------------------------------------------------------------------
 
 bool PeerTransport::Send(ServerId to, Message msg) {
@@ -317,6 +324,13 @@ void PeerTransport::Disconnect(ServerId peer, Channel channel) {
   Link* link = FindLink(peer, channel);
   if (!running_ || link == nullptr || !link->conn) return;
   LinkDown(*link, "closed by this server");
+}
+
+size_t PeerTransport::QueuedBytes(ServerId peer, Channel channel) const {
+  auto it = peers_.find(peer);
+  if (!running_ || it == peers_.end()) return 0;
+  const auto& conn = it->second.links[Index(channel)].conn;
+  return conn ? conn->queued_bytes() : 0;
 }
 
 bool PeerTransport::IsConnected(ServerId peer, Channel channel) const {

@@ -20,6 +20,9 @@
 // connection keeps a read outstanding). A Snapshot travels as chunk frames, streamed as the
 // socket drains, and is delivered whole. Any malformed frame closes its connection.
 //
+// on_written(peer, channel) reports that queued output was written, so a sender that paces
+// itself by QueuedBytes() can queue more.
+//
 // Callbacks run on the io thread: from asio handlers, and on_disconnected also from within
 // Send() (its output queue overflowed) and Disconnect(). Callbacks may call Send, Disconnect,
 // IsConnected, Stats and Stop, but must not destroy the transport. Stop() reports nothing; no
@@ -100,6 +103,8 @@ struct PeerTransportCallbacks {
   std::function<void(ServerId peer, Channel channel)> on_connected;
   std::function<void(ServerId peer, Channel channel)> on_disconnected;
   std::function<void(ServerId from, Message&& msg)> on_message;
+  // Optional: a write of queued output to `peer` completed (QueuedBytes went down).
+  std::function<void(ServerId peer, Channel channel)> on_written;
 };
 
 class PeerTransport final : private PeerConnection::Owner {
@@ -126,6 +131,8 @@ class PeerTransport final : private PeerConnection::Owner {
   void Disconnect(ServerId peer, Channel channel);
 
   bool IsConnected(ServerId peer, Channel channel) const;
+  // Bytes of ordinary frames queued on that connection and not yet written (0 when down).
+  size_t QueuedBytes(ServerId peer, Channel channel) const;
   // The bound port (after Start), also when the configuration asked for port 0.
   uint16_t listen_port(Channel channel) const { return ports_[Index(channel)]; }
   PeerStats Stats(ServerId peer) const;
@@ -168,6 +175,7 @@ class PeerTransport final : private PeerConnection::Owner {
   void OnHandshake(PeerConnection& conn, const Handshake& hs) override;
   void OnMessage(PeerConnection& conn, Message&& msg) override;
   void OnFailed(PeerConnection& conn, const std::string& reason) override;
+  void OnWritten(PeerConnection& conn) override;
   void Reject(PeerConnection& conn, const std::string& reason);
 
   // peer_dialer.cc
