@@ -127,12 +127,13 @@ void ZooKeeperServer::ApplyCommitted(const zab::LogEntry& entry) {
   if (!pending_syncs_.empty()) AnswerSyncs();
 }
 
-bool ZooKeeperServer::StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::string* data) {
+bool ZooKeeperServer::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
+                                         std::string* path) {
   // The newest complete snapshot file at or below zxid: no serialization, no stall; the log
   // after it (kept by the purge rule) brings the learner the rest.
   const std::string dir = SnapshotDirOf(config_);
   *snapshot_zxid = 0;
-  data->clear();
+  path->clear();
   for (int64_t z : ListSnapshotZxids(dir)) {
     if (z <= zxid) *snapshot_zxid = z;
   }
@@ -141,12 +142,8 @@ bool ZooKeeperServer::StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::
     const int64_t first = log_store_->FirstZxid();
     return first <= 1 || zab::ZxidCounter(first) == 1;
   }
-  std::ifstream in(SnapshotFileName(dir, *snapshot_zxid), std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  *data = buf.str();
-  return !data->empty();
+  *path = SnapshotFileName(dir, *snapshot_zxid);
+  return true;
 }
 
 zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data) {

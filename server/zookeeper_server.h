@@ -77,7 +77,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
 
   // zab::StateMachine (server_replication.cc), on the io thread.
   void ApplyCommitted(const zab::LogEntry& entry) override;
-  bool StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::string* data) override;
+  bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override;
   zab::Status InstallState(int64_t zxid, const std::string& data) override;
   zab::Status RebuildState(int64_t zxid) override;
   void Deliver(zab::ServerId from, std::string data) override;

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <utility>
 
 #include "zab/check.h"
@@ -94,6 +96,7 @@ void NodeDriver::Stop() {
   tick_timer_.cancel();
   log_->Stop();
   alive_.reset();
+  snapshot_reader_.join();
 }
 
 int64_t NodeDriver::Propose(std::string data) {
@@ -250,27 +253,73 @@ void NodeDriver::SendExpanded(ServerId to, Message& msg) {
     }
   }
   if (auto* snap = std::get_if<Snapshot>(&msg); snap && snap->data.empty()) {
-    const int64_t upto = snap->zxid;
-    int64_t stored = 0;
-    std::string data;
-    if (!machine_->StoredSnapshot(upto, &stored, &data)) {
-      spdlog::warn("zab: no stored snapshot for server {}; it will synchronize again", to);
-      if (options_.disconnect) options_.disconnect(to);
-      return;
-    }
-    spdlog::info("zab: sending server {} the snapshot of zxid 0x{:x} ({} bytes) and the log up "
-                 "to 0x{:x}", to, stored, data.size(), upto);
-    options_.send(to, Snapshot{stored, std::move(data)});
-    SendLogRange(to, stored, upto);
+    SendStoredSnapshot(to, snap->zxid);
     return;
   }
   options_.send(to, std::move(msg));
 }
 
+void NodeDriver::SendStoredSnapshot(ServerId to, int64_t upto) {
+  int64_t stored = 0;
+  std::string path;
+  if (!machine_->StoredSnapshotFile(upto, &stored, &path)) {
+    spdlog::warn("zab: no stored snapshot for server {}; it will synchronize again", to);
+    if (options_.disconnect) options_.disconnect(to);
+    return;
+  }
+  if (path.empty()) {
+    // The initial state: no bytes to read.
+    spdlog::info("zab: sending server {} the initial state and the log up to 0x{:x}", to, upto);
+    options_.send(to, Snapshot{stored, std::string()});
+    SendLogRange(to, stored, upto);
+    return;
+  }
+  LogStream& stream = log_streams_[to];
+  stream = LogStream{stored + 1, upto, {}, 0, true, ++stream_generation_};
+  asio::post(snapshot_reader_, [this, alive = std::weak_ptr<bool>(alive_), to,
+                                generation = stream.generation, stored, path] {
+    std::string data;
+    if (std::ifstream in(path, std::ios::binary); in) {
+      std::ostringstream buf;
+      buf << in.rdbuf();
+      data = buf.str();
+    }
+    asio::post(io_, [this, alive, to, generation, stored, data = std::move(data)]() mutable {
+      if (alive.expired()) return;
+      OnSnapshotRead(to, generation, stored, std::move(data));
+    });
+  });
+}
+
+void NodeDriver::OnSnapshotRead(ServerId to, uint64_t generation, int64_t zxid,
+                                std::string data) {
+  if (stopped_) return;
+  auto it = log_streams_.find(to);
+  if (it == log_streams_.end() || it->second.generation != generation ||
+      !it->second.awaiting_snapshot) {
+    return;  // the learner went away or is synchronizing anew
+  }
+  if (data.empty()) {
+    spdlog::warn("zab: cannot read the snapshot of zxid 0x{:x} for server {}; it will "
+                 "synchronize again", zxid, to);
+    log_streams_.erase(it);
+    if (options_.disconnect) options_.disconnect(to);
+    return;
+  }
+  spdlog::info("zab: sending server {} the snapshot of zxid 0x{:x} ({} bytes) and the log up "
+               "to 0x{:x}", to, zxid, data.size(), it->second.upto);
+  it->second.awaiting_snapshot = false;
+  if (!options_.send(to, Snapshot{zxid, std::move(data)})) {
+    log_streams_.erase(it);
+    return;
+  }
+  PumpLogStream(to);
+}
+
 void NodeDriver::SendLogRange(ServerId to, int64_t after, int64_t upto) {
   // A range replaces any stream still running for this learner (it is synchronizing anew).
   LogStream& stream = log_streams_[to];
-  stream = LogStream{after + 1, upto, {}, 0};
+  stream = LogStream{after + 1, upto, {}, 0, false, ++stream_generation_};
   PumpLogStream(to);
 }
 
@@ -278,6 +327,7 @@ void NodeDriver::PumpLogStream(ServerId to) {
   auto it = log_streams_.find(to);
   if (it == log_streams_.end()) return;
   LogStream& stream = it->second;
+  if (stream.awaiting_snapshot) return;  // OnSnapshotRead starts the range
   while (stream.next <= stream.upto) {
     if (options_.queued_bytes && options_.queued_bytes(to) >= options_.stream_high_water_bytes) {
       return;  // OnOutputWritten resumes

@@ -33,11 +33,12 @@ class StateMachine {
   virtual ~StateMachine() = default;
   // A committed txn, in zxid order, each once.
   virtual void ApplyCommitted(const LogEntry& entry) = 0;
-  // For a learner being synchronized by snapshot: a stored snapshot at the largest zxid S <= `zxid`
-  // (every txn up to `zxid` is durable), as the bytes InstallState takes; S = 0 with empty data
-  // stands for the initial state (nothing stored yet: the log then holds every txn). Returns
-  // false if no such snapshot can be read.
-  virtual bool StoredSnapshot(int64_t zxid, int64_t* snapshot_zxid, std::string* data) = 0;
+  // For a learner being synchronized by snapshot: the file of a stored snapshot at the largest
+  // zxid S <= `zxid` (every txn up to `zxid` is durable), whose bytes InstallState takes; S = 0
+  // with an empty path stands for the initial state (nothing stored yet: the log then holds
+  // every txn). Returns false if there is no such snapshot. The driver reads the file on a
+  // thread of its own, so a large snapshot never stalls the io thread.
+  virtual bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) = 0;
   // Replaces the state with a snapshot received from the leader (empty data at zxid 0: the
   // initial state) and makes it durable (the driver has emptied the log before). A non-OK
   // status fails the driver.
@@ -131,14 +132,26 @@ class NodeDriver {
   // range is out. Ends it without sending when the learner is gone or cannot be served.
   void PumpLogStream(ServerId to);
 
-  // A log range on its way to a learner, and the quorum messages waiting behind it.
+  // Sends `to` the stored snapshot at or below `upto` and then the log up to `upto`; the file
+  // is read on snapshot_reader_, and everything for `to` waits behind it.
+  void SendStoredSnapshot(ServerId to, int64_t upto);
+  // Back on the io thread with the snapshot file's bytes (empty: unreadable).
+  void OnSnapshotRead(ServerId to, uint64_t generation, int64_t zxid, std::string data);
+
+  // A log range (after a snapshot still being read, if awaiting_snapshot) on its way to a
+  // learner, and the quorum messages waiting behind it.
   struct LogStream {
     int64_t next = 0;  // the next zxid to read
     int64_t upto = 0;  // the last zxid of the range
     std::deque<Message> held;
     size_t held_bytes = 0;
+    bool awaiting_snapshot = false;
+    uint64_t generation = 0;
   };
   std::map<ServerId, LogStream> log_streams_;
+  uint64_t stream_generation_ = 0;
+  // Reads stored snapshot files for learners (one at a time; joined by Stop).
+  asio::thread_pool snapshot_reader_{1};
   void OnAppendDurable(int64_t zxid, Status status);
   void OnDiskOpDone(uint64_t seq, Status status);
   void ScheduleTick();
