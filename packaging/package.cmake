@@ -22,8 +22,10 @@ set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME zabkeeper)
 set(CPACK_PACKAGE_VENDOR zabkeeper)
 set(CPACK_PACKAGE_CONTACT "zabkeeper developers <zabkeeper@localhost>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "ZooKeeper-compatible coordination service")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_INSTALL_PREFIX /usr)
+# Staged with DESTDIR, so the absolute destinations (/etc, /lib/systemd) land in the package.
+set(CPACK_SET_DESTDIR ON)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_COMPONENTS_ALL server dev)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
@@ -32,6 +34,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 
 set(CPACK_DEBIAN_SERVER_PACKAGE_NAME zabkeeper)
+# The first line of each description is the summary.
 set(CPACK_DEBIAN_SERVER_DESCRIPTION
   "ZooKeeper-compatible coordination service\n\
 zabkeeper speaks the ZooKeeper wire protocol and replicates with ZAB, so stock ZooKeeper\n\
