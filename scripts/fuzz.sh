@@ -49,7 +49,7 @@ if ! command -v clang++ >/dev/null ||
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q clang-14 libclang-rt-14-dev
 fi
-./scripts/deps.sh
+./scripts/deps.sh build
 
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

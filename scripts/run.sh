@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts a local 3-server zabkeeper ensemble on loopback
-# (client ports 2181-2183, data under ./var/sN/), then prints the connection string.
+# Installs what is missing (deps.sh build), builds zabkeeper, zkcli and zkbench, and starts a
+# local 3-server zabkeeper ensemble on loopback (client ports 2181-2183, data under ./var/sN/),
+# then prints the connection string.
 #   ./scripts/run.sh          start (or report the running ensemble)
 #   ./scripts/run.sh stop     stop it
 # ZK_PORT changes the first client port (the others follow); peer ports are 2888+N / 3888+N.
@@ -35,8 +36,10 @@ if [ "${1:-}" = "stop" ]; then
   exit 0
 fi
 
-./scripts/deps.sh
-./scripts/build.sh
+# Only what the ensemble needs: the build profile's packages and the three programs (test.sh
+# installs and builds the rest).
+./scripts/deps.sh build
+BUILD_TARGETS="zabkeeper zkcli zkbench" ./scripts/build.sh
 
 for s in "${SERVERS[@]}"; do
   dir="$VAR/s$s"
