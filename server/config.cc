@@ -642,7 +642,8 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "metricsProvider.className") {
     if (value == "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider") {
       config->metrics_provider_enabled = true;
-    } else if (value.empty() || value == "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") {
+    } else if (value.empty() ||
+               value == "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") {
       config->metrics_provider_enabled = false;
     } else {
       return Invalid(key, value,
@@ -656,7 +657,9 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     config->metrics_http_host = std::string(value);
     return Status::OK();
   }
-  if (name == "metricsProvider.httpPort") return ParsePort(key, value, 0, &config->metrics_http_port);
+  if (name == "metricsProvider.httpPort") {
+    return ParsePort(key, value, 0, &config->metrics_http_port);
+  }
   if (name == "metricsProvider.exportJvmInfo") {
     bool on = false;
     if (Status e = ParseBool(key, value, &on); !e.ok()) return e;

@@ -73,23 +73,18 @@ std::vector<MetricFamily> MetricFamiliesOf(const MetricsSnapshot& m) {
   f.Gauge("num_alive_connections", "Open client connections", D(m.num_alive_connections));
   f.Gauge("global_sessions", "Sessions in the ensemble", D(m.global_sessions));
   f.Gauge("local_sessions", "Local sessions (none in zabkeeper)", D(m.local_sessions));
-  f.Gauge("packets_received", "Client packets received since start or srst",
-          D(m.packets_received));
+  f.Gauge("packets_received", "Client packets received since start or srst", D(m.packets_received));
   f.Gauge("packets_sent", "Client packets sent since start or srst", D(m.packets_sent));
   f.Gauge("avg_latency", "Average request latency in ms since start or srst", m.avg_latency_ms);
-  f.Gauge("min_latency", "Minimum request latency in ms since start or srst",
-          D(m.min_latency_ms));
-  f.Gauge("max_latency", "Maximum request latency in ms since start or srst",
-          D(m.max_latency_ms));
+  f.Gauge("min_latency", "Minimum request latency in ms since start or srst", D(m.min_latency_ms));
+  f.Gauge("max_latency", "Maximum request latency in ms since start or srst", D(m.max_latency_ms));
   f.Summary("readlatency", "Latency of read requests in ms", m.read_latency_us, 1000.0);
   f.Summary("updatelatency", "Latency of write requests in ms", m.update_latency_us, 1000.0);
   f.Gauge("uptime", "Milliseconds since the server started", D(m.uptime_ms));
-  f.Gauge("open_file_descriptor_count", "Open file descriptors",
-          D(m.open_file_descriptor_count));
+  f.Gauge("open_file_descriptor_count", "Open file descriptors", D(m.open_file_descriptor_count));
   f.Gauge("max_file_descriptor_count", "File descriptor limit (-1: unlimited)",
           D(m.max_file_descriptor_count));
-  f.Counter("connection_rejected", "Client connections refused (limits)",
-            D(m.connection_rejected));
+  f.Counter("connection_rejected", "Client connections refused (limits)", D(m.connection_rejected));
   f.Counter("stale_sessions_expired", "Sessions expired", D(m.stale_sessions_expired));
   f.Summary("fsynctime", "Time of one synced write of the txn log (a group commit) in ms",
             m.fsync_us, 1000.0);
@@ -126,8 +121,7 @@ std::vector<MetricFamily> MetricFamiliesOf(const MetricsSnapshot& m) {
   f.Counter("zabkeeper_frames_rejected", "Client frames refused as malformed or too large",
             D(m.frames_rejected));
   f.Gauge("zabkeeper_last_zxid", "zxid of the last applied txn", D(m.last_zxid));
-  f.Gauge("zabkeeper_resident_memory_bytes", "Resident set size of the process",
-          D(m.rss_bytes));
+  f.Gauge("zabkeeper_resident_memory_bytes", "Resident set size of the process", D(m.rss_bytes));
   return f.Take();
 }
 
@@ -154,20 +148,18 @@ zab::Result<std::unique_ptr<MetricsExporter>> MetricsExporter::Start(const std::
                                                                      int port,
                                                                      SnapshotSource source) {
   const bool ipv6 = host.find(':') != std::string::npos;
-  const std::string address =
-      (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  const std::string address = (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
   std::unique_ptr<MetricsExporter> e(new MetricsExporter());
   e->collector_ = std::make_shared<Collector>(std::move(source));
   try {
     e->exposer_ = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
   } catch (const std::exception& ex) {
-    return zab::Status::IOError("metricsProvider: cannot listen on " + address + ": " +
-                                ex.what());
+    return zab::Status::IOError("metricsProvider: cannot listen on " + address + ": " + ex.what());
   }
   e->exposer_->RegisterCollectable(e->collector_);
   const std::vector<int> ports = e->exposer_->GetListeningPorts();
   e->port_ = ports.empty() ? port : ports.front();
-  return std::move(e);
+  return e;
 }
 
 MetricsExporter::~MetricsExporter() {

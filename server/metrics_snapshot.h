@@ -59,9 +59,9 @@ struct MetricsSnapshot {
   int64_t pending_syncs = 0;
 
   // Storage.
-  zab::LogLinearHistogram fsync_us;             // one per group commit
-  zab::LogLinearHistogram group_commit_batch;   // txns per group commit
-  uint64_t fsync_threshold_exceed_count = 0;    // group commits slower than 1 s
+  zab::LogLinearHistogram fsync_us;            // one per group commit
+  zab::LogLinearHistogram group_commit_batch;  // txns per group commit
+  uint64_t fsync_threshold_exceed_count = 0;   // group commits slower than 1 s
   uint64_t fsync_time_total_ms = 0;
   zab::LogLinearHistogram snapshot_time_ms;
   int64_t log_dir_bytes = 0;       // the txn log (LevelDB) directory

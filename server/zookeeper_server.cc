@@ -357,7 +357,9 @@ void ZooKeeperServer::OnTick() {
     reaper_.Stop();
   }
   if (auto done = snapshots_->Poll()) {
-    if (done->ok()) stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
+    if (done->ok()) {
+      stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
+    }
     if (!done->ok()) {
       spdlog::error("snapshot failed: {}", done->ToString());
     } else {

@@ -22,10 +22,10 @@ namespace zk::zab {
 
 class LogLinearHistogram {
  public:
-  static constexpr int kSubBucketBits = 3;                    // 8 buckets per power of two
+  static constexpr int kSubBucketBits = 3;                        // 8 buckets per power of two
   static constexpr uint64_t kLinearLimit = 2u << kSubBucketBits;  // values below: exact
-  static constexpr int kFirstExponent = kSubBucketBits + 1;   // log2(kLinearLimit)
-  static constexpr int kLastExponent = 40;                    // 2^40 and above: last bucket
+  static constexpr int kFirstExponent = kSubBucketBits + 1;       // log2(kLinearLimit)
+  static constexpr int kLastExponent = 40;                        // 2^40 and above: last bucket
   static constexpr size_t kBucketCount =
       kLinearLimit + (kLastExponent - kFirstExponent) * (size_t{1} << kSubBucketBits);
 

@@ -54,9 +54,8 @@ TEST_CASE("an unknown provider class or a bad port is a startup error naming the
   CHECK(c.status().message().find("metricsProvider.className") != std::string::npos);
   CHECK(c.status().message().find("com.example.Other") != std::string::npos);
 
-  auto p = ParseConfigText(std::string("dataDir=/d\n") + kPrometheus +
-                               "metricsProvider.httpPort=70000\n",
-                           nullptr);
+  auto p = ParseConfigText(
+      std::string("dataDir=/d\n") + kPrometheus + "metricsProvider.httpPort=70000\n", nullptr);
   REQUIRE_FALSE(p.ok());
   CHECK(p.status().message().find("metricsProvider.httpPort") != std::string::npos);
 
