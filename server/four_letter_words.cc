@@ -300,10 +300,8 @@ std::string ZooKeeperServer::MntrText() const {
   m.Add("zk_fsync_threshold_exceed_count", static_cast<int64_t>(s.fsync_threshold_exceed_count));
   m.Add("zk_proposal_count", static_cast<int64_t>(s.proposal_count));
   m.Add("zk_digest_mismatches_count", static_cast<int64_t>(s.digest_mismatches_count));
-  if (s.distributed) {
-    m.Add("zk_quorum_size", s.quorum_size);
-    m.Add("zk_looking_count", static_cast<int64_t>(s.looking_count));
-  }
+  m.Add("zk_looking_count", static_cast<int64_t>(s.looking_count));
+  if (s.distributed) m.Add("zk_quorum_size", s.quorum_size);
   // ZooKeeper's summaries, in milliseconds.
   AddSummary(m, "readlatency", s.read_latency_us, 1000.0, /*percentiles=*/true);
   AddSummary(m, "updatelatency", s.update_latency_us, 1000.0, /*percentiles=*/true);

@@ -93,10 +93,10 @@ std::vector<MetricFamily> MetricFamiliesOf(const MetricsSnapshot& m) {
   f.Counter("proposal_count", "Txns this server proposed as leader", D(m.proposal_count));
   f.Counter("digest_mismatches_count", "Leader digests that differed from this learner's",
             D(m.digest_mismatches_count));
+  f.Counter("looking_count", "Times this member started looking for a leader",
+            D(m.looking_count));
   if (m.distributed) {
     f.Gauge("quorum_size", "Voting members of the ensemble", D(m.quorum_size));
-    f.Counter("looking_count", "Times this member started looking for a leader",
-              D(m.looking_count));
     f.Summary("election_time", "Time from looking to a leader found in ms", m.election_time_ms,
               1.0);
   }
