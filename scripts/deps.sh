@@ -5,6 +5,7 @@ PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libasio-dev libmsgpack-cxx-dev libleveldb-dev libspdlog-dev doctest-dev
   libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev libcli11-dev nlohmann-json3-dev
+  prometheus-cpp-dev prometheus
   openssl
   python3-kazoo python3-pytest python3-pexpect libedit-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev
