@@ -107,7 +107,11 @@ std::optional<MetricsSnapshot> ZooKeeperServer::SnapshotForScrape() {
                  kScrapeTimeout.count());
     return std::nullopt;
   }
-  return future.get();
+  try {
+    return future.get();
+  } catch (const std::future_error&) {  // the io_context dropped the request unrun
+    return std::nullopt;
+  }
 }
 
 void ZooKeeperServer::TrackElection() {
