@@ -94,8 +94,6 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // server_metrics.cc
   // Every figure mntr and /metrics report, taken now. Io thread only.
   MetricsSnapshot Metrics() const;
-  // The Prometheus endpoint's port (0 when metricsProvider is off).
-  int metrics_port() const { return metrics_exporter_ ? metrics_exporter_->port() : 0; }
 
  private:
   // The leader sends its tree digest after this many applied txns, and at every tick when it

@@ -134,8 +134,13 @@ def test_prometheus_scrapes_the_ensemble(ensemble):
                 60.0, interval=0.2, what="znode_count of all three scraped")
             assert set(counts) == set(targets)
 
-            # The leader proposed every write; each member's quorum is 3.
+            # The leader proposed every write; each member's quorum is 3; each member looked
+            # for a leader at least once (at start) and timed how long that took.
             assert set(prom.query("quorum_size").values()) == {3.0}
+            looked = prom.query("looking_count")
+            assert len(looked) == 3 and all(v >= 1 for v in looked.values())
+            elections = prom.query("election_time_count")
+            assert len(elections) == 3 and all(v >= 1 for v in elections.values())
             leader_target = "127.0.0.1:%d" % ensemble.leader().metrics_port
             proposals = wait_until(lambda: prom.query("proposal_count").get(leader_target),
                                    30.0, interval=0.2, what="proposal_count scraped")
