@@ -357,12 +357,10 @@ void ZooKeeperServer::OnTick() {
     reaper_.Stop();
   }
   if (auto done = snapshots_->Poll()) {
-    if (done->ok()) {
-      stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
-    }
     if (!done->ok()) {
       spdlog::error("snapshot failed: {}", done->ToString());
     } else {
+      stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
       int64_t oldest = PurgeSnapshots(SnapshotDir(config_), config_.autopurge_snap_retain_count);
       if (oldest > 0) {
         // The log before the oldest retained snapshot is no longer needed for recovery. The

@@ -15,7 +15,8 @@
 // Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
 // server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
-// quorum, readonlymode.enabled), four_letter_words.cc (4lw).
+// quorum, readonlymode.enabled), four_letter_words.cc (4lw), server_metrics.cc (the figures of
+// mntr and the Prometheus endpoint).
 #pragma once
 
 #include <chrono>
