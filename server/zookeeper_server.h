@@ -11,7 +11,8 @@
 //    sees the event before it sees the new data.
 //
 // Threads: everything here runs on the io thread, except the disk work inside GroupCommitLog
-// (whose completions are posted back to the io thread) and snapshot children (forked processes).
+// (whose completions are posted back to the io thread), snapshot children (forked processes) and
+// SnapshotForScrape, which the metrics HTTP threads call and which posts to the io thread.
 // Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
 // server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
