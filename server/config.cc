@@ -646,6 +646,35 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     return Status::OK();
   }
 
+  // --- Metrics ---
+  if (name == "metricsProvider.className") {
+    if (value == "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider") {
+      config->metrics_provider_enabled = true;
+    } else if (value.empty() ||
+               value == "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") {
+      config->metrics_provider_enabled = false;
+    } else {
+      return Invalid(key, value,
+                     "the only metrics provider is "
+                     "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider");
+    }
+    return Status::OK();
+  }
+  if (name == "metricsProvider.httpHost") {
+    if (value.empty()) return Invalid(key, value, "empty host");
+    config->metrics_http_host = std::string(value);
+    return Status::OK();
+  }
+  if (name == "metricsProvider.httpPort") {
+    return ParsePort(key, value, 0, &config->metrics_http_port);
+  }
+  if (name == "metricsProvider.exportJvmInfo") {
+    bool on = false;
+    if (Status e = ParseBool(key, value, &on); !e.ok()) return e;
+    spdlog::info("config: {}={}: there is no JVM to describe; ignored", key, value);
+    return Status::OK();
+  }
+
   // --- TLS ---
   if (name == "secureClientPort") return ParsePort(key, value, 0, &config->secure_client_port);
   if (name == "secureClientPortAddress") {

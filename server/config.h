@@ -112,6 +112,13 @@ struct ServerConfig {
   TlsOptions quorum_tls;                   // ssl.quorum.*
   std::string x509_super_user;             // X509AuthenticationProvider.superUser
 
+  // --- Metrics (ZooKeeper 3.8's Prometheus provider; docs/operations.md, "Metrics") ---
+  // metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+  // turns the endpoint on; ZooKeeper's DefaultMetricsProvider (or no key) leaves it off.
+  bool metrics_provider_enabled = false;
+  std::string metrics_http_host = "0.0.0.0";  // metricsProvider.httpHost
+  int metrics_http_port = 7000;               // metricsProvider.httpPort; 0 = the kernel picks
+
   // --- zabkeeper's own keys ---
   // snapshot.compression: zstd level 1..22, 0 = snapshots written uncompressed.
   int snapshot_compression_level = 3;

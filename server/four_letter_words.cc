@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "server/four_letter_format.h"
+#include "server/process_stats.h"
 #include "server/zookeeper_server.h"
 
 namespace zk::server {
@@ -44,9 +45,6 @@ constexpr int64_t kTraceMask = 306;
 // may live, and the bucket width of its connection expiry queue.
 constexpr int64_t kSessionlessConnectionTimeoutMs = 10000;
 
-// fsync.warningthresholdms default: a sync slower than this counts as "exceeded".
-constexpr int64_t kFsyncWarningThresholdMs = 1000;
-
 bool IsKnownWord(std::string_view word) {
   return std::find(kKnownWords.begin(), kKnownWords.end(), word) != kKnownWords.end();
 }
@@ -67,47 +65,6 @@ const std::string& VersionText() {
 
 int64_t ToMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-// Sum of the sizes of the regular files under `dir`, recursively (ZooKeeper's getDirSize);
-// 0 if it cannot be read. Files may vanish meanwhile (log purge): errors are skipped.
-int64_t DirSize(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  int64_t total = 0;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code size_ec;
-    if (it->is_regular_file(size_ec)) {
-      const uintmax_t size = it->file_size(size_ec);
-      if (!size_ec) total += static_cast<int64_t>(size);
-    }
-  }
-  return total;
-}
-
-// VmRSS of this process in bytes, from /proc/self/status; 0 if unavailable.
-int64_t ResidentBytes() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmRSS:")) return std::atoll(line.c_str() + 6) * 1024;
-  }
-  return 0;
-}
-
-int64_t OpenFileDescriptors() {
-  std::error_code ec;
-  int64_t n = 0;
-  std::filesystem::directory_iterator it("/proc/self/fd", ec);
-  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) ++n;
-  return n > 0 ? n - 1 : 0;  // not counting the descriptor of the listing itself
-}
-
-int64_t MaxFileDescriptors() {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return -1;
-  return static_cast<int64_t>(limit.rlim_cur);
 }
 
 std::string Megabytes(uint64_t bytes) { return std::to_string(bytes / (1024 * 1024)) + "MB"; }
@@ -279,76 +236,89 @@ std::string ZooKeeperServer::StatText(std::string_view word) const {
   return word == "stat" ? FormatStat(s, infos) : FormatSrvr(s);
 }
 
+namespace {
+
+// ZooKeeper's mntr lines of one summary: avg/min/max/cnt/sum, then with `percentiles` the
+// p50/p95/p99/p999 lines. `divisor` turns the histogram's unit into milliseconds.
+void AddSummary(MntrWriter& m, std::string_view name, const zab::LogLinearHistogram& h,
+                double divisor, bool percentiles) {
+  const std::string n(name);
+  const auto ms = [divisor](uint64_t v) { return static_cast<int64_t>(v / divisor); };
+  m.AddAverage("zk_avg_" + n, h.average() / divisor);
+  m.Add("zk_min_" + n, ms(h.min()));
+  m.Add("zk_max_" + n, ms(h.max()));
+  m.Add("zk_cnt_" + n, static_cast<int64_t>(h.count()));
+  m.Add("zk_sum_" + n, ms(h.sum()));
+  if (!percentiles) return;
+  m.Add("zk_p50_" + n, ms(h.Quantile(0.5)));
+  m.Add("zk_p95_" + n, ms(h.Quantile(0.95)));
+  m.Add("zk_p99_" + n, ms(h.Quantile(0.99)));
+  m.Add("zk_p999_" + n, ms(h.Quantile(0.999)));
+}
+
+}  // namespace
+
 std::string ZooKeeperServer::MntrText() const {
-  const std::string mode = ModeString();
-  uint64_t outstanding = 0;
-  for (const auto& [id, st] : conns_) outstanding += st.queue.size();
-  int64_t ephemerals = 0;
-  for (const auto& [session, paths] : tree_->AllEphemerals()) {
-    ephemerals += static_cast<int64_t>(paths.size());
-  }
-  const zab::GroupCommitLog::Stats disk =
-      driver_ ? driver_->log_stats() : zab::GroupCommitLog::Stats{};
-  const int64_t fsync_total_ms = static_cast<int64_t>(disk.total_sync_micros / 1000);
-  const int64_t uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - started_)
-                                .count();
+  // One snapshot, the same figures /metrics exports.
+  const MetricsSnapshot s = Metrics();
+  const std::string& mode = s.server_state;
 
   // The classic keys, in the order Apache ZooKeeper 3.8 printed them in the reference capture.
   MntrWriter m;
   m.AddText("zk_version", VersionText());
   m.AddText("zk_server_state", mode);
-  if (mode == "leader") m.AddText("zk_peer_state", "leading - broadcast");
-  if (mode == "follower") m.AddText("zk_peer_state", "following - broadcast");
-  if (mode == "observer") m.AddText("zk_peer_state", "observing - broadcast");
-  m.Add("zk_ephemerals_count", ephemerals);
-  m.Add("zk_num_alive_connections", static_cast<int64_t>(conns_.size()));
-  m.AddAverage("zk_avg_latency", stats_.avg_latency_ms());
+  if (!s.peer_state.empty()) m.AddText("zk_peer_state", s.peer_state);
+  m.Add("zk_ephemerals_count", s.ephemerals_count);
+  m.Add("zk_num_alive_connections", s.num_alive_connections);
+  m.AddAverage("zk_avg_latency", s.avg_latency_ms);
   m.Add("zk_min_proposal_size", -1);
-  m.Add("zk_outstanding_requests", static_cast<int64_t>(outstanding));
-  m.Add("zk_znode_count", ReportedNodeCount());
-  m.Add("zk_global_sessions", static_cast<int64_t>(sessions_->size()));
-  m.Add("zk_packets_sent", static_cast<int64_t>(stats_.packets_sent));
-  m.Add("zk_packets_received", static_cast<int64_t>(stats_.packets_received));
+  m.Add("zk_outstanding_requests", s.outstanding_requests);
+  m.Add("zk_znode_count", s.znode_count);
+  m.Add("zk_global_sessions", s.global_sessions);
+  m.Add("zk_packets_sent", static_cast<int64_t>(s.packets_sent));
+  m.Add("zk_packets_received", static_cast<int64_t>(s.packets_received));
   m.Add("zk_max_proposal_size", -1);
-  m.Add("zk_watch_count", static_cast<int64_t>(watches_.watch_count()));
-  m.Add("zk_min_latency", static_cast<int64_t>(stats_.min_latency_ms));
-  m.Add("zk_max_file_descriptor_count", MaxFileDescriptors());
-  m.Add("zk_approximate_data_size", tree_->approximate_data_size());
-  m.Add("zk_open_file_descriptor_count", OpenFileDescriptors());
+  m.Add("zk_watch_count", s.watch_count);
+  m.Add("zk_min_latency", s.min_latency_ms);
+  m.Add("zk_max_file_descriptor_count", s.max_file_descriptor_count);
+  m.Add("zk_approximate_data_size", s.approximate_data_size);
+  m.Add("zk_open_file_descriptor_count", s.open_file_descriptor_count);
   m.Add("zk_last_proposal_size", -1);
-  if (mode == "leader") {
-    // As ZooKeeper: learners connected, voters in sync, learners still being synchronized.
-    int64_t learners = 0, synced = 0, pending = 0;
-    for (const zab::LearnerStatus& l : driver_->peer().Learners()) {
-      ++learners;
-      if (l.synced && !l.observer) ++synced;
-      if (!l.synced) ++pending;
-    }
-    m.Add("zk_learners", learners);
-    m.Add("zk_synced_followers", synced);
+  if (s.leader) {
+    m.Add("zk_learners", s.learners);
+    m.Add("zk_synced_followers", s.synced_followers);
     m.Add("zk_synced_non_voting_followers", 0);
-    m.Add("zk_synced_observers", learners - synced - pending);
-    m.Add("zk_followers", learners);
-    m.Add("zk_pending_syncs", pending);
+    m.Add("zk_synced_observers", s.synced_observers);
+    m.Add("zk_followers", s.learners);
+    m.Add("zk_pending_syncs", s.pending_syncs);
   }
-  m.Add("zk_local_sessions", 0);
-  m.Add("zk_uptime", uptime_ms);
-  m.Add("zk_max_latency", static_cast<int64_t>(stats_.max_latency_ms));
-  m.Add("zk_connection_rejected", static_cast<int64_t>(stats_.connections_rejected));
-  m.Add("zk_stale_sessions_expired", static_cast<int64_t>(stats_.sessions_expired));
-  // Per-sync times are not kept: a total under the threshold proves no sync exceeded it;
-  // otherwise the count is unknown (-1).
-  m.Add("zk_fsync_threshold_exceed_count", fsync_total_ms < kFsyncWarningThresholdMs ? 0 : -1);
+  m.Add("zk_local_sessions", s.local_sessions);
+  m.Add("zk_uptime", s.uptime_ms);
+  m.Add("zk_max_latency", s.max_latency_ms);
+  m.Add("zk_connection_rejected", static_cast<int64_t>(s.connection_rejected));
+  m.Add("zk_stale_sessions_expired", static_cast<int64_t>(s.stale_sessions_expired));
+  m.Add("zk_fsync_threshold_exceed_count", static_cast<int64_t>(s.fsync_threshold_exceed_count));
+  m.Add("zk_proposal_count", static_cast<int64_t>(s.proposal_count));
+  m.Add("zk_digest_mismatches_count", static_cast<int64_t>(s.digest_mismatches_count));
+  m.Add("zk_looking_count", static_cast<int64_t>(s.looking_count));
+  if (s.distributed) m.Add("zk_quorum_size", s.quorum_size);
+  // ZooKeeper's summaries, in milliseconds.
+  AddSummary(m, "readlatency", s.read_latency_us, 1000.0, /*percentiles=*/true);
+  AddSummary(m, "updatelatency", s.update_latency_us, 1000.0, /*percentiles=*/true);
+  AddSummary(m, "fsynctime", s.fsync_us, 1000.0, /*percentiles=*/false);
+  AddSummary(m, "snapshottime", s.snapshot_time_ms, 1.0, /*percentiles=*/false);
+  AddSummary(m, "election_time", s.election_time_ms, 1.0, /*percentiles=*/false);
   // zabkeeper's own figures.
-  m.Add("zk_fsync_count", static_cast<int64_t>(disk.syncs));
-  m.Add("zk_fsync_time_total_ms", fsync_total_ms);
-  m.Add("zk_group_commit_max_batch", static_cast<int64_t>(disk.max_batch_entries));
-  m.Add("zk_digest", static_cast<int64_t>(tree_->digest()));
-  m.Add("zk_digest_mismatches_count", static_cast<int64_t>(digest_audit_.mismatches()));
-  m.Add("zk_last_zxid", tree_->last_zxid());
-  m.Add("zk_frames_rejected", static_cast<int64_t>(stats_.frames_rejected));
-  m.Add("zk_rss_bytes", ResidentBytes());
+  m.Add("zk_fsync_count", static_cast<int64_t>(s.fsync_us.count()));
+  m.Add("zk_fsync_time_total_ms", static_cast<int64_t>(s.fsync_time_total_ms));
+  m.Add("zk_group_commit_max_batch", static_cast<int64_t>(s.group_commit_batch.max()));
+  m.Add("zk_digest", s.digest);
+  m.Add("zk_last_zxid", s.last_zxid);
+  m.Add("zk_frames_rejected", static_cast<int64_t>(s.frames_rejected));
+  m.Add("zk_rss_bytes", s.rss_bytes);
+  m.Add("zk_log_size_bytes", s.log_dir_bytes);
+  m.Add("zk_snapshot_size_bytes", s.snapshot_dir_bytes);
+  m.Add("zk_forwarding_queue_length", s.forwarded_writes_pending);
   return m.text();
 }
 

@@ -105,6 +105,7 @@ zab::Status ZooKeeperServer::StartReplication() {
     spdlog::info("ensemble member {} of {} voters and {} observers; looking for a leader",
                  pc.id, pc.voters.size(), pc.observers.size());
   }
+  TrackElection();  // a member starts out looking for a leader
   driver_->Start();
   UpdateReadOnlyMode();  // a member starts looking for a leader
   return zab::Status::OK();
@@ -288,6 +289,7 @@ void ZooKeeperServer::OnDigestMismatch(const DigestMismatch& m) {
 }
 
 void ZooKeeperServer::RoleChanged() {
+  TrackElection();
   digest_audit_.Reset();
   UpdateReadOnlyMode();
   if (!serving()) {

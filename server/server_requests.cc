@@ -373,10 +373,11 @@ void ZooKeeperServer::WriteDataResponse(proto::JuteWriter& w, const DataTree::No
 }
 
 void ZooKeeperServer::RecordLatency(ConnState& st, const Pending& p) {
-  auto ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::steady_clock::now() - p.received)
-                                      .count());
-  stats_.RecordLatency(ms);
+  const auto micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - p.received)
+                                               .count());
+  stats_.RecordRequest(IsWriteOp(p.type), micros);
+  const uint64_t ms = micros / 1000;
   st.last_latency_ms = static_cast<int64_t>(ms);
   if (st.min_latency_ms < 0 || static_cast<int64_t>(ms) < st.min_latency_ms) {
     st.min_latency_ms = static_cast<int64_t>(ms);

@@ -26,6 +26,7 @@ int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id
     return 0;
   }
   ZK_CHECK(proposed == zxid);  // Prep and ZAB number txns alike
+  ++stats_.proposals;
   return zxid;
 }
 

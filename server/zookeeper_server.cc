@@ -97,6 +97,7 @@ zab::Status ZooKeeperServer::Start() {
     spdlog::info("serving TLS clients on {}:{}", secure_host, bound_secure_port_);
     Accept(secure_acceptor_, ConnectionSecurity::kTls);
   }
+  if (zab::Status s = StartMetricsExporter(); !s.ok()) return s;
   ScheduleTick();
   return zab::Status::OK();
 }
@@ -242,6 +243,7 @@ zab::Status ZooKeeperServer::Recover() {
 void ZooKeeperServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  metrics_exporter_.reset();  // a scrape in progress gets no figures from now on
   asio::error_code ec;
   acceptor_.close(ec);
   secure_acceptor_.close(ec);
@@ -358,6 +360,7 @@ void ZooKeeperServer::OnTick() {
     if (!done->ok()) {
       spdlog::error("snapshot failed: {}", done->ToString());
     } else {
+      stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
       int64_t oldest = PurgeSnapshots(SnapshotDir(config_), config_.autopurge_snap_retain_count);
       if (oldest > 0) {
         // The log before the oldest retained snapshot is no longer needed for recovery. The
@@ -376,6 +379,7 @@ void ZooKeeperServer::OnTick() {
 void ZooKeeperServer::MaybeSnapshot() {
   if (++txns_since_snapshot_ < next_snapshot_after_ || snapshots_->running()) return;
   if (snapshots_->Start(*tree_, *sessions_)) {
+    snapshot_started_ms_ = NowMs();
     spdlog::info("snapshot of zxid 0x{:x} started ({} txns since the last)", tree_->last_zxid(),
                  txns_since_snapshot_);
     txns_since_snapshot_ = 0;

@@ -11,11 +11,13 @@
 //    sees the event before it sees the new data.
 //
 // Threads: everything here runs on the io thread, except the disk work inside GroupCommitLog
-// (whose completions are posted back to the io thread) and snapshot children (forked processes).
+// (whose completions are posted back to the io thread), snapshot children (forked processes) and
+// SnapshotForScrape, which the metrics HTTP threads call and which posts to the io thread.
 // Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
 // server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
-// quorum, readonlymode.enabled), four_letter_words.cc (4lw).
+// quorum, readonlymode.enabled), four_letter_words.cc (4lw), server_metrics.cc (the figures of
+// mntr and the Prometheus endpoint).
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -40,6 +43,8 @@
 #include "server/data_tree.h"
 #include "server/digest_audit.h"
 #include "server/digest_md5.h"
+#include "server/metrics_exporter.h"
+#include "server/metrics_snapshot.h"
 #include "server/prep.h"
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
@@ -87,6 +92,10 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // For tests and the 4lw: the state the server serves from.
   const DataTree& tree() const { return *tree_; }
   const SessionTracker& sessions() const { return *sessions_; }
+
+  // server_metrics.cc
+  // Every figure mntr and /metrics report, taken now. Io thread only.
+  MetricsSnapshot Metrics() const;
 
  private:
   // The leader sends its tree digest after this many applied txns, and at every tick when it
@@ -239,6 +248,16 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   void ReadOnlyConnectionClosed(int64_t session_id);
   void ExpireReadOnlySessions();
 
+  // server_metrics.cc
+  // Starts the Prometheus endpoint when metricsProvider.className enables it.
+  zab::Status StartMetricsExporter();
+  // From any thread but the io thread: a Metrics() taken on the io thread, or nullopt if it
+  // did not answer in time. Never blocks the io thread.
+  std::optional<MetricsSnapshot> SnapshotForScrape();
+  // Counts the start of a leader search and records its length when it ends (ensemble only).
+  // Called whenever the role may have changed.
+  void TrackElection();
+
   // four_letter_words.cc
   std::string FourLetterWord(std::string_view word);
   // "standalone" (later: leader, follower, observer), as srvr/stat/mntr print the mode.
@@ -293,6 +312,9 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   int64_t txns_since_digest_sample_ = 0;
   bool diverged_ = false;  // digest.onMismatch=stopServing tripped: clients are refused
   ServerStats stats_;
+  int64_t looking_since_ms_ = -1;   // NowMs() when the current leader search began; -1: none
+  int64_t snapshot_started_ms_ = 0;  // NowMs() when the running snapshot began
+  std::unique_ptr<MetricsExporter> metrics_exporter_;
 
   // Read-only mode (read_only_mode.cc).
   bool read_only_ = false;

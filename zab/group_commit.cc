@@ -49,6 +49,10 @@ GroupCommitLog::Stats GroupCommitLog::GetStats() const {
   stats.entries_written = entries_written_.load(std::memory_order_relaxed);
   stats.max_batch_entries = max_batch_entries_.load(std::memory_order_relaxed);
   stats.total_sync_micros = total_sync_micros_.load(std::memory_order_relaxed);
+  MutexLock lock(&stats_mu_);
+  stats.slow_syncs = slow_syncs_;
+  stats.sync_micros = sync_micros_;
+  stats.batch_entries = batch_entries_;
   return stats;
 }
 
@@ -91,6 +95,12 @@ void GroupCommitLog::Flush(std::vector<LogEntry>* batch) {
                             .count();
     syncs_.fetch_add(1, std::memory_order_relaxed);
     total_sync_micros_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
+    {
+      MutexLock lock(&stats_mu_);
+      sync_micros_.Record(static_cast<uint64_t>(micros));
+      if (static_cast<uint64_t>(micros) > kSlowSyncMicros) ++slow_syncs_;
+      if (s.ok()) batch_entries_.Record(batch->size());
+    }
     if (s.ok()) {
       entries_written_.fetch_add(batch->size(), std::memory_order_relaxed);
       if (batch->size() > max_batch_entries_.load(std::memory_order_relaxed)) {

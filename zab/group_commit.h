@@ -21,6 +21,7 @@
 #include <variant>
 #include <vector>
 
+#include "zab/log_linear_histogram.h"
 #include "zab/log_store.h"
 #include "zab/mutex.h"
 #include "zab/status.h"
@@ -40,7 +41,13 @@ class GroupCommitLog {
     uint64_t entries_written = 0;    // Entries in successful Appends.
     uint64_t max_batch_entries = 0;  // Largest group committed in one Append.
     uint64_t total_sync_micros = 0;  // Wall time spent in synced Appends.
+    uint64_t slow_syncs = 0;         // Synced Appends that took longer than kSlowSyncMicros.
+    LogLinearHistogram sync_micros;    // Duration of each synced Append, in microseconds.
+    LogLinearHistogram batch_entries;  // Entries in each successful Append (the group size).
   };
+  // A synced Append slower than this counts in Stats::slow_syncs (ZooKeeper's default
+  // fsync.warningthresholdms, 1 s).
+  static constexpr uint64_t kSlowSyncMicros = 1000 * 1000;
 
   // Starts the disk thread.
   // REQUIRES: store != nullptr; on_durable is callable.
@@ -89,6 +96,11 @@ class GroupCommitLog {
   std::atomic<uint64_t> entries_written_{0};
   std::atomic<uint64_t> max_batch_entries_{0};
   std::atomic<uint64_t> total_sync_micros_{0};
+  // Written by the disk thread once per group commit, copied by GetStats.
+  mutable Mutex stats_mu_;
+  uint64_t slow_syncs_ ZK_GUARDED_BY(stats_mu_) = 0;
+  LogLinearHistogram sync_micros_ ZK_GUARDED_BY(stats_mu_);
+  LogLinearHistogram batch_entries_ ZK_GUARDED_BY(stats_mu_);
 
   std::once_flag join_once_;
   std::thread thread_;  // Last: starts after every other member is constructed.

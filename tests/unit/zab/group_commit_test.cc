@@ -110,6 +110,12 @@ void RunConcurrentSubmits(LogStore* store, int threads, int per_thread,
   CHECK(stats.syncs < static_cast<uint64_t>(submissions.load()));
   CHECK(stats.entries_written == static_cast<uint64_t>(last));
   CHECK(stats.max_batch_entries > 1);
+  // The histograms see every group commit: one sync time each, and batch sizes that add up to
+  // the entries written.
+  CHECK(stats.sync_micros.count() == stats.syncs);
+  CHECK(stats.batch_entries.count() == stats.syncs);
+  CHECK(stats.batch_entries.sum() == stats.entries_written);
+  CHECK(stats.batch_entries.max() == stats.max_batch_entries);
   CHECK(ReadAll(store) == Entries(1, last));
   MESSAGE("submissions=" << submissions.load() << " syncs=" << stats.syncs << " max_batch="
                          << stats.max_batch_entries << " sync_us=" << stats.total_sync_micros);
