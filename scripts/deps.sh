@@ -5,10 +5,12 @@ PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libasio-dev libmsgpack-cxx-dev libleveldb-dev libspdlog-dev doctest-dev
   libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev libcli11-dev nlohmann-json3-dev
+  libcpp-httplib-dev
   openssl
   python3-kazoo python3-pytest python3-pexpect libedit-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev
   libzookeeper-java libcurator-recipes-java libcurator-discovery-java openjdk-17-jdk-headless
+  libjetty9-java libservlet-api-java
   procps iproute2 iptables
   python3-pure-sasl
 )

@@ -98,6 +98,22 @@ zab::Status ZooKeeperServer::Start() {
     Accept(secure_acceptor_, ConnectionSecurity::kTls);
   }
   ScheduleTick();
+  if (zab::Status s = StartAdminServer(); !s.ok()) return s;
+  return zab::Status::OK();
+}
+
+zab::Status ZooKeeperServer::StartAdminServer() {
+  if (!config_.admin.enabled) return zab::Status::OK();
+  // The HTTP threads hand each command to the io thread, which answers through `done`.
+  auto run = [this](const AdminCommandSpec& spec, std::map<std::string, std::string> params,
+                    AdminServer::Done done) {
+    asio::post(io_, [this, &spec, params = std::move(params), done = std::move(done)] {
+      done(AdminCommand(spec, params));
+    });
+  };
+  auto admin = AdminServer::Start(config_, std::move(run));
+  if (!admin.ok()) return admin.status();
+  admin_ = std::move(admin).value();
   return zab::Status::OK();
 }
 
@@ -242,6 +258,7 @@ zab::Status ZooKeeperServer::Recover() {
 void ZooKeeperServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (admin_) admin_->Stop();
   asio::error_code ec;
   acceptor_.close(ec);
   secure_acceptor_.close(ec);
