@@ -116,7 +116,30 @@ std::string ClientAddress(const ServerAddress& s) {
   return HostPort(s.client_address.value_or("0.0.0.0"), *s.client_port);
 }
 
+// ZooKeeper's MultipleAddresses as Jackson writes it (every getter, snake_case), for one address
+// (zabkeeper has no multiAddress.enabled).
+Json MultipleAddressesJson(const std::string& host, int port) {
+  const std::string address = HostPort(host, port);
+  Json j;
+  j["empty"] = false;
+  j["all_addresses"] = Json::array({address});
+  j["all_reachable_addresses"] = Json::array({address});
+  j["one"] = address;
+  j["reachable_address"] = address;
+  j["wildcard_addresses"] = Json::array({HostPort("0.0.0.0", port)});
+  j["all_ports"] = Json::array({port});
+  j["all_host_strings"] = Json::array({host});
+  j["all_reachable_addresses_or_all"] = Json::array({address});
+  j["reachable_or_one"] = address;
+  return j;
+}
+
 }  // namespace
+
+std::string ZooKeeperServer::OwnClientAddress() const {
+  return HostPort(config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address,
+                  bound_port_);
+}
 
 Json ZooKeeperServer::AdminCommand(const AdminCommandSpec& spec,
                                    const std::map<std::string, std::string>& params) {
@@ -286,10 +309,11 @@ Json ZooKeeperServer::AdminCommand(const AdminCommandSpec& spec,
       for (const auto& [id, s] : config_.servers) {
         if (s.observer) continue;
         Json v;
-        v["serverAddresses"] = Json::array({HostPort(s.host, s.quorum_port)});
-        v["electionAddresses"] = Json::array({HostPort(s.host, s.election_port)});
-        v["clientAddress"] = ClientAddress(s);
-        v["learnerType"] = "participant";
+        v["server_addresses"] = Json::array({HostPort(s.host, s.quorum_port)});
+        v["election_addresses"] = Json::array({HostPort(s.host, s.election_port)});
+        // As ZooKeeper: a server knows its own client address; others' only from server.N.
+        v["client_address"] = id == config_.server_id ? OwnClientAddress() : ClientAddress(s);
+        v["learner_type"] = "participant";
         view[std::to_string(id)] = std::move(v);
       }
     }
@@ -321,11 +345,11 @@ Json ZooKeeperServer::AdminCommand(const AdminCommandSpec& spec,
       const bool known = me != config_.servers.end();
       r["myid"] = config_.server_id;
       r["is_leader"] = leading();
-      r["quorum_address"] = known ? HostPort(me->second.host, me->second.quorum_port) : "";
-      r["election_address"] = known ? HostPort(me->second.host, me->second.election_port) : "";
-      r["client_address"] =
-          HostPort(config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address,
-                   bound_port_);
+      r["quorum_address"] =
+          known ? MultipleAddressesJson(me->second.host, me->second.quorum_port) : Json();
+      r["election_address"] =
+          known ? MultipleAddressesJson(me->second.host, me->second.election_port) : Json();
+      r["client_address"] = OwnClientAddress();
       r["voting"] = known && !me->second.observer;
       const int64_t zxid = tree_->last_zxid();
       r["last_zxid"] = "0x" + JavaHex(zxid);

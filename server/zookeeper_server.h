@@ -282,6 +282,8 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // asked for; `params` the request's query parameters.
   nlohmann::ordered_json AdminCommand(const AdminCommandSpec& spec,
                                       const std::map<std::string, std::string>& params);
+  // "host:port" of the client port, as ZooKeeper's QuorumPeer.getClientAddress prints it.
+  std::string OwnClientAddress() const;
 
   asio::io_context& io_;
   ServerConfig config_;

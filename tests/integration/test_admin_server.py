@@ -288,7 +288,12 @@ def start_admin_ensemble(kind):
 
 
 def roles_view(e):
-    """Each member's leader, voting_view and zabstate answers."""
+    """Each member's leader, voting_view and zabstate answers, after a write."""
+    zk = KazooClient(hosts=e.hosts(), timeout=10)
+    zk.start()
+    zk.create("/written", b"")
+    zk.sync("/")
+    zk.stop()
     out = {}
     for sid, m in e.members.items():
         wait_until(lambda: command(m.admin_port, "zabstate")["zabstate"] == "broadcast", 30,
@@ -315,14 +320,21 @@ def test_ensemble_leader_voting_view_and_zabstate():
             assert sorted(config) == ["1", "2", "3"]
             for peer_sid, view in config.items():
                 q, el = e.peer_ports[int(peer_sid)]
-                assert view["serverAddresses"] == ["127.0.0.1:%d" % q]
-                assert view["electionAddresses"] == ["127.0.0.1:%d" % el]
-                assert view["learnerType"] == "participant"
+                assert view["server_addresses"] == ["127.0.0.1:%d" % q]
+                assert view["election_addresses"] == ["127.0.0.1:%d" % el]
+                assert view["learner_type"] == "participant"
+                own = "127.0.0.1:%d" % e.members[sid].port
+                assert view["client_address"] == (own if int(peer_sid) == sid else "")
             z = v["zabstate"]
             assert z["myid"] == sid and z["voting"] is True
+            q, el = e.peer_ports[sid]
+            assert z["quorum_address"]["one"] == "127.0.0.1:%d" % q
+            assert z["election_address"]["all_ports"] == [el]
+            assert z["client_address"] == "127.0.0.1:%d" % e.members[sid].port
             assert z["is_leader"] == (sid == leader.sid)
             assert z["zabstate"] == "broadcast"
-            assert z["last_zxid"].startswith("0x") and z["zab_epoch"] >= 1
+            assert z["zab_epoch"] >= 1 and z["zab_counter"] >= 1
+            assert z["last_zxid"] == "0x%x" % (z["zab_epoch"] << 32 | z["zab_counter"])
         if skip_reason("apache") is None:
             a = start_admin_ensemble("apache")
             try:
