@@ -79,6 +79,12 @@ zab::Result<std::unique_ptr<AdminServer>> AdminServer::Start(const ServerConfig&
   http->set_read_timeout(idle_s, (o.idle_timeout_ms % 1000) * 1000);
   http->set_write_timeout(idle_s, (o.idle_timeout_ms % 1000) * 1000);
   http->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // httplib's default also sets SO_REUSEPORT, which would let a second server share the port
+  // silently; a taken port must fail as it does for ZooKeeper's Jetty.
+  http->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   std::unique_ptr<AdminServer> server(new AdminServer(std::move(http), std::make_shared<Shared>()));
   server->run_ = std::move(run);
