@@ -5,12 +5,14 @@ deterministic. The differences zabkeeper intends are listed here (INTENDED_DIFFE
 docs/operations.md, "AdminServer". Then a 3-server ensemble of each answers leader,
 voting_view and zabstate with the same shapes and the roles they have."""
 import json
+import ssl
 import urllib.error
 import urllib.request
 
 import pytest
 from kazoo.client import KazooClient
 
+import tls_certs
 from ensemble import Ensemble
 from zkfixtures import free_port, make_server, skip_reason, wait_until
 
@@ -270,6 +272,56 @@ def test_the_counters_reset_through_the_admin_server():
             assert command(port, "cons")["connections"][0]["packets_received"] == 0
         finally:
             zk.stop()
+
+
+def https_get(port, path, context):
+    with urllib.request.urlopen("https://127.0.0.1:%d%s" % (port, path), timeout=30,
+                                context=context) as r:
+        return r.status, json.loads(r.read().decode())
+
+
+@pytest.mark.skipif(not tls_certs.openssl_available(), reason="openssl command missing")
+def test_https_with_the_client_ports_key_store(tmp_path):
+    """admin.forceHttps=true serves HTTPS with ssl.keyStore.location; admin.needClientAuth=true
+    also asks for a client certificate signed by ssl.trustStore.location."""
+    reason = skip_reason("zabkeeper")
+    if reason:
+        pytest.skip(reason)
+    pki = tls_certs.TestPki(str(tmp_path))
+    cfg = admin_cfg()
+    cfg.update({"admin.forceHttps": "true", "ssl.keyStore.location": pki.server.keystore,
+                "ssl.trustStore.location": pki.ca.cert})
+    port = int(cfg["admin.serverPort"])
+    trusting = ssl.create_default_context(cafile=pki.ca.cert)
+    with make_server("zabkeeper", cfg):
+        assert https_get(port, "/commands/ruok", trusting) == (200, {"command": "ruok",
+                                                                     "error": None})
+        with pytest.raises((OSError, urllib.error.URLError)):
+            http_get(port, "/commands/ruok")  # plain HTTP is not served
+
+    cfg["admin.needClientAuth"] = "true"
+    cfg["admin.serverPort"] = port = free_port()
+    with make_server("zabkeeper", cfg):
+        with pytest.raises((OSError, urllib.error.URLError)):
+            https_get(port, "/commands/ruok", trusting)  # no client certificate
+        with_cert = ssl.create_default_context(cafile=pki.ca.cert)
+        with_cert.load_cert_chain(pki.client1.cert, pki.client1.key)
+        assert https_get(port, "/commands/ruok", with_cert)[0] == 200
+
+
+def test_force_https_without_a_key_store_stops_the_start():
+    reason = skip_reason("zabkeeper")
+    if reason:
+        pytest.skip(reason)
+    cfg = admin_cfg()
+    cfg["admin.forceHttps"] = "true"
+    s = make_server("zabkeeper", cfg)
+    try:
+        with pytest.raises(Exception):
+            s.start()
+        assert "ssl.keyStore.location" in s.log_tail()
+    finally:
+        s.cleanup()
 
 
 def start_admin_ensemble(kind):
