@@ -78,7 +78,8 @@ zab::Result<std::unique_ptr<AdminServer>> AdminServer::Start(const ServerConfig&
   http->set_keep_alive_timeout(idle_s);
   http->set_read_timeout(idle_s, (o.idle_timeout_ms % 1000) * 1000);
   http->set_write_timeout(idle_s, (o.idle_timeout_ms % 1000) * 1000);
-  http->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // A kept-alive connection holds a worker until it idles out: a few workers, for a few clients.
+  http->new_task_queue = [] { return new httplib::ThreadPool(4); };
   // httplib's default also sets SO_REUSEPORT, which would let a second server share the port
   // silently; a taken port must fail as it does for ZooKeeper's Jetty.
   http->set_socket_options([](socket_t sock) {
