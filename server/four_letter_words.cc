@@ -1,21 +1,12 @@
-// ZooKeeperServer's four-letter words: the figures come from the server's members, the text
-// shapes from four_letter_format.h (Apache ZooKeeper 3.8's formats, see
-// docs/reference-4lw-outputs.md).
+// ZooKeeperServer's four-letter words: the figures come from the server's members (and serve
+// the AdminServer's JSON commands too, admin_commands.cc), the text shapes from
+// four_letter_format.h (Apache ZooKeeper 3.8's formats, see docs/reference-4lw-outputs.md).
 
-#include <malloc.h>
-#include <pwd.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <sys/sysinfo.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>

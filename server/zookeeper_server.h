@@ -15,7 +15,9 @@
 // Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
 // server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
-// quorum, readonlymode.enabled), four_letter_words.cc (4lw).
+// quorum, readonlymode.enabled), four_letter_words.cc (4lw and the figures they print),
+// admin_commands.cc (the AdminServer's JSON commands; the AdminServer's HTTP threads post them
+// to the io thread).
 #pragma once
 
 #include <chrono>
