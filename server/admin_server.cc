@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <thread>
 #include <utility>
 
 #include "zab/mutex.h"
@@ -98,7 +100,14 @@ zab::Result<std::unique_ptr<AdminServer>> AdminServer::Start(const ServerConfig&
   }
   server->port_ = static_cast<uint16_t>(bound);
   httplib::Server* raw = server->http_.get();
-  server->thread_ = std::thread([raw] { raw->listen_after_bind(); });
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  server->thread_ = std::thread([raw, finished] {
+    raw->listen_after_bind();
+    finished->store(true);
+  });
+  // httplib's stop() only reaches a server that is already running: wait until the accept loop
+  // runs (microseconds), so that a Stop right after Start cannot miss it.
+  while (!raw->is_running() && !finished->load()) std::this_thread::yield();
   spdlog::info("AdminServer listening on {}://{}:{}{}", o.force_https ? "https" : "http",
                o.address, server->port_, o.command_url);
   return server;
