@@ -23,6 +23,7 @@ TEST_PACKAGES=(
   zookeeper zookeeper-bin libzookeeper-mt-dev
   libzookeeper-java libcurator-recipes-java libcurator-discovery-java openjdk-17-jdk-headless
   prometheus
+  libjetty9-java libservlet-api-java
   procps iproute2 iptables
 )
 

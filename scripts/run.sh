@@ -15,6 +15,7 @@ SERVERS=(1 2 3)
 pidfile() { echo "$VAR/s$1/zabkeeper.pid"; }
 running() { [ -f "$(pidfile "$1")" ] && kill -0 "$(cat "$(pidfile "$1")")" 2>/dev/null; }
 client_port() { echo $((BASE_PORT + $1 - 1)); }
+admin_port() { echo $((8080 + $1 - 1)); }  # 8080, 8081, 8082
 connection_string() {
   local s out=""
   for s in "${SERVERS[@]}"; do out+="${out:+,}127.0.0.1:$(client_port "$s")"; done
@@ -59,6 +60,10 @@ for s in "${SERVERS[@]}"; do
       for p in "${SERVERS[@]}"; do echo "server.$p=127.0.0.1:$((2887 + p)):$((3887 + p))"; done
     } > "$dir/zoo.cfg"
   fi
+  # Each server's AdminServer on its own port (also for configs written before it existed).
+  if ! grep -q '^admin.serverPort=' "$dir/zoo.cfg"; then
+    printf 'admin.serverAddress=127.0.0.1\nadmin.serverPort=%s\n' "$(admin_port "$s")" >> "$dir/zoo.cfg"
+  fi
   if running "$s"; then
     echo "server $s already running (pid $(cat "$(pidfile "$s")"))"
     continue
@@ -78,7 +83,7 @@ for _ in $(seq 300); do
   if [ "$serving" -eq "${#SERVERS[@]}" ]; then
     for s in "${SERVERS[@]}"; do
       mode=$(four "$(client_port "$s")" srvr | sed -n 's/^Mode: //p')
-      echo "server $s: $mode on 127.0.0.1:$(client_port "$s") (pid $(cat "$(pidfile "$s")"), log $VAR/s$s/zabkeeper.log)"
+      echo "server $s: $mode on 127.0.0.1:$(client_port "$s"), AdminServer http://127.0.0.1:$(admin_port "$s")/commands (pid $(cat "$(pidfile "$s")"), log $VAR/s$s/zabkeeper.log)"
     done
     echo "connection string: $(connection_string)"
     exit 0

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <system_error>
 
+#include "server/process_figures.h"
+
 namespace zk::server {
 
 using zab::Status;
@@ -21,9 +23,7 @@ namespace {
 // clang-format off
 // Keys Apache ZooKeeper knows that zabkeeper accepts without acting on them (logged at info).
 constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
-    "admin.enableServer", "admin.serverAddress", "admin.serverPort", "admin.idleTimeout",
-    "admin.commandURL", "admin.forceHttps", "admin.needClientAuth", "admin.portUnification",
-    "admin.snapshot.enabled", "admin.restore.enabled", "admin.rateLimiterIntervalInMS",
+    "admin.portUnification", "admin.snapshot.enabled", "admin.restore.enabled", "admin.rateLimiterIntervalInMS",
     "audit.enable", "preAllocSize", "forceSync", "syncEnabled", "quorumListenOnAllIPs",
     "localSessionsEnabled", "localSessionsUpgradingEnabled",
     "snapshot.compression.method", "snapSizeLimitInKb", "txnLogSizeLimitInKb",
@@ -330,23 +330,6 @@ void Warn(std::vector<std::string>* warnings, std::string message) {
   }
 }
 
-// Sum of the sizes of the regular files under `dir`, recursively, as ZooKeeper's
-// getDirSize(); 0 if the directory cannot be read.
-int64_t DirSize(const std::string& dir) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  int64_t total = 0;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    std::error_code size_ec;
-    if (it->is_regular_file(size_ec)) {
-      uintmax_t size = it->file_size(size_ec);
-      if (!size_ec) total += static_cast<int64_t>(size);
-    }
-  }
-  return total;
-}
-
 // --- TLS ---
 std::vector<std::string> SplitList(std::string_view value) {
   std::vector<std::string> out;
@@ -570,6 +553,28 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "znode.container.maxNeverUsedIntervalMs") {
     return ParseIntIn(key, value, 0, kMaxInt, &config->container_max_never_used_interval_ms);
   }
+  // --- AdminServer ---
+  if (name == "admin.enableServer") return ParseBool(key, value, &config->admin.enabled);
+  if (name == "admin.serverAddress") {
+    if (value.empty()) return Invalid(key, value, "empty address");
+    config->admin.address = std::string(value);
+    return Status::OK();
+  }
+  if (name == "admin.serverPort") return ParsePort(key, value, 0, &config->admin.port);
+  if (name == "admin.commandURL") {
+    if (!value.starts_with("/")) return Invalid(key, value, "must start with /");
+    config->admin.command_url = std::string(value);
+    while (config->admin.command_url.size() > 1 && config->admin.command_url.ends_with("/")) {
+      config->admin.command_url.pop_back();
+    }
+    return Status::OK();
+  }
+  if (name == "admin.idleTimeout") {
+    return ParseIntIn(key, value, 1, kMaxInt, &config->admin.idle_timeout_ms);
+  }
+  if (name == "admin.forceHttps") return ParseBool(key, value, &config->admin.force_https);
+  if (name == "admin.needClientAuth") return ParseBool(key, value, &config->admin.need_client_auth);
+
   // --- Quotas ---
   if (name == "enforceQuota") return ParseBool(key, value, &config->enforce_quota);
 
@@ -892,6 +897,7 @@ zab::Result<ServerConfig> ParseConfigFile(const std::string& path) {
   zab::Result<ServerConfig> parsed = ParseConfigTextOnto(buffer.str(), std::move(base), nullptr);
   if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
   ServerConfig config = std::move(parsed).value();
+  config.config_file_text = buffer.str();
 
   const std::string myid_path = (std::filesystem::path(config.data_dir) / "myid").string();
   std::ifstream myid_file(myid_path);

@@ -53,6 +53,17 @@ struct TlsOptions {
   bool reload = true;  // client.certReload / sslQuorumReloadCertFiles (zabkeeper: on)
 };
 
+// The AdminServer's keys (admin.*), with Apache ZooKeeper 3.8's defaults.
+struct AdminServerOptions {
+  bool enabled = true;                      // admin.enableServer
+  std::string address = "0.0.0.0";          // admin.serverAddress
+  int port = 8080;                          // admin.serverPort; 0 = the kernel picks
+  std::string command_url = "/commands";    // admin.commandURL
+  int idle_timeout_ms = 30000;              // admin.idleTimeout
+  bool force_https = false;                 // admin.forceHttps: TLS with the ssl.* key store
+  bool need_client_auth = false;            // admin.needClientAuth: with forceHttps
+};
+
 struct ServerConfig {
   // --- ZooKeeper keys (defaults as in Apache ZooKeeper 3.8) ---
   int tick_time_ms = 3000;                 // tickTime
@@ -83,6 +94,10 @@ struct ServerConfig {
   int election_alg = 3;                         // electionAlg; only 3 (FastLeaderElection) exists
   std::map<int64_t, ServerAddress> servers;     // server.N
   PeerType peer_type = PeerType::kParticipant;  // peerType
+  AdminServerOptions admin;                     // admin.* (docs/operations.md, "AdminServer")
+  // The text of the config file as read (the AdminServer's initial_configuration); set by
+  // ParseConfigFile.
+  std::string config_file_text;
 
   // znode.container.checkIntervalMs: how often empty containers and expired TTL nodes are
   // looked for; znode.container.maxPerMinute: how many of them are deleted per minute at most;

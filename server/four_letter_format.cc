@@ -196,15 +196,27 @@ std::string FormatWatchesByPath(
   return out;
 }
 
-void MntrWriter::Add(std::string_view key, int64_t value) { AddText(key, std::to_string(value)); }
+void MntrWriter::Add(std::string_view key, int64_t value) {
+  Append(key, std::to_string(value));
+  entries_.emplace_back(std::string(key), value);
+}
 
-void MntrWriter::AddDouble(std::string_view key, double value) { AddText(key, JavaDouble(value)); }
+void MntrWriter::AddDouble(std::string_view key, double value) {
+  Append(key, JavaDouble(value));
+  entries_.emplace_back(std::string(key), value);
+}
 
 void MntrWriter::AddAverage(std::string_view key, double value) {
-  AddText(key, RoundedAverage(value));
+  Append(key, RoundedAverage(value));
+  entries_.emplace_back(std::string(key), std::round(value * 10000.0) / 10000.0);
 }
 
 void MntrWriter::AddText(std::string_view key, std::string_view value) {
+  Append(key, value);
+  entries_.emplace_back(std::string(key), std::string(value));
+}
+
+void MntrWriter::Append(std::string_view key, std::string_view value) {
   text_.append(key);
   text_ += '\t';
   text_.append(value);

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 namespace zk::server {
@@ -85,6 +86,13 @@ std::string FormatSrvr(const ServerSummary& s);
 std::string FormatStat(const ServerSummary& s, const std::vector<ConnectionInfo>& conns);
 std::string FormatCons(const std::vector<ConnectionInfo>& conns);
 
+// The totals of wchs.
+struct WatchTotals {
+  uint64_t connections = 0;  // watchers (connections) with at least one watch
+  uint64_t paths = 0;        // distinct watched paths
+  uint64_t watches = 0;      // (watcher, path) pairs
+};
+
 // wchs: "<n> connections watching <p> paths\nTotal watches:<t>\n".
 std::string FormatWatchSummary(uint64_t connections, uint64_t paths, uint64_t total_watches);
 // wchc: per connection its session id, then its paths (TAB-indented); then a blank line.
@@ -95,16 +103,23 @@ std::string FormatWatchesByPath(
     const std::vector<std::pair<std::string, std::vector<int64_t>>>& by_path);
 
 // mntr: "key<TAB>value\n" lines, values printed as ZooKeeper prints longs, doubles, strings.
+// The typed entries are kept too, in order (the AdminServer's monitor command).
 class MntrWriter {
  public:
+  using Value = std::variant<int64_t, double, std::string>;
+
   void Add(std::string_view key, int64_t value);
   void AddDouble(std::string_view key, double value);   // JavaDouble
   void AddAverage(std::string_view key, double value);  // RoundedAverage
   void AddText(std::string_view key, std::string_view value);
   const std::string& text() const { return text_; }
+  const std::vector<std::pair<std::string, Value>>& entries() const { return entries_; }
 
  private:
+  void Append(std::string_view key, std::string_view value);
+
   std::string text_;
+  std::vector<std::pair<std::string, Value>> entries_;
 };
 
 // One expiry bucket of ZooKeeper's ExpiryQueue dump.

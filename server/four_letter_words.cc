@@ -1,21 +1,12 @@
-// ZooKeeperServer's four-letter words: the figures come from the server's members, the text
-// shapes from four_letter_format.h (Apache ZooKeeper 3.8's formats, see
-// docs/reference-4lw-outputs.md).
+// ZooKeeperServer's four-letter words: the figures come from the server's members (and serve
+// the AdminServer's JSON commands too, admin_commands.cc), the text shapes from
+// four_letter_format.h (Apache ZooKeeper 3.8's formats, see docs/reference-4lw-outputs.md).
 
-#include <malloc.h>
-#include <pwd.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <sys/sysinfo.h>
-#include <sys/utsname.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -23,7 +14,7 @@
 #include <vector>
 
 #include "server/four_letter_format.h"
-#include "server/process_stats.h"
+#include "server/process_figures.h"
 #include "server/zookeeper_server.h"
 
 namespace zk::server {
@@ -58,62 +49,8 @@ std::string Printable(std::string_view word) {
   return out;
 }
 
-const std::string& VersionText() {
-  static const std::string version = FullVersion(BuildDateFromMacros(__DATE__, __TIME__));
-  return version;
-}
-
 int64_t ToMs(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::string Megabytes(uint64_t bytes) { return std::to_string(bytes / (1024 * 1024)) + "MB"; }
-
-// The keys of Java's Environment.list() in its order; the JVM's own keys keep their place for
-// parsers and say that there is no JVM.
-std::vector<std::pair<std::string, std::string>> Environment() {
-  std::vector<std::pair<std::string, std::string>> env;
-  env.emplace_back("zookeeper.version", VersionText());
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  env.emplace_back("host.name", host);
-  env.emplace_back("java.version", "n/a (zabkeeper is C++)");
-  env.emplace_back("java.vendor", "n/a");
-  env.emplace_back("java.home", "n/a");
-  env.emplace_back("java.class.path", "n/a");
-  env.emplace_back("java.library.path", "n/a");
-  const char* tmp = std::getenv("TMPDIR");
-  env.emplace_back("java.io.tmpdir", tmp && *tmp ? tmp : "/tmp");
-  env.emplace_back("java.compiler", "<NA>");
-  utsname uts{};
-  if (uname(&uts) != 0) uts = utsname{};
-  env.emplace_back("os.name", uts.sysname);
-  // Java calls x86_64 "amd64".
-  const std::string machine = uts.machine;
-  env.emplace_back("os.arch", machine == "x86_64" ? "amd64" : machine);
-  env.emplace_back("os.version", uts.release);
-  const passwd* pw = getpwuid(geteuid());
-  env.emplace_back("user.name", pw ? pw->pw_name : "");
-  const char* home = std::getenv("HOME");
-  env.emplace_back("user.home", pw ? pw->pw_dir : (home ? home : ""));
-  std::error_code ec;
-  env.emplace_back("user.dir", std::filesystem::current_path(ec).string());
-  // Java reports its heap: total = held, free = held but unused, max = the limit. Ours: the
-  // resident set, malloc's free bytes within it, and the address-space limit or the RAM.
-  const uint64_t total = static_cast<uint64_t>(ResidentBytes());
-  const struct mallinfo2 heap = mallinfo2();
-  const uint64_t free_bytes = std::min<uint64_t>(heap.fordblks, total);
-  uint64_t max = 0;
-  rlimit as_limit{};
-  if (getrlimit(RLIMIT_AS, &as_limit) == 0 && as_limit.rlim_cur != RLIM_INFINITY) {
-    max = as_limit.rlim_cur;
-  } else if (struct sysinfo si{}; sysinfo(&si) == 0) {
-    max = static_cast<uint64_t>(si.totalram) * si.mem_unit;
-  }
-  env.emplace_back("os.memory.free", Megabytes(free_bytes));
-  env.emplace_back("os.memory.max", Megabytes(max));
-  env.emplace_back("os.memory.total", Megabytes(total));
-  return env;
 }
 
 }  // namespace
@@ -137,7 +74,7 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
   if (word == "ruok") return "imok";
   if (word == "gtmk" || word == "stmk") return std::to_string(kTraceMask);
   if (stopped_ || !tree_ || !sessions_) return std::string(kNotServing);
-  if (word == "envi") return FormatEnvironment(Environment());
+  if (word == "envi") return FormatEnvironment(ProcessEnvironment());
   if (word == "conf") return config_.ToConfString();
   // As ZooKeeper: "null" while no server runs, "ro" in read-only mode.
   if (word == "isro") return read_only_ ? "ro" : serving() ? "rw" : "null";
@@ -145,13 +82,11 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
   // runs in read-only mode.
   if (!serving() && !read_only_) return std::string(kNotServing);
   if (word == "srvr" || word == "stat" || word == "cons") return StatText(word);
-  if (word == "mntr") return MntrText();
+  if (word == "mntr") return MonitorFigures().text();
   if (word == "wchs" || word == "wchc" || word == "wchp") return WatchesText(word);
   if (word == "dump") return DumpText();
   if (word == "dirs") {
-    const int64_t data = DirSize(config_.data_dir);
-    const int64_t log =
-        config_.data_log_dir == config_.data_dir ? data : DirSize(config_.data_log_dir);
+    const auto [data, log] = DataDirSizes();
     return FormatDirs(data, log);
   }
   if (word == "crst") {
@@ -159,7 +94,7 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
     return "Connection stats reset.\n";
   }
   if (word == "srst") {
-    stats_ = ServerStats{};
+    ResetServerStats();
     return "Server stats reset.\n";
   }
   if (word == "hash") {
@@ -186,13 +121,9 @@ std::string ZooKeeperServer::ModeString() const {
   return "looking";
 }
 
-std::string ZooKeeperServer::StatText(std::string_view word) const {
+std::vector<ConnectionInfo> ZooKeeperServer::ConnectionInfos() const {
   std::map<uint64_t, const ConnState*> ordered;
-  uint64_t outstanding = 0;
-  for (const auto& [id, st] : conns_) {
-    ordered.emplace(id, &st);
-    outstanding += st.queue.size();
-  }
+  for (const auto& [id, st] : conns_) ordered.emplace(id, &st);
   std::vector<ConnectionInfo> infos;
   infos.reserve(ordered.size());
   for (const auto& [id, st] : ordered) {
@@ -218,10 +149,14 @@ std::string ZooKeeperServer::StatText(std::string_view word) const {
     c.max_latency_ms = st->max_latency_ms;
     infos.push_back(std::move(c));
   }
-  if (word == "cons") return FormatCons(infos);
+  return infos;
+}
 
+ServerSummary ZooKeeperServer::Summary() const {
+  uint64_t outstanding = 0;
+  for (const auto& [id, st] : conns_) outstanding += st.queue.size();
   ServerSummary s;
-  s.full_version = VersionText();
+  s.full_version = ServerFullVersion();
   s.min_latency_ms = stats_.min_latency_ms;
   s.avg_latency_ms = stats_.avg_latency_ms();
   s.max_latency_ms = stats_.max_latency_ms;
@@ -233,7 +168,30 @@ std::string ZooKeeperServer::StatText(std::string_view word) const {
   s.mode = ModeString();
   s.node_count = ReportedNodeCount();
   s.has_proposal_sizes = s.mode == "leader";
+  return s;
+}
+
+std::string ZooKeeperServer::StatText(std::string_view word) const {
+  const std::vector<ConnectionInfo> infos = ConnectionInfos();
+  if (word == "cons") return FormatCons(infos);
+  const ServerSummary s = Summary();
   return word == "stat" ? FormatStat(s, infos) : FormatSrvr(s);
+}
+
+int64_t ZooKeeperServer::UptimeMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               started_)
+      .count();
+}
+
+int64_t ZooKeeperServer::FsyncThresholdExceedCount() const {
+  return driver_ ? static_cast<int64_t>(driver_->log_stats().slow_syncs) : 0;
+}
+
+std::pair<int64_t, int64_t> ZooKeeperServer::DataDirSizes() const {
+  const int64_t data = DirSize(config_.data_dir);
+  const int64_t log = config_.data_log_dir == config_.data_dir ? data : DirSize(config_.data_log_dir);
+  return {data, log};
 }
 
 namespace {
@@ -258,14 +216,14 @@ void AddSummary(MntrWriter& m, std::string_view name, const zab::LogLinearHistog
 
 }  // namespace
 
-std::string ZooKeeperServer::MntrText() const {
+MntrWriter ZooKeeperServer::MonitorFigures() const {
   // One snapshot, the same figures /metrics exports.
   const MetricsSnapshot s = Metrics();
   const std::string& mode = s.server_state;
 
   // The classic keys, in the order Apache ZooKeeper 3.8 printed them in the reference capture.
   MntrWriter m;
-  m.AddText("zk_version", VersionText());
+  m.AddText("zk_version", ServerFullVersion());
   m.AddText("zk_server_state", mode);
   if (!s.peer_state.empty()) m.AddText("zk_peer_state", s.peer_state);
   m.Add("zk_ephemerals_count", s.ephemerals_count);
@@ -319,58 +277,64 @@ std::string ZooKeeperServer::MntrText() const {
   m.Add("zk_log_size_bytes", s.log_dir_bytes);
   m.Add("zk_snapshot_size_bytes", s.snapshot_dir_bytes);
   m.Add("zk_forwarding_queue_length", s.forwarded_writes_pending);
-  return m.text();
+  return m;
+}
+
+int64_t ZooKeeperServer::SessionOfWatcher(WatcherId watcher) const {
+  auto it = conns_.find(watcher);
+  return it == conns_.end() ? 0 : it->second.session_id;
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> ZooKeeperServer::WatchesByPath()
+    const {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> by_path;
+  for (auto& [path, watchers] : watches_.ByPath()) {
+    std::vector<int64_t> sessions;
+    for (WatcherId w : watchers) sessions.push_back(SessionOfWatcher(w));
+    by_path.emplace_back(path, std::move(sessions));
+  }
+  return by_path;
+}
+
+std::vector<std::pair<int64_t, std::vector<std::string>>> ZooKeeperServer::WatchesBySession()
+    const {
+  std::vector<std::pair<int64_t, std::vector<std::string>>> by_session;
+  for (const auto& [watcher, paths] : watches_.ByWatcher()) {
+    by_session.emplace_back(SessionOfWatcher(watcher),
+                            std::vector<std::string>(paths.begin(), paths.end()));
+  }
+  return by_session;
+}
+
+WatchTotals ZooKeeperServer::WatchSummary() const {
+  const std::map<WatcherId, std::set<std::string>> by_watcher = watches_.ByWatcher();
+  std::set<std::string_view> paths;
+  WatchTotals t;
+  for (const auto& [watcher, watched] : by_watcher) {
+    t.watches += watched.size();
+    paths.insert(watched.begin(), watched.end());
+  }
+  t.connections = by_watcher.size();
+  t.paths = paths.size();
+  return t;
 }
 
 std::string ZooKeeperServer::WatchesText(std::string_view word) const {
-  auto session_of = [this](WatcherId watcher) -> int64_t {
-    auto it = conns_.find(watcher);
-    return it == conns_.end() ? 0 : it->second.session_id;
-  };
-  if (word == "wchp") {
-    std::vector<std::pair<std::string, std::vector<int64_t>>> by_path;
-    for (auto& [path, watchers] : watches_.ByPath()) {
-      std::vector<int64_t> sessions;
-      for (WatcherId w : watchers) sessions.push_back(session_of(w));
-      by_path.emplace_back(path, std::move(sessions));
-    }
-    return FormatWatchesByPath(by_path);
-  }
-  const std::map<WatcherId, std::set<std::string>> by_watcher = watches_.ByWatcher();
-  if (word == "wchc") {
-    std::vector<std::pair<int64_t, std::vector<std::string>>> by_session;
-    for (const auto& [watcher, paths] : by_watcher) {
-      by_session.emplace_back(session_of(watcher),
-                              std::vector<std::string>(paths.begin(), paths.end()));
-    }
-    return FormatWatchesByConnection(by_session);
-  }
-  std::set<std::string_view> paths;
-  uint64_t total = 0;
-  for (const auto& [watcher, watched] : by_watcher) {
-    total += watched.size();
-    paths.insert(watched.begin(), watched.end());
-  }
-  return FormatWatchSummary(by_watcher.size(), paths.size(), total);
+  if (word == "wchp") return FormatWatchesByPath(WatchesByPath());
+  if (word == "wchc") return FormatWatchesByConnection(WatchesBySession());
+  const WatchTotals t = WatchSummary();
+  return FormatWatchSummary(t.connections, t.paths, t.watches);
 }
 
-std::string ZooKeeperServer::DumpText() const {
-  // Expiry deadlines are on the monotonic clock; Java prints them as wall-clock dates.
-  const int64_t wall_offset = WallMs() - NowMs();
+std::map<int64_t, std::vector<int64_t>> ZooKeeperServer::SessionsByExpiry() const {
+  std::map<int64_t, std::vector<int64_t>> buckets;
+  for (const auto& [id, info] : sessions_->sessions()) buckets[info.expires_at_ms].push_back(id);
+  for (auto& [expires, ids] : buckets) std::sort(ids.begin(), ids.end());
+  return buckets;
+}
 
-  std::map<int64_t, std::vector<int64_t>> session_buckets;
-  for (const auto& [id, info] : sessions_->sessions()) {
-    session_buckets[info.expires_at_ms].push_back(id);
-  }
-  std::vector<ExpiryBucket> sessions;
-  for (auto& [expires, ids] : session_buckets) {
-    std::sort(ids.begin(), ids.end());
-    ExpiryBucket b;
-    b.wall_ms = expires + wall_offset;
-    for (int64_t id : ids) b.members.push_back("0x" + JavaHex(id));
-    sessions.push_back(std::move(b));
-  }
-
+std::vector<std::pair<int64_t, std::vector<std::string>>> ZooKeeperServer::EphemeralsBySession()
+    const {
   std::vector<std::pair<int64_t, std::vector<std::string>>> ephemerals;
   for (const auto& [session, paths] : tree_->AllEphemerals()) {
     if (!paths.empty()) {
@@ -378,6 +342,22 @@ std::string ZooKeeperServer::DumpText() const {
     }
   }
   std::sort(ephemerals.begin(), ephemerals.end());
+  return ephemerals;
+}
+
+std::string ZooKeeperServer::DumpText() const {
+  // Expiry deadlines are on the monotonic clock; Java prints them as wall-clock dates.
+  const int64_t wall_offset = WallMs() - NowMs();
+
+  std::vector<ExpiryBucket> sessions;
+  for (const auto& [expires, ids] : SessionsByExpiry()) {
+    ExpiryBucket b;
+    b.wall_ms = expires + wall_offset;
+    for (int64_t id : ids) b.members.push_back("0x" + JavaHex(id));
+    sessions.push_back(std::move(b));
+  }
+  const std::vector<std::pair<int64_t, std::vector<std::string>>> ephemerals =
+      EphemeralsBySession();
 
   // A connection expires with its session; one without a session after ZooKeeper's
   // sessionless-connection timeout, in 10-second buckets.
@@ -407,6 +387,8 @@ std::string ZooKeeperServer::DumpText() const {
          "ephemeral nodes dump:\n" + FormatEphemerals(ephemerals) + "Connections dump:\n" +
          FormatExpirySets("Connections ", connections);
 }
+
+void ZooKeeperServer::ResetServerStats() { stats_ = ServerStats{}; }
 
 void ZooKeeperServer::ResetConnectionStats() {
   // As ZooKeeper's ServerCnxn.resetStats().

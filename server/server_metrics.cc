@@ -7,7 +7,7 @@
 #include <future>
 #include <memory>
 
-#include "server/process_stats.h"
+#include "server/process_figures.h"
 #include "server/zookeeper_server.h"
 
 namespace zk::server {

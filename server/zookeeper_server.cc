@@ -99,6 +99,22 @@ zab::Status ZooKeeperServer::Start() {
   }
   if (zab::Status s = StartMetricsExporter(); !s.ok()) return s;
   ScheduleTick();
+  if (zab::Status s = StartAdminServer(); !s.ok()) return s;
+  return zab::Status::OK();
+}
+
+zab::Status ZooKeeperServer::StartAdminServer() {
+  if (!config_.admin.enabled) return zab::Status::OK();
+  // The HTTP threads hand each command to the io thread, which answers through `done`.
+  auto run = [this](const AdminCommandSpec& spec, std::map<std::string, std::string> params,
+                    AdminServer::Done done) {
+    asio::post(io_, [this, &spec, params = std::move(params), done = std::move(done)] {
+      done(AdminCommand(spec, params));
+    });
+  };
+  auto admin = AdminServer::Start(config_, std::move(run));
+  if (!admin.ok()) return admin.status();
+  admin_ = std::move(admin).value();
   return zab::Status::OK();
 }
 
@@ -244,6 +260,7 @@ void ZooKeeperServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   metrics_exporter_.reset();  // a scrape in progress gets no figures from now on
+  if (admin_) admin_->Stop();
   asio::error_code ec;
   acceptor_.close(ec);
   secure_acceptor_.close(ec);

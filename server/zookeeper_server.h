@@ -16,8 +16,9 @@
 // Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
 // server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
-// quorum, readonlymode.enabled), four_letter_words.cc (4lw), server_metrics.cc (the figures of
-// mntr and the Prometheus endpoint).
+// quorum, readonlymode.enabled), four_letter_words.cc (4lw and the figures they print),
+// server_metrics.cc (the figures of mntr and the Prometheus endpoint), admin_commands.cc (the
+// AdminServer's JSON commands; the AdminServer's HTTP threads post them to the io thread).
 #pragma once
 
 #include <chrono>
@@ -52,6 +53,10 @@
 #include "server/tls_context.h"
 #include "server/watch_manager.h"
 #include "server/forwarding.h"
+#include "server/admin_commands.h"
+#include "server/admin_server.h"
+#include "server/four_letter_format.h"
+#include <nlohmann/json_fwd.hpp>
 #include "zab/leveldb_log_store.h"
 #include "zab/node_driver.h"
 #include "zab/peer_transport.h"
@@ -71,6 +76,8 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
 
   uint16_t client_port() const { return bound_port_; }
   uint16_t secure_client_port() const { return bound_secure_port_; }
+  // The AdminServer's bound port; 0 when admin.enableServer=false.
+  uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
   // True when the server stopped because its log failed; the process must exit non-zero.
   bool failed() const { return failed_; }
 
@@ -160,6 +167,8 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   zab::Status LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
   zab::Status Recover();
   zab::Status StartReplication();
+  // admin.enableServer: starts the AdminServer (after the client listeners).
+  zab::Status StartAdminServer();
   // Listens on host:port (port 0: the kernel picks); returns the bound port in *bound.
   zab::Status Listen(asio::ip::tcp::acceptor& acceptor, const std::string& host, int port,
                      const char* what, uint16_t* bound);
@@ -262,14 +271,39 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   std::string FourLetterWord(std::string_view word);
   // "standalone" (later: leader, follower, observer), as srvr/stat/mntr print the mode.
   std::string ModeString() const;
+  // The figures, one source for the four-letter words and the AdminServer's commands.
+  // REQUIRES (all): tree_ and sessions_ exist.
+  std::vector<ConnectionInfo> ConnectionInfos() const;  // in connection order
+  ServerSummary Summary() const;                        // srvr and stat
+  MntrWriter MonitorFigures() const;                    // mntr
+  int64_t UptimeMs() const;
+  // fsync.warningthresholdms exceedances: 0, or -1 when unknown.
+  int64_t FsyncThresholdExceedCount() const;
+  std::pair<int64_t, int64_t> DataDirSizes() const;  // dataDir, dataLogDir bytes
+  // Watchers (connections) are shown by their session ids.
+  int64_t SessionOfWatcher(WatcherId watcher) const;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> WatchesByPath() const;
+  std::vector<std::pair<int64_t, std::vector<std::string>>> WatchesBySession() const;
+  WatchTotals WatchSummary() const;
+  // Session ids by expiry deadline (the monotonic ms of NowMs), ids sorted.
+  std::map<int64_t, std::vector<int64_t>> SessionsByExpiry() const;
+  std::vector<std::pair<int64_t, std::vector<std::string>>> EphemeralsBySession() const;
   // srvr, stat and cons.
   std::string StatText(std::string_view word) const;
-  std::string MntrText() const;
-  // wchs, wchc and wchp; watchers (connection ids) are shown by their session ids.
+  // wchs, wchc and wchp.
   std::string WatchesText(std::string_view word) const;
   std::string DumpText() const;
+  // srst: zeroes the server's counters and latencies.
+  void ResetServerStats();
   // crst: zeroes every connection's counters and latencies, as ZooKeeper's resetStats().
   void ResetConnectionStats();
+
+  // admin_commands.cc: the AdminServer's commands, run on the io thread. `spec` is the command
+  // asked for; `params` the request's query parameters.
+  nlohmann::ordered_json AdminCommand(const AdminCommandSpec& spec,
+                                      const std::map<std::string, std::string>& params);
+  // "host:port" of the client port, as ZooKeeper's QuorumPeer.getClientAddress prints it.
+  std::string OwnClientAddress() const;
 
   asio::io_context& io_;
   ServerConfig config_;
@@ -277,6 +311,7 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   asio::ip::tcp::acceptor secure_acceptor_;  // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
   std::unique_ptr<TlsContextSource> quorum_tls_;  // ssl.quorum.*, with sslQuorum=true
+  std::unique_ptr<AdminServer> admin_;            // admin.enableServer
   asio::steady_timer tick_timer_;
   uint16_t bound_port_ = 0;
   uint16_t bound_secure_port_ = 0;

@@ -96,7 +96,7 @@ void TestServer::WriteZabkeeperConfig(const std::string& dir, uint16_t port, int
   Run("mkdir -p '" + dir + "/data'");
   std::ofstream cfg(dir + "/zoo.cfg");
   cfg << "tickTime=500\ndataDir=" << dir << "/data\nclientPort=" << port
-      << "\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\n"
+      << "\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\nadmin.enableServer=false\n"
       << "minSessionTimeout=1000\nmaxSessionTimeout=60000\nextendedTypesEnabled=true\n"
       << servers_cfg_;
   if (myid > 0) std::ofstream(dir + "/data/myid") << myid << "\n";

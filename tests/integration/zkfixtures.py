@@ -37,6 +37,9 @@ APACHE_CLASSPATH = [
     ZK_JAR_DIR + "/zookeeper.jar",
     ZK_JAR_DIR + "/slf4j-log4j12.jar",
     ZK_JAR_DIR + "/log4j-1.2.jar",
+    # The AdminServer (Jetty, which the manifest brings) needs the servlet API, which it does
+    # not (Debian's libservlet-api-java).
+    ZK_JAR_DIR + "/servlet-api.jar",
 ]
 JAVA = "/usr/bin/java"
 
@@ -169,6 +172,9 @@ class BaseServer(object):
             "clientPort": str(self.port),
             "clientPortAddress": self.host,
             "4lw.commands.whitelist": "*",
+            # On by default at :8080 in both servers, so every server of a run would collide
+            # there; tests that exercise the AdminServer turn it on with a free port.
+            "admin.enableServer": "false",
         }
         for k, v in self.extra_cfg.items():
             cfg[k] = str(v)
@@ -326,16 +332,11 @@ class ApacheZooKeeper(BaseServer):
     Same as ``zkServer.sh start-foreground`` with ZOOMAIN=ZooKeeperServerMain
     (zkEnv.sh's CLASSPATH is /etc/zookeeper/conf:/usr/share/java/zookeeper.jar;
     the jar's manifest brings the rest), plus a log4j binding writing to the
-    temp dir, the admin server off (it would bind :8080) and JVM flags that
+    temp dir, the admin server off unless asked for (it would bind :8080) and JVM flags that
     make startup cheaper on a small machine.
     """
     kind = "apache"
     start_timeout = 60.0
-
-    def cfg(self):
-        cfg = super(ApacheZooKeeper, self).cfg()
-        cfg.setdefault("admin.enableServer", "false")
-        return cfg
 
     def java_command(self):
         return apache_java_command(self.tmpdir, self.cfg_path, self.log_path, self.extra_cfg)
@@ -365,7 +366,7 @@ def apache_java_command(conf_dir, cfg_path, log_path, extra_cfg=None):
     props = {
         "zookeeper.log.dir": os.path.dirname(log_path),
         "log4j.configuration": "file:" + os.path.join(conf_dir, "log4j.properties"),
-        "zookeeper.admin.enableServer": "false",
+        "zookeeper.admin.enableServer": str(extra_cfg.get("admin.enableServer", "false")).lower(),
         "zookeeper.4lw.commands.whitelist": "*",
         "zookeeper.jmx.log4j.disable": "true",
     }

@@ -391,6 +391,41 @@ TEST_CASE("unknown, unsupported and no-effect keys") {
   CHECK(c.data_dir == "/d");
 }
 
+TEST_CASE("the AdminServer keys, with ZooKeeper's defaults") {
+  const ServerConfig d = MustParse("dataDir=/d\n");
+  CHECK(d.admin.enabled);
+  CHECK(d.admin.address == "0.0.0.0");
+  CHECK(d.admin.port == 8080);
+  CHECK(d.admin.command_url == "/commands");
+  CHECK(d.admin.idle_timeout_ms == 30000);
+  CHECK_FALSE(d.admin.force_https);
+
+  std::vector<std::string> warnings;
+  const ServerConfig c = MustParse(
+      "dataDir=/d\n"
+      "admin.enableServer=false\n"
+      "admin.serverAddress=127.0.0.1\n"
+      "admin.serverPort=9090\n"
+      "admin.commandURL=/cmds/\n"
+      "admin.idleTimeout=5000\n"
+      "admin.forceHttps=true\n"
+      "admin.needClientAuth=true\n",
+      &warnings);
+  CHECK(warnings.empty());
+  CHECK_FALSE(c.admin.enabled);
+  CHECK(c.admin.address == "127.0.0.1");
+  CHECK(c.admin.port == 9090);
+  CHECK(c.admin.command_url == "/cmds");
+  CHECK(c.admin.idle_timeout_ms == 5000);
+  CHECK(c.admin.force_https);
+  CHECK(c.admin.need_client_auth);
+
+  CHECK(Contains(ErrorOf("dataDir=/d\nadmin.serverPort=70000\n"), "admin.serverPort"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nadmin.enableServer=maybe\n"), "admin.enableServer"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nadmin.commandURL=commands\n"), "admin.commandURL"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nadmin.idleTimeout=0\n"), "admin.idleTimeout"));
+}
+
 TEST_CASE("adjusted values are warned about") {
   std::vector<std::string> warnings;
   ServerConfig c = MustParse(
