@@ -15,6 +15,7 @@ Environment: ZK_BUILD_DIR (the CMake build dir), ZK_CPACK (the cpack executable)
 
 import glob
 import grp
+import json
 import os
 import pwd
 import re
@@ -26,6 +27,7 @@ import stat
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 import pytest
 
@@ -192,9 +194,12 @@ def test_package_install_run_purge(machine, debs, tmp_path):
     assert service.get("User") == USER, service
     argv = shlex.split(service["ExecStart"])
     assert argv[0] == "/usr/bin/zabkeeper" and CONF in argv, argv
-    port = free_port()
+    port, admin_port = free_port(), free_port()
+    assert re.search(r"^admin\.serverPort=8080$", conf, flags=re.M), conf
     with open(CONF, "w") as f:
-        f.write(re.sub(r"^clientPort=\d+$", f"clientPort={port}", conf, flags=re.M))
+        edited = re.sub(r"^clientPort=\d+$", f"clientPort={port}", conf, flags=re.M)
+        f.write(re.sub(r"^admin\.serverPort=\d+$", f"admin.serverPort={admin_port}", edited,
+                       flags=re.M))
     log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
         machine["server"] = subprocess.Popen(
@@ -211,6 +216,9 @@ def test_package_install_run_purge(machine, debs, tmp_path):
         assert time.monotonic() < deadline, "the server did not serve:\n" + log_text()
         time.sleep(0.1)
     assert int(run("ps", "-o", "uid=", "-p", str(server.pid)).stdout) == user.pw_uid
+    # Its AdminServer, as the packaged configuration enables it.
+    with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/commands/ruok", timeout=5) as r:
+        assert json.load(r) == {"command": "ruok", "error": None}
 
     endpoint = f"127.0.0.1:{port}"
     r = run("/usr/bin/zkcli", "-server", endpoint, "create", "/from-package", "installed",
