@@ -4,34 +4,46 @@
 # zabkeeper / Apache per row.
 #
 #   scripts/bench-vs-zookeeper.sh [--topology standalone|ensemble] [--ci] [--duration S]
-#                                 [--warmup S] [--sessions N] [--depth N] [--only KIND]
-#                                 [--no-footprint]
+#                                 [--warmup S] [--jvm-warmup S] [--rounds N] [--sessions N]
+#                                 [--depth N] [--only KIND] [--no-footprint]
 #
-# Each server kind (zabkeeper, then Apache) runs in a fresh temp dir with tickTime=2000, fsync on
-# (both defaults; Apache's forceSync=yes), the default snapCount, on loopback. standalone: one
-# server; ensemble: three (server.1..3 lines, myid files), zkbench connecting to all three. If
-# zabkeeper refuses the ensemble configuration (or never serves), its rows read "n/a".
+# Each server kind runs in a fresh temp dir with tickTime=2000, fsync on (both defaults;
+# Apache's forceSync=yes), the default snapCount, on loopback. standalone: one server; ensemble:
+# three (server.1..3 lines, myid files), zkbench connecting to all three. If zabkeeper refuses the
+# ensemble configuration (or never serves), its rows read "n/a".
+#
+# Fairness: the same zkbench and loads for both kinds; --rounds rounds (default 3), each starting
+# both kinds afresh, in alternating order (zabkeeper first in odd rounds, Apache first in even
+# ones); before Apache's measured loads in each round, an unmeasured JVM warm-up of --jvm-warmup
+# seconds (default 20) under the mixed load. Every figure is the median of the rounds, with the
+# min-max range. zkbench counts only successful completions as ops; a load that had errors in
+# any round is marked "!" and its error count printed. Server CPU (utime+stime of the server
+# processes from /proc/PID/stat, in the measured window) is reported in microseconds per op for
+# every load.
 #
 # Loads (build/bin/zkbench against each server in turn, --size 100, --keys 10000):
 #   write ops/s   --op set     S sessions x D outstanding
 #   read ops/s    --op get     S x D
-#   mixed         --op mixed --read-ratio 0.9, S x D; also its p99 latency and the servers' CPU
-#                 seconds per 10k ops (utime+stime from /proc/PID/stat, in the measured window)
+#   mixed         --op mixed --read-ratio 0.9, S x D; also its p99 latency
 #   create ops/s  --op create  S x D
 #   single-session latency: --op get and --op set, 1 session, 1 outstanding (p50)
 # Footprint (standalone; scripts/bench-footprint.sh): RSS after 1,000,000 znodes of 100 bytes,
-# data-dir size and restart time.
+# data-dir size and restart time (one round).
 #
-# --ci: a quick run (1 s warmup, 2 s per load, footprint --ci with 20,000 znodes).
+# --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, footprint --ci with
+# 20,000 znodes).
 # Environment: BIN_DIR (zabkeeper, zkbench, zk_populate; default build/bin; use a Release
 # build), KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
+bench_args=("$@")
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 BIN_DIR=${BIN_DIR:-$here/build/bin}
 topology=standalone
 duration=10
 warmup=2
+jvm_warmup=20
+rounds=3
 sessions=8
 depth=64
 only=""
@@ -42,12 +54,14 @@ while [ $# -gt 0 ]; do
     --topology) topology=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
+    --jvm-warmup) jvm_warmup=$2; shift 2 ;;
+    --rounds) rounds=$2; shift 2 ;;
     --sessions) sessions=$2; shift 2 ;;
     --depth) depth=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --no-footprint) footprint=0; shift ;;
-    --ci) ci=1; duration=2; warmup=1; shift ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; shift ;;
+    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -76,51 +90,91 @@ trap cleanup EXIT
 trap "exit 130" INT TERM
 
 declare -A R
-# Runs zkbench and stores figures of its JSON line under R[kind,name,...].
-bench() {  # kind name zkbench-args...
-  local kind=$1 name=$2 out json
-  shift 2
+# Runs zkbench and stores figures of its JSON line under R[kind,name,key,round].
+bench() {  # kind round name zkbench-args...
+  local kind=$1 round=$2 name=$3 out json
+  shift 3
   out=$("$ZKBENCH" --servers "$connect" --duration "$duration" --warmup "$warmup" --size 100 \
         --keys 10000 --prefix "/bench-$name" --cpu-pids "$(IFS=,; echo "${pids[*]}")" --json "$@" \
         2> "$tmp/$kind/$name.err") || { echo "   zkbench $name failed: $(tail -2 "$tmp/$kind/$name.err")" >&2; return 0; }
   json=$(tail -1 <<< "$out")
-  eval "$(/usr/bin/python3 - "$kind" "$name" "$json" <<'PYEOF'
+  eval "$(/usr/bin/python3 - "$kind,$name" "$round" "$json" <<'PYEOF'
 import json, sys
-kind, name, j = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-vals = {"ops": j["ops_per_sec"], "p50": j["latency_us"]["p50"], "p99": j["latency_us"]["p99"],
-        "errors": j["errors"], "cpu10k": j.get("server_cpu_s_per_10k_ops", "")}
+key, rnd, j = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+ops = j["ops_per_sec"]
+cpu10k = j.get("server_cpu_s_per_10k_ops", "")
+vals = {"ops": ops, "p50": j["latency_us"]["p50"], "p99": j["latency_us"]["p99"],
+        "errors": j["errors"],
+        # seconds per 10,000 ops -> microseconds per op
+        "cpu_us": (cpu10k * 100.0) if cpu10k != "" else ""}
 for k, v in vals.items():
-    print(f'R[{kind},{name},{k}]="{v}"')
+    print(f'R[{key},{k},{rnd}]="{v}"')
 PYEOF
 )"
-  printf '   %-8s %10.0f ops/s  p50 %8.1f us  p99 %9.1f us  errors %s\n' "$name" \
-    "${R[$kind,$name,ops]}" "${R[$kind,$name,p50]}" "${R[$kind,$name,p99]}" \
-    "${R[$kind,$name,errors]}" >&2
+  printf '   %-8s %10.0f ops/s  p50 %8.1f us  p99 %9.1f us  errors %s  server CPU %s us/op\n' \
+    "$name" "${R[$kind,$name,ops,$round]}" "${R[$kind,$name,p50,$round]}" \
+    "${R[$kind,$name,p99,$round]}" "${R[$kind,$name,errors,$round]}" \
+    "${R[$kind,$name,cpu_us,$round]}" >&2
 }
 
-run_kind() {
-  local kind=$1 n=1
+run_kind() {  # kind round
+  local kind=$1 round=$2 n=1
   [ "$topology" = ensemble ] && n=3
-  echo "== $kind ($topology)" >&2
+  echo "== round $round: $kind ($topology)" >&2
+  rm -rf "${tmp:?}/$kind"
   if ! start_servers "$kind" "$n"; then
     R[$kind,na]=1
     stop_all
     return 0
   fi
-  bench "$kind" write --op set --sessions "$sessions" --depth "$depth"
-  bench "$kind" read --op get --sessions "$sessions" --depth "$depth"
-  bench "$kind" mixed --op mixed --read-ratio 0.9 --sessions "$sessions" --depth "$depth"
-  bench "$kind" create --op create --sessions "$sessions" --depth "$depth"
-  bench "$kind" lat_get --op get --sessions 1 --depth 1
-  bench "$kind" lat_set --op set --sessions 1 --depth 1
+  if [ "$kind" = apache ] && [ "$jvm_warmup" -gt 0 ]; then
+    # Unmeasured: the JIT compiles the request path before anything is measured.
+    "$ZKBENCH" --servers "$connect" --duration "$jvm_warmup" --warmup 0 --size 100 --keys 10000 \
+      --prefix /jvm-warmup --op mixed --read-ratio 0.9 --sessions "$sessions" --depth "$depth" \
+      > /dev/null 2>&1 || echo "   JVM warm-up failed" >&2
+  fi
+  bench "$kind" "$round" write --op set --sessions "$sessions" --depth "$depth"
+  bench "$kind" "$round" read --op get --sessions "$sessions" --depth "$depth"
+  bench "$kind" "$round" mixed --op mixed --read-ratio 0.9 --sessions "$sessions" --depth "$depth"
+  bench "$kind" "$round" create --op create --sessions "$sessions" --depth "$depth"
+  bench "$kind" "$round" lat_get --op get --sessions 1 --depth 1
+  bench "$kind" "$round" lat_set --op set --sessions 1 --depth 1
   stop_all
 }
 
 echo "bench: $topology, $(nproc) CPUs, ${sessions}x${depth} outstanding, ${warmup}+${duration} s" \
   "per load; load average $(uptime | sed 's/.*load average: //')" >&2
-kinds="zabkeeper apache"
-[ -n "$only" ] && kinds=$only
-for k in $kinds; do run_kind "$k"; done
+for r in $(seq 1 "$rounds"); do
+  kinds="zabkeeper apache"
+  [ $((r % 2)) -eq 0 ] && kinds="apache zabkeeper"
+  [ -n "$only" ] && kinds=$only
+  for k in $kinds; do run_kind "$k" "$r"; done
+done
+
+# The median of each figure over the rounds (R[kind,name,key]), its range (R[...,range]) and
+# whether any round had errors.
+eval "$(
+  for k in "${!R[@]}"; do printf '%s\t%s\n' "$k" "${R[$k]}"; done |
+  /usr/bin/python3 -c '
+import sys, statistics
+vals = {}
+for line in sys.stdin:
+    key, _, v = line.rstrip("\n").partition("\t")
+    parts = key.split(",")
+    if len(parts) != 4 or v == "":
+        continue
+    vals.setdefault(",".join(parts[:3]), []).append(float(v))
+def fmt(v):
+    return "%.0f" % v if v >= 100 else "%.3g" % v
+for key, xs in vals.items():
+    m = statistics.median(xs)
+    print(f"R[{key}]=\"{m}\"")
+    if len(xs) > 1:
+        print(f"R[{key},range]=\"{fmt(min(xs))}-{fmt(max(xs))}\"")
+    if key.endswith(",errors"):
+        print(f"R[{key},any]=\"{int(sum(xs))}\"")
+'
+)"
 
 # Footprint rows from scripts/bench-footprint.sh (standalone servers).
 if [ "$footprint" = 1 ]; then
@@ -151,6 +205,14 @@ num() {  # a figure to three significant digits, without exponent notation
 cell() {  # kind key
   if [ -n "${R[$1,na]:-}" ]; then echo "n/a"; else echo "${R[$1,$2]:-}"; fi
 }
+decorate() {  # kind key shown: the median, its range over the rounds, "!" after errors
+  local out=$3 name=${2%%,*} range
+  [ -n "${R[$1,na]:-}" ] && { echo "$out"; return; }
+  range=${R[$1,$2,range]:-}
+  [ -n "$range" ] && out="$out ($range)"
+  [ "${R[$1,$name,errors,any]:-0}" != 0 ] && [ "$name" != fp ] && out="$out !"
+  echo "$out"
+}
 row() {  # label key fmt target
   local label=$1 key=$2 fmt=$3 target=$4 a b ra rb ratio=""
   a=$(cell zabkeeper "$key")
@@ -165,17 +227,20 @@ row() {  # label key fmt target
   elif [ "$a" = n/a ] || [ "$b" = n/a ]; then
     ratio=n/a
   fi
-  printf '| %-44s | %11s | %11s | %6s | %6s |\n' "$label" "${ra:--}" "${rb:--}" "${ratio:--}" \
-    "$target"
+  ra=$(decorate zabkeeper "$key" "${ra:--}")
+  rb=$(decorate apache "$key" "${rb:--}")
+  printf '| %-44s | %24s | %24s | %6s | %6s |\n' "$label" "$ra" "$rb" "${ratio:--}" "$target"
 }
 
 echo
 echo "zabkeeper vs Apache ZooKeeper, $topology, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs;" \
   "zkbench ${sessions} sessions x ${depth} outstanding, 100-byte values, 10,000 keys," \
-  "${warmup} s warmup + ${duration} s per load; load average at end: $load_end"
-printf '| %-44s | %11s | %11s | %6s | %6s |\n' metric zabkeeper Apache ratio target
-printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 46))" "$(printf -- '-%.0s' $(seq 13))" \
-  "$(printf -- '-%.0s' $(seq 13))" "$(printf -- '-%.0s' $(seq 8))" "$(printf -- '-%.0s' $(seq 8))"
+  "${warmup} s warmup + ${duration} s per load, Apache after a ${jvm_warmup} s JVM warm-up;" \
+  "median of ${rounds} round(s) (min-max), order alternated; load average at end: $load_end"
+echo "command: $0 ${bench_args[*]}"
+printf '| %-44s | %24s | %24s | %6s | %6s |\n' metric zabkeeper Apache ratio target
+printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 46))" "$(printf -- '-%.0s' $(seq 26))" \
+  "$(printf -- '-%.0s' $(seq 26))" "$(printf -- '-%.0s' $(seq 8))" "$(printf -- '-%.0s' $(seq 8))"
 row "write ops/s (set)" write,ops int ">= 3"
 row "read ops/s (get)" read,ops int ">= 3"
 row "mixed 90% reads ops/s" mixed,ops int ">= 3"
@@ -183,12 +248,23 @@ row "create ops/s" create,ops int ">= 3"
 row "single-session get latency p50 (us)" lat_get,p50 g "<= 0.5"
 row "single-session set latency p50 (us)" lat_set,p50 g "<= 0.5"
 row "p99 latency, mixed load (us)" mixed,p99 g "<= 0.33"
-row "server CPU s per 10k ops, mixed" mixed,cpu10k g ""
+row "server CPU us per op, set" write,cpu_us g "<= 0.25"
+row "server CPU us per op, get" read,cpu_us g "<= 0.25"
+row "server CPU us per op, mixed" mixed,cpu_us g "<= 0.25"
+row "server CPU us per op, create" create,cpu_us g "<= 0.25"
 if [ "$footprint" = 1 ]; then
   row "RSS after ${fp_count:-?} znodes of 100 B (MiB)" fp,rss g "<= 0.25"
   row "data dir after ${fp_count:-?} znodes (MiB)" fp,du g ""
   row "restart with ${fp_count:-?} znodes (s)" fp,restart g ""
 fi
 echo
-echo "ratio = zabkeeper / Apache. Apache ZooKeeper $(dpkg-query -W -f '${Version}' zookeeper 2>/dev/null)" \
+errors_line=""
+for kind in zabkeeper apache; do
+  for name in write read mixed create lat_get lat_set; do
+    n=${R[$kind,$name,errors,any]:-0}
+    [ "$n" != 0 ] && errors_line+=" $kind $name: $n errors;"
+  done
+done
+[ -n "$errors_line" ] && echo "! runs with errors (failed completions are not counted as ops):$errors_line"
+echo "ratio = zabkeeper / Apache (medians). Apache ZooKeeper $(dpkg-query -W -f '${Version}' zookeeper 2>/dev/null)" \
   "on $("$JAVA" -version 2>&1 | head -1), JVM flags of Debian's zkServer.sh (no -Xmx)."

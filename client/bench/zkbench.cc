@@ -4,12 +4,13 @@
 // completion is recorded and immediately replaced by the next request from the completion
 // callback, on the session's io thread: no hand-off between threads per operation, no locks,
 // latency measured from issue to completion. After `warmup` seconds the counters start; after
-// `duration` more seconds the run stops issuing and reports throughput, latency quantiles,
-// errors by code and the longest gap between two completions (any session). With --json the
-// last line of the output is one JSON object with the same figures. `--op lock` runs the lock
-// benchmark instead (client/bench/lock_bench.h: contenders on one zk::recipes::Mutex), and
-// `--op discovery` the registry benchmark (client/bench/discovery_bench.h: how fast a provider's
-// arrival and death reach every consumer's cache).
+// `duration` more seconds the run stops issuing and reports throughput and latency quantiles of
+// the successful completions (a failed one is never an op), errors by code and the longest gap
+// between two completions (any session). With --json the last line of the output is one JSON
+// object with the same figures. `--op lock` runs the lock benchmark instead
+// (client/bench/lock_bench.h: contenders on one zk::recipes::Mutex), and `--op discovery` the
+// registry benchmark (client/bench/discovery_bench.h: how fast a provider's arrival and death
+// reach every consumer's cache).
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -154,9 +155,13 @@ class Session {
   void Done(Clock::time_point start, Err err) {
     const auto now = Clock::now();
     if (now >= run_.measure_from && now < run_.measure_until) {
-      hist_.Record(static_cast<uint64_t>(Nanos(now) - Nanos(start)));
-      ++ops_;
-      if (err != Err::kOk) ++errors_[err];
+      // Only successful completions are ops (and latencies); failures are counted apart.
+      if (err == Err::kOk) {
+        hist_.Record(static_cast<uint64_t>(Nanos(now) - Nanos(start)));
+        ++ops_;
+      } else {
+        ++errors_[err];
+      }
       const int64_t t = Nanos(now);
       const int64_t prev = run_.last_completion_ns.exchange(t, std::memory_order_relaxed);
       if (prev != 0) {
