@@ -96,7 +96,7 @@ void NodeDriver::Stop() {
   tick_timer_.cancel();
   log_->Stop();
   alive_.reset();
-  snapshot_reader_.join();
+  reader_.join();
 }
 
 int64_t NodeDriver::Propose(std::string data) {
@@ -275,8 +275,9 @@ void NodeDriver::SendStoredSnapshot(ServerId to, int64_t upto) {
     return;
   }
   LogStream& stream = log_streams_[to];
-  stream = LogStream{stored + 1, upto, {}, 0, true, ++stream_generation_};
-  asio::post(snapshot_reader_, [this, alive = std::weak_ptr<bool>(alive_), to,
+  stream = LogStream{.next = stored + 1, .upto = upto, .awaiting_snapshot = true,
+                     .generation = ++stream_generation_};
+  asio::post(reader_, [this, alive = std::weak_ptr<bool>(alive_), to,
                                 generation = stream.generation, stored, path] {
     std::string data;
     if (std::ifstream in(path, std::ios::binary); in) {
@@ -319,7 +320,7 @@ void NodeDriver::OnSnapshotRead(ServerId to, uint64_t generation, int64_t zxid,
 void NodeDriver::SendLogRange(ServerId to, int64_t after, int64_t upto) {
   // A range replaces any stream still running for this learner (it is synchronizing anew).
   LogStream& stream = log_streams_[to];
-  stream = LogStream{after + 1, upto, {}, 0, false, ++stream_generation_};
+  stream = LogStream{.next = after + 1, .upto = upto, .generation = ++stream_generation_};
   PumpLogStream(to);
 }
 
@@ -327,39 +328,63 @@ void NodeDriver::PumpLogStream(ServerId to) {
   auto it = log_streams_.find(to);
   if (it == log_streams_.end()) return;
   LogStream& stream = it->second;
-  if (stream.awaiting_snapshot) return;  // OnSnapshotRead starts the range
-  while (stream.next <= stream.upto) {
-    if (options_.queued_bytes && options_.queued_bytes(to) >= options_.stream_high_water_bytes) {
-      return;  // OnOutputWritten resumes
-    }
+  // OnSnapshotRead starts the range; OnLogChunkRead continues it.
+  if (stream.awaiting_snapshot || stream.reading) return;
+  if (stream.next > stream.upto) {
+    // The range is out: what waited behind it follows, in order.
+    std::deque<Message> held = std::move(stream.held);
+    log_streams_.erase(it);
+    for (Message& m : held) options_.send(to, std::move(m));
+    return;
+  }
+  if (options_.queued_bytes && options_.queued_bytes(to) >= options_.stream_high_water_bytes) {
+    return;  // OnOutputWritten resumes
+  }
+  const size_t chunk = options_.queued_bytes
+                           ? std::min(kLogRangeChunkBytes, options_.stream_high_water_bytes)
+                           : kLogRangeChunkBytes;
+  // The read runs on the reader thread (LogStore reads may run beside the disk thread's
+  // appends), so a long range never stalls the io thread.
+  stream.reading = true;
+  asio::post(reader_, [this, alive = std::weak_ptr<bool>(alive_), to,
+                       generation = stream.generation, next = stream.next, upto = stream.upto,
+                       chunk, store = store_] {
     std::vector<LogEntry> entries;
-    const size_t chunk = options_.queued_bytes
-                             ? std::min(kLogRangeChunkBytes, options_.stream_high_water_bytes)
-                             : kLogRangeChunkBytes;
-    Status s = store_->Read(stream.next, stream.upto, chunk, &entries);
-    if (!s.ok() || entries.empty()) {
-      // Purged or unreadable: the learner must not get a history with a hole. Dropping its
-      // connection makes it synchronize again.
-      spdlog::warn("zab: cannot read the log for server {} from 0x{:x}: {}", to, stream.next,
-                   s.ok() ? "purged" : s.ToString());
-      log_streams_.erase(it);
-      if (options_.disconnect) options_.disconnect(to);
+    Status s = store->Read(next, upto, chunk, &entries);
+    asio::post(io_, [this, alive, to, generation, s = std::move(s),
+                     entries = std::move(entries)]() mutable {
+      if (alive.expired()) return;
+      OnLogChunkRead(to, generation, s, std::move(entries));
+    });
+  });
+}
+
+void NodeDriver::OnLogChunkRead(ServerId to, uint64_t generation, const Status& status,
+                                std::vector<LogEntry> entries) {
+  if (stopped_) return;
+  auto it = log_streams_.find(to);
+  if (it == log_streams_.end() || it->second.generation != generation) return;
+  LogStream& stream = it->second;
+  stream.reading = false;
+  if (!status.ok() || entries.empty()) {
+    // Purged or unreadable: the learner must not get a history with a hole. Dropping its
+    // connection makes it synchronize again.
+    spdlog::warn("zab: cannot read the log for server {} from 0x{:x}: {}", to, stream.next,
+                 status.ok() ? "purged" : status.ToString());
+    log_streams_.erase(it);
+    if (options_.disconnect) options_.disconnect(to);
+    return;
+  }
+  for (LogEntry& e : entries) {
+    stream.next = e.zxid + 1;
+    const int64_t zxid = e.zxid;
+    if (!options_.send(to, Proposal{zxid, std::move(e.data)}) ||
+        !options_.send(to, Commit{zxid})) {
+      log_streams_.erase(it);  // the connection is gone; the learner will synchronize again
       return;
     }
-    for (LogEntry& e : entries) {
-      stream.next = e.zxid + 1;
-      const int64_t zxid = e.zxid;
-      if (!options_.send(to, Proposal{zxid, std::move(e.data)}) ||
-          !options_.send(to, Commit{zxid})) {
-        log_streams_.erase(it);  // the connection is gone; the learner will synchronize again
-        return;
-      }
-    }
   }
-  // The range is out: what waited behind it follows, in order.
-  std::deque<Message> held = std::move(stream.held);
-  log_streams_.erase(it);
-  for (Message& m : held) options_.send(to, std::move(m));
+  PumpLogStream(to);
 }
 
 void NodeDriver::OnOutputWritten(ServerId peer) {

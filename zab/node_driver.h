@@ -133,10 +133,13 @@ class NodeDriver {
   void PumpLogStream(ServerId to);
 
   // Sends `to` the stored snapshot at or below `upto` and then the log up to `upto`; the file
-  // is read on snapshot_reader_, and everything for `to` waits behind it.
+  // is read on reader_, and everything for `to` waits behind it.
   void SendStoredSnapshot(ServerId to, int64_t upto);
   // Back on the io thread with the snapshot file's bytes (empty: unreadable).
   void OnSnapshotRead(ServerId to, uint64_t generation, int64_t zxid, std::string data);
+  // Back on the io thread with a chunk of `to`'s log range.
+  void OnLogChunkRead(ServerId to, uint64_t generation, const Status& status,
+                      std::vector<LogEntry> entries);
 
   // A log range (after a snapshot still being read, if awaiting_snapshot) on its way to a
   // learner, and the quorum messages waiting behind it.
@@ -146,12 +149,14 @@ class NodeDriver {
     std::deque<Message> held;
     size_t held_bytes = 0;
     bool awaiting_snapshot = false;
+    bool reading = false;  // a chunk is being read
     uint64_t generation = 0;
   };
   std::map<ServerId, LogStream> log_streams_;
   uint64_t stream_generation_ = 0;
-  // Reads stored snapshot files for learners (one at a time; joined by Stop).
-  asio::thread_pool snapshot_reader_{1};
+  // Reads for learners being synchronized: stored snapshot files and log chunks (one at a
+  // time; joined by Stop).
+  asio::thread_pool reader_{1};
   void OnAppendDurable(int64_t zxid, Status status);
   void OnDiskOpDone(uint64_t seq, Status status);
   void ScheduleTick();
