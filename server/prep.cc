@@ -67,7 +67,7 @@ Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int
       txn.body = CloseSessionTxn{};
       return txn;
     case OpCode::kMulti: {
-      RecordMap local;
+      RecordMap& local = ScratchRecords();
       MultiTxn multi;
       multi.ops.reserve(req.multi.size());
       Err failure = Err::kOk;
@@ -91,32 +91,40 @@ Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int
           multi.ops.push_back(ErrorTxn{e});
         }
       } else {
-        Commit(std::move(local), txn.zxid);
+        Commit(local, txn.zxid);
       }
       txn.body = std::move(multi);
       return txn;
     }
     default: {
-      RecordMap local;
+      RecordMap& local = ScratchRecords();
       MultiOp op;
       Err err = PrepOp(req.op, txn.zxid, session_id, who, &local, &op);
       if (err != Err::kOk) {
         txn.body = ErrorTxn{err};
         return txn;
       }
-      Commit(std::move(local), txn.zxid);
+      Commit(local, txn.zxid);
       std::visit([&](auto&& b) { txn.body = std::move(b); }, std::move(op));
       return txn;
     }
   }
 }
 
-void Prep::Commit(RecordMap&& local, int64_t zxid) {
+Prep::RecordMap& Prep::ScratchRecords() {
+  // Reused so that a request's few records need no table allocation of their own (clear()
+  // keeps a small table's memory).
+  scratch_.clear();
+  return scratch_;
+}
+
+void Prep::Commit(RecordMap& local, int64_t zxid) {
   for (auto& [path, rec] : local) {
     rec.zxid = zxid;
     overlay_order_.emplace_back(zxid, path);
     overlay_[path] = std::move(rec);
   }
+  local.clear();
 }
 
 void Prep::Applied(int64_t zxid) {
@@ -144,7 +152,7 @@ void Prep::PrepCloseSession(int64_t session_id, int64_t zxid) {
       paths.insert(path);
     }
   }
-  RecordMap local;
+  RecordMap& local = ScratchRecords();
   for (const auto& p : paths) {
     local[p] = Record{zxid, false, {}, 0, {}};
     std::string parent(ParentPath(p));
@@ -154,7 +162,7 @@ void Prep::PrepCloseSession(int64_t session_id, int64_t zxid) {
       local[parent] = *pr;
     }
   }
-  Commit(std::move(local), zxid);
+  Commit(local, zxid);
 }
 
 Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,

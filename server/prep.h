@@ -94,13 +94,17 @@ class Prep {
                  RecordMap* local, MultiOp* out);
   Err PrepDelete(const WriteOp& op, int64_t zxid, const Principal& who, RecordMap* local,
                  MultiOp* out);
-  void Commit(RecordMap&& local, int64_t zxid);
+  // The records of one request, emptied: a member reused from request to request.
+  RecordMap& ScratchRecords();
+  // Moves a request's records into the overlay and empties `local`.
+  void Commit(RecordMap& local, int64_t zxid);
   void PrepCloseSession(int64_t session_id, int64_t zxid);
 
   const DataTree& tree_;
   PrepOptions options_;
   int64_t last_zxid_ = 0;
   RecordMap overlay_;
+  RecordMap scratch_;
   std::deque<std::pair<int64_t, std::string>> overlay_order_;
 };
 
