@@ -16,6 +16,7 @@ dataDir=$work/data
 clientPort=$port
 clientPortAddress=127.0.0.1
 minSessionTimeout=1000
+admin.enableServer=false
 CFG
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
