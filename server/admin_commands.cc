@@ -202,7 +202,7 @@ Json ZooKeeperServer::AdminCommand(const AdminCommandSpec& spec,
   } else if (name == "is_read_only") {
     r["read_only"] = read_only_;
   } else if (name == "last_snapshot") {
-    const std::string dir = config_.data_dir + "/snapshots";
+    const std::string dir = SnapshotDir(config_);
     const std::vector<int64_t> zxids = ListSnapshotZxids(dir);
     int64_t zxid = 0, seconds = 0;
     if (!zxids.empty()) {

@@ -23,7 +23,8 @@ namespace {
 // clang-format off
 // Keys Apache ZooKeeper knows that zabkeeper accepts without acting on them (logged at info).
 constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
-    "admin.portUnification", "admin.snapshot.enabled", "admin.restore.enabled", "admin.rateLimiterIntervalInMS",
+    "admin.portUnification", "admin.snapshot.enabled", "admin.restore.enabled",
+    "admin.rateLimiterIntervalInMS",
     "audit.enable", "preAllocSize", "forceSync", "syncEnabled", "quorumListenOnAllIPs",
     "localSessionsEnabled", "localSessionsUpgradingEnabled",
     "snapshot.compression.method", "snapSizeLimitInKb", "txnLogSizeLimitInKb",
@@ -928,5 +929,8 @@ zab::Result<ServerConfig> ParseConfigFile(const std::string& path) {
   }
   return config;
 }
+
+std::string SnapshotDir(const ServerConfig& config) { return config.data_dir + "/snapshots"; }
+std::string TxnLogDir(const ServerConfig& config) { return config.data_log_dir + "/txnlog"; }
 
 }  // namespace zk::server

@@ -198,6 +198,11 @@ struct ServerConfig {
   std::string ToConfString() const;
 };
 
+// Where this server keeps its own files: snapshots in <dataDir>/snapshots, the transaction log in
+// <dataLogDir>/txnlog (beside ZooKeeper's version-2, which it only reads when importing).
+std::string SnapshotDir(const ServerConfig& config);
+std::string TxnLogDir(const ServerConfig& config);
+
 // Parses zoo.cfg text (Java Properties syntax, the subset ZooKeeper configs use: `#`/`!`
 // comment lines, blank lines, `key = value` with whitespace trimmed, backslash escapes and line
 // continuations; the `key:value` and `key value` separators of Java Properties are not accepted).

@@ -87,8 +87,8 @@ MetricsSnapshot ZooKeeperServer::Metrics() const {
     m.fsync_time_total_ms = disk.total_sync_micros / 1000;
   }
   m.snapshot_time_ms = stats_.snapshot_time_ms;
-  m.log_dir_bytes = DirSize(config_.data_log_dir + "/txnlog");
-  m.snapshot_dir_bytes = DirSize(config_.data_dir + "/snapshots");
+  m.log_dir_bytes = DirSize(TxnLogDir(config_));
+  m.snapshot_dir_bytes = DirSize(SnapshotDir(config_));
 
   m.open_file_descriptor_count = OpenFileDescriptors();
   m.max_file_descriptor_count = MaxFileDescriptors();

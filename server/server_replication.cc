@@ -18,8 +18,6 @@ namespace {
 
 constexpr auto kPeerTick = std::chrono::milliseconds(10);
 
-std::string SnapshotDirOf(const ServerConfig& c) { return c.data_dir + "/snapshots"; }
-
 }  // namespace
 
 zab::Status ZooKeeperServer::StartReplication() {
@@ -132,7 +130,7 @@ bool ZooKeeperServer::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
                                          std::string* path) {
   // The newest complete snapshot file at or below zxid: no serialization, no stall; the log
   // after it (kept by the purge rule) brings the learner the rest.
-  const std::string dir = SnapshotDirOf(config_);
+  const std::string dir = SnapshotDir(config_);
   *snapshot_zxid = 0;
   path->clear();
   for (int64_t z : ListSnapshotZxids(dir)) {
@@ -148,7 +146,7 @@ bool ZooKeeperServer::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
 }
 
 zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data) {
-  const std::string dir = SnapshotDirOf(config_);
+  const std::string dir = SnapshotDir(config_);
   if (!data.empty()) {
     if (zab::Status s = WriteSnapshotBytes(dir, zxid, data); !s.ok()) return s;
   } else if (zxid != 0) {
@@ -176,7 +174,7 @@ zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data)
 
 zab::Status ZooKeeperServer::RebuildState(int64_t zxid) {
   // Snapshots above the truncation point hold txns that are gone.
-  const std::string dir = SnapshotDirOf(config_);
+  const std::string dir = SnapshotDir(config_);
   for (int64_t z : ListSnapshotZxids(dir)) {
     if (z > zxid) {
       std::error_code ec;

@@ -12,7 +12,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "client/proto/jute.h"
 #include "server/config.h"
@@ -36,12 +35,15 @@ constexpr std::string_view kConfigPath = "/zookeeper/config";
 std::string Hex(int64_t v) { return fmt::format("0x{:x}", v); }
 
 zab::Result<std::string> ReadFile(const fs::path& p) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(p, ec);
   std::ifstream in(p, std::ios::binary);
-  if (!in) return zab::Status::IOError("cannot open " + p.string());
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return zab::Status::IOError("cannot read " + p.string());
-  return out.str();
+  if (ec || !in) return zab::Status::IOError("cannot open " + p.string());
+  std::string out(size, '\0');
+  if (!in.read(out.data(), static_cast<std::streamsize>(size))) {
+    return zab::Status::IOError("cannot read " + p.string());
+  }
+  return out;
 }
 
 // A file named `<prefix>.<hex zxid>[.<suffix>]`.
@@ -280,11 +282,6 @@ zab::Result<TxnBody> DecodeZooKeeperTxn(int32_t type, JuteReader& r, int64_t own
   }
 }
 
-bool IsCreate(const TxnBody& body, const CreateTxn** out) {
-  *out = std::get_if<CreateTxn>(&body);
-  return *out != nullptr;
-}
-
 std::string ParentOf(std::string_view path) {
   const auto slash = path.rfind('/');
   return std::string(slash == 0 ? "/" : path.substr(0, slash));
@@ -302,8 +299,8 @@ void ReplayTxn(const Txn& txn, DataTree* tree) {
   const ApplyResult r = tree->Apply(txn, nullptr);
   // A create the fuzzy snapshot already holds: the parent's cversion and pzxid still have to
   // reach the txn's.
-  const CreateTxn* create = nullptr;
-  if (r.err == Err::kNodeExists && IsCreate(txn.body, &create)) {
+  const auto* create = std::get_if<CreateTxn>(&txn.body);
+  if (create && r.err == Err::kNodeExists) {
     tree->RaiseChildVersion(ParentOf(create->path), create->parent_cversion, txn.zxid);
   }
   if (const auto* multi = std::get_if<MultiTxn>(&txn.body)) {
@@ -595,8 +592,8 @@ zab::Status ImportZooKeeperDataDir(const ServerConfig& config, std::string snap_
   // As in ZooKeeper, the logs are beside the snapshots unless said otherwise.
   if (log_dir.empty()) log_dir = snap_dir.empty() ? config.data_log_dir + "/version-2" : snap_dir;
   if (snap_dir.empty()) snap_dir = config.data_dir + "/version-2";
-  const std::string our_snapshots = config.data_dir + "/snapshots";
-  const std::string our_log = config.data_log_dir + "/txnlog";
+  const std::string our_snapshots = SnapshotDir(config);
+  const std::string our_log = TxnLogDir(config);
   if (!ListSnapshotZxids(our_snapshots).empty() || DirHasFiles(our_log)) {
     return zab::Status::InvalidArgument(
         "this server already holds data (" + our_snapshots + ", " + our_log +

@@ -17,9 +17,6 @@ constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr size_t kMaxQueuedOutputBytes = 8 << 20;
 constexpr size_t kReplayChunkBytes = 4 << 20;
 
-std::string SnapshotDir(const ServerConfig& c) { return c.data_dir + "/snapshots"; }
-std::string LogDir(const ServerConfig& c) { return c.data_log_dir + "/txnlog"; }
-
 }  // namespace
 
 ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
@@ -57,10 +54,10 @@ zab::Status ZooKeeperServer::Start() {
   spdlog::info("node seed {} (node.seed={} in zoo.cfg repeats this server's random choices)",
                seed_, seed_);
   std::error_code fec;
-  std::filesystem::create_directories(SnapshotDir(config_), fec);
-  if (fec) return zab::Status::IOError("cannot create " + SnapshotDir(config_) + ": " + fec.message());
-  std::filesystem::create_directories(LogDir(config_), fec);
-  if (fec) return zab::Status::IOError("cannot create " + LogDir(config_) + ": " + fec.message());
+  for (const std::string& dir : {SnapshotDir(config_), TxnLogDir(config_)}) {
+    std::filesystem::create_directories(dir, fec);
+    if (fec) return zab::Status::IOError("cannot create " + dir + ": " + fec.message());
+  }
 
   if (zab::Status s = LoadSaslUsers(); !s.ok()) return s;
   if (zab::Status s = Recover(); !s.ok()) return s;
@@ -230,7 +227,7 @@ zab::Status ZooKeeperServer::Recover() {
         .count();
   };
   zab::LeveldbLogStore::Options options;
-  auto store = zab::LeveldbLogStore::Open(LogDir(config_), options);
+  auto store = zab::LeveldbLogStore::Open(TxnLogDir(config_), options);
   if (!store.ok()) return store.status();
   log_store_ = std::move(store.value());
   if (log_store_->TruncatedOnOpen() > 0) {

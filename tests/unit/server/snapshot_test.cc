@@ -17,23 +17,14 @@
 #include <tuple>
 #include <vector>
 
+#include "tests/unit/server/temp_dir.h"
+
 namespace zk::server {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/zk_snapshot_test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
+using testutil::TempDir;
 
 // Builds trees by applying txns, keeping the parent cversion bookkeeping Prep would do.
 class TreeBuilder {

@@ -5,7 +5,6 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "client/proto/jute.h"
+#include "tests/unit/server/temp_dir.h"
 
 namespace zk::server {
 namespace {
@@ -26,18 +26,7 @@ std::string Hex(const SessionPassword& p) {
   return out;
 }
 
-struct TempDir {
-  TempDir() {
-    char tmpl[] = "/tmp/zk_import_test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string path;
-};
+using testutil::TempDir;
 
 struct ZkNode {
   std::string path;  // "" for the root, as ZooKeeper writes it
