@@ -13,7 +13,7 @@
 
 #include "server/process_figures.h"
 #include "server/snapshot.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 #include "zab/zxid.h"
 
 namespace zk::server {
@@ -136,12 +136,12 @@ Json MultipleAddressesJson(const std::string& host, int port) {
 
 }  // namespace
 
-std::string ZooKeeperServer::OwnClientAddress() const {
+std::string ServerNode::OwnClientAddress() const {
   return HostPort(config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address,
                   bound_port_);
 }
 
-Json ZooKeeperServer::AdminCommand(const AdminCommandSpec& spec,
+Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
                                    const std::map<std::string, std::string>& params) {
   const std::string_view name = spec.name;
   Json r = Json::object();

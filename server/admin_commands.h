@@ -1,7 +1,7 @@
 // The AdminServer's commands: the names and aliases of Apache ZooKeeper 3.8's
 // org.apache.zookeeper.server.admin.Commands, each answered under /commands/<name or alias> with
 // a JSON object that carries "command" (the primary name) and "error" (null on success).
-// ZooKeeperServer::AdminCommand (admin_commands.cc) computes the answers from the same figures
+// ServerNode::AdminCommand (admin_commands.cc) computes the answers from the same figures
 // as the four-letter words. Plain constant data; thread-safe.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Connection: one client connection on the io thread, over plain TCP or TLS (zab::SocketStream;
+// Connection: the ClientLink of one asio client connection on the io thread, over plain TCP or TLS (zab::SocketStream;
 // on a unified port the first byte decides, the TLS handshake first when it opens one). It
 // splits the byte stream into length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
 // word in the first four bytes, and writes queued replies with gathered writes. When a client
@@ -16,63 +16,43 @@
 
 #include <asio.hpp>
 
+#include "server/client_link.h"
 #include "zab/socket_stream.h"
 
 namespace zk::server {
 
-class Connection;
-
-// Receives what a connection reads. Implemented by the server.
-class ConnectionHandler {
- public:
-  virtual ~ConnectionHandler() = default;
-  virtual void OnFrame(Connection& conn, std::string_view frame) = 0;
-  virtual void OnFourLetterWord(Connection& conn, std::string_view word) = 0;
-  virtual void OnClosed(Connection& conn) = 0;
-  // The TLS handshake completed; conn.tls_peer_subject() names the client's certificate.
-  virtual void OnTlsEstablished(Connection& conn) = 0;
-};
-
 // How a connection speaks: plain TCP, TLS, or whichever the client's first byte shows.
 enum class ConnectionSecurity { kPlain, kTls, kDetect };
 
-struct ConnectionStats {
-  uint64_t packets_received = 0;
-  uint64_t packets_sent = 0;
-  uint64_t bytes_received = 0;
-  uint64_t bytes_sent = 0;
-  std::chrono::system_clock::time_point established;
-};
-
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public ClientLink, public std::enable_shared_from_this<Connection> {
  public:
   // `tls_context` is used when `security` is kTls, or kDetect and the client starts TLS.
-  Connection(asio::ip::tcp::socket socket, uint64_t id, ConnectionHandler* handler,
+  Connection(asio::ip::tcp::socket socket, uint64_t id, LinkHandler* handler,
              size_t max_frame_bytes, size_t max_queued_output_bytes,
              ConnectionSecurity security = ConnectionSecurity::kPlain,
              std::shared_ptr<asio::ssl::context> tls_context = nullptr);
 
   void Start();
   // Queues one complete frame (length prefix included) for writing.
-  void Send(std::string frame);
+  void Send(std::string frame) override;
   // Stops reading; closes once queued output is written.
-  void CloseAfterFlush();
+  void CloseAfterFlush() override;
   // Closes now, dropping queued output. Idempotent.
-  void Close();
+  void Close() override;
   // Stops/resumes reading requests (the handler's back-pressure, e.g. too many outstanding
   // requests). Frames already read are still delivered.
-  void PauseReading();
-  void ResumeReading();
+  void PauseReading() override;
+  void ResumeReading() override;
 
-  uint64_t id() const { return id_; }
-  bool closed() const { return closed_; }
-  const std::string& remote_address() const { return remote_address_; }
-  uint16_t remote_port() const { return remote_port_; }
-  ConnectionStats& stats() { return stats_; }
-  bool is_tls() const { return stream_.is_tls(); }
+  uint64_t id() const override { return id_; }
+  bool closed() const override { return closed_; }
+  const std::string& remote_address() const override { return remote_address_; }
+  uint16_t remote_port() const override { return remote_port_; }
+  ConnectionStats& stats() override { return stats_; }
+  bool is_tls() const override { return stream_.is_tls(); }
   // The subject DN (RFC 2253) of the client's certificate; empty without TLS or certificate.
-  const std::string& tls_peer_subject() const { return tls_peer_subject_; }
-  size_t queued_output_bytes() const { return queued_bytes_; }
+  const std::string& tls_peer_subject() const override { return tls_peer_subject_; }
+  size_t queued_output_bytes() const override { return queued_bytes_; }
 
  private:
   void StartTls();
@@ -88,7 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<asio::ssl::context> tls_context_;
   std::string tls_peer_subject_;
   uint64_t id_;
-  ConnectionHandler* handler_;
+  LinkHandler* handler_;
   size_t max_frame_bytes_;
   size_t max_queued_bytes_;
   std::string remote_address_;

@@ -1,7 +1,7 @@
 // Text formats of ZooKeeper's four-letter words (srvr, stat, cons, mntr, wchs/wchc/wchp, dump,
 // envi, dirs), byte for byte as Apache ZooKeeper 3.8 prints them (docs/reference-4lw-outputs.md):
 // monitoring tools and client libraries parse these texts. Pure functions of plain structs, so
-// that the shapes are unit-testable without a server; ZooKeeperServer fills the structs
+// that the shapes are unit-testable without a server; ServerNode fills the structs
 // (four_letter_words.cc). Thread-compatible; JavaDate reads the process's local time zone.
 #pragma once
 

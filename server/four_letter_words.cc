@@ -1,4 +1,4 @@
-// ZooKeeperServer's four-letter words: the figures come from the server's members (and serve
+// ServerNode's four-letter words: the figures come from the server's members (and serve
 // the AdminServer's JSON commands too, admin_commands.cc), the text shapes from
 // four_letter_format.h (Apache ZooKeeper 3.8's formats, see docs/reference-4lw-outputs.md).
 
@@ -15,7 +15,7 @@
 
 #include "server/four_letter_format.h"
 #include "server/process_figures.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
 namespace {
@@ -55,7 +55,7 @@ int64_t ToMs(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-void ZooKeeperServer::OnFourLetterWord(Connection& conn, std::string_view word) {
+void ServerNode::OnFourLetterWord(ClientLink& conn, std::string_view word) {
   std::string reply;
   if (!IsKnownWord(word)) {
     // As ZooKeeper: an unknown word closes the connection without an answer.
@@ -70,7 +70,7 @@ void ZooKeeperServer::OnFourLetterWord(Connection& conn, std::string_view word) 
   conn.CloseAfterFlush();
 }
 
-std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
+std::string ServerNode::FourLetterWord(std::string_view word) {
   if (word == "ruok") return "imok";
   if (word == "gtmk" || word == "stmk") return std::to_string(kTraceMask);
   if (stopped_ || !tree_ || !sessions_) return std::string(kNotServing);
@@ -105,7 +105,7 @@ std::string ZooKeeperServer::FourLetterWord(std::string_view word) {
   return "";
 }
 
-std::string ZooKeeperServer::ModeString() const {
+std::string ServerNode::ModeString() const {
   if (!config_.IsDistributed()) return "standalone";
   if (read_only_) return "read-only";
   switch (driver_ ? driver_->peer().state() : zab::PeerState::kLooking) {
@@ -121,7 +121,7 @@ std::string ZooKeeperServer::ModeString() const {
   return "looking";
 }
 
-std::vector<ConnectionInfo> ZooKeeperServer::ConnectionInfos() const {
+std::vector<ConnectionInfo> ServerNode::ConnectionInfos() const {
   std::map<uint64_t, const ConnState*> ordered;
   for (const auto& [id, st] : conns_) ordered.emplace(id, &st);
   std::vector<ConnectionInfo> infos;
@@ -152,7 +152,7 @@ std::vector<ConnectionInfo> ZooKeeperServer::ConnectionInfos() const {
   return infos;
 }
 
-ServerSummary ZooKeeperServer::Summary() const {
+ServerSummary ServerNode::Summary() const {
   uint64_t outstanding = 0;
   for (const auto& [id, st] : conns_) outstanding += st.queue.size();
   ServerSummary s;
@@ -171,24 +171,20 @@ ServerSummary ZooKeeperServer::Summary() const {
   return s;
 }
 
-std::string ZooKeeperServer::StatText(std::string_view word) const {
+std::string ServerNode::StatText(std::string_view word) const {
   const std::vector<ConnectionInfo> infos = ConnectionInfos();
   if (word == "cons") return FormatCons(infos);
   const ServerSummary s = Summary();
   return word == "stat" ? FormatStat(s, infos) : FormatSrvr(s);
 }
 
-int64_t ZooKeeperServer::UptimeMs() const {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               started_)
-      .count();
-}
+int64_t ServerNode::UptimeMs() const { return NowMs() - started_ms_; }
 
-int64_t ZooKeeperServer::FsyncThresholdExceedCount() const {
+int64_t ServerNode::FsyncThresholdExceedCount() const {
   return driver_ ? static_cast<int64_t>(driver_->log_stats().slow_syncs) : 0;
 }
 
-std::pair<int64_t, int64_t> ZooKeeperServer::DataDirSizes() const {
+std::pair<int64_t, int64_t> ServerNode::DataDirSizes() const {
   const int64_t data = DirSize(config_.data_dir);
   const int64_t log = config_.data_log_dir == config_.data_dir ? data : DirSize(config_.data_log_dir);
   return {data, log};
@@ -216,7 +212,7 @@ void AddSummary(MntrWriter& m, std::string_view name, const zab::LogLinearHistog
 
 }  // namespace
 
-MntrWriter ZooKeeperServer::MonitorFigures() const {
+MntrWriter ServerNode::MonitorFigures() const {
   // One snapshot, the same figures /metrics exports.
   const MetricsSnapshot s = Metrics();
   const std::string& mode = s.server_state;
@@ -280,12 +276,12 @@ MntrWriter ZooKeeperServer::MonitorFigures() const {
   return m;
 }
 
-int64_t ZooKeeperServer::SessionOfWatcher(WatcherId watcher) const {
+int64_t ServerNode::SessionOfWatcher(WatcherId watcher) const {
   auto it = conns_.find(watcher);
   return it == conns_.end() ? 0 : it->second.session_id;
 }
 
-std::vector<std::pair<std::string, std::vector<int64_t>>> ZooKeeperServer::WatchesByPath()
+std::vector<std::pair<std::string, std::vector<int64_t>>> ServerNode::WatchesByPath()
     const {
   std::vector<std::pair<std::string, std::vector<int64_t>>> by_path;
   for (auto& [path, watchers] : watches_.ByPath()) {
@@ -296,7 +292,7 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> ZooKeeperServer::Watch
   return by_path;
 }
 
-std::vector<std::pair<int64_t, std::vector<std::string>>> ZooKeeperServer::WatchesBySession()
+std::vector<std::pair<int64_t, std::vector<std::string>>> ServerNode::WatchesBySession()
     const {
   std::vector<std::pair<int64_t, std::vector<std::string>>> by_session;
   for (const auto& [watcher, paths] : watches_.ByWatcher()) {
@@ -306,7 +302,7 @@ std::vector<std::pair<int64_t, std::vector<std::string>>> ZooKeeperServer::Watch
   return by_session;
 }
 
-WatchTotals ZooKeeperServer::WatchSummary() const {
+WatchTotals ServerNode::WatchSummary() const {
   const std::map<WatcherId, std::set<std::string>> by_watcher = watches_.ByWatcher();
   std::set<std::string_view> paths;
   WatchTotals t;
@@ -319,21 +315,21 @@ WatchTotals ZooKeeperServer::WatchSummary() const {
   return t;
 }
 
-std::string ZooKeeperServer::WatchesText(std::string_view word) const {
+std::string ServerNode::WatchesText(std::string_view word) const {
   if (word == "wchp") return FormatWatchesByPath(WatchesByPath());
   if (word == "wchc") return FormatWatchesByConnection(WatchesBySession());
   const WatchTotals t = WatchSummary();
   return FormatWatchSummary(t.connections, t.paths, t.watches);
 }
 
-std::map<int64_t, std::vector<int64_t>> ZooKeeperServer::SessionsByExpiry() const {
+std::map<int64_t, std::vector<int64_t>> ServerNode::SessionsByExpiry() const {
   std::map<int64_t, std::vector<int64_t>> buckets;
   for (const auto& [id, info] : sessions_->sessions()) buckets[info.expires_at_ms].push_back(id);
   for (auto& [expires, ids] : buckets) std::sort(ids.begin(), ids.end());
   return buckets;
 }
 
-std::vector<std::pair<int64_t, std::vector<std::string>>> ZooKeeperServer::EphemeralsBySession()
+std::vector<std::pair<int64_t, std::vector<std::string>>> ServerNode::EphemeralsBySession()
     const {
   std::vector<std::pair<int64_t, std::vector<std::string>>> ephemerals;
   for (const auto& [session, paths] : tree_->AllEphemerals()) {
@@ -345,7 +341,7 @@ std::vector<std::pair<int64_t, std::vector<std::string>>> ZooKeeperServer::Ephem
   return ephemerals;
 }
 
-std::string ZooKeeperServer::DumpText() const {
+std::string ServerNode::DumpText() const {
   // Expiry deadlines are on the monotonic clock; Java prints them as wall-clock dates.
   const int64_t wall_offset = WallMs() - NowMs();
 
@@ -388,9 +384,9 @@ std::string ZooKeeperServer::DumpText() const {
          FormatExpirySets("Connections ", connections);
 }
 
-void ZooKeeperServer::ResetServerStats() { stats_ = ServerStats{}; }
+void ServerNode::ResetServerStats() { stats_ = ServerStats{}; }
 
-void ZooKeeperServer::ResetConnectionStats() {
+void ServerNode::ResetConnectionStats() {
   // As ZooKeeper's ServerCnxn.resetStats().
   for (auto& [id, st] : conns_) {
     ConnectionStats& cs = st.conn->stats();

@@ -1,5 +1,5 @@
 // MetricsSnapshot: every figure one server reports, taken at one moment on the io thread
-// (ZooKeeperServer::Metrics). It is the single source of both `mntr` (MntrText renders it) and
+// (ServerNode::Metrics). It is the single source of both `mntr` (MntrText renders it) and
 // the Prometheus endpoint (metrics_exporter.h turns it into metric families), so the two never
 // disagree. Latencies and times are ZooKeeper's units (milliseconds) unless a name says
 // otherwise; histograms keep microseconds where the hot path records them.

@@ -1,8 +1,8 @@
-// ZooKeeperServer: read-only mode (readonlymode.enabled=true), as Apache ZooKeeper's
+// ServerNode: read-only mode (readonlymode.enabled=true), as Apache ZooKeeper's
 // ReadOnlyZooKeeperServer. A member cut off from its quorum keeps answering reads from its own
 // tree to clients that asked for a read-only session in their handshake:
-//  - it enters the mode max(2 s, tickTime) after it started looking for a leader, if it is still
-//    looking then (a short election does not flip clients to read-only);
+//  - it enters the mode max(2 s, tickTime) after it started looking for a leader (checked at
+//    the node's next tick), if it is still looking then (a short election does not flip clients to read-only);
 //  - it accepts a handshake only with the read-only flag set; new sessions are local to this
 //    server (never replicated, forgotten when the mode ends; they expire here after their
 //    timeout without a connection); a replicated session known here resumes read-only;
@@ -15,7 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/reply_builder.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
 namespace {
@@ -46,38 +46,34 @@ bool RefusedWhenReadOnly(OpCode t) {
 
 }  // namespace
 
-void ZooKeeperServer::UpdateReadOnlyMode() {
+void ServerNode::UpdateReadOnlyMode() {
   const bool looking = config_.read_only_mode && config_.IsDistributed() && driver_ &&
                        !serving() && driver_->peer().state() == zab::PeerState::kLooking;
   if (!looking) {
-    if (read_only_timer_armed_) {
-      read_only_timer_armed_ = false;
-      read_only_timer_.cancel();
-    }
+    read_only_due_ms_ = -1;
     if (read_only_) LeaveReadOnlyMode();
     return;
   }
-  if (read_only_ || read_only_timer_armed_) return;
-  read_only_timer_armed_ = true;
-  read_only_timer_.expires_after(
-      std::chrono::milliseconds(std::max<int64_t>(kReadOnlyGraceMs, config_.tick_time_ms)));
-  read_only_timer_.async_wait([this](const asio::error_code& ec) {
-    if (ec || stopped_ || !read_only_timer_armed_) return;
-    read_only_timer_armed_ = false;
-    if (!serving() && driver_->peer().state() == zab::PeerState::kLooking) EnterReadOnlyMode();
-  });
+  if (read_only_ || read_only_due_ms_ >= 0) return;
+  read_only_due_ms_ = NowMs() + std::max<int64_t>(kReadOnlyGraceMs, config_.tick_time_ms);
 }
 
-void ZooKeeperServer::EnterReadOnlyMode() {
+void ServerNode::MaybeEnterReadOnlyMode() {
+  if (read_only_due_ms_ < 0 || NowMs() < read_only_due_ms_) return;
+  read_only_due_ms_ = -1;
+  if (!serving() && driver_->peer().state() == zab::PeerState::kLooking) EnterReadOnlyMode();
+}
+
+void ServerNode::EnterReadOnlyMode() {
   read_only_ = true;
   spdlog::info("read-only mode: no leader; serving reads to read-only clients (last zxid 0x{:x})",
                tree_->last_zxid());
 }
 
-void ZooKeeperServer::LeaveReadOnlyMode() {
+void ServerNode::LeaveReadOnlyMode() {
   read_only_ = false;
   read_only_sessions_.clear();
-  std::vector<std::shared_ptr<Connection>> doomed;
+  std::vector<std::shared_ptr<ClientLink>> doomed;
   for (auto& [id, st] : conns_) {
     if (st.read_only) doomed.push_back(st.conn);
   }
@@ -85,8 +81,8 @@ void ZooKeeperServer::LeaveReadOnlyMode() {
   for (auto& c : doomed) c->Close();
 }
 
-void ZooKeeperServer::AcceptReadOnly(ConnState& st, const proto::ConnectRequest& req) {
-  Connection& conn = *st.conn;
+void ServerNode::AcceptReadOnly(ConnState& st, const proto::ConnectRequest& req) {
+  ClientLink& conn = *st.conn;
   st.read_only = true;
   st.negotiated_timeout_ms = std::clamp(req.timeout_ms, config_.MinSessionTimeoutMs(),
                                         config_.MaxSessionTimeoutMs());
@@ -129,7 +125,7 @@ void ZooKeeperServer::AcceptReadOnly(ConnState& st, const proto::ConnectRequest&
   FinishConnect(st, valid);
 }
 
-bool ZooKeeperServer::AnswerReadOnly(ConnState& st, Pending& p) {
+bool ServerNode::AnswerReadOnly(ConnState& st, Pending& p) {
   if (RefusedWhenReadOnly(p.type)) {
     const int32_t xid = p.xid;
     AnswerInOrder(st, std::move(p), FrameReply(xid, tree_->last_zxid(), Err::kNotReadOnly));
@@ -150,12 +146,12 @@ bool ZooKeeperServer::AnswerReadOnly(ConnState& st, Pending& p) {
   return true;
 }
 
-void ZooKeeperServer::ReadOnlyConnectionClosed(int64_t session_id) {
+void ServerNode::ReadOnlyConnectionClosed(int64_t session_id) {
   auto it = read_only_sessions_.find(session_id);
   if (it != read_only_sessions_.end()) it->second.idle_since_ms = NowMs();
 }
 
-void ZooKeeperServer::ExpireReadOnlySessions() {
+void ServerNode::ExpireReadOnlySessions() {
   const int64_t now = NowMs();
   for (auto it = read_only_sessions_.begin(); it != read_only_sessions_.end();) {
     const ReadOnlySession& s = it->second;

@@ -1,33 +1,22 @@
-// ZooKeeperServer's figures: Metrics() gathers one MetricsSnapshot on the io thread (what mntr
+// ServerNode's figures: Metrics() gathers one MetricsSnapshot on the io thread (what mntr
 // prints and /metrics exports), and the bookkeeping of the times it reports (elections,
-// snapshots). The Prometheus endpoint asks for a snapshot from its own threads through
-// SnapshotForScrape, which never blocks the io thread.
+// snapshots).
 #include <spdlog/spdlog.h>
 
-#include <future>
 #include <memory>
 
 #include "server/process_figures.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
-namespace {
-
-// How long a scrape waits for the io thread before it answers without figures.
-constexpr auto kScrapeTimeout = std::chrono::seconds(5);
-
-}  // namespace
-
-MetricsSnapshot ZooKeeperServer::Metrics() const {
+MetricsSnapshot ServerNode::Metrics() const {
   MetricsSnapshot m;
   m.server_state = ModeString();
   if (m.server_state == "leader") m.peer_state = "leading - broadcast";
   if (m.server_state == "follower") m.peer_state = "following - broadcast";
   if (m.server_state == "observer") m.peer_state = "observing - broadcast";
   m.distributed = config_.IsDistributed();
-  m.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started_)
-                    .count();
+  m.uptime_ms = UptimeMs();
 
   if (tree_) {
     m.znode_count = ReportedNodeCount();
@@ -96,25 +85,7 @@ MetricsSnapshot ZooKeeperServer::Metrics() const {
   return m;
 }
 
-std::optional<MetricsSnapshot> ZooKeeperServer::SnapshotForScrape() {
-  // The io thread fills the promise when it gets to it; this (scrape) thread waits, with a
-  // bound, so a stopped or stalled io thread costs a scrape its figures, never a hang.
-  auto promise = std::make_shared<std::promise<MetricsSnapshot>>();
-  std::future<MetricsSnapshot> future = promise->get_future();
-  asio::post(io_, [this, promise] { promise->set_value(Metrics()); });
-  if (future.wait_for(kScrapeTimeout) != std::future_status::ready) {
-    spdlog::warn("metrics: the io thread did not answer a scrape within {} s",
-                 kScrapeTimeout.count());
-    return std::nullopt;
-  }
-  try {
-    return future.get();
-  } catch (const std::future_error&) {  // the io_context dropped the request unrun
-    return std::nullopt;
-  }
-}
-
-void ZooKeeperServer::TrackElection() {
+void ServerNode::TrackElection() {
   if (!config_.IsDistributed() || !driver_) return;
   const bool looking = driver_->peer().state() == zab::PeerState::kLooking;
   if (looking && looking_since_ms_ < 0) {
@@ -124,17 +95,6 @@ void ZooKeeperServer::TrackElection() {
     stats_.election_time_ms.Record(static_cast<uint64_t>(NowMs() - looking_since_ms_));
     looking_since_ms_ = -1;
   }
-}
-
-zab::Status ZooKeeperServer::StartMetricsExporter() {
-  if (!config_.metrics_provider_enabled) return zab::Status::OK();
-  auto exporter = MetricsExporter::Start(config_.metrics_http_host, config_.metrics_http_port,
-                                         [this] { return SnapshotForScrape(); });
-  if (!exporter.ok()) return exporter.status();
-  metrics_exporter_ = std::move(exporter).value();
-  spdlog::info("metrics: Prometheus endpoint on http://{}:{}/metrics", config_.metrics_http_host,
-               metrics_exporter_->port());
-  return zab::Status::OK();
 }
 
 }  // namespace zk::server

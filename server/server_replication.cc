@@ -1,4 +1,4 @@
-// ZooKeeperServer: its place in the ensemble. The NodeDriver runs ZAB; this file is the state
+// ServerNode: its place in the ensemble. The NodeDriver runs ZAB; this file is the state
 // machine side (committed txns applied to the tree, snapshots for learners, state installed from
 // the leader or rebuilt after a truncation), the application messages between a follower and its
 // leader (forwarded writes and session creation, syncs, session activity), and what the server
@@ -11,7 +11,7 @@
 
 #include "zab/zxid.h"
 #include "server/request_decoding.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
 namespace {
@@ -20,7 +20,7 @@ constexpr auto kPeerTick = std::chrono::milliseconds(10);
 
 }  // namespace
 
-zab::Status ZooKeeperServer::StartReplication() {
+zab::Status ServerNode::StartReplication() {
   zab::PeerConfig pc;
   if (config_.IsDistributed()) {
     pc.id = config_.server_id;
@@ -109,7 +109,7 @@ zab::Status ZooKeeperServer::StartReplication() {
   return zab::Status::OK();
 }
 
-void ZooKeeperServer::ApplyCommitted(const zab::LogEntry& entry) {
+void ServerNode::ApplyCommitted(const zab::LogEntry& entry) {
   while (!in_flight_.empty() && in_flight_.front().txn.zxid < entry.zxid) in_flight_.pop_front();
   if (!in_flight_.empty() && in_flight_.front().txn.zxid == entry.zxid) {
     Txn txn = std::move(in_flight_.front().txn);
@@ -126,7 +126,7 @@ void ZooKeeperServer::ApplyCommitted(const zab::LogEntry& entry) {
   if (!pending_syncs_.empty()) AnswerSyncs();
 }
 
-bool ZooKeeperServer::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
+bool ServerNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
                                          std::string* path) {
   // The newest complete snapshot file at or below zxid: no serialization, no stall; the log
   // after it (kept by the purge rule) brings the learner the rest.
@@ -145,7 +145,7 @@ bool ZooKeeperServer::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
   return true;
 }
 
-zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data) {
+zab::Status ServerNode::InstallState(int64_t zxid, const std::string& data) {
   const std::string dir = SnapshotDir(config_);
   if (!data.empty()) {
     if (zab::Status s = WriteSnapshotBytes(dir, zxid, data); !s.ok()) return s;
@@ -172,7 +172,7 @@ zab::Status ZooKeeperServer::InstallState(int64_t zxid, const std::string& data)
   return zab::Status::OK();
 }
 
-zab::Status ZooKeeperServer::RebuildState(int64_t zxid) {
+zab::Status ServerNode::RebuildState(int64_t zxid) {
   // Snapshots above the truncation point hold txns that are gone.
   const std::string dir = SnapshotDir(config_);
   for (int64_t z : ListSnapshotZxids(dir)) {
@@ -189,7 +189,7 @@ zab::Status ZooKeeperServer::RebuildState(int64_t zxid) {
   return zab::Status::OK();
 }
 
-void ZooKeeperServer::Deliver(zab::ServerId from, std::string data) {
+void ServerNode::Deliver(zab::ServerId from, std::string data) {
   AppMessage msg;
   if (!DecodeAppMessage(data, &msg)) {
     spdlog::warn("ignoring a malformed application message from server {}", from);
@@ -198,7 +198,7 @@ void ZooKeeperServer::Deliver(zab::ServerId from, std::string data) {
   OnAppMessage(from, std::move(msg));
 }
 
-void ZooKeeperServer::OnAppMessage(zab::ServerId from, AppMessage msg) {
+void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
   if (auto* w = std::get_if<ForwardedWrite>(&msg)) {
     if (!leading()) return;
     WriteRequest req;
@@ -238,7 +238,7 @@ void ZooKeeperServer::OnAppMessage(zab::ServerId from, AppMessage msg) {
   }
 }
 
-void ZooKeeperServer::AnswerSyncs() {
+void ServerNode::AnswerSyncs() {
   const int64_t applied = tree_->last_zxid();
   std::erase_if(pending_syncs_, [&](const PendingSync& s) {
     if (s.after_zxid > applied) return false;
@@ -247,7 +247,7 @@ void ZooKeeperServer::AnswerSyncs() {
   });
 }
 
-void ZooKeeperServer::ReportActivity() {
+void ServerNode::ReportActivity() {
   if (active_sessions_.empty()) return;
   SessionActivity a;
   a.session_ids.assign(active_sessions_.begin(), active_sessions_.end());
@@ -255,8 +255,8 @@ void ZooKeeperServer::ReportActivity() {
   driver_->SendApp(driver_->peer().leader(), EncodeAppMessage(a));
 }
 
-void ZooKeeperServer::CloseAllConnections(const char* why) {
-  std::vector<std::shared_ptr<Connection>> doomed;
+void ServerNode::CloseAllConnections(const char* why) {
+  std::vector<std::shared_ptr<ClientLink>> doomed;
   for (auto& [id, st] : conns_) {
     if (st.session_id != 0 || st.handshake_pending) doomed.push_back(st.conn);
   }
@@ -264,7 +264,7 @@ void ZooKeeperServer::CloseAllConnections(const char* why) {
   for (auto& c : doomed) c->Close();
 }
 
-void ZooKeeperServer::SampleDigest() {
+void ServerNode::SampleDigest() {
   txns_since_digest_sample_ = 0;
   digest_sampled_zxid_ = tree_->last_zxid();
   const std::string msg =
@@ -274,7 +274,7 @@ void ZooKeeperServer::SampleDigest() {
   }
 }
 
-void ZooKeeperServer::OnDigestMismatch(const DigestMismatch& m) {
+void ServerNode::OnDigestMismatch(const DigestMismatch& m) {
   spdlog::error(
       "DIGEST MISMATCH at zxid 0x{:x}: the leader's tree digest is {}, ours is {}: this "
       "replica's data differs from the leader's ({} mismatches so far){}",
@@ -286,7 +286,7 @@ void ZooKeeperServer::OnDigestMismatch(const DigestMismatch& m) {
   }
 }
 
-void ZooKeeperServer::RoleChanged() {
+void ServerNode::RoleChanged() {
   TrackElection();
   digest_audit_.Reset();
   UpdateReadOnlyMode();
@@ -308,14 +308,14 @@ void ZooKeeperServer::RoleChanged() {
                driver_->peer().current_epoch(), tree_->last_zxid());
 }
 
-void ZooKeeperServer::Failed(const zab::Status& status) {
+void ServerNode::Failed(const zab::Status& status) {
   if (stopped_) return;
   // Nothing more can be acknowledged safely; ZooKeeper exits in the same situation.
   spdlog::critical("storage failed: {}; shutting down", status.ToString());
   failed_ = true;
   asio::post(io_, [this] {
     Stop();
-    io_.stop();
+    if (on_failed_) on_failed_();
   });
 }
 

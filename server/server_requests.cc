@@ -1,11 +1,11 @@
-// ZooKeeperServer: the handshake, request dispatch, and everything answered from the local tree
+// ServerNode: the handshake, request dispatch, and everything answered from the local tree
 // (reads, watches, auth, pings). See zookeeper_server.h for the ordering rules.
 #include <spdlog/spdlog.h>
 
 #include "server/path_utils.h"
 #include "server/reply_builder.h"
 #include "server/request_decoding.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
 namespace {
@@ -72,7 +72,7 @@ const char* OpName(OpCode t) {
 
 }  // namespace
 
-void ZooKeeperServer::OnFrame(Connection& conn, std::string_view frame) {
+void ServerNode::OnFrame(ClientLink& conn, std::string_view frame) {
   ++stats_.packets_received;
   ConnState* st = StateOf(conn.id());
   if (!st) return;
@@ -87,8 +87,8 @@ void ZooKeeperServer::OnFrame(Connection& conn, std::string_view frame) {
   HandleRequest(*st, frame);
 }
 
-void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
-  Connection& conn = *st.conn;
+void ServerNode::HandleConnect(ConnState& st, std::string_view frame) {
+  ClientLink& conn = *st.conn;
   proto::JuteReader r(frame, MaxFieldBytes());
   proto::ConnectRequest req;
   if (!req.Read(r)) {
@@ -166,7 +166,7 @@ void ZooKeeperServer::HandleConnect(ConnState& st, std::string_view frame) {
   FinishConnect(st, valid);
 }
 
-void ZooKeeperServer::FinishConnect(ConnState& st, bool valid) {
+void ServerNode::FinishConnect(ConnState& st, bool valid) {
   st.handshake_pending = false;
   proto::ConnectResponse rsp;
   rsp.protocol_version = kProtocolVersion;
@@ -208,8 +208,8 @@ void ZooKeeperServer::FinishConnect(ConnState& st, bool valid) {
   }
 }
 
-void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
-  Connection& conn = *st.conn;
+void ServerNode::HandleRequest(ConnState& st, std::string_view frame) {
+  ClientLink& conn = *st.conn;
   proto::JuteReader r(frame, MaxFieldBytes());
   proto::RequestHeader h;
   if (!h.Read(r)) {
@@ -311,7 +311,7 @@ void ZooKeeperServer::HandleRequest(ConnState& st, std::string_view frame) {
   LimitOutstanding(st);
 }
 
-void ZooKeeperServer::AnswerInOrder(ConnState& st, Pending p, std::string reply) {
+void ServerNode::AnswerInOrder(ConnState& st, Pending p, std::string reply) {
   if (st.queue.empty()) {
     RecordLatency(st, p);
     st.conn->Send(std::move(reply));
@@ -324,7 +324,7 @@ void ZooKeeperServer::AnswerInOrder(ConnState& st, Pending p, std::string reply)
   LimitOutstanding(st);
 }
 
-void ZooKeeperServer::LimitOutstanding(ConnState& st) {
+void ServerNode::LimitOutstanding(ConnState& st) {
   // A session may have at most globalOutstandingLimit requests waiting; beyond that its
   // connection stops being read until half of them are answered.
   if (st.queue.size() >= static_cast<size_t>(config_.global_outstanding_limit)) {
@@ -332,7 +332,7 @@ void ZooKeeperServer::LimitOutstanding(ConnState& st) {
   }
 }
 
-void ZooKeeperServer::HandleAuth(ConnState& st, std::string_view body) {
+void ServerNode::HandleAuth(ConnState& st, std::string_view body) {
   proto::JuteReader r(body, MaxFieldBytes());
   proto::AuthPacket auth;
   if (!auth.Read(r)) {
@@ -362,7 +362,7 @@ void ZooKeeperServer::HandleAuth(ConnState& st, std::string_view body) {
   st.conn->Send(FrameReply(xids::kAuth, 0, Err::kOk));
 }
 
-void ZooKeeperServer::WriteDataResponse(proto::JuteWriter& w, const DataTree::Node& n) const {
+void ServerNode::WriteDataResponse(proto::JuteWriter& w, const DataTree::Node& n) const {
   // GetDataResponse{data, stat}, written straight from the tree (no copy of the data).
   if (tree_->DataIsNull(n)) {
     w.WriteNullBuffer();
@@ -372,7 +372,7 @@ void ZooKeeperServer::WriteDataResponse(proto::JuteWriter& w, const DataTree::No
   proto::WriteStat(w, tree_->StatOf(n));
 }
 
-void ZooKeeperServer::RecordLatency(ConnState& st, const Pending& p) {
+void ServerNode::RecordLatency(ConnState& st, const Pending& p) {
   const auto micros = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::steady_clock::now() - p.received)
                                                .count());
@@ -390,7 +390,7 @@ void ZooKeeperServer::RecordLatency(ConnState& st, const Pending& p) {
   st.last_zxid = p.zxid ? p.zxid : tree_->last_zxid();
 }
 
-void ZooKeeperServer::Drain(ConnState& st) {
+void ServerNode::Drain(ConnState& st) {
   uint64_t id = st.conn->id();
   while (!st.queue.empty()) {
     Pending& p = st.queue.front();
@@ -412,7 +412,7 @@ void ZooKeeperServer::Drain(ConnState& st) {
   }
 }
 
-std::string ZooKeeperServer::EvaluateRead(ConnState& st, OpCode type, int32_t xid,
+std::string ServerNode::EvaluateRead(ConnState& st, OpCode type, int32_t xid,
                                           std::string_view body) {
   const int64_t zxid = tree_->last_zxid();
   const WatcherId watcher = st.conn->id();

@@ -1,4 +1,4 @@
-// ZooKeeperServer: SASL authentication on the client port (DIGEST-MD5 users from a JAAS file)
+// ServerNode: SASL authentication on the client port (DIGEST-MD5 users from a JAAS file)
 // and the enforcement of authentication (enforce.auth.*, sessionRequireClientSASLAuth), as
 // Apache ZooKeeper's ZooKeeperServer.processSasl and AuthenticationHelper do it.
 #include <spdlog/spdlog.h>
@@ -8,11 +8,11 @@
 
 #include "server/jaas_config.h"
 #include "server/reply_builder.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
 
-zab::Status ZooKeeperServer::LoadSaslUsers() {
+zab::Status ServerNode::LoadSaslUsers() {
   if (config_.jaas_login_config.empty()) return zab::Status::OK();
   auto users = zk::server::LoadSaslUsers(config_.jaas_login_config, config_.sasl_login_section);
   if (!users.ok()) return users.status();
@@ -26,8 +26,8 @@ zab::Status ZooKeeperServer::LoadSaslUsers() {
   return zab::Status::OK();
 }
 
-void ZooKeeperServer::HandleSasl(ConnState& st, int32_t xid, std::string_view body) {
-  Connection& conn = *st.conn;
+void ServerNode::HandleSasl(ConnState& st, int32_t xid, std::string_view body) {
+  ClientLink& conn = *st.conn;
   proto::JuteReader r(body, MaxFieldBytes());
   std::string token;  // GetSASLRequest{buffer token}
   if (!r.ReadBuffer(&token)) {
@@ -91,7 +91,7 @@ void ZooKeeperServer::HandleSasl(ConnState& st, int32_t xid, std::string_view bo
   ++stats_.packets_sent;
 }
 
-bool ZooKeeperServer::AuthEnforced(ConnState& st, int32_t xid) {
+bool ServerNode::AuthEnforced(ConnState& st, int32_t xid) {
   if (enforced_auth_schemes_.empty()) return true;
   for (const AuthId& id : st.who.ids) {
     if (enforced_auth_schemes_.contains(id.scheme)) return true;

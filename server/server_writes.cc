@@ -1,4 +1,4 @@
-// ZooKeeperServer: the write path. Prep assigns a zxid and builds the txn, the group-commit log
+// ServerNode: the write path. Prep assigns a zxid and builds the txn, the group-commit log
 // makes it durable, and once durable the txn is applied in zxid order, its watches fire and the
 // client that sent it gets the reply. Sessions' creation, closing and expiry, and the
 // container/TTL reaper, go through the same path.
@@ -6,12 +6,12 @@
 
 #include "zab/check.h"
 #include "server/reply_builder.h"
-#include "server/zookeeper_server.h"
+#include "server/server_node.h"
 
 namespace zk::server {
 
 
-int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
+int64_t ServerNode::SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
                                      const Principal& who) {
   if (stopped_ || !leading()) return 0;
   Txn txn = prep_->Prepare(req, session_id, cxid, WallMs(), who);
@@ -30,7 +30,7 @@ int64_t ZooKeeperServer::SubmitWrite(const WriteRequest& req, int64_t session_id
   return zxid;
 }
 
-int64_t ZooKeeperServer::ProposeSession(int64_t session_id, int32_t timeout_ms) {
+int64_t ServerNode::ProposeSession(int64_t session_id, int32_t timeout_ms) {
   WriteRequest req;
   req.type = OpCode::kCreateSession;
   req.session_timeout_ms = timeout_ms;
@@ -39,14 +39,14 @@ int64_t ZooKeeperServer::ProposeSession(int64_t session_id, int32_t timeout_ms) 
   return SubmitWrite(req, session_id, 0, Principal{});
 }
 
-int64_t ZooKeeperServer::RouteWrite(ConnState& st, const WriteRequest& req, int32_t type,
+int64_t ServerNode::RouteWrite(ConnState& st, const WriteRequest& req, int32_t type,
                                     int32_t xid, std::string_view body) {
   if (leading()) return SubmitWrite(req, st.session_id, xid, st.who);
   ForwardedWrite w{st.session_id, xid, type, std::string(body), st.who};
   return driver_->SendApp(driver_->peer().leader(), EncodeAppMessage(w)) ? kAwaitingLeader : 0;
 }
 
-void ZooKeeperServer::ApplyOne(const Txn& txn) {
+void ServerNode::ApplyOne(const Txn& txn) {
   // Committed txns are applied exactly once, in strictly increasing zxid order.
   ZK_CHECK(txn.zxid > tree_->last_zxid());
   std::vector<TreeEvent> events;
@@ -81,7 +81,7 @@ void ZooKeeperServer::ApplyOne(const Txn& txn) {
   AnswerApplied(txn, result);
 }
 
-void ZooKeeperServer::AnswerApplied(const Txn& txn, const ApplyResult& result) {
+void ServerNode::AnswerApplied(const Txn& txn, const ApplyResult& result) {
   const bool close_session = std::holds_alternative<CloseSessionTxn>(txn.body);
   auto it = conn_of_session_.find(txn.session_id);
   ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second);
@@ -109,7 +109,7 @@ void ZooKeeperServer::AnswerApplied(const Txn& txn, const ApplyResult& result) {
   if (close_session && !answered) CloseSessionConnections(txn.session_id);
 }
 
-std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
+std::string ServerNode::BuildWriteReply(const Pending& p, const Txn& txn,
                                              const ApplyResult& r) {
   if (const auto* e = std::get_if<ErrorTxn>(&txn.body)) {
     return FrameReply(p.xid, txn.zxid, e->err);
@@ -173,7 +173,7 @@ std::string ZooKeeperServer::BuildWriteReply(const Pending& p, const Txn& txn,
   }
 }
 
-void ZooKeeperServer::SendNotifications(const std::vector<Notification>& notes) {
+void ServerNode::SendNotifications(const std::vector<Notification>& notes) {
   for (const auto& n : notes) {
     ConnState* st = StateOf(n.watcher);
     if (!st) continue;
@@ -184,7 +184,7 @@ void ZooKeeperServer::SendNotifications(const std::vector<Notification>& notes) 
   }
 }
 
-void ZooKeeperServer::CloseSessionConnections(int64_t session_id) {
+void ServerNode::CloseSessionConnections(int64_t session_id) {
   auto it = conn_of_session_.find(session_id);
   if (it == conn_of_session_.end()) return;
   uint64_t conn_id = it->second;
@@ -192,7 +192,7 @@ void ZooKeeperServer::CloseSessionConnections(int64_t session_id) {
   if (ConnState* st = StateOf(conn_id)) st->conn->Close();
 }
 
-void ZooKeeperServer::ExpireSessions() {
+void ServerNode::ExpireSessions() {
   for (int64_t id : sessions_->PopExpired(NowMs())) {
     const SessionInfo* info = sessions_->Find(id);
     spdlog::info("expiring session 0x{:x}, timeout of {} ms exceeded", id,
@@ -205,7 +205,7 @@ void ZooKeeperServer::ExpireSessions() {
   }
 }
 
-void ZooKeeperServer::ReapContainersAndTtls() {
+void ServerNode::ReapContainersAndTtls() {
   for (auto& path : reaper_.Tick(NowMs(), WallMs(), *tree_)) {
     spdlog::info("deleting {} (an empty container or an expired TTL node)", path);
     WriteRequest req;

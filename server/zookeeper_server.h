@@ -1,75 +1,42 @@
-// ZooKeeperServer: the request pipeline of one zabkeeper server, speaking the ZooKeeper wire
-// protocol to its clients. A standalone server is an ensemble of one: every write goes
-// Prep -> durable log (group commit on the disk thread) -> Apply, the path replication extends.
+// ZooKeeperServer: one zabkeeper server process around its ServerNode (server/server_node.h).
+// It creates the data directories, listens on the client ports (plain, TLS, or both on one
+// unified port), turns accepted sockets into Connections (the node's ClientLinks), ticks the
+// node every 100 ms, and runs the AdminServer and the Prometheus endpoint, whose threads hand
+// their work to the io thread. Everything the node decides, it decides itself; this class only
+// carries bytes and time to it.
 //
-// Pipeline ordering (per session FIFO):
-//  - requests of a session are answered in the order they arrived;
-//  - writes are prepped at once (pipelined) and applied strictly in zxid order once durable;
-//  - a read waits behind its own session's earlier writes and is evaluated right after the last
-//    of them is applied (so it sees them, and no later write of its session);
-//  - watch notifications caused by a txn are queued before the reply to that txn, so a client
-//    sees the event before it sees the new data.
-//
-// Threads: everything here runs on the io thread, except the disk work inside GroupCommitLog
-// (whose completions are posted back to the io thread), snapshot children (forked processes) and
-// SnapshotForScrape, which the metrics HTTP threads call and which posts to the io thread.
-// Split across topic files: zookeeper_server.cc (lifecycle, storage, timers),
-// server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
-// server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
-// quorum, readonlymode.enabled), four_letter_words.cc (4lw and the figures they print),
-// server_metrics.cc (the figures of mntr and the Prometheus endpoint), admin_commands.cc (the
-// AdminServer's JSON commands; the AdminServer's HTTP threads post them to the io thread).
+// Threads: the io thread runs everything here, except the AdminServer's and the metrics
+// endpoint's HTTP threads, which only post to the io thread and wait for its answer.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include <asio.hpp>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
-#include "client/proto/jute.h"
-#include "client/proto/records.h"
+#include "server/admin_server.h"
 #include "server/config.h"
 #include "server/connection.h"
-#include "server/container_reaper.h"
-#include "server/data_tree.h"
-#include "server/digest_audit.h"
-#include "server/digest_md5.h"
 #include "server/metrics_exporter.h"
 #include "server/metrics_snapshot.h"
-#include "server/prep.h"
-#include "server/server_stats.h"
-#include "server/session_tracker.h"
-#include "server/snapshot.h"
+#include "server/node_clock.h"
+#include "server/server_node.h"
 #include "server/tls_context.h"
-#include "server/watch_manager.h"
-#include "server/forwarding.h"
-#include "server/admin_commands.h"
-#include "server/admin_server.h"
-#include "server/four_letter_format.h"
-#include <nlohmann/json_fwd.hpp>
-#include "zab/leveldb_log_store.h"
-#include "zab/node_driver.h"
-#include "zab/peer_transport.h"
 #include "zab/status.h"
 
 namespace zk::server {
 
-class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
+class ZooKeeperServer {
  public:
   ZooKeeperServer(asio::io_context& io, ServerConfig config);
-  ~ZooKeeperServer() override;
+  ~ZooKeeperServer();
+  ZooKeeperServer(const ZooKeeperServer&) = delete;
+  ZooKeeperServer& operator=(const ZooKeeperServer&) = delete;
 
-  // Recovers the tree and sessions from dataDir, opens the log and starts listening.
+  // Recovers the node's state from dataDir, starts replication, then listens. When the node's
+  // log fails later, the server stops and the io_context is stopped (failed() is then true).
   zab::Status Start();
   // Stops accepting, closes connections, drains the log. Idempotent. Io thread only.
   void Stop();
@@ -79,283 +46,35 @@ class ZooKeeperServer : public ConnectionHandler, public zab::StateMachine {
   // The AdminServer's bound port; 0 when admin.enableServer=false.
   uint16_t admin_port() const { return admin_ ? admin_->port() : 0; }
   // True when the server stopped because its log failed; the process must exit non-zero.
-  bool failed() const { return failed_; }
+  bool failed() const { return node_.failed(); }
 
-  // ConnectionHandler
-  void OnFrame(Connection& conn, std::string_view frame) override;
-  void OnFourLetterWord(Connection& conn, std::string_view word) override;
-  void OnClosed(Connection& conn) override;
-  void OnTlsEstablished(Connection& conn) override;
-
-  // zab::StateMachine (server_replication.cc), on the io thread.
-  void ApplyCommitted(const zab::LogEntry& entry) override;
-  bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override;
-  zab::Status InstallState(int64_t zxid, const std::string& data) override;
-  zab::Status RebuildState(int64_t zxid) override;
-  void Deliver(zab::ServerId from, std::string data) override;
-  void RoleChanged() override;
-  void Failed(const zab::Status& status) override;
-
-  // For tests and the 4lw: the state the server serves from.
-  const DataTree& tree() const { return *tree_; }
-  const SessionTracker& sessions() const { return *sessions_; }
-
-  // server_metrics.cc
-  // Every figure mntr and /metrics report, taken now. Io thread only.
-  MetricsSnapshot Metrics() const;
+  const ServerNode& node() const { return node_; }
 
  private:
-  // The leader sends its tree digest after this many applied txns, and at every tick when it
-  // applied any since the last sample.
-  static constexpr int64_t kDigestSampleEveryTxns = 128;
-  // Pending::zxid of a write forwarded to the leader, or of a sync it has not yet answered.
-  static constexpr int64_t kAwaitingLeader = -1;
-
-  // One request of a session waiting for its turn to be answered.
-  struct Pending {
-    int32_t xid = 0;
-    OpCode type = OpCode::kError;
-    int64_t zxid = 0;          // writes: the txn's zxid (0 for reads and syncs)
-    std::vector<OpCode> multi_types;  // multi: the op type of each sub-request
-    bool done = false;         // answered: `reply` holds it (applied writes, canned errors)
-    std::string frame;         // reads: the request body, evaluated when its turn comes
-    std::string reply;         // the framed reply
-    std::chrono::steady_clock::time_point received;
-  };
-
-  struct ConnState {
-    std::shared_ptr<Connection> conn;
-    int64_t session_id = 0;
-    bool handshake_pending = false;  // waiting for its createSession txn
-    bool client_wants_read_only_byte = true;
-    bool read_only = false;  // accepted while this server is in read-only mode
-    int32_t negotiated_timeout_ms = 0;
-    int64_t last_zxid = 0;
-    int32_t last_cxid = 0;
-    std::string last_op = "NA";
-    int64_t last_latency_ms = 0, min_latency_ms = -1, max_latency_ms = 0, total_latency_ms = 0;
-    uint64_t latency_count = 0;
-    Principal who;
-    std::unique_ptr<DigestMd5Server> sasl;  // this connection's SASL exchange, once begun
-    std::deque<Pending> queue;
-    std::vector<std::string> early_frames;  // requests sent before the handshake completed
-  };
-
-  // A txn this leader proposed, kept decoded until it is committed and applied.
-  struct InFlight {
-    Txn txn;
-  };
-
-  // A session created by this server in read-only mode: local, never replicated, forgotten
-  // when the mode ends. `idle_since_ms` is set while no connection holds it.
-  struct ReadOnlySession {
-    SessionPassword password{};
-    int32_t timeout_ms = 0;
-    int64_t idle_since_ms = -1;
-  };
-
-  // A follower's sync waiting for the txns proposed before it to commit (leader only).
-  struct PendingSync {
-    zab::ServerId follower = 0;
-    int64_t session_id = 0;
-    int32_t xid = 0;
-    int64_t after_zxid = 0;
-  };
-
-  // zookeeper_server.cc
-  // Loads the newest snapshot and replays the log up to `upto` into a fresh tree and sessions.
-  zab::Status LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
-  zab::Status Recover();
-  zab::Status StartReplication();
-  // admin.enableServer: starts the AdminServer (after the client listeners).
   zab::Status StartAdminServer();
+  zab::Status StartMetricsExporter();
+  // From any thread but the io thread: the node's Metrics() taken on the io thread, or nullopt
+  // if it did not answer in time. Never blocks the io thread.
+  std::optional<MetricsSnapshot> SnapshotForScrape();
   // Listens on host:port (port 0: the kernel picks); returns the bound port in *bound.
   zab::Status Listen(asio::ip::tcp::acceptor& acceptor, const std::string& host, int port,
                      const char* what, uint16_t* bound);
   void Accept(asio::ip::tcp::acceptor& acceptor, ConnectionSecurity security);
   void ScheduleTick();
-  void OnTick();
-  void MaybeSnapshot();
-  int64_t NowMs() const;       // monotonic, for session expiry
-  static int64_t WallMs();     // wall clock, for ctime/mtime
-  ConnState* StateOf(uint64_t conn_id);
-  // The largest frame a client may send, and so the largest field in it: jute.maxbuffer, as
-  // ZooKeeper's server enforces it.
-  size_t MaxFieldBytes() const { return static_cast<size_t>(config_.jute_max_buffer); }
-  // The number of znodes as ZooKeeper counts them (its map holds the root twice).
-  int64_t ReportedNodeCount() const { return static_cast<int64_t>(tree_->node_count()) + 1; }
-
-  // server_requests.cc
-  void HandleConnect(ConnState& st, std::string_view frame);
-  void FinishConnect(ConnState& st, bool valid);
-  void HandleRequest(ConnState& st, std::string_view frame);
-  void HandleAuth(ConnState& st, std::string_view body);
-  // server_sasl.cc
-  // Loads the DIGEST-MD5 users from the JAAS file when one is configured.
-  zab::Status LoadSaslUsers();
-  // One step of the connection's SASL exchange (answered at once, as ZooKeeper does); on
-  // failure answers AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH when SASL is required) and closes.
-  void HandleSasl(ConnState& st, int32_t xid, std::string_view body);
-  // enforce.auth / sessionRequireClientSASLAuth: false (after answering
-  // SESSIONCLOSEDREQUIRESASLAUTH and closing the connection) when `st` has not authenticated with
-  // an enforced scheme.
-  bool AuthEnforced(ConnState& st, int32_t xid);
-  // Evaluates a read (or setWatches, sync, ping ...) against the tree; returns the framed reply.
-  std::string EvaluateRead(ConnState& st, OpCode type, int32_t xid, std::string_view body);
-  void Drain(ConnState& st);
-  // Appends a GetDataResponse for `n` to `w`.
-  void WriteDataResponse(proto::JuteWriter& w, const DataTree::Node& n) const;
-  void LimitOutstanding(ConnState& st);
-  // Answers a request that needs no evaluation (a canned error) in the session's order: now if
-  // nothing of the session is pending, else when its turn comes.
-  void AnswerInOrder(ConnState& st, Pending p, std::string reply);
-  void RecordLatency(ConnState& st, const Pending& p);
-
-  // server_writes.cc
-  // Leader: preps and proposes a write; returns its zxid, or 0 when this server cannot propose.
-  int64_t SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
-                      const Principal& who);
-  // Leader: proposes a new session with a fresh random password; returns its zxid or 0.
-  int64_t ProposeSession(int64_t session_id, int32_t timeout_ms);
-  // Any server: a client's write goes to the leader (proposed here, or forwarded). False when
-  // there is no leader to take it.
-  // Returns the zxid (leader), kAwaitingLeader (forwarded) or 0 (no leader to take it).
-  int64_t RouteWrite(ConnState& st, const WriteRequest& req, int32_t type, int32_t xid,
-                     std::string_view body);
-  void ApplyOne(const Txn& txn);
-  void AnswerApplied(const Txn& txn, const ApplyResult& result);
-  std::string BuildWriteReply(const Pending& p, const Txn& txn, const ApplyResult& r);
-  void SendNotifications(const std::vector<Notification>& notes);
-  void ExpireSessions();
-  // Leader: deletes the containers and TTL nodes the reaper hands out now.
-  void ReapContainersAndTtls();
-  void CloseSessionConnections(int64_t session_id);
-
-  // server_replication.cc
-  bool serving() const { return driver_ && driver_->peer().serving(); }
-  bool leading() const { return serving() && driver_->peer().state() == zab::PeerState::kLeading; }
-  void OnAppMessage(zab::ServerId from, AppMessage msg);
-  void AnswerSyncs();
-  // Leader: sends its digest at its last applied zxid to every synced learner.
-  void SampleDigest();
-  // Learner: a leader's digest differs from ours at the same zxid.
-  void OnDigestMismatch(const DigestMismatch& m);
-  void ReportActivity();
-  void CloseAllConnections(const char* why);
-  // read_only_mode.cc
-  // Enters read-only mode max(2 s, tickTime) after the member started looking for a leader (if
-  // readonlymode.enabled and still looking then); leaves it (closing its read-only connections)
-  // as soon as the member stops looking. Called whenever the role changes.
-  void UpdateReadOnlyMode();
-  void EnterReadOnlyMode();
-  void LeaveReadOnlyMode();
-  // The handshake of a client that asked for a read-only session while in read-only mode.
-  void AcceptReadOnly(ConnState& st, const proto::ConnectRequest& req);
-  // Answers what a read-only connection may not do (writes, sync: NOTREADONLY; closeSession);
-  // false when the request is served as usual.
-  bool AnswerReadOnly(ConnState& st, Pending& p);
-  void ReadOnlyConnectionClosed(int64_t session_id);
-  void ExpireReadOnlySessions();
-
-  // server_metrics.cc
-  // Starts the Prometheus endpoint when metricsProvider.className enables it.
-  zab::Status StartMetricsExporter();
-  // From any thread but the io thread: a Metrics() taken on the io thread, or nullopt if it
-  // did not answer in time. Never blocks the io thread.
-  std::optional<MetricsSnapshot> SnapshotForScrape();
-  // Counts the start of a leader search and records its length when it ends (ensemble only).
-  // Called whenever the role may have changed.
-  void TrackElection();
-
-  // four_letter_words.cc
-  std::string FourLetterWord(std::string_view word);
-  // "standalone" (later: leader, follower, observer), as srvr/stat/mntr print the mode.
-  std::string ModeString() const;
-  // The figures, one source for the four-letter words and the AdminServer's commands.
-  // REQUIRES (all): tree_ and sessions_ exist.
-  std::vector<ConnectionInfo> ConnectionInfos() const;  // in connection order
-  ServerSummary Summary() const;                        // srvr and stat
-  MntrWriter MonitorFigures() const;                    // mntr
-  int64_t UptimeMs() const;
-  // fsync.warningthresholdms exceedances: 0, or -1 when unknown.
-  int64_t FsyncThresholdExceedCount() const;
-  std::pair<int64_t, int64_t> DataDirSizes() const;  // dataDir, dataLogDir bytes
-  // Watchers (connections) are shown by their session ids.
-  int64_t SessionOfWatcher(WatcherId watcher) const;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> WatchesByPath() const;
-  std::vector<std::pair<int64_t, std::vector<std::string>>> WatchesBySession() const;
-  WatchTotals WatchSummary() const;
-  // Session ids by expiry deadline (the monotonic ms of NowMs), ids sorted.
-  std::map<int64_t, std::vector<int64_t>> SessionsByExpiry() const;
-  std::vector<std::pair<int64_t, std::vector<std::string>>> EphemeralsBySession() const;
-  // srvr, stat and cons.
-  std::string StatText(std::string_view word) const;
-  // wchs, wchc and wchp.
-  std::string WatchesText(std::string_view word) const;
-  std::string DumpText() const;
-  // srst: zeroes the server's counters and latencies.
-  void ResetServerStats();
-  // crst: zeroes every connection's counters and latencies, as ZooKeeper's resetStats().
-  void ResetConnectionStats();
-
-  // admin_commands.cc: the AdminServer's commands, run on the io thread. `spec` is the command
-  // asked for; `params` the request's query parameters.
-  nlohmann::ordered_json AdminCommand(const AdminCommandSpec& spec,
-                                      const std::map<std::string, std::string>& params);
-  // "host:port" of the client port, as ZooKeeper's QuorumPeer.getClientAddress prints it.
-  std::string OwnClientAddress() const;
 
   asio::io_context& io_;
-  ServerConfig config_;
+  const ServerConfig config_;
+  SystemClock clock_;
+  ServerNode node_;
   asio::ip::tcp::acceptor acceptor_;
-  asio::ip::tcp::acceptor secure_acceptor_;  // secureClientPort
+  asio::ip::tcp::acceptor secure_acceptor_;       // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
-  std::unique_ptr<TlsContextSource> quorum_tls_;  // ssl.quorum.*, with sslQuorum=true
   std::unique_ptr<AdminServer> admin_;            // admin.enableServer
+  std::unique_ptr<MetricsExporter> metrics_exporter_;
   asio::steady_timer tick_timer_;
   uint16_t bound_port_ = 0;
   uint16_t bound_secure_port_ = 0;
   bool stopped_ = false;
-  bool failed_ = false;  // the log failed; the process must exit non-zero
-
-  std::unique_ptr<DataTree> tree_;
-  std::unique_ptr<SessionTracker> sessions_;
-  std::unique_ptr<Prep> prep_;
-  WatchManager watches_;
-  std::unique_ptr<zab::LeveldbLogStore> log_store_;
-  std::unique_ptr<zab::PeerTransport> transport_;
-  std::unique_ptr<zab::NodeDriver> driver_;
-  std::vector<PendingSync> pending_syncs_;
-  absl::flat_hash_set<int64_t> active_sessions_;  // follower: to report to the leader
-  std::unique_ptr<SnapshotWriter> snapshots_;
-  int64_t txns_since_snapshot_ = 0;
-  int64_t next_snapshot_after_ = 0;
-  std::chrono::steady_clock::time_point started_;
-  uint64_t seed_ = 0;  // node.seed, or drawn at construction; logged by Start
-
-  std::deque<InFlight> in_flight_;
-  uint64_t next_conn_id_ = 1;
-  absl::flat_hash_map<uint64_t, ConnState> conns_;
-  absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
-  absl::flat_hash_map<std::string, int> conns_per_ip_;
-  bool sasl_enabled_ = false;                     // a JAAS file with users is configured
-  std::map<std::string, std::string> sasl_users_;  // DIGEST-MD5 user -> password
-  std::set<std::string> enforced_auth_schemes_;    // config_.EnforcedAuthSchemes()
-  ContainerReaper reaper_;
-  DigestAudit digest_audit_;
-  int64_t digest_sampled_zxid_ = 0;   // leader: the last zxid whose digest it sent
-  int64_t txns_since_digest_sample_ = 0;
-  bool diverged_ = false;  // digest.onMismatch=stopServing tripped: clients are refused
-  ServerStats stats_;
-  int64_t looking_since_ms_ = -1;   // NowMs() when the current leader search began; -1: none
-  int64_t snapshot_started_ms_ = 0;  // NowMs() when the running snapshot began
-  std::unique_ptr<MetricsExporter> metrics_exporter_;
-
-  // Read-only mode (read_only_mode.cc).
-  bool read_only_ = false;
-  asio::steady_timer read_only_timer_;
-  bool read_only_timer_armed_ = false;
-  absl::flat_hash_map<int64_t, ReadOnlySession> read_only_sessions_;
 };
 
 }  // namespace zk::server

@@ -1,0 +1,270 @@
+#include "server/server_node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <malloc.h>
+
+#include <random>
+
+#include "zab/check.h"
+#include "zab/zxid.h"
+
+namespace zk::server {
+namespace {
+
+constexpr size_t kReplayChunkBytes = 4 << 20;
+
+}  // namespace
+
+ServerNode::ServerNode(asio::io_context& io, ServerConfig config, const NodeClock* clock)
+    : io_(io),
+      config_(std::move(config)),
+      clock_(clock),
+      enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
+      reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
+                                    config_.container_max_per_minute,
+                                    config_.container_max_never_used_interval_ms}) {
+  seed_ = config_.node_seed;
+  std::random_device os_random;
+  while (seed_ == 0) seed_ = (static_cast<uint64_t>(os_random()) << 32) | os_random();
+}
+
+ServerNode::~ServerNode() { Stop(); }
+
+zab::Status ServerNode::Start() {
+  started_ms_ = NowMs();
+  spdlog::info("node seed {} (node.seed={} in zoo.cfg repeats this server's random choices)",
+               seed_, seed_);
+  if (zab::Status s = LoadSaslUsers(); !s.ok()) return s;
+  return Recover();
+}
+
+zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
+  tree_ = std::make_unique<DataTree>();
+  digest_audit_.Reset();
+  auto loaded = LoadNewestSnapshot(SnapshotDir(config_), &tree_);
+  if (!loaded.ok()) return loaded.status();
+  sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
+  const int64_t now = NowMs();
+  *snapshot_zxid = 0;
+  *replayed = 0;
+  if (loaded.value()) {
+    *snapshot_zxid = loaded.value()->zxid;
+    for (const auto& s : loaded.value()->sessions) {
+      sessions_->Add(s.id, s.timeout_ms, s.password, now);
+    }
+  }
+  int64_t first = log_store_->FirstZxid();
+  int64_t last = std::min(upto, log_store_->LastZxid());
+  // Zxids are contiguous within an epoch; a log may also start at an epoch's first txn.
+  const bool log_follows_snapshot =
+      first <= *snapshot_zxid + 1 ||
+      (zab::ZxidEpoch(first) > zab::ZxidEpoch(*snapshot_zxid) && zab::ZxidCounter(first) == 1);
+  if (last > *snapshot_zxid && !log_follows_snapshot) {
+    return zab::Status::Corruption(
+        fmt::format("transaction log starts at zxid 0x{:x} but the newest valid snapshot is at "
+                    "0x{:x}: txns are missing",
+                    first, *snapshot_zxid));
+  }
+  int64_t next = *snapshot_zxid + 1;
+  int64_t applied = *snapshot_zxid;
+  while (next <= last) {
+    std::vector<zab::LogEntry> entries;
+    if (zab::Status s = log_store_->Read(next, last, kReplayChunkBytes, &entries); !s.ok()) {
+      return s;
+    }
+    if (entries.empty()) break;
+    for (const auto& e : entries) {
+      Txn txn;
+      if (!DecodeTxn(e.data, &txn) || txn.zxid != e.zxid) {
+        spdlog::warn("transaction log: undecodable record at zxid 0x{:x}; cutting the log there",
+                     e.zxid);
+        if (zab::Status s = log_store_->TruncateAfter(applied); !s.ok()) return s;
+        last = applied;
+        break;
+      }
+      tree_->Apply(txn, nullptr);
+      if (const auto* create = std::get_if<CreateSessionTxn>(&txn.body)) {
+        sessions_->Add(txn.session_id, create->timeout_ms,
+                       SessionPasswordOf(txn.session_id, create->password), now);
+      } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
+        sessions_->Remove(txn.session_id);
+      }
+      ++*replayed;
+      applied = e.zxid;
+      next = e.zxid + 1;
+    }
+  }
+  tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
+  PrepOptions prep_options{.extended_types_enabled = config_.extended_types_enabled,
+                           .enforce_quota = config_.enforce_quota,
+                           .sasl_scheme = config_.sasl_auth_provider};
+  // Quota warnings at most once a second (ZooKeeper rate-limits them too), with a count of the
+  // ones held back.
+  prep_options.quota_warning = [clock = clock_, last_ms = int64_t{0},
+                                held = int64_t{0}](const std::string& message) mutable {
+    const int64_t now_ms = clock->MonotonicMs();
+    if (now_ms - last_ms < 1000) {
+      ++held;
+      return;
+    }
+    if (held > 0) {
+      spdlog::warn("{} (and {} more quota warnings in the last second)", message, held);
+    } else {
+      spdlog::warn("{}", message);
+    }
+    last_ms = now_ms;
+    held = 0;
+  };
+  prep_ = std::make_unique<Prep>(*tree_, std::move(prep_options));
+  prep_->set_last_zxid(tree_->last_zxid());
+  return zab::Status::OK();
+}
+
+zab::Status ServerNode::Recover() {
+  const int64_t t0 = NowMs();
+  auto ms_since = [this](int64_t t) { return NowMs() - t; };
+  zab::LeveldbLogStore::Options options;
+  auto store = zab::LeveldbLogStore::Open(TxnLogDir(config_), options);
+  if (!store.ok()) return store.status();
+  log_store_ = std::move(store.value());
+  if (log_store_->TruncatedOnOpen() > 0) {
+    spdlog::warn("transaction log: cut {} damaged entries at its tail",
+                 log_store_->TruncatedOnOpen());
+  }
+  spdlog::info("transaction log opened and validated in {} ms", ms_since(t0));
+  int64_t replayed = 0, snapshot_zxid = 0;
+  if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
+  snapshots_ =
+      std::make_unique<SnapshotWriter>(SnapshotDir(config_), config_.snapshot_compression_level);
+  txns_since_snapshot_ = replayed;
+  std::mt19937_64 rng(seed_);
+  // As ZooKeeper: snapshot after a random count in [snapCount/2+1, snapCount], so that the
+  // servers of an ensemble do not all snapshot at once.
+  int64_t half = std::max(1, config_.snap_count / 2);
+  next_snapshot_after_ = half + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(half));
+  // Loading leaves freed buffers (decompression, msgpack zones, log reads) in the heap; hand
+  // them back to the system before serving.
+  malloc_trim(0);
+  spdlog::info("recovered {} znodes, {} sessions from snapshot 0x{:x} + {} txns in {} ms",
+               tree_->node_count(), sessions_->size(), snapshot_zxid, replayed, ms_since(t0));
+  return StartReplication();
+}
+
+void ServerNode::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (quorum_tls_) quorum_tls_->Stop();
+  std::vector<std::shared_ptr<ClientLink>> links;
+  for (auto& [id, st] : conns_) links.push_back(st.conn);
+  for (auto& link : links) link->Close();
+  snapshots_.reset();  // waits for a running snapshot child
+  if (transport_) transport_->Stop();
+  if (driver_) driver_->Stop();  // drains and syncs what was submitted
+  driver_.reset();
+  transport_.reset();
+  log_store_.reset();  // closes LevelDB
+}
+
+uint64_t ServerNode::AdmitLink(const std::string& ip) {
+  if (stopped_) return 0;
+  int& per_ip = conns_per_ip_[ip];
+  const bool too_many = config_.max_cnxns > 0 && static_cast<int>(conns_.size()) >= config_.max_cnxns;
+  if ((config_.max_client_cnxns > 0 && per_ip >= config_.max_client_cnxns) || too_many) {
+    ++stats_.connections_rejected;
+    if (too_many) {
+      spdlog::warn("too many connections - max is {} (maxCnxns); refusing {}", config_.max_cnxns,
+                   ip);
+    } else {
+      spdlog::warn("too many connections from {} - max is {}", ip, config_.max_client_cnxns);
+    }
+    if (per_ip == 0) conns_per_ip_.erase(ip);
+    return 0;
+  }
+  ++per_ip;
+  return next_conn_id_++;
+}
+
+void ServerNode::AttachLink(std::shared_ptr<ClientLink> link) {
+  ConnState& st = conns_[link->id()];
+  st.who.ids.push_back(AuthId{"ip", link->remote_address()});
+  st.conn = std::move(link);
+}
+
+ServerNode::ConnState* ServerNode::StateOf(uint64_t conn_id) {
+  auto it = conns_.find(conn_id);
+  return it == conns_.end() ? nullptr : &it->second;
+}
+
+void ServerNode::OnClosed(ClientLink& conn) {
+  auto it = conns_.find(conn.id());
+  if (it == conns_.end()) return;
+  watches_.RemoveWatcher(conn.id());
+  if (it->second.session_id != 0) {
+    auto s = conn_of_session_.find(it->second.session_id);
+    if (s != conn_of_session_.end() && s->second == conn.id()) {
+      conn_of_session_.erase(s);
+      if (it->second.read_only) ReadOnlyConnectionClosed(it->second.session_id);
+    }
+  }
+  auto ip = conns_per_ip_.find(conn.remote_address());
+  if (ip != conns_per_ip_.end() && --ip->second <= 0) conns_per_ip_.erase(ip);
+  conns_.erase(it);
+}
+
+void ServerNode::OnTlsEstablished(ClientLink& conn) {
+  ConnState* st = StateOf(conn.id());
+  if (st == nullptr || conn.tls_peer_subject().empty()) return;
+  // As ZooKeeper's X509AuthenticationProvider: the certificate's subject is the x509 id, and
+  // X509AuthenticationProvider.superUser names a subject that is super.
+  st->who.ids.push_back(AuthId{"x509", conn.tls_peer_subject()});
+  if (!config_.x509_super_user.empty() && conn.tls_peer_subject() == config_.x509_super_user) {
+    st->who.is_super = true;
+    st->who.ids.push_back(AuthId{"super", ""});
+  }
+}
+
+void ServerNode::OnTick() {
+  if (leading()) ExpireSessions();
+  if (leading() && tree_->last_zxid() != digest_sampled_zxid_) SampleDigest();
+  if (serving() && !leading()) ReportActivity();
+  MaybeEnterReadOnlyMode();
+  if (read_only_) ExpireReadOnlySessions();
+  if (leading()) {
+    if (!reaper_.running()) reaper_.Start(NowMs());
+    ReapContainersAndTtls();
+  } else if (reaper_.running()) {
+    reaper_.Stop();
+  }
+  if (auto done = snapshots_->Poll()) {
+    if (!done->ok()) {
+      spdlog::error("snapshot failed: {}", done->ToString());
+    } else {
+      stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
+      int64_t oldest = PurgeSnapshots(SnapshotDir(config_), config_.autopurge_snap_retain_count);
+      if (oldest > 0) {
+        // The log before the oldest retained snapshot is no longer needed for recovery. The
+        // entry at the snapshot's zxid is kept so the log is never empty: an empty log could
+        // not tell a fresh server from one whose snapshots were all lost.
+        driver_->RunOnDiskThread([store = log_store_.get(), oldest] {
+          if (zab::Status s = store->PurgeBefore(oldest); !s.ok()) {
+            spdlog::warn("log purge failed: {}", s.ToString());
+          }
+        });
+      }
+    }
+  }
+}
+
+void ServerNode::MaybeSnapshot() {
+  if (++txns_since_snapshot_ < next_snapshot_after_ || snapshots_->running()) return;
+  if (snapshots_->Start(*tree_, *sessions_)) {
+    snapshot_started_ms_ = NowMs();
+    spdlog::info("snapshot of zxid 0x{:x} started ({} txns since the last)", tree_->last_zxid(),
+                 txns_since_snapshot_);
+    txns_since_snapshot_ = 0;
+  }
+}
+
+}  // namespace zk::server
