@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "server/process_figures.h"
@@ -174,9 +173,9 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
     r["connections"] = ConnectionsJson(ConnectionInfos(), false);
     r["secure_connections"] = Json::array();
   } else if (name == "dirs") {
-    const auto [data, log] = DataDirSizes();
-    r["datadir_size"] = data;
-    r["logdir_size"] = log;
+    const StorageSizes sizes = storage_->Sizes();
+    r["datadir_size"] = sizes.data_dir;
+    r["logdir_size"] = sizes.data_log_dir;
   } else if (name == "dump") {
     Json expiry = Json::object();
     for (const auto& [expires, ids] : SessionsByExpiry()) expiry[std::to_string(expires)] = ids;
@@ -202,13 +201,11 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
   } else if (name == "is_read_only") {
     r["read_only"] = read_only_;
   } else if (name == "last_snapshot") {
-    const std::string dir = SnapshotDir(config_);
-    const std::vector<int64_t> zxids = ListSnapshotZxids(dir);
+    const std::vector<int64_t> zxids = storage_->SnapshotZxids();
     int64_t zxid = 0, seconds = 0;
     if (!zxids.empty()) {
       zxid = *std::max_element(zxids.begin(), zxids.end());
-      struct stat st {};
-      if (::stat(SnapshotFileName(dir, zxid).c_str(), &st) == 0) seconds = st.st_mtime;
+      seconds = storage_->SnapshotWrittenAt(zxid);
     }
     r["zxid"] = JavaHex(zxid);
     r["timestamp"] = seconds;
@@ -249,7 +246,7 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
   } else if (name == "ruok") {
   } else if (name == "server_stats" || name == "stats") {
     const ServerSummary s = Summary();
-    const auto [data, log] = DataDirSizes();
+    const StorageSizes sizes = storage_->Sizes();
     r["version"] = s.full_version;
     r["read_only"] = read_only_;
     Json st;
@@ -257,8 +254,8 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
     st["packets_received"] = s.received;
     st["fsync_threshold_exceed_count"] = FsyncThresholdExceedCount();
     st["client_response_stats"] = UntrackedBufferStats();
-    st["data_dir_size"] = data;
-    st["log_dir_size"] = log;
+    st["data_dir_size"] = sizes.data_dir;
+    st["log_dir_size"] = sizes.data_log_dir;
     st["provider_null"] = false;
     st["server_state"] = s.mode;
     st["last_processed_zxid"] = s.zxid;

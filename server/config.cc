@@ -12,7 +12,6 @@
 #include <sstream>
 #include <system_error>
 
-#include "server/process_figures.h"
 
 namespace zk::server {
 
@@ -737,9 +736,7 @@ bool ServerConfig::IsFourLetterWordAllowed(std::string_view word) const {
   return four_letter_whitelist.contains(std::string(word));
 }
 
-std::string ServerConfig::ToConfString() const {
-  const int64_t data_dir_size = DirSize(data_dir);
-  const int64_t data_log_size = data_log_dir == data_dir ? data_dir_size : DirSize(data_log_dir);
+std::string ServerConfig::ToConfString(int64_t data_dir_size, int64_t data_log_size) const {
   std::ostringstream out;
   out << "clientPort=" << client_port << "\n"
       << "secureClientPort=" << secure_client_port << "\n"

@@ -193,9 +193,9 @@ struct ServerConfig {
   bool IsFourLetterWordAllowed(std::string_view word) const;
 
   // The text of the `conf` four-letter word, as Apache ZooKeeper 3.8 prints it (see
-  // docs/reference-4lw-outputs.md). Reads the sizes of the data directories from disk. Prints
-  // data_dir/data_log_dir as configured (ZooKeeper appends its "version-2" subdirectory).
-  std::string ToConfString() const;
+  // docs/reference-4lw-outputs.md), with the given sizes of dataDir and dataLogDir in bytes.
+  // Prints data_dir/data_log_dir as configured (ZooKeeper appends its "version-2" subdirectory).
+  std::string ToConfString(int64_t data_dir_bytes, int64_t data_log_dir_bytes) const;
 };
 
 // Where this server keeps its own files: snapshots in <dataDir>/snapshots, the transaction log in

@@ -75,7 +75,10 @@ std::string ServerNode::FourLetterWord(std::string_view word) {
   if (word == "gtmk" || word == "stmk") return std::to_string(kTraceMask);
   if (stopped_ || !tree_ || !sessions_) return std::string(kNotServing);
   if (word == "envi") return FormatEnvironment(ProcessEnvironment());
-  if (word == "conf") return config_.ToConfString();
+  if (word == "conf") {
+    const StorageSizes sizes = storage_->Sizes();
+    return config_.ToConfString(sizes.data_dir, sizes.data_log_dir);
+  }
   // As ZooKeeper: "null" while no server runs, "ro" in read-only mode.
   if (word == "isro") return read_only_ ? "ro" : serving() ? "rw" : "null";
   // A server without a leader (or still synchronizing) serves nothing, as ZooKeeper, unless it
@@ -86,8 +89,8 @@ std::string ServerNode::FourLetterWord(std::string_view word) {
   if (word == "wchs" || word == "wchc" || word == "wchp") return WatchesText(word);
   if (word == "dump") return DumpText();
   if (word == "dirs") {
-    const auto [data, log] = DataDirSizes();
-    return FormatDirs(data, log);
+    const StorageSizes sizes = storage_->Sizes();
+    return FormatDirs(sizes.data_dir, sizes.data_log_dir);
   }
   if (word == "crst") {
     ResetConnectionStats();
@@ -184,11 +187,6 @@ int64_t ServerNode::FsyncThresholdExceedCount() const {
   return driver_ ? static_cast<int64_t>(driver_->log_stats().slow_syncs) : 0;
 }
 
-std::pair<int64_t, int64_t> ServerNode::DataDirSizes() const {
-  const int64_t data = DirSize(config_.data_dir);
-  const int64_t log = config_.data_log_dir == config_.data_dir ? data : DirSize(config_.data_log_dir);
-  return {data, log};
-}
 
 namespace {
 

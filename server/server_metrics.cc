@@ -76,8 +76,11 @@ MetricsSnapshot ServerNode::Metrics() const {
     m.fsync_time_total_ms = disk.total_sync_micros / 1000;
   }
   m.snapshot_time_ms = stats_.snapshot_time_ms;
-  m.log_dir_bytes = DirSize(TxnLogDir(config_));
-  m.snapshot_dir_bytes = DirSize(SnapshotDir(config_));
+  if (storage_) {
+    const StorageSizes sizes = storage_->Sizes();
+    m.log_dir_bytes = sizes.log;
+    m.snapshot_dir_bytes = sizes.snapshots;
+  }
 
   m.open_file_descriptor_count = OpenFileDescriptors();
   m.max_file_descriptor_count = MaxFileDescriptors();

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
 #include <malloc.h>
 
 #include <random>
@@ -32,7 +31,9 @@ ServerNode::ServerNode(asio::io_context& io, ServerConfig config, const NodeCloc
 
 ServerNode::~ServerNode() { Stop(); }
 
-zab::Status ServerNode::Start() {
+zab::Status ServerNode::Start(zab::LogStore* log, NodeStorage* storage) {
+  log_store_ = log;
+  storage_ = storage;
   started_ms_ = NowMs();
   spdlog::info("node seed {} (node.seed={} in zoo.cfg repeats this server's random choices)",
                seed_, seed_);
@@ -43,7 +44,7 @@ zab::Status ServerNode::Start() {
 zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
   tree_ = std::make_unique<DataTree>();
   digest_audit_.Reset();
-  auto loaded = LoadNewestSnapshot(SnapshotDir(config_), &tree_);
+  auto loaded = storage_->LoadNewestSnapshot(&tree_);
   if (!loaded.ok()) return loaded.status();
   sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
   const int64_t now = NowMs();
@@ -125,19 +126,8 @@ zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snap
 zab::Status ServerNode::Recover() {
   const int64_t t0 = NowMs();
   auto ms_since = [this](int64_t t) { return NowMs() - t; };
-  zab::LeveldbLogStore::Options options;
-  auto store = zab::LeveldbLogStore::Open(TxnLogDir(config_), options);
-  if (!store.ok()) return store.status();
-  log_store_ = std::move(store.value());
-  if (log_store_->TruncatedOnOpen() > 0) {
-    spdlog::warn("transaction log: cut {} damaged entries at its tail",
-                 log_store_->TruncatedOnOpen());
-  }
-  spdlog::info("transaction log opened and validated in {} ms", ms_since(t0));
   int64_t replayed = 0, snapshot_zxid = 0;
   if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
-  snapshots_ =
-      std::make_unique<SnapshotWriter>(SnapshotDir(config_), config_.snapshot_compression_level);
   txns_since_snapshot_ = replayed;
   std::mt19937_64 rng(seed_);
   // As ZooKeeper: snapshot after a random count in [snapCount/2+1, snapCount], so that the
@@ -159,12 +149,11 @@ void ServerNode::Stop() {
   std::vector<std::shared_ptr<ClientLink>> links;
   for (auto& [id, st] : conns_) links.push_back(st.conn);
   for (auto& link : links) link->Close();
-  snapshots_.reset();  // waits for a running snapshot child
+  if (storage_) storage_->Close();  // waits for a running snapshot
   if (transport_) transport_->Stop();
   if (driver_) driver_->Stop();  // drains and syncs what was submitted
   driver_.reset();
   transport_.reset();
-  log_store_.reset();  // closes LevelDB
 }
 
 uint64_t ServerNode::AdmitLink(const std::string& ip) {
@@ -237,17 +226,17 @@ void ServerNode::OnTick() {
   } else if (reaper_.running()) {
     reaper_.Stop();
   }
-  if (auto done = snapshots_->Poll()) {
+  if (auto done = storage_->PollSnapshot()) {
     if (!done->ok()) {
       spdlog::error("snapshot failed: {}", done->ToString());
     } else {
       stats_.snapshot_time_ms.Record(static_cast<uint64_t>(NowMs() - snapshot_started_ms_));
-      int64_t oldest = PurgeSnapshots(SnapshotDir(config_), config_.autopurge_snap_retain_count);
+      int64_t oldest = storage_->PurgeSnapshots(config_.autopurge_snap_retain_count);
       if (oldest > 0) {
         // The log before the oldest retained snapshot is no longer needed for recovery. The
         // entry at the snapshot's zxid is kept so the log is never empty: an empty log could
         // not tell a fresh server from one whose snapshots were all lost.
-        driver_->RunOnDiskThread([store = log_store_.get(), oldest] {
+        driver_->RunOnDiskThread([store = log_store_, oldest] {
           if (zab::Status s = store->PurgeBefore(oldest); !s.ok()) {
             spdlog::warn("log purge failed: {}", s.ToString());
           }
@@ -258,8 +247,8 @@ void ServerNode::OnTick() {
 }
 
 void ServerNode::MaybeSnapshot() {
-  if (++txns_since_snapshot_ < next_snapshot_after_ || snapshots_->running()) return;
-  if (snapshots_->Start(*tree_, *sessions_)) {
+  if (++txns_since_snapshot_ < next_snapshot_after_ || storage_->SnapshotRunning()) return;
+  if (storage_->StartSnapshot(*tree_, *sessions_)) {
     snapshot_started_ms_ = NowMs();
     spdlog::info("snapshot of zxid 0x{:x} started ({} txns since the last)", tree_->last_zxid(),
                  txns_since_snapshot_);

@@ -56,6 +56,7 @@
 #include "server/prep.h"
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
+#include "server/node_storage.h"
 #include "server/snapshot.h"
 #include "server/tls_context.h"
 #include "server/watch_manager.h"
@@ -63,7 +64,7 @@
 #include "server/admin_commands.h"
 #include "server/four_letter_format.h"
 #include <nlohmann/json_fwd.hpp>
-#include "zab/leveldb_log_store.h"
+#include "zab/log_store.h"
 #include "zab/node_driver.h"
 #include "zab/peer_transport.h"
 #include "zab/status.h"
@@ -76,10 +77,11 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   ServerNode(asio::io_context& io, ServerConfig config, const NodeClock* clock);
   ~ServerNode() override;
 
-  // Recovers the tree and sessions from dataDir (whose directories exist), opens the log and
-  // starts replication. Clients may be attached once it returns OK.
-  zab::Status Start();
-  // Closes every link, drains the log. Idempotent.
+  // Recovers the tree and sessions from the snapshots in `storage` and the transaction log
+  // `log`, and starts replication. Clients may be attached once it returns OK. Both ports are
+  // borrowed and must outlive the node's Stop.
+  zab::Status Start(zab::LogStore* log, NodeStorage* storage);
+  // Closes every link, waits for a running snapshot, drains and syncs the log. Idempotent.
   void Stop();
   // Every 100 ms: session expiry, digests, activity reports, read-only mode, reaping, snapshots.
   void OnTick();
@@ -290,7 +292,6 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   int64_t UptimeMs() const;
   // fsync.warningthresholdms exceedances: 0, or -1 when unknown.
   int64_t FsyncThresholdExceedCount() const;
-  std::pair<int64_t, int64_t> DataDirSizes() const;  // dataDir, dataLogDir bytes
   // Watchers (connections) are shown by their session ids.
   int64_t SessionOfWatcher(WatcherId watcher) const;
   std::vector<std::pair<std::string, std::vector<int64_t>>> WatchesByPath() const;
@@ -325,12 +326,12 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   std::unique_ptr<SessionTracker> sessions_;
   std::unique_ptr<Prep> prep_;
   WatchManager watches_;
-  std::unique_ptr<zab::LeveldbLogStore> log_store_;
+  zab::LogStore* log_store_ = nullptr;  // the transaction log; borrowed (Start)
   std::unique_ptr<zab::PeerTransport> transport_;
   std::unique_ptr<zab::NodeDriver> driver_;
   std::vector<PendingSync> pending_syncs_;
   absl::flat_hash_set<int64_t> active_sessions_;  // follower: to report to the leader
-  std::unique_ptr<SnapshotWriter> snapshots_;
+  NodeStorage* storage_ = nullptr;  // snapshots and directory sizes; borrowed (Start)
   int64_t txns_since_snapshot_ = 0;
   int64_t next_snapshot_after_ = 0;
   int64_t started_ms_ = 0;  // NowMs() at Start

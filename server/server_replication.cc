@@ -5,9 +5,6 @@
 // does when it gains or loses a leader: it serves clients only while ZAB says it may.
 #include <spdlog/spdlog.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "zab/zxid.h"
 #include "server/request_decoding.h"
@@ -44,7 +41,7 @@ zab::Status ServerNode::StartReplication() {
     return zab::Status::InvalidArgument("ensemble configuration: " + err);
   }
   zab::DurableState durable;
-  if (zab::Status s = zab::ReadEpochs(log_store_.get(), &durable.accepted_epoch,
+  if (zab::Status s = zab::ReadEpochs(log_store_, &durable.accepted_epoch,
                                       &durable.current_epoch);
       !s.ok()) {
     return s;
@@ -70,7 +67,7 @@ zab::Status ServerNode::StartReplication() {
   options.queued_bytes = [this](zab::ServerId peer) -> size_t {
     return transport_ ? transport_->QueuedBytes(peer, zab::Channel::kQuorum) : 0;
   };
-  driver_ = std::make_unique<zab::NodeDriver>(io_, pc, durable, log_store_.get(), this,
+  driver_ = std::make_unique<zab::NodeDriver>(io_, pc, durable, log_store_, this,
                                               std::move(options), seed_);
   if (config_.IsDistributed()) {
     zab::PeerTransportConfig tc;
@@ -130,10 +127,9 @@ bool ServerNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
                                          std::string* path) {
   // The newest complete snapshot file at or below zxid: no serialization, no stall; the log
   // after it (kept by the purge rule) brings the learner the rest.
-  const std::string dir = SnapshotDir(config_);
   *snapshot_zxid = 0;
   path->clear();
-  for (int64_t z : ListSnapshotZxids(dir)) {
+  for (int64_t z : storage_->SnapshotZxids()) {
     if (z <= zxid) *snapshot_zxid = z;
   }
   if (*snapshot_zxid == 0) {
@@ -141,23 +137,19 @@ bool ServerNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
     const int64_t first = log_store_->FirstZxid();
     return first <= 1 || zab::ZxidCounter(first) == 1;
   }
-  *path = SnapshotFileName(dir, *snapshot_zxid);
+  *path = storage_->SnapshotLocation(*snapshot_zxid);
   return true;
 }
 
 zab::Status ServerNode::InstallState(int64_t zxid, const std::string& data) {
-  const std::string dir = SnapshotDir(config_);
   if (!data.empty()) {
-    if (zab::Status s = WriteSnapshotBytes(dir, zxid, data); !s.ok()) return s;
+    if (zab::Status s = storage_->StoreSnapshot(zxid, data); !s.ok()) return s;
   } else if (zxid != 0) {
     return zab::Status::Corruption("an empty snapshot above zxid 0");
   }
   // Other snapshots belong to a history the leader replaced.
-  for (int64_t z : ListSnapshotZxids(dir)) {
-    if (z != zxid || data.empty()) {
-      std::error_code ec;
-      std::filesystem::remove(SnapshotFileName(dir, z), ec);
-    }
+  for (int64_t z : storage_->SnapshotZxids()) {
+    if (z != zxid || data.empty()) storage_->RemoveSnapshot(z);
   }
   int64_t replayed = 0, snapshot_zxid = 0;
   if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
@@ -174,12 +166,8 @@ zab::Status ServerNode::InstallState(int64_t zxid, const std::string& data) {
 
 zab::Status ServerNode::RebuildState(int64_t zxid) {
   // Snapshots above the truncation point hold txns that are gone.
-  const std::string dir = SnapshotDir(config_);
-  for (int64_t z : ListSnapshotZxids(dir)) {
-    if (z > zxid) {
-      std::error_code ec;
-      std::filesystem::remove(SnapshotFileName(dir, z), ec);
-    }
+  for (int64_t z : storage_->SnapshotZxids()) {
+    if (z > zxid) storage_->RemoveSnapshot(z);
   }
   int64_t replayed = 0, snapshot_zxid = 0;
   if (zab::Status s = LoadState(zxid, &replayed, &snapshot_zxid); !s.ok()) return s;

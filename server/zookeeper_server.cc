@@ -31,11 +31,24 @@ zab::Status ZooKeeperServer::Start() {
     std::filesystem::create_directories(dir, fec);
     if (fec) return zab::Status::IOError("cannot create " + dir + ": " + fec.message());
   }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto store = zab::LeveldbLogStore::Open(TxnLogDir(config_), zab::LeveldbLogStore::Options{});
+  if (!store.ok()) return store.status();
+  log_store_ = std::move(store.value());
+  if (log_store_->TruncatedOnOpen() > 0) {
+    spdlog::warn("transaction log: cut {} damaged entries at its tail",
+                 log_store_->TruncatedOnOpen());
+  }
+  spdlog::info("transaction log opened and validated in {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count());
+  storage_ = std::make_unique<FileNodeStorage>(config_);
   node_.SetOnFailed([this] {
     Stop();
     io_.stop();
   });
-  if (zab::Status s = node_.Start(); !s.ok()) return s;
+  if (zab::Status s = node_.Start(log_store_.get(), storage_.get()); !s.ok()) return s;
 
   if (config_.secure_client_port >= 0 || config_.port_unification) {
     auto tls = TlsContextSource::Create(io_, config_.client_tls, "client");
@@ -87,6 +100,8 @@ void ZooKeeperServer::Stop() {
   if (client_tls_) client_tls_->Stop();
   tick_timer_.cancel();
   node_.Stop();
+  storage_.reset();
+  log_store_.reset();  // closes LevelDB
 }
 
 zab::Status ZooKeeperServer::StartAdminServer() {

@@ -1,5 +1,6 @@
 // ZooKeeperServer: one zabkeeper server process around its ServerNode (server/server_node.h).
-// It creates the data directories, listens on the client ports (plain, TLS, or both on one
+// It creates the data directories, opens the transaction log (LevelDB) and the snapshot files
+// (the node's ports), listens on the client ports (plain, TLS, or both on one
 // unified port), turns accepted sockets into Connections (the node's ClientLinks), ticks the
 // node every 100 ms, and runs the AdminServer and the Prometheus endpoint, whose threads hand
 // their work to the io thread. Everything the node decides, it decides itself; this class only
@@ -19,11 +20,13 @@
 #include "server/admin_server.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/file_node_storage.h"
 #include "server/metrics_exporter.h"
 #include "server/metrics_snapshot.h"
 #include "server/node_clock.h"
 #include "server/server_node.h"
 #include "server/tls_context.h"
+#include "zab/leveldb_log_store.h"
 #include "zab/status.h"
 
 namespace zk::server {
@@ -35,7 +38,7 @@ class ZooKeeperServer {
   ZooKeeperServer(const ZooKeeperServer&) = delete;
   ZooKeeperServer& operator=(const ZooKeeperServer&) = delete;
 
-  // Recovers the node's state from dataDir, starts replication, then listens. When the node's
+  // Opens the log, recovers the node's state from dataDir, starts replication, then listens. When the node's
   // log fails later, the server stops and the io_context is stopped (failed() is then true).
   zab::Status Start();
   // Stops accepting, closes connections, drains the log. Idempotent. Io thread only.
@@ -65,7 +68,9 @@ class ZooKeeperServer {
   asio::io_context& io_;
   const ServerConfig config_;
   SystemClock clock_;
-  ServerNode node_;
+  std::unique_ptr<zab::LeveldbLogStore> log_store_;
+  std::unique_ptr<FileNodeStorage> storage_;
+  ServerNode node_;  // declared after its ports: destroyed before them
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::acceptor secure_acceptor_;       // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS

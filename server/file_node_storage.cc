@@ -1,0 +1,71 @@
+#include "server/file_node_storage.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "server/process_figures.h"
+
+namespace zk::server {
+
+FileNodeStorage::FileNodeStorage(const ServerConfig& config)
+    : data_dir_(config.data_dir),
+      data_log_dir_(config.data_log_dir),
+      snapshot_dir_(SnapshotDir(config)),
+      log_dir_(TxnLogDir(config)),
+      writer_(std::make_unique<SnapshotWriter>(snapshot_dir_, config.snapshot_compression_level)) {}
+
+FileNodeStorage::~FileNodeStorage() { Close(); }
+
+zab::Result<std::optional<LoadedSnapshot>> FileNodeStorage::LoadNewestSnapshot(
+    std::unique_ptr<DataTree>* tree) {
+  return server::LoadNewestSnapshot(snapshot_dir_, tree);
+}
+
+std::vector<int64_t> FileNodeStorage::SnapshotZxids() { return ListSnapshotZxids(snapshot_dir_); }
+
+std::string FileNodeStorage::SnapshotLocation(int64_t zxid) {
+  return SnapshotFileName(snapshot_dir_, zxid);
+}
+
+zab::Status FileNodeStorage::StoreSnapshot(int64_t zxid, std::string_view bytes) {
+  return WriteSnapshotBytes(snapshot_dir_, zxid, bytes);
+}
+
+void FileNodeStorage::RemoveSnapshot(int64_t zxid) {
+  std::error_code ec;
+  std::filesystem::remove(SnapshotFileName(snapshot_dir_, zxid), ec);
+}
+
+int64_t FileNodeStorage::SnapshotWrittenAt(int64_t zxid) {
+  struct stat st {};
+  if (::stat(SnapshotFileName(snapshot_dir_, zxid).c_str(), &st) != 0) return 0;
+  return st.st_mtime;
+}
+
+bool FileNodeStorage::StartSnapshot(const DataTree& tree, const SessionTracker& sessions) {
+  return writer_ && writer_->Start(tree, sessions);
+}
+
+bool FileNodeStorage::SnapshotRunning() const { return writer_ && writer_->running(); }
+
+std::optional<zab::Status> FileNodeStorage::PollSnapshot() {
+  return writer_ ? writer_->Poll() : std::nullopt;
+}
+
+int64_t FileNodeStorage::PurgeSnapshots(int retain_count) {
+  return server::PurgeSnapshots(snapshot_dir_, retain_count);
+}
+
+void FileNodeStorage::Close() { writer_.reset(); }
+
+StorageSizes FileNodeStorage::Sizes() {
+  StorageSizes s;
+  s.data_dir = DirSize(data_dir_);
+  s.data_log_dir = data_log_dir_ == data_dir_ ? s.data_dir : DirSize(data_log_dir_);
+  s.snapshots = DirSize(snapshot_dir_);
+  s.log = DirSize(log_dir_);
+  return s;
+}
+
+}  // namespace zk::server
