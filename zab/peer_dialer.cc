@@ -62,8 +62,7 @@ void PeerTransport::Dial(Link& link) {
     if (endpoints.empty()) {
       if (link.failed_dials++ == 0) {
         spdlog::warn("dialing server {} ({} channel): {} has no address of the family of {}",
-                     link.peer, ChannelName(link.channel), addr.host,
-                     source_address_->to_string());
+                     link.peer, ChannelName(link.channel), addr.host, source_address_->to_string());
       }
       ScheduleDial(link);
       return;
@@ -79,13 +78,14 @@ void PeerTransport::Dial(Link& link) {
         asio::error_code ignored;
         link.dialing->close(ignored);
       });
-  ConnectTo(link, std::make_shared<const std::vector<asio::ip::tcp::endpoint>>(std::move(endpoints)),
-            0, generation);
+  ConnectTo(link,
+            std::make_shared<const std::vector<asio::ip::tcp::endpoint>>(std::move(endpoints)), 0,
+            generation);
 }
 
-void PeerTransport::ConnectTo(
-    Link& link, std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints,
-    size_t next, uint64_t generation) {
+void PeerTransport::ConnectTo(Link& link,
+                              std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints,
+                              size_t next, uint64_t generation) {
   std::shared_ptr<asio::ip::tcp::socket> socket = link.dialing;
   const asio::ip::tcp::endpoint& to = (*endpoints)[next];
   asio::error_code ec;

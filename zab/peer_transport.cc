@@ -89,9 +89,8 @@ Status PeerTransport::Start() {
       return s;
     }
     listen_address = own.front().address();
-    const bool one_address = std::all_of(own.begin(), own.end(), [&](const auto& e) {
-      return e.address() == listen_address;
-    });
+    const bool one_address = std::all_of(
+        own.begin(), own.end(), [&](const auto& e) { return e.address() == listen_address; });
     if (one_address && !listen_address.is_unspecified()) source_address_ = listen_address;
   }
   for (Channel channel : {Channel::kElection, Channel::kQuorum}) {
@@ -101,11 +100,12 @@ Status PeerTransport::Start() {
       return s;
     }
   }
-  spdlog::info("peer transport of server {}: listening on {} (election port {}, quorum port {}), "
-               "dialing from {}",
-               config_.self, listen_address.to_string(), ports_[Index(Channel::kElection)],
-               ports_[Index(Channel::kQuorum)],
-               source_address_ ? source_address_->to_string() : std::string("any address"));
+  spdlog::info(
+      "peer transport of server {}: listening on {} (election port {}, quorum port {}), "
+      "dialing from {}",
+      config_.self, listen_address.to_string(), ports_[Index(Channel::kElection)],
+      ports_[Index(Channel::kQuorum)],
+      source_address_ ? source_address_->to_string() : std::string("any address"));
   for (auto& [id, entry] : peers_) {
     for (Link& link : entry.links) {
       if (link.dialer) Dial(link);

@@ -557,7 +557,6 @@ TEST_CASE("throughput of small proposals over loopback") {
   CHECK(acks.back() == Message(Ack{kCount}));
 }
 
-
 // Server 1 played by two raw acceptors on `host` (its quorum and election ports), which record
 // the address every connection comes from; server 2 is a transport configured by the caller.
 class SourceProbe {
@@ -565,8 +564,8 @@ class SourceProbe {
   explicit SourceProbe(const std::string& host) {
     spdlog::set_level(spdlog::level::warn);
     for (auto& acceptor : acceptors_) {
-      acceptor = std::make_unique<tcp::acceptor>(
-          io_, tcp::endpoint(asio::ip::make_address(host), 0));
+      acceptor =
+          std::make_unique<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address(host), 0));
       Accept(*acceptor);
     }
     server1_ = PeerAddress{host, acceptors_[0]->local_endpoint().port(),
@@ -686,8 +685,8 @@ TEST_CASE("a mesh whose servers each have their own loopback address") {
     };
     transports[id] = std::make_unique<PeerTransport>(io, std::move(c), std::move(cb));
     REQUIRE(transports[id]->Start().ok());
-    addresses[id] = PeerAddress{host, transports[id]->listen_port(kQ),
-                                transports[id]->listen_port(kE)};
+    addresses[id] =
+        PeerAddress{host, transports[id]->listen_port(kQ), transports[id]->listen_port(kE)};
   }
   auto run_until = [&io](const std::function<bool()>& done) {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
