@@ -5,6 +5,7 @@ on; healed, the old leader rejoins with every acknowledged write and without the
 acknowledged. A cut-off follower catches up when healed."""
 import pytest
 from kazoo.client import KazooClient
+from kazoo.exceptions import KazooException
 from kazoo.retry import KazooRetry
 
 from ensemble import Ensemble
@@ -58,9 +59,8 @@ def test_isolated_leader_stops_writes_and_rejoins_with_every_acknowledged_write(
         # A write on the cut-off leader is never acknowledged: it fails (connection loss, or the
         # session lost) instead of succeeding.
         lost = on_old.create_async("/unacknowledged", b"")
-        with pytest.raises(Exception) as failure:
+        with pytest.raises(KazooException):  # not KazooTimeoutError: it must fail, not hang
             lost.get(timeout=60)
-        assert "Timeout" not in type(failure.value).__name__, "the write neither failed nor succeeded"
         wait_until(lambda: "not currently serving" in old.four_letter("srvr"), 15,
                    what="the isolated leader to stop serving")
 
