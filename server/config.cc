@@ -24,7 +24,7 @@ namespace {
 constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
     "admin.portUnification", "admin.snapshot.enabled", "admin.restore.enabled",
     "admin.rateLimiterIntervalInMS",
-    "audit.enable", "preAllocSize", "forceSync", "syncEnabled", "quorumListenOnAllIPs",
+    "audit.enable", "preAllocSize", "forceSync", "syncEnabled",
     "localSessionsEnabled", "localSessionsUpgradingEnabled",
     "snapshot.compression.method", "snapSizeLimitInKb", "txnLogSizeLimitInKb",
     "fsync.warningthresholdms", "commitLogCount", "digest.enabled", "tcpKeepAlive",
@@ -511,6 +511,9 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
   if (name == "extendedTypesEnabled") return ParseBool(key, value, &config->extended_types_enabled);
   if (name == "reconfigEnabled") return ParseBool(key, value, &config->reconfig_enabled);
   if (name == "standaloneEnabled") return ParseBool(key, value, &config->standalone_enabled);
+  if (name == "quorumListenOnAllIPs") {
+    return ParseBool(key, value, &config->quorum_listen_on_all_ips);
+  }
   if (name == "readonlymode.enabled") return ParseBool(key, value, &config->read_only_mode);
   if (name == "globalOutstandingLimit") {
     return ParseIntIn(key, value, 1, kMaxInt, &config->global_outstanding_limit);

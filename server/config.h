@@ -89,6 +89,7 @@ struct ServerConfig {
   bool extended_types_enabled = false;          // extendedTypesEnabled (TTL nodes)
   bool reconfig_enabled = false;                // reconfigEnabled
   bool standalone_enabled = true;               // standaloneEnabled
+  bool quorum_listen_on_all_ips = false;        // quorumListenOnAllIPs: peer ports on all IPs
   bool read_only_mode = false;                  // readonlymode.enabled
   int global_outstanding_limit = 1000;          // globalOutstandingLimit
   int election_alg = 3;                         // electionAlg; only 3 (FastLeaderElection) exists

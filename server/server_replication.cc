@@ -73,6 +73,7 @@ zab::Status ServerNode::StartReplication() {
     zab::PeerTransportConfig tc;
     tc.self = config_.server_id;
     tc.limits.max_queued_bytes = peer_queue_limit;
+    tc.listen_on_all_ips = config_.quorum_listen_on_all_ips;
     for (const auto& [id, a] : config_.servers) {
       tc.servers[id] = zab::PeerAddress{a.host, static_cast<uint16_t>(a.quorum_port),
                                         static_cast<uint16_t>(a.election_port)};

@@ -55,23 +55,61 @@ void PeerTransport::Dial(Link& link) {
     ScheduleDial(link);
     return;
   }
-  auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
-  link.dialing = socket;
+  if (source_address_) {
+    // A socket bound to an IPv4 address cannot reach an IPv6 one, and the other way round.
+    const bool v4 = source_address_->is_v4();
+    std::erase_if(endpoints, [v4](const auto& e) { return e.address().is_v4() != v4; });
+    if (endpoints.empty()) {
+      if (link.failed_dials++ == 0) {
+        spdlog::warn("dialing server {} ({} channel): {} has no address of the family of {}",
+                     link.peer, ChannelName(link.channel), addr.host, source_address_->to_string());
+      }
+      ScheduleDial(link);
+      return;
+    }
+  }
+  link.dialing = std::make_shared<asio::ip::tcp::socket>(io_);
   const uint64_t generation = ++link.generation;
-  std::weak_ptr<char> alive = alive_;
   // The connect timeout closes the socket; the connect then completes with operation_aborted.
   link.timer->expires_after(config_.connect_timeout);
-  link.timer->async_wait([alive, &link, generation](const asio::error_code& ec) {
-    if (ec || alive.expired() || link.generation != generation || !link.dialing) return;
-    asio::error_code ignored;
-    link.dialing->close(ignored);
-  });
-  asio::async_connect(*socket, endpoints,
-                      [this, alive, &link, generation, socket](const asio::error_code& ec,
-                                                               const asio::ip::tcp::endpoint&) {
-                        if (alive.expired() || link.generation != generation) return;
-                        OnDialed(link, ec);
-                      });
+  link.timer->async_wait(
+      [alive = std::weak_ptr<char>(alive_), &link, generation](const asio::error_code& ec) {
+        if (ec || alive.expired() || link.generation != generation || !link.dialing) return;
+        asio::error_code ignored;
+        link.dialing->close(ignored);
+      });
+  ConnectTo(link,
+            std::make_shared<const std::vector<asio::ip::tcp::endpoint>>(std::move(endpoints)), 0,
+            generation);
+}
+
+void PeerTransport::ConnectTo(Link& link,
+                              std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints,
+                              size_t next, uint64_t generation) {
+  std::shared_ptr<asio::ip::tcp::socket> socket = link.dialing;
+  const asio::ip::tcp::endpoint& to = (*endpoints)[next];
+  asio::error_code ec;
+  socket->close(ec);
+  socket->open(to.protocol(), ec);
+  if (!ec && source_address_) {
+    socket->bind(asio::ip::tcp::endpoint(*source_address_, 0), ec);
+  }
+  std::weak_ptr<char> alive = alive_;
+  auto done = [this, alive, &link, generation, endpoints, next,
+               socket](const asio::error_code& result) {
+    if (alive.expired() || link.generation != generation) return;
+    if (result && result != asio::error::operation_aborted && next + 1 < endpoints->size()) {
+      ConnectTo(link, endpoints, next + 1, generation);
+      return;
+    }
+    OnDialed(link, result);
+  };
+  if (ec) {
+    // Reported from the io_context, as a failed connect would be, never from within Dial.
+    asio::post(io_, [done, ec] { done(ec); });
+    return;
+  }
+  socket->async_connect(to, done);
 }
 
 void PeerTransport::OnDialed(Link& link, const asio::error_code& ec) {

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -80,18 +81,31 @@ Status PeerTransport::Start() {
   running_ = true;
   alive_ = std::make_shared<char>();
   const PeerAddress& me = config_.servers.at(config_.self);
+  std::vector<asio::ip::tcp::endpoint> own;
+  asio::ip::address listen_address = asio::ip::address_v4::any();
+  if (!config_.listen_on_all_ips) {
+    if (Status s = Resolve(io_, me.host, 0, &own); !s.ok()) {
+      Stop();
+      return s;
+    }
+    listen_address = own.front().address();
+    const bool one_address = std::all_of(
+        own.begin(), own.end(), [&](const auto& e) { return e.address() == listen_address; });
+    if (one_address && !listen_address.is_unspecified()) source_address_ = listen_address;
+  }
   for (Channel channel : {Channel::kElection, Channel::kQuorum}) {
     const uint16_t port = channel == Channel::kElection ? me.election_port : me.quorum_port;
-    std::vector<asio::ip::tcp::endpoint> endpoints;
-    Status s = Resolve(io_, me.host, port, &endpoints);
-    if (s.ok()) s = Listen(channel, endpoints.front());
-    if (!s.ok()) {
+    if (Status s = Listen(channel, asio::ip::tcp::endpoint(listen_address, port)); !s.ok()) {
       Stop();
       return s;
     }
   }
-  spdlog::info("peer transport of server {}: election port {}, quorum port {}", config_.self,
-               ports_[Index(Channel::kElection)], ports_[Index(Channel::kQuorum)]);
+  spdlog::info(
+      "peer transport of server {}: listening on {} (election port {}, quorum port {}), "
+      "dialing from {}",
+      config_.self, listen_address.to_string(), ports_[Index(Channel::kElection)],
+      ports_[Index(Channel::kQuorum)],
+      source_address_ ? source_address_->to_string() : std::string("any address"));
   for (auto& [id, entry] : peers_) {
     for (Link& link : entry.links) {
       if (link.dialer) Dial(link);

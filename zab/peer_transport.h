@@ -2,7 +2,15 @@
 // (messages.h) in the format of message_codec.h. It runs entirely on the caller's io_context:
 // no threads of its own, no locks.
 //
-// Topology. Each server listens on its quorum port and its election port. Between two servers
+// Addresses. Each server listens on its quorum port and its election port at its own host (the
+// address of its own entry in `servers`), or on every address with listen_on_all_ips. Its dials
+// leave from that same address when the host is one specific address (an IP literal other than
+// the wildcard, or a name resolving to exactly one address) and listen_on_all_ips is off: a peer
+// then sees, and a firewall can match, every server by its own address in both directions.
+// Otherwise (a wildcard host, a name with several addresses, listen_on_all_ips) the kernel picks
+// the source address; a dial then tries each of the peer's addresses in turn.
+//
+// Topology. Between two servers
 // there is at most one connection per channel, and only the server with the higher id dials
 // (the lower id's port for that channel). The dialer opens with a Handshake frame (magic,
 // version, its id, the channel); the acceptor closes, with one log line, a connection whose
@@ -47,6 +55,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -84,6 +93,9 @@ struct PeerTransportConfig {
   // applies to new connections); empty = plain TCP.
   std::function<std::shared_ptr<asio::ssl::context>()> tls_context;
   bool tls_verify_hostname = true;
+  // Listen on every local address (zoo.cfg's quorumListenOnAllIPs) rather than on this server's
+  // own host only; dials then leave from whatever address the kernel picks.
+  bool listen_on_all_ips = false;
 
   // Empty, or what is wrong.
   std::string Validate() const;
@@ -135,6 +147,8 @@ class PeerTransport final : private PeerConnection::Owner {
   size_t QueuedBytes(ServerId peer, Channel channel) const;
   // The bound port (after Start), also when the configuration asked for port 0.
   uint16_t listen_port(Channel channel) const { return ports_[Index(channel)]; }
+  // The address dials leave from (after Start); empty when the kernel picks it.
+  const std::optional<asio::ip::address>& source_address() const { return source_address_; }
   PeerStats Stats(ServerId peer) const;
   // Connections closed before identifying themselves or after a bad handshake.
   uint64_t rejected_connections() const { return rejected_; }
@@ -183,6 +197,10 @@ class PeerTransport final : private PeerConnection::Owner {
                         std::vector<asio::ip::tcp::endpoint>* out);
   void ScheduleDial(Link& link);
   void Dial(Link& link);
+  // Connects link.dialing to endpoints[next], from source_address_ if set; on a refusal or
+  // error tries the next endpoint, and reports the last outcome to OnDialed.
+  void ConnectTo(Link& link, std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints,
+                 size_t next, uint64_t generation);
   void OnDialed(Link& link, const asio::error_code& ec);
 
   asio::io_context& io_;
@@ -195,6 +213,7 @@ class PeerTransport final : private PeerConnection::Owner {
   std::array<std::unique_ptr<asio::ip::tcp::acceptor>, 2> acceptors_;
   std::array<std::unique_ptr<asio::steady_timer>, 2> accept_retry_;
   std::array<uint16_t, 2> ports_{};
+  std::optional<asio::ip::address> source_address_;
   std::map<ServerId, PeerEntry> peers_;
   // Accepted connections awaiting their handshake, with the channel of the port they came to.
   std::unordered_map<PeerConnection*, std::pair<std::shared_ptr<PeerConnection>, Channel>> pending_;

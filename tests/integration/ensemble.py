@@ -1,9 +1,12 @@
 """An ensemble of real zabkeeper processes on loopback, for the replication tests.
 
-Each member is a ZabkeeperServer (zkfixtures) with server.N lines and a myid file. Partitions
-cut a member's peer traffic with iptables rules on the peer ports (loopback): the member with
-the lowest id never dials anyone (higher ids dial lower ones), so dropping every packet to or
-from its own quorum and election ports isolates it completely while clients still reach it.
+Each member is a ZabkeeperServer (zkfixtures) with server.N lines and a myid file. Member N has
+its own loopback address, 127.0.0.(10+N) (``Ensemble.address(N)``): its server.N line, its
+clientPortAddress and its client connection string use it, and a zabkeeper member binds the
+source address of its peer dials to it. Partitions are iptables rules that drop every packet to
+or from a member's address on any member's peer ports, in both directions, so ``isolate(sid)``
+cuts any member (the leader, whoever it is, included) from the others while clients still reach
+it on its client port.
 """
 import os
 import re
@@ -19,11 +22,11 @@ from zkfixtures import (APACHE_CLASSPATH, JAVA, LOG4J_PROPERTIES, ApacheZooKeepe
 class MemberMixin(object):
     """What an ensemble member adds to a server: its server.N lines, myid and role queries."""
 
-    def __init__(self, sid, servers_cfg, tmpdir, observer=False):
+    def __init__(self, sid, servers_cfg, tmpdir, observer=False, host="127.0.0.1"):
         self.sid = sid
         self.servers_cfg = servers_cfg
         self.observer = observer
-        super(MemberMixin, self).__init__(tmpdir=tmpdir,
+        super(MemberMixin, self).__init__(tmpdir=tmpdir, host=host,
                                           extra_cfg={"initLimit": 10, "syncLimit": 5})
         with open(os.path.join(self.data_dir, "myid"), "w") as f:
             f.write("%d\n" % sid)
@@ -93,15 +96,17 @@ class Ensemble(object):
         self.peer_ports = {}
         servers = {}
         for sid in range(1, n + 1):
-            q, e = free_port(), free_port()
+            host = self.address(sid)
+            q, e = free_port(host), free_port(host)
             self.peer_ports[sid] = (q, e)
             suffix = ":observer" if sid > voters else ""
-            servers["server.%d" % sid] = "127.0.0.1:%d:%d%s" % (q, e, suffix)
+            servers["server.%d" % sid] = "%s:%d:%d%s" % (host, q, e, suffix)
         self.members = {}
         for sid in range(1, n + 1):
             d = os.path.join(self.tmp, "s%d" % sid)
             os.makedirs(d)
-            m = MEMBER_KINDS[kind](sid, servers, d, observer=sid > voters)
+            m = MEMBER_KINDS[kind](sid, servers, d, observer=sid > voters,
+                                   host=self.address(sid))
             m.extra_cfg.update(extra_cfg or {})
             m.write_cfg()
             self.members[sid] = m
@@ -127,14 +132,25 @@ class Ensemble(object):
     def hosts(self, members=None):
         return ",".join(m.hosts for m in (members or self.members.values()))
 
-    # -- partitions (iptables on the isolated member's peer ports) --------------------------
+    @staticmethod
+    def address(sid):
+        """Member sid's own loopback address (peer ports and client port)."""
+        return "127.0.0.%d" % (10 + sid)
+
+    # -- partitions (iptables on the member's address, on every peer port) -----------------
     def isolate(self, sid):
-        assert sid == min(self.members), "only the lowest id is isolated by its own ports"
-        ports = ",".join(str(p) for p in self.peer_ports[sid])
-        for flag in ("--dports", "--sports"):
-            rule = ["INPUT", "-i", "lo", "-p", "tcp", "-m", "multiport", flag, ports, "-j", "DROP"]
-            subprocess.check_call(["iptables", "-I"] + rule)
-            self.rules.append(rule)
+        """Cuts member sid from every other member: every packet from or to its address on
+        any member's quorum or election port is dropped (the connections it dials leave from
+        its address, see the module comment). Its client port stays reachable."""
+        assert sid in self.members, "no member %d" % sid
+        ports = ",".join(str(p) for pair in self.peer_ports.values() for p in pair)
+        host = self.address(sid)
+        for who in ("-s", "-d"):
+            for flag in ("--dports", "--sports"):
+                rule = ["INPUT", "-i", "lo", who, host, "-p", "tcp", "-m", "multiport", flag,
+                        ports, "-j", "DROP"]
+                subprocess.check_call(["iptables", "-I"] + rule)
+                self.rules.append(rule)
 
     def heal(self):
         for rule in self.rules:

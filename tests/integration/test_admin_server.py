@@ -368,22 +368,22 @@ def test_ensemble_leader_voting_view_and_zabstate():
             assert v["leader"]["error"] is None
             assert v["leader"]["leader_id"] == leader.sid
             assert v["leader"]["is_leader"] == (sid == leader.sid)
-            assert v["leader"]["leader_ip"] == "127.0.0.1"
+            assert v["leader"]["leader_ip"] == e.address(leader.sid)
             config = v["voting_view"]["current_config"]
             assert sorted(config) == ["1", "2", "3"]
             for peer_sid, view in config.items():
                 q, el = e.peer_ports[int(peer_sid)]
-                assert view["server_addresses"] == ["127.0.0.1:%d" % q]
-                assert view["election_addresses"] == ["127.0.0.1:%d" % el]
+                assert view["server_addresses"] == ["%s:%d" % (e.address(int(peer_sid)), q)]
+                assert view["election_addresses"] == ["%s:%d" % (e.address(int(peer_sid)), el)]
                 assert view["learner_type"] == "participant"
-                own = "127.0.0.1:%d" % e.members[sid].port
+                own = e.members[sid].hosts
                 assert view["client_address"] == (own if int(peer_sid) == sid else "")
             z = v["zabstate"]
             assert z["myid"] == sid and z["voting"] is True
             q, el = e.peer_ports[sid]
-            assert z["quorum_address"]["one"] == "127.0.0.1:%d" % q
+            assert z["quorum_address"]["one"] == "%s:%d" % (e.address(sid), q)
             assert z["election_address"]["all_ports"] == [el]
-            assert z["client_address"] == "127.0.0.1:%d" % e.members[sid].port
+            assert z["client_address"] == e.members[sid].hosts
             assert z["is_leader"] == (sid == leader.sid)
             assert z["zabstate"] == "broadcast"
             assert z["zab_epoch"] >= 1 and z["zab_counter"] >= 1

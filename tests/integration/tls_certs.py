@@ -19,6 +19,11 @@ def _run(*args, cwd):
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+# Loopback: 127.0.0.1 and the own addresses of ensemble members (ensemble.Ensemble.address).
+DEFAULT_SANS = tuple(["IP:127.0.0.1"] + ["IP:127.0.0.%d" % (10 + sid) for sid in range(1, 10)] +
+                     ["DNS:localhost"])
+
+
 class Cert(object):
     def __init__(self, directory, name):
         self.name = name
@@ -41,7 +46,7 @@ class CertFactory(object):
              "-subj", subject or "/CN=%s" % name, cwd=self.dir)
         return c
 
-    def issue(self, ca, name, subject, serial, sans=("IP:127.0.0.1", "DNS:localhost"),
+    def issue(self, ca, name, subject, serial, sans=DEFAULT_SANS,
               key_password=None):
         """A certificate signed by `ca`; returns a Cert whose keystore is key + cert."""
         c = Cert(self.dir, name)

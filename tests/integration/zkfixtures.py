@@ -83,11 +83,11 @@ def in_ci():
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def free_port():
-    """A free loopback TCP port (bind to 0, read, close)."""
+def free_port(host="127.0.0.1"):
+    """A free TCP port on a loopback address (bind to 0, read, close)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
     finally:
         s.close()
@@ -150,7 +150,7 @@ class BaseServer(object):
     kind = "base"
     start_timeout = 30.0
 
-    def __init__(self, extra_cfg=None, tmpdir=None, port=None):
+    def __init__(self, extra_cfg=None, tmpdir=None, port=None, host="127.0.0.1"):
         self.extra_cfg = dict(extra_cfg or {})
         self._own_tmp = tmpdir is None
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="zk-%s-" % self.kind)
@@ -158,8 +158,8 @@ class BaseServer(object):
         os.makedirs(self.data_dir, exist_ok=True)
         self.cfg_path = os.path.join(self.tmpdir, "zoo.cfg")
         self.log_path = os.path.join(self.tmpdir, "server.log")
-        self.host = "127.0.0.1"
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.proc = None
         self._logf = None
         self.write_cfg()

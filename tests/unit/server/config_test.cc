@@ -380,7 +380,6 @@ TEST_CASE("unknown, unsupported and no-effect keys") {
       "preAllocSize=65536\n"
       "forceSync=yes\n"
       "syncEnabled=true\n"
-      "quorumListenOnAllIPs=true\n"
       "localSessionsEnabled=true\n"
       "localSessionsUpgradingEnabled=true\n"
       "snapshot.compression.method=gz\n",
@@ -389,6 +388,13 @@ TEST_CASE("unknown, unsupported and no-effect keys") {
   CHECK(AnyContains(warnings, "fooBar"));
   CHECK(AnyContains(warnings, "group.1"));
   CHECK(c.data_dir == "/d");
+}
+
+TEST_CASE("quorumListenOnAllIPs: off by default, a boolean") {
+  CHECK_FALSE(MustParse("dataDir=/d\n").quorum_listen_on_all_ips);
+  CHECK(MustParse("dataDir=/d\nquorumListenOnAllIPs=true\n").quorum_listen_on_all_ips);
+  std::vector<std::string> warnings;
+  CHECK_FALSE(ParseConfigText("dataDir=/d\nquorumListenOnAllIPs=maybe\n", &warnings).ok());
 }
 
 TEST_CASE("the AdminServer keys, with ZooKeeper's defaults") {

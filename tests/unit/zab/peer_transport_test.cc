@@ -557,5 +557,160 @@ TEST_CASE("throughput of small proposals over loopback") {
   CHECK(acks.back() == Message(Ack{kCount}));
 }
 
+// Server 1 played by two raw acceptors on `host` (its quorum and election ports), which record
+// the address every connection comes from; server 2 is a transport configured by the caller.
+class SourceProbe {
+ public:
+  explicit SourceProbe(const std::string& host) {
+    spdlog::set_level(spdlog::level::warn);
+    for (auto& acceptor : acceptors_) {
+      acceptor =
+          std::make_unique<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address(host), 0));
+      Accept(*acceptor);
+    }
+    server1_ = PeerAddress{host, acceptors_[0]->local_endpoint().port(),
+                           acceptors_[1]->local_endpoint().port()};
+  }
+  ~SourceProbe() { transport_.reset(); }
+
+  // Starts server 2 at `host`; REQUIREs that it starts.
+  PeerTransport& StartServer2(const std::string& host, bool listen_on_all_ips) {
+    PeerTransportConfig c;
+    c.self = 2;
+    c.servers[1] = server1_;
+    c.servers[2] = PeerAddress{host, 0, 0};
+    c.listen_on_all_ips = listen_on_all_ips;
+    c.initial_backoff = 10ms;
+    REQUIRE(c.Validate() == "");
+    PeerTransportCallbacks cb;
+    cb.on_connected = [](ServerId, Channel) {};
+    cb.on_disconnected = [](ServerId, Channel) {};
+    cb.on_message = [](ServerId, Message&&) {};
+    transport_ = std::make_unique<PeerTransport>(io_, std::move(c), std::move(cb));
+    const Status s = transport_->Start();
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    return *transport_;
+  }
+
+  // The source addresses of the first `n` dials server 1 received.
+  std::vector<std::string> Sources(size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (sources_.size() < n && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_one_for(10ms);
+    }
+    return sources_;
+  }
+
+  // Whether a plain connect to `address`:`port` succeeds.
+  bool Reachable(const std::string& address, uint16_t port) {
+    tcp::socket s(io_);
+    asio::error_code ec;
+    s.connect(tcp::endpoint(asio::ip::make_address(address), port), ec);
+    return !ec;
+  }
+
+ private:
+  void Accept(tcp::acceptor& acceptor) {
+    acceptor.async_accept([this, &acceptor](const asio::error_code& ec, tcp::socket socket) {
+      if (ec) return;
+      asio::error_code rec;
+      const tcp::endpoint remote = socket.remote_endpoint(rec);
+      sources_.push_back(rec ? "?" : remote.address().to_string());
+      accepted_.push_back(std::move(socket));  // kept open: the dialer does not redial
+      Accept(acceptor);
+    });
+  }
+
+  asio::io_context io_;
+  std::array<std::unique_ptr<tcp::acceptor>, 2> acceptors_;
+  PeerAddress server1_;
+  std::vector<tcp::socket> accepted_;
+  std::vector<std::string> sources_;
+  std::unique_ptr<PeerTransport> transport_;
+};
+
+TEST_CASE("dials leave from the server's own address, and it listens only there") {
+  SourceProbe probe("127.0.0.21");
+  PeerTransport& t = probe.StartServer2("127.0.0.22", /*listen_on_all_ips=*/false);
+  REQUIRE(t.source_address().has_value());
+  CHECK(t.source_address()->to_string() == "127.0.0.22");
+  const std::vector<std::string> sources = probe.Sources(2);
+  REQUIRE(sources.size() == 2);  // one dial per channel
+  CHECK(sources[0] == "127.0.0.22");
+  CHECK(sources[1] == "127.0.0.22");
+  CHECK(probe.Reachable("127.0.0.22", t.listen_port(kQ)));
+  CHECK(probe.Reachable("127.0.0.22", t.listen_port(kE)));
+  CHECK_FALSE(probe.Reachable("127.0.0.23", t.listen_port(kQ)));
+}
+
+TEST_CASE("with listen_on_all_ips, or a wildcard host, the kernel picks the source") {
+  for (const auto& [host, all_ips] :
+       {std::pair<std::string, bool>{"127.0.0.22", true}, {"0.0.0.0", false}}) {
+    INFO(host << (all_ips ? " listening on all addresses" : ""));
+    SourceProbe probe("127.0.0.21");
+    PeerTransport& t = probe.StartServer2(host, all_ips);
+    CHECK_FALSE(t.source_address().has_value());
+    const std::vector<std::string> sources = probe.Sources(2);
+    REQUIRE(sources.size() == 2);
+    // On Linux loopback the kernel's choice is the route's preferred source, 127.0.0.1.
+    CHECK(sources[0] != "127.0.0.22");
+    CHECK(sources[1] != "127.0.0.22");
+    CHECK(probe.Reachable("127.0.0.23", t.listen_port(kQ)));
+    CHECK(probe.Reachable("127.0.0.22", t.listen_port(kE)));
+  }
+}
+
+TEST_CASE("a mesh whose servers each have their own loopback address") {
+  // The Mesh above uses 127.0.0.1 for everyone; here server N is 127.0.0.(30+N).
+  asio::io_context io;
+  std::map<ServerId, std::unique_ptr<PeerTransport>> transports;
+  std::map<ServerId, PeerAddress> addresses;
+  std::map<ServerId, std::vector<std::string>> received;
+  for (ServerId id = 1; id <= 3; ++id) {
+    PeerTransportConfig c;
+    c.self = id;
+    const std::string host = "127.0.0." + std::to_string(30 + id);
+    for (ServerId other = 1; other <= 3; ++other) {
+      c.servers[other] = addresses.count(other) ? addresses[other] : PeerAddress{host, 1, 1};
+    }
+    c.servers[id] = PeerAddress{host, 0, 0};
+    c.initial_backoff = 10ms;
+    PeerTransportCallbacks cb;
+    cb.on_connected = [](ServerId, Channel) {};
+    cb.on_disconnected = [](ServerId, Channel) {};
+    cb.on_message = [&received, id](ServerId from, Message&& m) {
+      if (auto* p = std::get_if<Proposal>(&m)) received[id].push_back(p->data);
+      (void)from;
+    };
+    transports[id] = std::make_unique<PeerTransport>(io, std::move(c), std::move(cb));
+    REQUIRE(transports[id]->Start().ok());
+    addresses[id] =
+        PeerAddress{host, transports[id]->listen_port(kQ), transports[id]->listen_port(kE)};
+  }
+  auto run_until = [&io](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io.restart();
+      io.run_one_for(10ms);
+    }
+    return done();
+  };
+  REQUIRE(run_until([&] {
+    for (ServerId a = 1; a <= 3; ++a) {
+      for (ServerId b = 1; b <= 3; ++b) {
+        if (a != b && !transports[a]->IsConnected(b, kQ)) return false;
+      }
+    }
+    return true;
+  }));
+  REQUIRE(transports[1]->Send(3, Proposal{1, "1 to 3"}));
+  REQUIRE(transports[3]->Send(2, Proposal{1, "3 to 2"}));
+  REQUIRE(run_until([&] { return received[3].size() == 1 && received[2].size() == 1; }));
+  CHECK(received[3][0] == "1 to 3");
+  CHECK(received[2][0] == "3 to 2");
+  transports.clear();
+}
+
 }  // namespace
 }  // namespace zk::zab
