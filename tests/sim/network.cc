@@ -59,7 +59,7 @@ void Network::Dial(const Key& k) {
   }
 }
 
-void Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
+bool Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
   Key k = KeyOf(from, to, zab::ChannelOf(msg));
   auto it = links_.find(k);
   int end = EndOf(k, from);
@@ -69,7 +69,7 @@ void Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
       trace_->Print("net: dropped " + std::to_string(from) + "->" + std::to_string(to) + " " +
                     Describe(msg) + " (no connection)");
     }
-    return;
+    return false;
   }
   Link& l = it->second;
   int64_t delay = rng_->PerMille(options_.slow_per_mille)
@@ -84,6 +84,7 @@ void Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
   } else {
     ScheduleTimeoutCheck(k);
   }
+  return true;
 }
 
 void Network::Pump(const Key& k, int end, uint64_t gen) {

@@ -66,8 +66,9 @@ class Network {
   // Creates every connection (down) and dials them all.
   void Start();
 
-  // From a server's driver: queues `msg` on the connection to `to` (dropped when down).
-  void Send(zab::ServerId from, zab::ServerId to, zab::Message msg);
+  // From a server's driver: queues `msg` on the connection to `to`; false when it is down (the
+  // message is dropped).
+  bool Send(zab::ServerId from, zab::ServerId to, zab::Message msg);
   // From a server's driver (DisconnectAction): closes that connection.
   void Close(zab::ServerId from, zab::ServerId to, zab::Channel ch);
 
