@@ -11,19 +11,6 @@ namespace {
 // Log range chunk size when the network port does not track queued bytes.
 constexpr size_t kReplicaLogChunkBytes = size_t{4} << 20;
 
-// About the bytes a message takes on the wire (for the bound on messages held behind a stream).
-size_t ReplicaApproximateSize(const Message& m) {
-  return std::visit(
-      [](const auto& body) -> size_t {
-        if constexpr (requires { body.data.size(); }) {
-          return 32 + body.data.size();
-        } else {
-          return 32;
-        }
-      },
-      m);
-}
-
 const char* ReplicaStateName(PeerState s) {
   switch (s) {
     case PeerState::kLooking:
@@ -54,6 +41,18 @@ Status ReadEpochValue(LogStore* store, const char* key, int64_t* out) {
 }
 
 }  // namespace
+
+size_t ApproximateWireSize(const Message& m) {
+  return std::visit(
+      [](const auto& body) -> size_t {
+        if constexpr (requires { body.data.size(); }) {
+          return 32 + body.data.size();
+        } else {
+          return 32;
+        }
+      },
+      m);
+}
 
 Status ReadEpochs(LogStore* store, int64_t* accepted, int64_t* current) {
   if (Status s = ReadEpochValue(store, kAcceptedEpochKey, accepted); !s.ok()) return s;
@@ -232,7 +231,7 @@ void Replica::SendExpanded(ServerId to, Message& msg) {
       log_streams_.erase(it);
     } else if (ChannelOf(msg) == Channel::kQuorum) {
       LogStream& stream = it->second;
-      stream.held_bytes += ReplicaApproximateSize(msg);
+      stream.held_bytes += ApproximateWireSize(msg);
       stream.held.push_back(std::move(msg));
       if (stream.held_bytes > options_.stream_max_held_bytes) {
         spdlog::warn("zab: server {} is not catching up ({} bytes wait behind its log range); "

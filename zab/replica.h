@@ -143,6 +143,9 @@ class ReplicaNetwork {
   virtual std::optional<size_t> QueuedBytes(ServerId peer) = 0;
 };
 
+// About the bytes a message takes on the wire (for the bound on messages held behind a stream).
+size_t ApproximateWireSize(const Message& m);
+
 // The default of ReplicaOptions::stream_high_water_bytes.
 inline constexpr size_t kLogStreamHighWaterBytes = size_t{8} << 20;
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "zab/replica.h"
+
 namespace zk::sim {
 
 Network::Network(EventQueue* queue, Rng* rng, Trace* trace, NetworkOptions options)
@@ -105,7 +107,19 @@ void Network::Pump(const Key& k, int end, uint64_t gen) {
     }
     if (on_deliver) on_deliver(from, to, f.msg);
     endpoints_[to]->OnMessage(from, std::move(f.msg));
+    if (k.ch == zab::Channel::kQuorum && endpoints_[from]->alive()) {
+      endpoints_[from]->OnOutputWritten(to);
+    }
   }
+}
+
+size_t Network::QueuedBytes(zab::ServerId from, zab::ServerId to) const {
+  const Key k = KeyOf(from, to, zab::Channel::kQuorum);
+  auto it = links_.find(k);
+  if (it == links_.end()) return 0;
+  size_t bytes = 0;
+  for (const InFlight& f : it->second.q[EndOf(k, from)]) bytes += zab::ApproximateWireSize(f.msg);
+  return bytes;
 }
 
 void Network::Close(zab::ServerId from, zab::ServerId to, zab::Channel ch) {

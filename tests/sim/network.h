@@ -42,6 +42,8 @@ class Endpoint {
   virtual void OnConnected(zab::ServerId peer, zab::Channel ch) = 0;
   virtual void OnDisconnected(zab::ServerId peer, zab::Channel ch) = 0;
   virtual void OnMessage(zab::ServerId from, zab::Message msg) = 0;
+  // A message this server queued on the quorum connection to `peer` was delivered.
+  virtual void OnOutputWritten(zab::ServerId /*peer*/) {}
 };
 
 struct NetworkOptions {
@@ -81,6 +83,9 @@ class Network {
   void SetHeld(std::set<Direction> held, const std::string& what);
   const std::set<Direction>& held() const { return held_; }
 
+  // Bytes (zab::ApproximateWireSize) queued on the quorum connection from `from` to `to` and
+  // not yet delivered.
+  size_t QueuedBytes(zab::ServerId from, zab::ServerId to) const;
   // True when the connection is up and both ends know it.
   bool Connected(zab::ServerId a, zab::ServerId b, zab::Channel ch) const;
   uint64_t messages_delivered() const { return delivered_; }

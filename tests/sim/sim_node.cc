@@ -6,6 +6,12 @@
 #include "zab/zxid.h"
 
 namespace zk::sim {
+namespace {
+
+constexpr size_t kSimStreamHighWaterBytes = 4096;
+constexpr size_t kSimStreamMaxHeldBytes = 64 * 1024;
+
+}  // namespace
 
 SimNode::SimNode(zab::PeerConfig config, NodeOptions options, SimContext ctx)
     : config_(std::move(config)), options_(options), ctx_(ctx) {
@@ -32,6 +38,10 @@ void SimNode::Restart() {
                       (cut > 0 ? ", cut " + std::to_string(cut) + " damaged log records" : ""));
   }
   zab::ReplicaOptions options;
+  // Small enough that log ranges are streamed in many chunks and wait for the connection to
+  // drain (the sim's txns are small); held messages beyond the bound disconnect the learner.
+  options.stream_high_water_bytes = kSimStreamHighWaterBytes;
+  options.stream_max_held_bytes = kSimStreamMaxHeldBytes;
   options.on_action = [this](const zab::Action& a) {
     ctx_.trace->Note(20 + a.index(), config_.id);
     if (ctx_.trace->verbose()) ctx_.trace->Print(Name() + ": " + Describe(a));
@@ -83,6 +93,10 @@ void SimNode::OnDisconnected(zab::ServerId peer, zab::Channel ch) {
 
 void SimNode::OnMessage(zab::ServerId from, zab::Message msg) {
   if (alive_) replica_->OnMessage(from, std::move(msg));
+}
+
+void SimNode::OnOutputWritten(zab::ServerId peer) {
+  if (alive_) replica_->OnOutputWritten(peer);
 }
 
 void SimNode::ApplyCommitted(const zab::LogEntry& entry) {
@@ -145,6 +159,10 @@ bool SimNode::Send(zab::ServerId to, zab::Message&& msg) {
     ctx_.checker->OnWireTxn(config_.id, inf->zxid, inf->data);
   }
   return ctx_.net->Send(config_.id, to, std::move(msg));
+}
+
+std::optional<size_t> SimNode::QueuedBytes(zab::ServerId peer) {
+  return ctx_.net->QueuedBytes(config_.id, peer);
 }
 
 void SimNode::Disconnect(zab::ServerId peer) {

@@ -61,6 +61,7 @@ class SimNode final : public Endpoint, private zab::StateMachine, private zab::R
   void OnConnected(zab::ServerId peer, zab::Channel ch) override;
   void OnDisconnected(zab::ServerId peer, zab::Channel ch) override;
   void OnMessage(zab::ServerId from, zab::Message msg) override;
+  void OnOutputWritten(zab::ServerId peer) override;
 
   // Workload, at a serving leader: preps `req` against the tree plus in-flight writes, proposes
   // it and returns its zxid, or 0 when this server cannot propose now.
@@ -106,7 +107,7 @@ class SimNode final : public Endpoint, private zab::StateMachine, private zab::R
   // zab::ReplicaNetwork.
   bool Send(zab::ServerId to, zab::Message&& msg) override;
   void Disconnect(zab::ServerId peer) override;
-  std::optional<size_t> QueuedBytes(zab::ServerId) override { return std::nullopt; }
+  std::optional<size_t> QueuedBytes(zab::ServerId peer) override;
 
   const zab::PeerConfig config_;
   const NodeOptions options_;
