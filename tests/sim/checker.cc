@@ -21,6 +21,11 @@ void Checker::OnPropose(zab::ServerId leader, int64_t zxid, const std::string& d
   proposer_[zxid] = leader;
 }
 
+void Checker::WithdrawProposal(int64_t zxid) {
+  proposed_.erase(zxid);
+  proposer_.erase(zxid);
+}
+
 void Checker::CheckProposed(const char* what, zab::ServerId node, int64_t zxid,
                             const std::string& data) {
   auto it = proposed_.find(zxid);

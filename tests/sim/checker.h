@@ -44,6 +44,8 @@ class Checker {
  public:
   // A leader proposed `data` as `zxid` (also used to seed txns written to disks by tests).
   void OnPropose(zab::ServerId leader, int64_t zxid, const std::string& data);
+  // A proposal registered by OnPropose that the leader refused (it was never sent).
+  void WithdrawProposal(int64_t zxid);
   // A proposal or inform on the wire.
   void OnWireTxn(zab::ServerId from, int64_t zxid, const std::string& data);
   // A server applied `entry` (ApplyAction); `prev` was its tree's zxid before; `leading` whether

@@ -1,5 +1,7 @@
 #include "tests/sim/cluster.h"
 
+#include <spdlog/spdlog.h>
+
 namespace zk::sim {
 
 zab::PeerConfig SimTiming() {
@@ -18,6 +20,8 @@ Cluster::Cluster(const ClusterOptions& options)
       rng_(options.seed),
       trace_(&queue_, options.verbose),
       net_(&queue_, &rng_, &trace_, options.net) {
+  // The Replica logs as the server does; the trace (--verbose) tells the story here.
+  spdlog::set_level(spdlog::level::off);
   std::vector<zab::ServerId> observers;
   for (int i = 1; i <= options.voters + options.observers; ++i) {
     ids_.push_back(i);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "zab/replica.h"
+
 namespace zk::sim {
 
 Network::Network(EventQueue* queue, Rng* rng, Trace* trace, NetworkOptions options)
@@ -59,7 +61,7 @@ void Network::Dial(const Key& k) {
   }
 }
 
-void Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
+bool Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
   Key k = KeyOf(from, to, zab::ChannelOf(msg));
   auto it = links_.find(k);
   int end = EndOf(k, from);
@@ -69,7 +71,7 @@ void Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
       trace_->Print("net: dropped " + std::to_string(from) + "->" + std::to_string(to) + " " +
                     Describe(msg) + " (no connection)");
     }
-    return;
+    return false;
   }
   Link& l = it->second;
   int64_t delay = rng_->PerMille(options_.slow_per_mille)
@@ -84,6 +86,7 @@ void Network::Send(zab::ServerId from, zab::ServerId to, zab::Message msg) {
   } else {
     ScheduleTimeoutCheck(k);
   }
+  return true;
 }
 
 void Network::Pump(const Key& k, int end, uint64_t gen) {
@@ -104,7 +107,19 @@ void Network::Pump(const Key& k, int end, uint64_t gen) {
     }
     if (on_deliver) on_deliver(from, to, f.msg);
     endpoints_[to]->OnMessage(from, std::move(f.msg));
+    if (k.ch == zab::Channel::kQuorum && endpoints_[from]->alive()) {
+      endpoints_[from]->OnOutputWritten(to);
+    }
   }
+}
+
+size_t Network::QueuedBytes(zab::ServerId from, zab::ServerId to) const {
+  const Key k = KeyOf(from, to, zab::Channel::kQuorum);
+  auto it = links_.find(k);
+  if (it == links_.end()) return 0;
+  size_t bytes = 0;
+  for (const InFlight& f : it->second.q[EndOf(k, from)]) bytes += zab::ApproximateWireSize(f.msg);
+  return bytes;
 }
 
 void Network::Close(zab::ServerId from, zab::ServerId to, zab::Channel ch) {

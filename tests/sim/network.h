@@ -42,6 +42,8 @@ class Endpoint {
   virtual void OnConnected(zab::ServerId peer, zab::Channel ch) = 0;
   virtual void OnDisconnected(zab::ServerId peer, zab::Channel ch) = 0;
   virtual void OnMessage(zab::ServerId from, zab::Message msg) = 0;
+  // A message this server queued on the quorum connection to `peer` was delivered.
+  virtual void OnOutputWritten(zab::ServerId /*peer*/) {}
 };
 
 struct NetworkOptions {
@@ -66,8 +68,9 @@ class Network {
   // Creates every connection (down) and dials them all.
   void Start();
 
-  // From a server's driver: queues `msg` on the connection to `to` (dropped when down).
-  void Send(zab::ServerId from, zab::ServerId to, zab::Message msg);
+  // From a server's driver: queues `msg` on the connection to `to`; false when it is down (the
+  // message is dropped).
+  bool Send(zab::ServerId from, zab::ServerId to, zab::Message msg);
   // From a server's driver (DisconnectAction): closes that connection.
   void Close(zab::ServerId from, zab::ServerId to, zab::Channel ch);
 
@@ -80,6 +83,9 @@ class Network {
   void SetHeld(std::set<Direction> held, const std::string& what);
   const std::set<Direction>& held() const { return held_; }
 
+  // Bytes (zab::ApproximateWireSize) queued on the quorum connection from `from` to `to` and
+  // not yet delivered.
+  size_t QueuedBytes(zab::ServerId from, zab::ServerId to) const;
   // True when the connection is up and both ends know it.
   bool Connected(zab::ServerId a, zab::ServerId b, zab::Channel ch) const;
   uint64_t messages_delivered() const { return delivered_; }

@@ -26,13 +26,8 @@ uint64_t SimDisk::CompleteOne() {
           }
         } else if constexpr (std::is_same_v<T, zab::TruncateAction>) {
           (void)TruncateAfter(a.after_zxid);
-        } else if constexpr (std::is_same_v<T, zab::SaveEpochsAction>) {
-          accepted_epoch_ = a.accepted_epoch;
-          current_epoch_ = a.current_epoch;
         } else {
-          snapshot_zxid_ = a.zxid;
-          snapshot_data_ = std::move(a.data);
-          records_.clear();
+          (void)zab::WriteEpochs(this, a.accepted_epoch, a.current_epoch);
         }
       },
       op);
@@ -66,6 +61,9 @@ std::string SimDisk::Crash(Rng* rng, bool tear) {
     }
   }
   pending_.clear();
+  ++generation_;
+  completion_scheduled_ = false;
+  replica_ = nullptr;
   return what;
 }
 
@@ -91,10 +89,32 @@ void SimDisk::Compact(int64_t zxid, std::string data) {
   (void)PurgeBefore(zxid);
 }
 
+void SimDisk::InstallSnapshot(int64_t zxid, std::string data) {
+  snapshot_zxid_ = zxid;
+  snapshot_data_ = std::move(data);
+  records_.clear();
+}
+
+std::string SimDisk::SnapshotPath(int64_t zxid) { return "snapshot." + Hex(zxid); }
+
+int64_t SimDisk::accepted_epoch() {
+  int64_t accepted = 0, current = 0;
+  (void)zab::ReadEpochs(this, &accepted, &current);
+  return accepted;
+}
+
+int64_t SimDisk::current_epoch() {
+  int64_t accepted = 0, current = 0;
+  (void)zab::ReadEpochs(this, &accepted, &current);
+  return current;
+}
+
 zab::DurableState SimDisk::Durable() {
   zab::DurableState d;
-  d.accepted_epoch = accepted_epoch_;
-  d.current_epoch = current_epoch_;
+  if (zab::Status s = zab::ReadEpochs(this, &d.accepted_epoch, &d.current_epoch); !s.ok()) {
+    std::fprintf(stderr, "sim disk: bad epochs: %s\n", s.ToString().c_str());
+    std::abort();
+  }
   d.last_zxid = records_.empty() ? snapshot_zxid_ : records_.rbegin()->first;
   return d;
 }
@@ -112,6 +132,106 @@ bool SimDisk::DurableRecord(int64_t zxid, std::string* data) {
   if (!zab::record::DecodeLogValue(zxid, it->second, &view).ok()) return false;
   data->assign(view);
   return true;
+}
+
+void SimDisk::Configure(zab::ServerId id, SimDiskTiming timing, EventQueue* queue, Rng* rng,
+                        Trace* trace) {
+  id_ = id;
+  timing_ = timing;
+  queue_ = queue;
+  rng_ = rng;
+  trace_ = trace;
+}
+
+int64_t SimDisk::RandomDelay() {
+  return rng_->PerMille(timing_.slow_per_mille) ? rng_->Range(timing_.max_delay, timing_.slow_delay)
+                                                : rng_->Range(timing_.min_delay, timing_.max_delay);
+}
+
+void SimDisk::ScheduleCompletion() {
+  if (completion_scheduled_ || pending_.empty() || replica_ == nullptr) return;
+  completion_scheduled_ = true;
+  const uint64_t gen = generation_;
+  queue_->After(RandomDelay(), [this, gen] { CompleteSome(gen); });
+}
+
+void SimDisk::CompleteSome(uint64_t generation) {
+  if (generation != generation_) return;
+  completion_scheduled_ = false;
+  if (pending_.empty() || replica_ == nullptr) return;
+  // Group commit: one sync makes everything queued durable, or sometimes only a prefix.
+  const uint64_t n = rng_->PerMille(700) ? pending_.size() : 1 + rng_->Below(pending_.size());
+  struct Completion {
+    bool append;
+    uint64_t seq;
+    int64_t zxid;
+  };
+  std::vector<Completion> done;
+  for (uint64_t i = 0; i < n; ++i) {
+    const auto* append = std::get_if<zab::AppendAction>(&pending_.front());
+    const int64_t zxid = append != nullptr ? append->entries.back().zxid : 0;
+    const bool is_append = append != nullptr;
+    done.push_back({is_append, CompleteOne(), zxid});
+  }
+  trace_->Note(12, id_, static_cast<int64_t>(done.back().seq));
+  if (trace_->verbose()) {
+    trace_->Print("server " + std::to_string(id_) + ": persisted seq " +
+                  std::to_string(done.back().seq));
+  }
+  for (const Completion& c : done) {
+    if (generation != generation_ || replica_ == nullptr) return;
+    if (c.append) {
+      replica_->OnAppendDurable(c.zxid, zab::Status::OK());
+    } else {
+      replica_->OnDiskOpDone(c.seq, zab::Status::OK());
+    }
+  }
+  ScheduleCompletion();
+}
+
+void SimDisk::Append(uint64_t seq, std::vector<zab::LogEntry> entries) {
+  Enqueue(zab::AppendAction{seq, std::move(entries)});
+  ScheduleCompletion();
+}
+
+void SimDisk::Truncate(uint64_t seq, int64_t after_zxid) {
+  Enqueue(zab::TruncateAction{seq, after_zxid, false});
+  ScheduleCompletion();
+}
+
+void SimDisk::SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) {
+  Enqueue(zab::SaveEpochsAction{seq, accepted, current});
+  ScheduleCompletion();
+}
+
+zab::Status SimDisk::TruncateNow(int64_t after_zxid) {
+  uint64_t seq = 0;
+  while (!pending_.empty()) seq = CompleteOne();
+  if (seq > 0 && trace_ != nullptr && trace_->verbose()) {
+    trace_->Print("server " + std::to_string(id_) + ": persisted seq " + std::to_string(seq) +
+                  " (flushed)");
+  }
+  return TruncateAfter(after_zxid);
+}
+
+void SimDisk::ReadLogChunk(const zab::LogChunkRequest& request) {
+  const uint64_t gen = generation_;
+  queue_->After(RandomDelay(), [this, gen, request] {
+    if (gen != generation_ || replica_ == nullptr) return;
+    std::vector<zab::LogEntry> entries;
+    zab::Status s = Read(request.from, request.upto, request.max_bytes, &entries);
+    replica_->OnLogChunkRead(request, s, std::move(entries), FirstZxid());
+  });
+}
+
+void SimDisk::ReadSnapshotFile(const zab::SnapshotFileRequest& request) {
+  const uint64_t gen = generation_;
+  queue_->After(RandomDelay(), [this, gen, request] {
+    if (gen != generation_ || replica_ == nullptr) return;
+    // A snapshot replaced since (compaction) is gone, as a deleted file would be.
+    std::string data = request.path == SnapshotPath(snapshot_zxid_) ? snapshot_data_ : "";
+    replica_->OnSnapshotFileRead(request, std::move(data));
+  });
 }
 
 zab::Status SimDisk::Append(const std::vector<zab::LogEntry>& entries, bool /*sync*/) {

@@ -1,7 +1,11 @@
-// SimDisk: one simulated server's disk, in memory. It holds a durable part — the log as records
-// in the LevelDB store's checksummed encoding (zab/log_record.h), the two epochs and the newest
-// snapshot — and a queue of pending operations (the Peer's disk actions) that become durable one
-// at a time, in order, when the simulation completes them.
+// SimDisk: one simulated server's disk, in memory, and the Replica's disk port (zab/replica.h)
+// in the simulator. It holds a durable part — the log as records in the LevelDB store's
+// checksummed encoding (zab/log_record.h), the epochs under the production meta keys and the
+// newest snapshot — and a queue of pending operations (appends, truncates, epoch writes) that
+// become durable one at a time, in order, when the simulation completes them: after a random
+// delay (sometimes a slow one) a completion makes everything queued durable (group commit), or
+// sometimes only a prefix, and reports it to the attached Replica. TruncateNow completes all
+// pending work at once. Log chunk and snapshot file reads complete after a random delay.
 //
 // The Peer reads the log through the LogStore interface, which shows the durable records only.
 //
@@ -10,7 +14,8 @@
 // damaged (bytes flipped or cut short). Recover() then validates every record the way
 // LeveldbLogStore::ValidateAndCut does and cuts the log from the first bad record.
 //
-// Thread-safety: none. Ownership: owns all its data.
+// Thread-safety: none. Ownership: owns all its data; borrows the event queue, rng, trace and
+// the attached Replica (detached by Crash).
 #pragma once
 
 #include <cstdint>
@@ -20,20 +25,36 @@
 #include <variant>
 #include <vector>
 
+#include "tests/sim/event_queue.h"
 #include "tests/sim/rng.h"
+#include "tests/sim/trace.h"
 #include "zab/log_store.h"
 #include "zab/peer.h"
+#include "zab/replica.h"
 
 namespace zk::sim {
 
-using DiskOp = std::variant<zab::AppendAction, zab::TruncateAction, zab::SaveEpochsAction,
-                            zab::InstallSnapshotAction>;
+using DiskOp = std::variant<zab::AppendAction, zab::TruncateAction, zab::SaveEpochsAction>;
 
 uint64_t SeqOf(const DiskOp& op);
 
-class SimDisk final : public zab::LogStore {
+// Completion delays, in units.
+struct SimDiskTiming {
+  int64_t min_delay = 1;
+  int64_t max_delay = 12;
+  uint64_t slow_per_mille = 30;
+  int64_t slow_delay = 80;
+};
+
+class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
  public:
   SimDisk() = default;
+
+  // Completions are scheduled on `queue` (timing from `rng`) and noted in `trace` as server `id`.
+  void Configure(zab::ServerId id, SimDiskTiming timing, EventQueue* queue, Rng* rng,
+                 Trace* trace);
+  // The Replica that receives completions from now on (until Crash).
+  void Attach(zab::Replica* replica) { replica_ = replica; }
 
   // Pending work.
   void Enqueue(DiskOp op) { pending_.push_back(std::move(op)); }
@@ -42,7 +63,8 @@ class SimDisk final : public zab::LogStore {
   // Makes the oldest pending operation durable and returns its seq. REQUIRES: HasPending().
   uint64_t CompleteOne();
 
-  // Crash: loses pending work (maybe tearing the operation in progress). Returns a description.
+  // Crash: loses pending work (maybe tearing the operation in progress) and every completion or
+  // read not yet reported, and detaches the Replica. Returns a description.
   std::string Crash(Rng* rng, bool tear);
   // Restart: validates the log and cuts a damaged tail. Returns how many records were cut.
   int Recover();
@@ -52,12 +74,17 @@ class SimDisk final : public zab::LogStore {
   // is empty.
   void Compact(int64_t zxid, std::string data);
 
+  // A snapshot received from a leader, durable at once (the log was emptied before).
+  void InstallSnapshot(int64_t zxid, std::string data);
+  // The name under which the stored snapshot at `zxid` is read (ReadSnapshotFile).
+  static std::string SnapshotPath(int64_t zxid);
+
   // The durable state a restarted Peer is constructed from.
   zab::DurableState Durable();
   int64_t snapshot_zxid() const { return snapshot_zxid_; }
   const std::string& snapshot_data() const { return snapshot_data_; }
-  int64_t accepted_epoch() const { return accepted_epoch_; }
-  int64_t current_epoch() const { return current_epoch_; }
+  int64_t accepted_epoch();
+  int64_t current_epoch();
   // The durable log, decoded. REQUIRES: no damaged record (Recover() ran after a torn crash).
   std::vector<zab::LogEntry> DurableLog();
   // The data of a durable record, or nullptr.
@@ -65,9 +92,16 @@ class SimDisk final : public zab::LogStore {
 
   // Test setup: durable content written directly.
   void TEST_SetEpochs(int64_t accepted, int64_t current) {
-    accepted_epoch_ = accepted;
-    current_epoch_ = current;
+    (void)zab::WriteEpochs(this, accepted, current);
   }
+
+  // zab::ReplicaDisk.
+  void Append(uint64_t seq, std::vector<zab::LogEntry> entries) override;
+  void Truncate(uint64_t seq, int64_t after_zxid) override;
+  void SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) override;
+  zab::Status TruncateNow(int64_t after_zxid) override;
+  void ReadLogChunk(const zab::LogChunkRequest& request) override;
+  void ReadSnapshotFile(const zab::SnapshotFileRequest& request) override;
 
   // LogStore (the durable view).
   zab::Status Append(const std::vector<zab::LogEntry>& entries, bool sync) override;
@@ -82,13 +116,24 @@ class SimDisk final : public zab::LogStore {
   zab::Result<std::optional<std::string>> GetMeta(std::string_view key) override;
 
  private:
+  int64_t RandomDelay();
+  void ScheduleCompletion();
+  void CompleteSome(uint64_t generation);
+
   std::map<int64_t, std::string> records_;  // zxid -> EncodeLogValue(zxid, data)
   std::map<std::string, std::string, std::less<>> meta_;
-  int64_t accepted_epoch_ = 0;
-  int64_t current_epoch_ = 0;
   int64_t snapshot_zxid_ = 0;
   std::string snapshot_data_;  // empty with snapshot_zxid_ 0: the empty tree
   std::deque<DiskOp> pending_;
+
+  zab::ServerId id_ = 0;
+  SimDiskTiming timing_;
+  EventQueue* queue_ = nullptr;
+  Rng* rng_ = nullptr;
+  Trace* trace_ = nullptr;
+  zab::Replica* replica_ = nullptr;
+  uint64_t generation_ = 0;  // bumped by Crash: voids scheduled completions and reads
+  bool completion_scheduled_ = false;
 };
 
 }  // namespace zk::sim

@@ -1,26 +1,22 @@
-// SimNode: one simulated server — a zab::Peer, its SimDisk and its StateMachine — and the driver
-// that carries out the Peer's Actions exactly as peer.h prescribes:
-//   - disk actions join the disk's queue and complete later, in order, after random delays
-//     (usually everything queued at once, as group commit does); each completion reports
-//     Persisted(seq);
-//   - Truncate with rebuild_state finishes all pending disk work at once, rebuilds the tree from
-//     the durable snapshot + log before the next action, and reports Persisted after the batch;
-//   - InstallSnapshot replaces the tree at once and becomes durable later;
-//   - Apply applies the decoded server::Txn to the DataTree;
-//   - Send expands LogRange into Proposal + Commit pairs read from the durable log, and replaces
-//     an empty Snapshot by the newest stored snapshot plus the logged txns after it;
-//   - Disconnect closes the quorum connection; Deliver hands the payload to on_app_data.
-// Crash loses the Peer and the pending disk work (maybe tearing an append); Restart recovers the
-// disk, rebuilds the tree from snapshot + the WHOLE durable log and constructs a new Peer.
-// Every change is reported to the Checker; driver-rule violations by the core throw SimFailure.
+// SimNode: one simulated server — the production driver core zab::Replica (zab/replica.h), its
+// SimDisk (the Replica's disk port) and its StateMachine. SimNode is the rest of the Replica's
+// environment: its network port (the simulated Network; every proposal on the wire is checked),
+// its zab::StateMachine (the DataTree: Apply applies the decoded server::Txn, InstallState and
+// RebuildState replace the tree, the stored snapshot is the disk's newest one) and its clock
+// (Tick every kUnitsPerTick units). So the simulator runs the same driver code as the server.
+// Crash loses the Replica and the pending disk work (maybe tearing an append); Restart recovers
+// the disk, rebuilds the tree from snapshot + the WHOLE durable log and constructs a new
+// Replica. Every change is reported to the Checker; driver-rule violations by the core throw
+// SimFailure.
 //
-// Thread-safety: none. Ownership: owns Peer, disk and tree; borrows the shared context.
+// Thread-safety: none. Ownership: owns Replica, disk and tree; borrows the shared context.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/prep.h"
@@ -32,6 +28,7 @@
 #include "tests/sim/state_machine.h"
 #include "tests/sim/trace.h"
 #include "zab/peer.h"
+#include "zab/replica.h"
 
 namespace zk::sim {
 
@@ -51,7 +48,7 @@ struct SimContext {
   Checker* checker = nullptr;
 };
 
-class SimNode final : public Endpoint {
+class SimNode final : public Endpoint, private zab::StateMachine, private zab::ReplicaNetwork {
  public:
   SimNode(zab::PeerConfig config, NodeOptions options, SimContext ctx);
 
@@ -64,6 +61,7 @@ class SimNode final : public Endpoint {
   void OnConnected(zab::ServerId peer, zab::Channel ch) override;
   void OnDisconnected(zab::ServerId peer, zab::Channel ch) override;
   void OnMessage(zab::ServerId from, zab::Message msg) override;
+  void OnOutputWritten(zab::ServerId peer) override;
 
   // Workload, at a serving leader: preps `req` against the tree plus in-flight writes, proposes
   // it and returns its zxid, or 0 when this server cannot propose now.
@@ -80,29 +78,36 @@ class SimNode final : public Endpoint {
            config_.voters.end();
   }
   // REQUIRES: alive().
-  const zab::Peer& peer() const { return *peer_; }
+  const zab::Peer& peer() const { return replica_->peer(); }
   bool serving_leader() const {
-    return alive_ && peer_->state() == zab::PeerState::kLeading && peer_->serving();
+    return alive_ && peer().state() == zab::PeerState::kLeading && peer().serving();
   }
-  const StateMachine& state() const { return sm_; }
+  const sim::StateMachine& state() const { return sm_; }
   SimDisk& disk() { return disk_; }
   uint64_t app_delivered() const { return app_delivered_; }
 
  private:
   void ScheduleTick();
   void Tick(uint64_t incarnation);
-  void ScheduleDisk();
-  void DiskDone(uint64_t incarnation);
-  // Takes and carries out actions until the Peer has none, then reports state changes.
-  void Drain();
-  void Carry(zab::Action& action);
-  // Sends the logged txns in (after, upto] as Proposal + Commit pairs from the durable log.
-  void SendLogged(zab::ServerId to, int64_t after, int64_t upto, const char* what);
   void Rebuild(const char* why, bool restart);
   void Observe();
   void MaybeCompact();
   [[noreturn]] void Fail(const std::string& what);
   std::string Name() const { return "server " + std::to_string(config_.id); }
+
+  // zab::StateMachine.
+  void ApplyCommitted(const zab::LogEntry& entry) override;
+  bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override;
+  zab::Status InstallState(int64_t zxid, const std::string& data) override;
+  zab::Status RebuildState(int64_t zxid) override;
+  void Deliver(zab::ServerId from, std::string data) override;
+  void RoleChanged() override { Observe(); }
+  void Failed(const zab::Status& status) override;
+
+  // zab::ReplicaNetwork.
+  bool Send(zab::ServerId to, zab::Message&& msg) override;
+  void Disconnect(zab::ServerId peer) override;
+  std::optional<size_t> QueuedBytes(zab::ServerId peer) override;
 
   const zab::PeerConfig config_;
   const NodeOptions options_;
@@ -110,11 +115,9 @@ class SimNode final : public Endpoint {
   bool alive_ = false;
   uint64_t incarnation_ = 0;
   SimDisk disk_;
-  StateMachine sm_;
-  std::unique_ptr<zab::Peer> peer_;
+  sim::StateMachine sm_;
+  std::unique_ptr<zab::Replica> replica_;
   std::unique_ptr<server::Prep> prep_;  // while a serving leader; refers to sm_'s tree
-  bool disk_busy_ = false;
-  uint64_t persisted_after_batch_ = 0;
   bool served_ = false;
   int64_t served_epoch_ = 0;
   zab::PeerState served_state_ = zab::PeerState::kLooking;

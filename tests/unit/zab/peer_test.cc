@@ -1,10 +1,13 @@
-// Scripted scenarios for the ZAB core: a tiny in-process cluster with a perfect FIFO network and
-// a disk that completes each batch of actions at once. The randomized fault-injecting simulator
-// lives in tests/sim/; these tests pin down exact outcomes of the protocol's main paths.
+// Scripted scenarios for the ZAB core: a tiny in-process cluster of Replicas (the production
+// driver core, zab/replica.h) with a perfect FIFO network and a disk that completes all queued
+// work whenever the cluster runs. The randomized fault-injecting simulator lives in tests/sim/;
+// these tests pin down exact outcomes of the protocol's main paths.
 #include <doctest/doctest.h>
 
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <string>
@@ -12,6 +15,7 @@
 
 #include "zab/memory_log_store.h"
 #include "zab/peer.h"
+#include "zab/replica.h"
 #include "zab/zxid.h"
 
 namespace zk::zab {
@@ -39,19 +43,96 @@ Applied Deserialize(const std::string& s) {
   return a;
 }
 
-struct Node {
+struct Envelope {
+  ServerId from, to;
+  Message msg;
+};
+
+class Cluster;
+
+// One server: its log, durable snapshot and epochs, its applied txns, and its Replica, whose
+// ports (disk, network, state machine) this is. Disk work waits in a queue until the cluster
+// completes it.
+struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
   std::unique_ptr<MemoryLogStore> log = std::make_unique<MemoryLogStore>();
-  std::unique_ptr<Peer> peer;
+  std::unique_ptr<Replica> replica;
   Applied applied;
   Applied snapshot;  // durable snapshot
   int64_t accepted = 0, current = 0;
   bool up = false;
   std::map<SyncMode, int> syncs;  // SyncStart messages received, by mode
-};
 
-struct Envelope {
-  ServerId from, to;
-  Message msg;
+  ServerId id = 0;
+  Cluster* cluster = nullptr;
+  struct DiskOp {
+    uint64_t seq;
+    std::vector<LogEntry> entries;  // an append
+    bool truncate = false;
+    int64_t after = 0;
+    bool epochs = false;
+    int64_t accepted = 0, current = 0;
+  };
+  std::deque<DiskOp> disk;
+  std::deque<LogChunkRequest> log_reads;
+  std::deque<SnapshotFileRequest> snapshot_reads;
+
+  bool Busy() const { return !disk.empty() || !log_reads.empty() || !snapshot_reads.empty(); }
+  // Completes every queued disk operation and read, reporting each to the Replica.
+  void CompleteDiskWork();
+  void ApplyDiskOp(const DiskOp& op);
+
+  // ReplicaDisk.
+  void Append(uint64_t seq, std::vector<LogEntry> entries) override {
+    disk.push_back(DiskOp{seq, std::move(entries)});
+  }
+  void Truncate(uint64_t seq, int64_t after_zxid) override {
+    disk.push_back(DiskOp{seq, {}, true, after_zxid});
+  }
+  void SaveEpochs(uint64_t seq, int64_t a, int64_t c) override {
+    disk.push_back(DiskOp{seq, {}, false, 0, true, a, c});
+  }
+  Status TruncateNow(int64_t after_zxid) override {
+    while (!disk.empty()) {
+      ApplyDiskOp(disk.front());
+      disk.pop_front();
+    }
+    return log->TruncateAfter(after_zxid);
+  }
+  void ReadLogChunk(const LogChunkRequest& r) override { log_reads.push_back(r); }
+  void ReadSnapshotFile(const SnapshotFileRequest& r) override { snapshot_reads.push_back(r); }
+
+  // ReplicaNetwork.
+  bool Send(ServerId to, Message&& msg) override;
+  void Disconnect(ServerId peer) override;
+  std::optional<size_t> QueuedBytes(ServerId) override { return std::nullopt; }
+
+  // StateMachine.
+  void ApplyCommitted(const LogEntry& entry) override {
+    if (!applied.empty()) REQUIRE(entry.zxid > applied.back().zxid);
+    applied.push_back(entry);
+  }
+  bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override {
+    // The state at `zxid` itself: the applied txns up to it (every one of them is durable).
+    REQUIRE((applied.empty() ? 0 : applied.back().zxid) >= zxid);
+    *snapshot_zxid = zxid;
+    *path = zxid == 0 ? std::string() : "state-at-" + std::to_string(zxid);
+    return true;
+  }
+  Status InstallState(int64_t, const std::string& data) override {
+    applied = Deserialize(data);
+    snapshot = applied;
+    return Status::OK();
+  }
+  Status RebuildState(int64_t zxid) override {
+    applied = snapshot;
+    std::vector<LogEntry> entries;
+    REQUIRE(log->Read(0, zxid, SIZE_MAX, &entries).ok());
+    for (LogEntry& e : entries) applied.push_back(e);
+    return Status::OK();
+  }
+  void Deliver(ServerId, std::string) override {}
+  void RoleChanged() override {}
+  void Failed(const Status& status) override { FAIL("replica failed: " << status.ToString()); }
 };
 
 class Cluster {
@@ -81,23 +162,33 @@ class Cluster {
     PeerConfig c = config_;
     c.id = id;
     DurableState d{n.accepted, n.current, n.applied.empty() ? 0 : n.applied.back().zxid};
-    n.peer = std::make_unique<Peer>(c, d, n.log.get(), static_cast<uint64_t>(id));
+    n.id = id;
+    n.cluster = this;
+    n.disk.clear();
+    n.log_reads.clear();
+    n.snapshot_reads.clear();
+    n.replica = std::make_unique<Replica>(c, d, n.log.get(), &n, &n, &n, ReplicaOptions{},
+                                          static_cast<uint64_t>(id));
     n.up = true;
     for (auto& [other, o] : nodes_) {
       if (other == id || !o.up) continue;
       for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
-        n.peer->Connected(other, ch);
-        o.peer->Connected(id, ch);
+        n.replica->OnConnected(other, ch);
+        o.replica->OnConnected(id, ch);
       }
     }
+    n.replica->Start();
   }
 
   void Crash(ServerId id) {
     nodes_[id].up = false;
-    nodes_[id].peer.reset();
+    nodes_[id].replica.reset();
+    nodes_[id].disk.clear();  // pending disk work is lost
+    nodes_[id].log_reads.clear();
+    nodes_[id].snapshot_reads.clear();
     for (auto& [other, o] : nodes_) {
       if (other == id || !o.up) continue;
-      for (Channel ch : {Channel::kElection, Channel::kQuorum}) o.peer->Disconnected(id, ch);
+      for (Channel ch : {Channel::kElection, Channel::kQuorum}) o.replica->OnDisconnected(id, ch);
     }
     std::erase_if(net_, [&](const Envelope& e) { return e.from == id || e.to == id; });
   }
@@ -107,8 +198,8 @@ class Cluster {
   void Cut(ServerId a, ServerId b) {
     cut_.insert({std::min(a, b), std::max(a, b)});
     for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
-      nodes_[a].peer->Disconnected(b, ch);
-      nodes_[b].peer->Disconnected(a, ch);
+      nodes_[a].replica->OnDisconnected(b, ch);
+      nodes_[b].replica->OnDisconnected(a, ch);
     }
     std::erase_if(net_, [&](const Envelope& e) {
       return (e.from == a && e.to == b) || (e.from == b && e.to == a);
@@ -118,8 +209,8 @@ class Cluster {
   void Link(ServerId a, ServerId b) {
     cut_.erase({std::min(a, b), std::max(a, b)});
     for (Channel ch : {Channel::kElection, Channel::kQuorum}) {
-      nodes_[a].peer->Connected(b, ch);
-      nodes_[b].peer->Connected(a, ch);
+      nodes_[a].replica->OnConnected(b, ch);
+      nodes_[b].replica->OnConnected(a, ch);
     }
   }
 
@@ -136,9 +227,9 @@ class Cluster {
     for (int rounds = 0; rounds < 100000; ++rounds) {
       bool busy = false;
       for (auto& [id, n] : nodes_) {
-        if (n.up && n.peer->HasActions()) {
+        if (n.up && n.Busy()) {
           busy = true;
-          Drive(id, n);
+          n.CompleteDiskWork();
         }
       }
       if (!net_.empty()) {
@@ -148,7 +239,7 @@ class Cluster {
         Node& to = nodes_[e.to];
         if (to.up) {
           if (auto* s = std::get_if<SyncStart>(&e.msg)) ++to.syncs[s->mode];
-          to.peer->Step(e.from, std::move(e.msg));
+          to.replica->OnMessage(e.from, std::move(e.msg));
         }
       }
       if (!busy) return;
@@ -159,7 +250,7 @@ class Cluster {
   void Ticks(int n) {
     for (int i = 0; i < n; ++i) {
       for (auto& [id, node] : nodes_) {
-        if (node.up) node.peer->Tick();
+        if (node.up) node.replica->Tick();
       }
       Settle();
     }
@@ -168,7 +259,8 @@ class Cluster {
   ServerId Leader() {
     ServerId leader = 0;
     for (auto& [id, n] : nodes_) {
-      if (n.up && n.peer->state() == PeerState::kLeading && n.peer->serving()) {
+      if (n.up && n.replica->peer().state() == PeerState::kLeading &&
+          n.replica->peer().serving()) {
         CHECK(leader == 0);
         leader = id;
       }
@@ -179,75 +271,70 @@ class Cluster {
   int64_t Write(const std::string& data) {
     ServerId l = Leader();
     REQUIRE(l != 0);
-    int64_t zxid = nodes_[l].peer->Propose(data);
+    int64_t zxid = nodes_[l].replica->Propose(data);
     REQUIRE(zxid != 0);
     Settle();
     return zxid;
   }
 
- private:
-  void Drive(ServerId id, Node& n) {
-    uint64_t last_seq = 0;
-    for (Action& a : n.peer->TakeActions()) {
-      if (auto* ap = std::get_if<AppendAction>(&a)) {
-        REQUIRE(n.log->Append(ap->entries, true).ok());
-        last_seq = ap->seq;
-      } else if (auto* t = std::get_if<TruncateAction>(&a)) {
-        REQUIRE(n.log->TruncateAfter(t->after_zxid).ok());
-        last_seq = t->seq;
-        if (t->rebuild_state) {
-          n.applied = n.snapshot;
-          std::vector<LogEntry> entries;
-          REQUIRE(n.log->Read(0, t->after_zxid, SIZE_MAX, &entries).ok());
-          for (LogEntry& e : entries) n.applied.push_back(e);
-        }
-      } else if (auto* se = std::get_if<SaveEpochsAction>(&a)) {
-        n.accepted = se->accepted_epoch;
-        n.current = se->current_epoch;
-        last_seq = se->seq;
-      } else if (auto* is = std::get_if<InstallSnapshotAction>(&a)) {
-        n.applied = Deserialize(is->data);
-        n.snapshot = n.applied;
-        REQUIRE(n.log->TruncateAfter(0).ok());
-        last_seq = is->seq;
-      } else if (auto* apply = std::get_if<ApplyAction>(&a)) {
-        if (!n.applied.empty()) REQUIRE(apply->entry.zxid > n.applied.back().zxid);
-        n.applied.push_back(apply->entry);
-      } else if (auto* send = std::get_if<SendAction>(&a)) {
-        Route(id, n, send->to, std::move(send->msg));
-      }
-    }
-    if (last_seq != 0) n.peer->Persisted(last_seq);
-  }
-
-  void Route(ServerId from, Node& n, ServerId to, Message msg) {
-    if (!nodes_[to].up || cut_.contains({std::min(from, to), std::max(from, to)})) return;
-    if (auto* range = std::get_if<LogRange>(&msg)) {
-      std::vector<LogEntry> entries;
-      REQUIRE(n.log->Read(range->after + 1, range->upto, SIZE_MAX, &entries).ok());
-      for (LogEntry& e : entries) {
-        net_.push_back({from, to, Proposal{e.zxid, e.data}});
-        net_.push_back({from, to, Commit{e.zxid}});
-      }
-      return;
-    }
-    if (auto* snap = std::get_if<Snapshot>(&msg)) {
-      // The state at snap->zxid: the applied txns up to it (every one of them is durable).
-      REQUIRE((n.applied.empty() ? 0 : n.applied.back().zxid) >= snap->zxid);
-      Applied upto;
-      for (const LogEntry& e : n.applied) {
-        if (e.zxid <= snap->zxid) upto.push_back(e);
-      }
-      snap->data = Serialize(upto);
-    }
+  // From `from`'s network port: queues the message unless `to` is down or cut off.
+  bool Route(ServerId from, ServerId to, Message msg) {
+    if (!nodes_[to].up || cut_.contains({std::min(from, to), std::max(from, to)})) return false;
     net_.push_back({from, to, std::move(msg)});
+    return true;
   }
 
+ private:
   PeerConfig config_;
   std::map<ServerId, Node> nodes_;
   std::vector<Envelope> net_;
   std::set<std::pair<ServerId, ServerId>> cut_;
 };
+
+void Node::ApplyDiskOp(const DiskOp& op) {
+  if (op.truncate) {
+    REQUIRE(log->TruncateAfter(op.after).ok());
+  } else if (op.epochs) {
+    accepted = op.accepted;
+    current = op.current;
+  } else {
+    REQUIRE(log->Append(op.entries, true).ok());
+  }
+}
+
+void Node::CompleteDiskWork() {
+  while (up && Busy()) {
+    if (!disk.empty()) {
+      DiskOp op = std::move(disk.front());
+      disk.pop_front();
+      ApplyDiskOp(op);
+      if (op.truncate || op.epochs) {
+        replica->OnDiskOpDone(op.seq, Status::OK());
+      } else {
+        replica->OnAppendDurable(op.entries.back().zxid, Status::OK());
+      }
+    } else if (!log_reads.empty()) {
+      LogChunkRequest r = log_reads.front();
+      log_reads.pop_front();
+      std::vector<LogEntry> entries;
+      Status s = log->Read(r.from, r.upto, r.max_bytes, &entries);
+      replica->OnLogChunkRead(r, s, std::move(entries), log->FirstZxid());
+    } else {
+      SnapshotFileRequest r = snapshot_reads.front();
+      snapshot_reads.pop_front();
+      Applied upto;
+      for (const LogEntry& e : applied) {
+        if (e.zxid <= r.zxid) upto.push_back(e);
+      }
+      replica->OnSnapshotFileRead(r, Serialize(upto));
+    }
+  }
+}
+
+bool Node::Send(ServerId to, Message&& msg) { return cluster->Route(id, to, std::move(msg)); }
+
+// The test network keeps connections up; a learner whose sync failed notices by its timeouts.
+void Node::Disconnect(ServerId) {}
 
 std::vector<int64_t> Zxids(const Applied& a) {
   std::vector<int64_t> z;
@@ -279,7 +366,7 @@ TEST_CASE("three voters elect the highest id, replicate and agree") {
   c.Ticks(5);
   REQUIRE(c.Leader() == 3);
   for (int i = 1; i <= 3; ++i) {
-    CHECK(c.node(i).peer->serving());
+    CHECK(c.node(i).replica->peer().serving());
     CHECK(c.node(i).current == 1);
   }
   for (int i = 0; i < 10; ++i) c.Write("w" + std::to_string(i));
@@ -306,7 +393,7 @@ TEST_CASE("the leader dies: the most up-to-date survivor leads, nothing committe
   CHECK(c.Leader() == 2);
   CHECK(c.node(3).syncs[SyncMode::kDiff] == 1);
   CHECK(Zxids(c.node(3).applied) == Zxids(c.node(2).applied));
-  CHECK(c.node(3).peer->serving());
+  CHECK(c.node(3).replica->peer().serving());
 }
 
 TEST_CASE("a wiped follower rejoins by SNAP") {
@@ -331,7 +418,7 @@ TEST_CASE("a follower holding an uncommitted txn is truncated") {
   // Leader 3 logs a txn nobody else sees, then dies.
   c.Crash(1);
   c.Crash(2);
-  int64_t lost = c.node(3).peer->Propose("uncommitted");
+  int64_t lost = c.node(3).replica->Propose("uncommitted");
   REQUIRE(lost != 0);
   c.Settle();
   CHECK(c.node(3).applied.size() == 1);  // never committed
@@ -356,11 +443,11 @@ TEST_CASE("a leader that loses its quorum steps down; a minority commits nothing
   REQUIRE(c.Leader() == 3);
   c.Crash(1);
   c.Crash(2);
-  CHECK(c.node(3).peer->Propose("x") != 0);
+  CHECK(c.node(3).replica->Propose("x") != 0);
   c.Settle();
   CHECK(c.node(3).applied.empty());
   c.Ticks(30);
-  CHECK(c.node(3).peer->state() == PeerState::kLooking);
+  CHECK(c.node(3).replica->peer().state() == PeerState::kLooking);
   CHECK(c.Leader() == 0);
 }
 
@@ -368,12 +455,12 @@ TEST_CASE("an observer learns every commit but never counts for the quorum") {
   Cluster c(3, 1);
   c.Ticks(5);
   REQUIRE(c.Leader() == 3);
-  CHECK(c.node(4).peer->state() == PeerState::kObserving);
+  CHECK(c.node(4).replica->peer().state() == PeerState::kObserving);
   c.Write("a");
   CHECK(c.node(4).applied.size() == 1);
   c.Crash(1);
   c.Crash(2);
-  CHECK(c.node(3).peer->Propose("needs a voter") != 0);
+  CHECK(c.node(3).replica->Propose("needs a voter") != 0);
   c.Settle();
   CHECK(c.node(3).applied.size() == 1);  // the observer's presence commits nothing
   CHECK(c.node(4).applied.size() == 1);
@@ -386,15 +473,15 @@ TEST_CASE("a voter that follows a server which follows another finds out within 
   c.Cut(1, 3);
   c.Ticks(5);
   REQUIRE(c.Leader() == 3);
-  REQUIRE(c.node(2).peer->state() == PeerState::kFollowing);
-  REQUIRE_FALSE(c.node(1).peer->serving());
+  REQUIRE(c.node(2).replica->peer().state() == PeerState::kFollowing);
+  REQUIRE_FALSE(c.node(1).replica->peer().serving());
   // Told by 2 that it follows 3, server 1 does not wait for 2 to lead.
-  CHECK(c.node(1).peer->state() == PeerState::kLooking);
+  CHECK(c.node(1).replica->peer().state() == PeerState::kLooking);
   // Once 1 can reach 3 it must join it within a few ticks, not after initLimit (50 ticks).
   c.Link(1, 3);
   c.Ticks(5);
-  CHECK(c.node(1).peer->state() == PeerState::kFollowing);
-  CHECK(c.node(1).peer->serving());
+  CHECK(c.node(1).replica->peer().state() == PeerState::kFollowing);
+  CHECK(c.node(1).replica->peer().serving());
   c.Write("reaches every voter");
   CHECK(c.node(1).applied.size() == 1);
 }
@@ -409,7 +496,7 @@ TEST_CASE("an exhausted zxid counter starts a new epoch; nothing is lost") {
       c.Ticks(1);  // re-electing after the counter ran out
       continue;
     }
-    int64_t z = c.node(l).peer->Propose("w" + std::to_string(written.size()));
+    int64_t z = c.node(l).replica->Propose("w" + std::to_string(written.size()));
     c.Settle();
     if (z != 0) written.push_back(z);
   }
