@@ -13,10 +13,32 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
+
+from kazoo.client import KazooClient
+from kazoo.retry import KazooRetry
 
 from zkfixtures import (APACHE_CLASSPATH, JAVA, LOG4J_PROPERTIES, ApacheZooKeeper,
                         ZabkeeperServer, free_port, wait_until)
+
+
+def serve(ensemble):
+    """The body of an ensemble fixture (`yield from serve(Ensemble(...))`): yields the ensemble
+    started, prints its members' logs when the test fails, and always cleans up."""
+    try:
+        yield ensemble.start()
+    except BaseException:
+        ensemble.dump_logs()
+        raise
+    finally:
+        ensemble.cleanup()
+
+
+def retrying_client(hosts, timeout=10.0):
+    """A started kazoo client that keeps reconnecting (every 50-200 ms) through failovers."""
+    c = KazooClient(hosts=hosts, timeout=timeout,
+                    connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2))
+    c.start(timeout=15)
+    return c
 
 
 class MemberMixin(object):

@@ -6,11 +6,9 @@ A divergent apply is planted with the test seam test.divergeOnPath on member 3: 
 setData of that path with a different value than the other replicas.
 """
 import pytest
-from kazoo.client import KazooClient
-from kazoo.retry import KazooRetry
 
 import zkfixtures as zf
-from ensemble import Ensemble
+from ensemble import Ensemble, retrying_client as client
 from test_wire_protocol import Raw
 from zkfixtures import wait_until
 
@@ -28,13 +26,6 @@ def start_ensemble(on_mismatch):
 
 def mismatches(m):
     return int(m.mntr().get("zk_digest_mismatches_count", "-1"))
-
-
-def client(hosts):
-    c = KazooClient(hosts=hosts, timeout=10.0,
-                    connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2))
-    c.start(timeout=15)
-    return c
 
 
 def diverged_members(e):

@@ -10,9 +10,8 @@ import time
 import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException
-from kazoo.retry import KazooRetry
 
-from ensemble import Ensemble
+from ensemble import Ensemble, retrying_client as client, serve
 from zkfixtures import wait_until
 
 TICK = {"tickTime": 200}
@@ -22,20 +21,7 @@ TICK = {"tickTime": 200}
 def ensemble(request):
     voters, observers = getattr(request, "param", (3, 1))
     e = Ensemble(voters, observers, extra_cfg=TICK)
-    try:
-        yield e.start()
-    except BaseException:
-        e.dump_logs()
-        raise
-    finally:
-        e.cleanup()
-
-
-def client(hosts, timeout=10.0):
-    c = KazooClient(hosts=hosts, timeout=timeout,
-                    connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2))
-    c.start(timeout=15)
-    return c
+    yield from serve(e)
 
 
 def test_roles_and_writes_seen_everywhere(ensemble):

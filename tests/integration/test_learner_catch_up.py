@@ -5,21 +5,12 @@ queued at once, such a range fails the connection on every attempt and the follo
 rejoins."""
 import re
 
-from kazoo.client import KazooClient
-from kazoo.retry import KazooRetry
 
-from ensemble import Ensemble
+from ensemble import Ensemble, retrying_client as client
 from zkfixtures import wait_until
 
 VALUE = b"x" * 1000000  # just under jute.maxbuffer
 WRITES = 24
-
-
-def client(hosts):
-    c = KazooClient(hosts=hosts, timeout=10.0,
-                    connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2))
-    c.start(timeout=15)
-    return c
 
 
 def last_zxid(member):

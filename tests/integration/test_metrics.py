@@ -10,10 +10,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from kazoo.client import KazooClient
-from kazoo.retry import KazooRetry
 
-from ensemble import Ensemble
+from ensemble import Ensemble, retrying_client, serve
 from zkfixtures import _die_with_parent, free_port, wait_until
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -93,13 +91,7 @@ def ensemble():
         m.metrics_port = free_port()
         m.extra_cfg["metricsProvider.httpPort"] = m.metrics_port
         m.write_cfg()
-    try:
-        yield e.start()
-    except BaseException:
-        e.dump_logs()
-        raise
-    finally:
-        e.cleanup()
+    yield from serve(e)
 
 
 def test_prometheus_scrapes_the_ensemble(ensemble):
@@ -113,9 +105,7 @@ def test_prometheus_scrapes_the_ensemble(ensemble):
     assert 'updatelatency{quantile="0.99"}' in text
 
     before = int(members[0].mntr()["zk_znode_count"])
-    zk = KazooClient(hosts=ensemble.hosts(), timeout=10.0,
-                     connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2))
-    zk.start(timeout=15)
+    zk = retrying_client(ensemble.hosts())
     try:
         zk.create("/metrics-test", b"")
         for i in range(CREATED - 1):

@@ -8,7 +8,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException
 from kazoo.retry import KazooRetry
 
-from ensemble import Ensemble
+from ensemble import Ensemble, retrying_client as client, serve
 from zkfixtures import wait_until
 
 CFG = {"tickTime": 200}
@@ -17,20 +17,7 @@ CFG = {"tickTime": 200}
 @pytest.fixture
 def ensemble():
     e = Ensemble(3, 0, extra_cfg=CFG)
-    try:
-        yield e.start()
-    except BaseException:
-        e.dump_logs()
-        raise
-    finally:
-        e.cleanup()
-
-
-def client(hosts, timeout=10.0):
-    c = KazooClient(hosts=hosts, timeout=timeout,
-                    connection_retry=KazooRetry(max_tries=-1, delay=0.05, max_delay=0.2))
-    c.start(timeout=15)
-    return c
+    yield from serve(e)
 
 
 def all_present(c, paths):

@@ -16,7 +16,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 import java_support as js
-from ensemble import Ensemble
+from ensemble import Ensemble, serve
 from zkcli_driver import Interactive
 from zkfixtures import wait_until
 
@@ -27,13 +27,7 @@ CFG = {"tickTime": 200, "readonlymode.enabled": "true", "maxSessionTimeout": 300
 @pytest.fixture
 def ensemble():
     e = Ensemble(3, 0, extra_cfg=CFG)
-    try:
-        yield e.start()
-    except BaseException:
-        e.dump_logs()
-        raise
-    finally:
-        e.cleanup()
+    yield from serve(e)
 
 
 def kazoo(hosts, read_only=False, timeout=6.0):
