@@ -98,6 +98,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   // The bound client port, for what the node reports (0 until the process listens).
   void SetClientPort(uint16_t port) { bound_port_ = port; }
 
+  const ServerConfig& config() const { return config_; }
   // True when the node stopped because its log failed; the process must exit non-zero.
   bool failed() const { return failed_; }
   // Called once when the log fails (after Stop): the process should end.

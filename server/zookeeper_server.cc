@@ -17,8 +17,8 @@ constexpr auto kScrapeTimeout = std::chrono::seconds(5);
 
 ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
     : io_(io),
-      config_(config),
       node_(io, std::move(config), &clock_),
+      config_(node_.config()),
       acceptor_(io),
       secure_acceptor_(io),
       tick_timer_(io) {}

@@ -66,11 +66,11 @@ class ZooKeeperServer {
   void ScheduleTick();
 
   asio::io_context& io_;
-  const ServerConfig config_;
   SystemClock clock_;
   std::unique_ptr<zab::LeveldbLogStore> log_store_;
   std::unique_ptr<FileNodeStorage> storage_;
   ServerNode node_;  // declared after its ports: destroyed before them
+  const ServerConfig& config_;  // the node's
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::acceptor secure_acceptor_;       // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
