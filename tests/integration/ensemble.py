@@ -6,17 +6,17 @@ clientPortAddress and its client connection string use it, and a zabkeeper membe
 source address of its peer dials to it. Partitions are iptables rules that drop every packet to
 or from a member's address on any member's peer ports, in both directions, so ``isolate(sid)``
 cuts any member (the leader, whoever it is, included) from the others while clients still reach
-it on its client port.
+it on its client port. The rules never outlive the test process (packet_filter).
 """
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 from kazoo.client import KazooClient
 from kazoo.retry import KazooRetry
 
+import packet_filter
 from zkfixtures import (APACHE_CLASSPATH, JAVA, LOG4J_PROPERTIES, ApacheZooKeeper,
                         ZabkeeperServer, free_port, wait_until)
 
@@ -169,14 +169,13 @@ class Ensemble(object):
         host = self.address(sid)
         for who in ("-s", "-d"):
             for flag in ("--dports", "--sports"):
-                rule = ["INPUT", "-i", "lo", who, host, "-p", "tcp", "-m", "multiport", flag,
-                        ports, "-j", "DROP"]
-                subprocess.check_call(["iptables", "-I"] + rule)
-                self.rules.append(rule)
+                self.rules.append(packet_filter.insert(
+                    "INPUT", "-i", "lo", who, host, "-p", "tcp", "-m", "multiport", flag, ports,
+                    "-j", "DROP"))
 
     def heal(self):
         for rule in self.rules:
-            subprocess.call(["iptables", "-D"] + rule)
+            packet_filter.remove(rule)
         self.rules = []
 
     def cleanup(self):

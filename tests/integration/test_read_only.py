@@ -16,6 +16,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 import java_support as js
+import packet_filter
 from ensemble import Ensemble, serve
 from zkcli_driver import Interactive
 from zkfixtures import wait_until
@@ -147,11 +148,9 @@ def test_read_write_session_resumes_read_only(ensemble):
         c.close()
 
 
-def _reject_client_port(port):
-    rule = ["INPUT", "-i", "lo", "-p", "tcp", "--dport", str(port), "-j", "REJECT",
-            "--reject-with", "tcp-reset"]
-    subprocess.check_call(["iptables", "-I"] + rule)
-    return rule
+def _reject_client_port(member):
+    return packet_filter.insert("INPUT", "-i", "lo", "-d", member.host, "-p", "tcp", "--dport",
+                                str(member.port), "-j", "REJECT", "--reject-with", "tcp-reset")
 
 
 def test_cpp_client_moves_from_read_only_to_read_write_server(ensemble, tmp_path):
@@ -171,16 +170,18 @@ def test_cpp_client_moves_from_read_only_to_read_write_server(ensemble, tmp_path
     ensemble.isolate(1)
     wait_until(lambda: isolated.four_letter("isro") == "ro", 20,
                what="the isolated member to turn read-only")
-    rules = [_reject_client_port(m.port) for sid, m in ensemble.members.items() if sid != 1]
-    cli = Interactive(ensemble.hosts(), str(tmp_path), extra=["-r"], timeout=20)
+    rules = []
+    cli = None
     try:
+        rules = [_reject_client_port(m) for sid, m in ensemble.members.items() if sid != 1]
+        cli = Interactive(ensemble.hosts(), str(tmp_path), extra=["-r"], timeout=20)
         cli.child.expect(r"WatchedEvent state:ConnectedReadOnly type:None path:null")
         cli.child.sendline("get /ro/data")
         cli.child.expect(r"before")
         cli.child.sendline("create /ro/new x")
         cli.child.expect(r"Not a read-only call")
         for rule in rules:
-            subprocess.call(["iptables", "-D"] + rule)
+            packet_filter.remove(rule)
         rules = []
         cli.child.expect(r"WatchedEvent state:SyncConnected type:None path:null")
         assert isolated.four_letter("isro") == "ro"
@@ -190,8 +191,9 @@ def test_cpp_client_moves_from_read_only_to_read_write_server(ensemble, tmp_path
         cli.child.expect(pexpect.EOF)
     finally:
         for rule in rules:
-            subprocess.call(["iptables", "-D"] + rule)
-        cli.close()
+            packet_filter.remove(rule)
+        if cli:
+            cli.close()
 
 
 @pytest.mark.skipif(bool(js.java_missing()), reason="the JDK or the ZooKeeper jars are missing")
