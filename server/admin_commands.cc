@@ -210,7 +210,7 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
     r["zxid"] = JavaHex(zxid);
     r["timestamp"] = seconds;
   } else if (name == "leader") {
-    const zab::ServerId leader = driver_ ? driver_->peer().leader() : 0;
+    const zab::ServerId leader = replication_ ? replication_->peer().leader() : 0;
     if (!config_.IsDistributed() || leader == 0) {
       r["error"] = "server is not initialized";
     } else {
@@ -231,7 +231,7 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
     Json observers = Json::array();
     int64_t synced = 0;
     if (leading()) {
-      for (const zab::LearnerStatus& l : driver_->peer().Learners()) {
+      for (const zab::LearnerStatus& l : replication_->peer().Learners()) {
         if (!l.observer) continue;
         if (l.synced) ++synced;
         Json o;
@@ -333,11 +333,11 @@ Json ServerNode::AdminCommand(const AdminCommandSpec& spec,
     for (const auto& [path, sessions] : WatchesByPath()) by_path[path] = sessions;
     r["path_to_session_ids"] = std::move(by_path);
   } else if (name == "zabstate") {
-    if (!config_.IsDistributed() || !driver_ || !has_state) {
+    if (!config_.IsDistributed() || !replication_ || !has_state) {
       r["voting"] = false;
       r["zabstate"] = "";
     } else {
-      const zab::Peer& peer = driver_->peer();
+      const zab::Peer& peer = replication_->peer();
       auto me = config_.servers.find(config_.server_id);
       const bool known = me != config_.servers.end();
       r["myid"] = config_.server_id;

@@ -111,7 +111,7 @@ std::string ServerNode::FourLetterWord(std::string_view word) {
 std::string ServerNode::ModeString() const {
   if (!config_.IsDistributed()) return "standalone";
   if (read_only_) return "read-only";
-  switch (driver_ ? driver_->peer().state() : zab::PeerState::kLooking) {
+  switch (replication_ ? replication_->peer().state() : zab::PeerState::kLooking) {
     case zab::PeerState::kLeading:
       return "leader";
     case zab::PeerState::kFollowing:
@@ -184,7 +184,7 @@ std::string ServerNode::StatText(std::string_view word) const {
 int64_t ServerNode::UptimeMs() const { return NowMs() - started_ms_; }
 
 int64_t ServerNode::FsyncThresholdExceedCount() const {
-  return driver_ ? static_cast<int64_t>(driver_->log_stats().slow_syncs) : 0;
+  return replication_ ? static_cast<int64_t>(replication_->LogStats().slow_syncs) : 0;
 }
 
 

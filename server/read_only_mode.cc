@@ -47,8 +47,8 @@ bool RefusedWhenReadOnly(OpCode t) {
 }  // namespace
 
 void ServerNode::UpdateReadOnlyMode() {
-  const bool looking = config_.read_only_mode && config_.IsDistributed() && driver_ &&
-                       !serving() && driver_->peer().state() == zab::PeerState::kLooking;
+  const bool looking = config_.read_only_mode && config_.IsDistributed() && replication_ &&
+                       !serving() && replication_->peer().state() == zab::PeerState::kLooking;
   if (!looking) {
     read_only_due_ms_ = -1;
     if (read_only_) LeaveReadOnlyMode();
@@ -61,7 +61,7 @@ void ServerNode::UpdateReadOnlyMode() {
 void ServerNode::MaybeEnterReadOnlyMode() {
   if (read_only_due_ms_ < 0 || NowMs() < read_only_due_ms_) return;
   read_only_due_ms_ = -1;
-  if (!serving() && driver_->peer().state() == zab::PeerState::kLooking) EnterReadOnlyMode();
+  if (!serving() && replication_->peer().state() == zab::PeerState::kLooking) EnterReadOnlyMode();
 }
 
 void ServerNode::EnterReadOnlyMode() {

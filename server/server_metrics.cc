@@ -57,10 +57,10 @@ MetricsSnapshot ServerNode::Metrics() const {
   m.looking_count = stats_.looking_count;
   m.election_time_ms = stats_.election_time_ms;
   m.digest_mismatches_count = digest_audit_.mismatches();
-  if (m.server_state == "leader" && driver_) {
+  if (m.server_state == "leader" && replication_) {
     // As ZooKeeper: learners connected, voters in sync, learners still being synchronized.
     m.leader = true;
-    for (const zab::LearnerStatus& l : driver_->peer().Learners()) {
+    for (const zab::LearnerStatus& l : replication_->peer().Learners()) {
       ++m.learners;
       if (l.synced && !l.observer) ++m.synced_followers;
       if (l.synced && l.observer) ++m.synced_observers;
@@ -68,8 +68,8 @@ MetricsSnapshot ServerNode::Metrics() const {
     }
   }
 
-  if (driver_) {
-    const zab::GroupCommitLog::Stats disk = driver_->log_stats();
+  if (replication_) {
+    const zab::GroupCommitLog::Stats disk = replication_->LogStats();
     m.fsync_us = disk.sync_micros;
     m.group_commit_batch = disk.batch_entries;
     m.fsync_threshold_exceed_count = disk.slow_syncs;
@@ -89,8 +89,8 @@ MetricsSnapshot ServerNode::Metrics() const {
 }
 
 void ServerNode::TrackElection() {
-  if (!config_.IsDistributed() || !driver_) return;
-  const bool looking = driver_->peer().state() == zab::PeerState::kLooking;
+  if (!config_.IsDistributed() || !replication_) return;
+  const bool looking = replication_->peer().state() == zab::PeerState::kLooking;
   if (looking && looking_since_ms_ < 0) {
     looking_since_ms_ = NowMs();
     ++stats_.looking_count;

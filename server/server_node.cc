@@ -16,9 +16,8 @@ constexpr size_t kReplayChunkBytes = 4 << 20;
 
 }  // namespace
 
-ServerNode::ServerNode(asio::io_context& io, ServerConfig config, const NodeClock* clock)
-    : io_(io),
-      config_(std::move(config)),
+ServerNode::ServerNode(ServerConfig config, const NodeClock* clock)
+    : config_(std::move(config)),
       clock_(clock),
       enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
@@ -31,14 +30,16 @@ ServerNode::ServerNode(asio::io_context& io, ServerConfig config, const NodeCloc
 
 ServerNode::~ServerNode() { Stop(); }
 
-zab::Status ServerNode::Start(zab::LogStore* log, NodeStorage* storage) {
+zab::Status ServerNode::Start(zab::LogStore* log, NodeStorage* storage,
+                              const ReplicationFactory& make_replication) {
   log_store_ = log;
   storage_ = storage;
   started_ms_ = NowMs();
   spdlog::info("node seed {} (node.seed={} in zoo.cfg repeats this server's random choices)",
                seed_, seed_);
   if (zab::Status s = LoadSaslUsers(); !s.ok()) return s;
-  return Recover();
+  if (zab::Status s = Recover(); !s.ok()) return s;
+  return StartReplication(make_replication);
 }
 
 zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
@@ -139,21 +140,18 @@ zab::Status ServerNode::Recover() {
   malloc_trim(0);
   spdlog::info("recovered {} znodes, {} sessions from snapshot 0x{:x} + {} txns in {} ms",
                tree_->node_count(), sessions_->size(), snapshot_zxid, replayed, ms_since(t0));
-  return StartReplication();
+  return zab::Status::OK();
 }
 
 void ServerNode::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (quorum_tls_) quorum_tls_->Stop();
   std::vector<std::shared_ptr<ClientLink>> links;
   for (auto& [id, st] : conns_) links.push_back(st.conn);
   for (auto& link : links) link->Close();
   if (storage_) storage_->Close();  // waits for a running snapshot
-  if (transport_) transport_->Stop();
-  if (driver_) driver_->Stop();  // drains and syncs what was submitted
-  driver_.reset();
-  transport_.reset();
+  if (replication_) replication_->Stop();  // drains and syncs what was submitted
+  replication_.reset();
 }
 
 uint64_t ServerNode::AdmitLink(const std::string& ip) {
@@ -236,7 +234,7 @@ void ServerNode::OnTick() {
         // The log before the oldest retained snapshot is no longer needed for recovery. The
         // entry at the snapshot's zxid is kept so the log is never empty: an empty log could
         // not tell a fresh server from one whose snapshots were all lost.
-        driver_->RunOnDiskThread([store = log_store_, oldest] {
+        replication_->RunOnDisk([store = log_store_, oldest] {
           if (zab::Status s = store->PurgeBefore(oldest); !s.ok()) {
             spdlog::warn("log purge failed: {}", s.ToString());
           }

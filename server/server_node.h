@@ -14,12 +14,12 @@
 //  - watch notifications caused by a txn are queued before the reply to that txn, so a client
 //    sees the event before it sees the new data.
 //
-// Still inside the node, and next to move behind ports: the ZAB NodeDriver and PeerTransport
-// (asio, on the io_context the node is given), the LevelDB log store, and snapshot files.
+// Its other ports: NodeClock (time), NodeStorage (snapshots), zab::LogStore (the log, read at
+// recovery), NodeReplication (ZAB: the process's NodeDriver and PeerTransport, or the
+// simulator's Replica); so the node holds no socket, thread, timer or file of its own.
 //
-// Threads: everything here runs on the io thread, except the disk work inside GroupCommitLog
-// (whose completions are posted back to the io thread) and snapshot children (forked
-// processes). Split across topic files: server_node.cc (lifecycle, storage, ticks),
+// Threads: everything here runs on the node's thread (the io thread in the process); the disk
+// work behind its ports reports back on that thread. Split across topic files: server_node.cc (lifecycle, storage, ticks),
 // server_requests.cc (handshake and reads), server_writes.cc (writes and apply),
 // server_replication.cc (the ensemble), read_only_mode.cc (serving reads while cut off from the
 // quorum, readonlymode.enabled), four_letter_words.cc (4lw and the figures they print),
@@ -39,8 +39,6 @@
 #include <string_view>
 #include <vector>
 
-#include <asio.hpp>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "client/proto/jute.h"
@@ -53,34 +51,33 @@
 #include "server/digest_md5.h"
 #include "server/metrics_snapshot.h"
 #include "server/node_clock.h"
+#include "server/node_replication.h"
 #include "server/prep.h"
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
 #include "server/node_storage.h"
 #include "server/snapshot.h"
-#include "server/tls_context.h"
 #include "server/watch_manager.h"
 #include "server/forwarding.h"
 #include "server/admin_commands.h"
 #include "server/four_letter_format.h"
 #include <nlohmann/json_fwd.hpp>
 #include "zab/log_store.h"
-#include "zab/node_driver.h"
-#include "zab/peer_transport.h"
 #include "zab/status.h"
 
 namespace zk::server {
 
 class ServerNode : public LinkHandler, public zab::StateMachine {
  public:
-  // `io` runs the ZAB driver and the peer transport; `clock` outlives the node.
-  ServerNode(asio::io_context& io, ServerConfig config, const NodeClock* clock);
+  // `clock` outlives the node.
+  ServerNode(ServerConfig config, const NodeClock* clock);
   ~ServerNode() override;
 
   // Recovers the tree and sessions from the snapshots in `storage` and the transaction log
-  // `log`, and starts replication. Clients may be attached once it returns OK. Both ports are
-  // borrowed and must outlive the node's Stop.
-  zab::Status Start(zab::LogStore* log, NodeStorage* storage);
+  // `log`, then builds its replication with `make_replication` and starts it. Clients may be
+  // attached once it returns OK. Both ports are borrowed and must outlive the node's Stop.
+  zab::Status Start(zab::LogStore* log, NodeStorage* storage,
+                    const ReplicationFactory& make_replication);
   // Closes every link, waits for a running snapshot, drains and syncs the log. Idempotent.
   void Stop();
   // Every 100 ms: session expiry, digests, activity reports, read-only mode, reaping, snapshots.
@@ -194,7 +191,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   // Loads the newest snapshot and replays the log up to `upto` into a fresh tree and sessions.
   zab::Status LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
   zab::Status Recover();
-  zab::Status StartReplication();
+  zab::Status StartReplication(const ReplicationFactory& make_replication);
   void MaybeSnapshot();
   int64_t NowMs() const { return clock_->MonotonicMs(); }  // for session expiry, latencies
   int64_t WallMs() const { return clock_->WallMs(); }       // for ctime/mtime
@@ -249,8 +246,10 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   void CloseSessionConnections(int64_t session_id);
 
   // server_replication.cc
-  bool serving() const { return driver_ && driver_->peer().serving(); }
-  bool leading() const { return serving() && driver_->peer().state() == zab::PeerState::kLeading; }
+  bool serving() const { return replication_ && replication_->peer().serving(); }
+  bool leading() const {
+    return serving() && replication_->peer().state() == zab::PeerState::kLeading;
+  }
   void OnAppMessage(zab::ServerId from, AppMessage msg);
   void AnswerSyncs();
   // Leader: sends its digest at its last applied zxid to every synced learner.
@@ -314,10 +313,8 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   // "host:port" of the client port, as ZooKeeper's QuorumPeer.getClientAddress prints it.
   std::string OwnClientAddress() const;
 
-  asio::io_context& io_;
   ServerConfig config_;
   const NodeClock* clock_;
-  std::unique_ptr<TlsContextSource> quorum_tls_;  // ssl.quorum.*, with sslQuorum=true
   uint16_t bound_port_ = 0;
   bool stopped_ = false;
   std::function<void()> on_failed_;
@@ -328,8 +325,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   std::unique_ptr<Prep> prep_;
   WatchManager watches_;
   zab::LogStore* log_store_ = nullptr;  // the transaction log; borrowed (Start)
-  std::unique_ptr<zab::PeerTransport> transport_;
-  std::unique_ptr<zab::NodeDriver> driver_;
+  std::unique_ptr<NodeReplication> replication_;
   std::vector<PendingSync> pending_syncs_;
   absl::flat_hash_set<int64_t> active_sessions_;  // follower: to report to the leader
   NodeStorage* storage_ = nullptr;  // snapshots and directory sizes; borrowed (Start)

@@ -1,4 +1,4 @@
-// ServerNode: its place in the ensemble. The NodeDriver runs ZAB; this file is the state
+// ServerNode: its place in the ensemble. ZAB runs behind the NodeReplication port; this file is the state
 // machine side (committed txns applied to the tree, snapshots for learners, state installed from
 // the leader or rebuilt after a truncation), the application messages between a follower and its
 // leader (forwarded writes and session creation, syncs, session activity), and what the server
@@ -11,13 +11,8 @@
 #include "server/server_node.h"
 
 namespace zk::server {
-namespace {
 
-constexpr auto kPeerTick = std::chrono::milliseconds(10);
-
-}  // namespace
-
-zab::Status ServerNode::StartReplication() {
+zab::Status ServerNode::StartReplication(const ReplicationFactory& make_replication) {
   zab::PeerConfig pc;
   if (config_.IsDistributed()) {
     pc.id = config_.server_id;
@@ -28,8 +23,8 @@ zab::Status ServerNode::StartReplication() {
     pc.id = 1;
     pc.voters = {1};
   }
-  // ZooKeeper's limits are in ticks of tickTime; the core ticks every kPeerTick.
-  const int64_t per_tick = std::max<int64_t>(1, config_.tick_time_ms / kPeerTick.count());
+  // ZooKeeper's limits are in ticks of tickTime; the replication ticks every kReplicationTickMs.
+  const int64_t per_tick = std::max<int64_t>(1, config_.tick_time_ms / kReplicationTickMs);
   pc.init_limit_ticks = config_.init_limit * per_tick;
   pc.sync_limit_ticks = config_.sync_limit * per_tick;
   pc.ping_ticks = std::max<int64_t>(1, per_tick / 2);
@@ -52,57 +47,23 @@ zab::Status ServerNode::StartReplication() {
   durable.accepted_epoch = std::max(durable.accepted_epoch, data_epoch);
   durable.current_epoch = std::max(durable.current_epoch, data_epoch);
 
-  zab::NodeDriverOptions options;
-  options.tick = kPeerTick;
-  options.send = [this](zab::ServerId to, zab::Message&& msg) {
-    return transport_ && transport_->Send(to, std::move(msg));
-  };
-  options.disconnect = [this](zab::ServerId peer) {
-    if (transport_) transport_->Disconnect(peer, zab::Channel::kQuorum);
-  };
-  // A learner's log range is streamed; what is queued for it stays within half the limit.
+  ReplicationSetup setup;
+  setup.peer = pc;
+  setup.durable = durable;
+  setup.log = log_store_;
+  setup.machine = this;
+  setup.seed = seed_;
+  // A learner's log range is streamed; what is queued for it stays within half the limit of a
+  // peer connection's queue.
   const size_t peer_queue_limit = static_cast<size_t>(config_.test_peer_max_queued_bytes);
-  options.stream_high_water_bytes = std::min(zab::kLogStreamHighWaterBytes, peer_queue_limit / 8);
-  options.stream_max_held_bytes = peer_queue_limit / 4;
-  options.queued_bytes = [this](zab::ServerId peer) -> size_t {
-    return transport_ ? transport_->QueuedBytes(peer, zab::Channel::kQuorum) : 0;
-  };
-  driver_ = std::make_unique<zab::NodeDriver>(io_, pc, durable, log_store_, this,
-                                              std::move(options), seed_);
-  if (config_.IsDistributed()) {
-    zab::PeerTransportConfig tc;
-    tc.self = config_.server_id;
-    tc.limits.max_queued_bytes = peer_queue_limit;
-    tc.listen_on_all_ips = config_.quorum_listen_on_all_ips;
-    for (const auto& [id, a] : config_.servers) {
-      tc.servers[id] = zab::PeerAddress{a.host, static_cast<uint16_t>(a.quorum_port),
-                                        static_cast<uint16_t>(a.election_port)};
-    }
-    if (config_.ssl_quorum) {
-      auto tls = TlsContextSource::Create(io_, config_.quorum_tls, "quorum");
-      if (!tls.ok()) return tls.status();
-      quorum_tls_ = std::move(tls.value());
-      tc.tls_context = [this] { return quorum_tls_->current(); };
-      tc.tls_verify_hostname = config_.quorum_tls.hostname_verification;
-    }
-    zab::PeerTransportCallbacks cb;
-    cb.on_connected = [this](zab::ServerId p, zab::Channel c) { driver_->OnConnected(p, c); };
-    cb.on_disconnected = [this](zab::ServerId p, zab::Channel c) {
-      driver_->OnDisconnected(p, c);
-    };
-    cb.on_message = [this](zab::ServerId p, zab::Message&& m) {
-      driver_->OnMessage(p, std::move(m));
-    };
-    cb.on_written = [this](zab::ServerId p, zab::Channel c) {
-      if (c == zab::Channel::kQuorum) driver_->OnOutputWritten(p);
-    };
-    transport_ = std::make_unique<zab::PeerTransport>(io_, std::move(tc), std::move(cb));
-    if (zab::Status s = transport_->Start(); !s.ok()) return s;
-    spdlog::info("ensemble member {} of {} voters and {} observers; looking for a leader",
-                 pc.id, pc.voters.size(), pc.observers.size());
-  }
+  setup.replica.stream_high_water_bytes =
+      std::min(zab::kLogStreamHighWaterBytes, peer_queue_limit / 8);
+  setup.replica.stream_max_held_bytes = peer_queue_limit / 4;
+  auto built = make_replication(std::move(setup));
+  if (!built.ok()) return built.status();
+  replication_ = std::move(built.value());
   TrackElection();  // a member starts out looking for a leader
-  driver_->Start();
+  if (zab::Status s = replication_->Start(); !s.ok()) return s;
   UpdateReadOnlyMode();  // a member starts looking for a leader
   return zab::Status::OK();
 }
@@ -202,12 +163,12 @@ void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
     if (!leading()) return;
     ProposeSession(c->session_id, c->timeout_ms);
   } else if (auto* t = std::get_if<TreeDigest>(&msg)) {
-    if (leading() || from != driver_->peer().leader()) return;
+    if (leading() || from != replication_->peer().leader()) return;
     if (auto mismatch = digest_audit_.Sample(t->zxid, t->digest)) OnDigestMismatch(*mismatch);
   } else if (auto* s = std::get_if<SyncRequest>(&msg)) {
     if (!leading()) return;
     pending_syncs_.push_back(
-        PendingSync{from, s->session_id, s->xid, driver_->NextZxid() - 1});
+        PendingSync{from, s->session_id, s->xid, replication_->NextZxid() - 1});
     AnswerSyncs();
   } else if (auto* d = std::get_if<SyncDone>(&msg)) {
     auto it = conn_of_session_.find(d->session_id);
@@ -231,7 +192,7 @@ void ServerNode::AnswerSyncs() {
   const int64_t applied = tree_->last_zxid();
   std::erase_if(pending_syncs_, [&](const PendingSync& s) {
     if (s.after_zxid > applied) return false;
-    driver_->SendApp(s.follower, EncodeAppMessage(SyncDone{s.session_id, s.xid}));
+    replication_->SendApp(s.follower, EncodeAppMessage(SyncDone{s.session_id, s.xid}));
     return true;
   });
 }
@@ -241,7 +202,7 @@ void ServerNode::ReportActivity() {
   SessionActivity a;
   a.session_ids.assign(active_sessions_.begin(), active_sessions_.end());
   active_sessions_.clear();
-  driver_->SendApp(driver_->peer().leader(), EncodeAppMessage(a));
+  replication_->SendApp(replication_->peer().leader(), EncodeAppMessage(a));
 }
 
 void ServerNode::CloseAllConnections(const char* why) {
@@ -258,8 +219,8 @@ void ServerNode::SampleDigest() {
   digest_sampled_zxid_ = tree_->last_zxid();
   const std::string msg =
       EncodeAppMessage(TreeDigest{tree_->last_zxid(), tree_->digest()});
-  for (const zab::LearnerStatus& l : driver_->peer().Learners()) {
-    if (l.synced) driver_->SendApp(l.id, msg);
+  for (const zab::LearnerStatus& l : replication_->peer().Learners()) {
+    if (l.synced) replication_->SendApp(l.id, msg);
   }
 }
 
@@ -290,11 +251,11 @@ void ServerNode::RoleChanged() {
     // A new leader: proposals continue from its epoch; every session gets a full timeout
     // from now, since the old leader's view of their activity is gone — also the sessions this
     // server marked closing in an earlier term, whose close may have been truncated.
-    prep_->Reset(driver_->NextZxid() - 1);
+    prep_->Reset(replication_->NextZxid() - 1);
     sessions_->RestartExpiry(NowMs());
   }
   spdlog::info("serving clients as {} (epoch {}, last zxid 0x{:x})", ModeString(),
-               driver_->peer().current_epoch(), tree_->last_zxid());
+               replication_->peer().current_epoch(), tree_->last_zxid());
 }
 
 void ServerNode::Failed(const zab::Status& status) {
@@ -302,7 +263,7 @@ void ServerNode::Failed(const zab::Status& status) {
   // Nothing more can be acknowledged safely; ZooKeeper exits in the same situation.
   spdlog::critical("storage failed: {}; shutting down", status.ToString());
   failed_ = true;
-  asio::post(io_, [this] {
+  replication_->Defer([this] {
     Stop();
     if (on_failed_) on_failed_();
   });

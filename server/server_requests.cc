@@ -133,7 +133,7 @@ void ServerNode::HandleConnect(ConnState& st, std::string_view frame) {
     st.handshake_pending = true;
     conn_of_session_[id] = conn.id();
     bool sent = leading() ? ProposeSession(id, timeout) != 0
-                          : driver_->SendApp(driver_->peer().leader(),
+                          : replication_->SendApp(replication_->peer().leader(),
                                              EncodeAppMessage(ForwardedCreateSession{id, timeout}));
     if (!sent) conn.Close();
     return;
@@ -289,7 +289,7 @@ void ServerNode::HandleRequest(ConnState& st, std::string_view frame) {
     // A follower answers a sync once the leader has sent it every txn proposed before it.
     p.frame.assign(body);
     p.zxid = kAwaitingLeader;
-    if (!driver_->SendApp(driver_->peer().leader(),
+    if (!replication_->SendApp(replication_->peer().leader(),
                           EncodeAppMessage(SyncRequest{st.session_id, h.xid}))) {
       conn.Close();
       return;

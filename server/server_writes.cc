@@ -18,7 +18,7 @@ int64_t ServerNode::SubmitWrite(const WriteRequest& req, int64_t session_id, int
   const int64_t zxid = txn.zxid;
   std::string data = EncodeTxn(txn);
   in_flight_.push_back(InFlight{std::move(txn)});
-  const int64_t proposed = driver_->Propose(std::move(data));
+  const int64_t proposed = replication_->Propose(std::move(data));
   if (proposed == 0) {
     // This server just stopped leading (for instance its epoch ran out of zxids); RoleChanged,
     // called from inside Propose, may already have dropped every txn in flight.
@@ -43,7 +43,7 @@ int64_t ServerNode::RouteWrite(ConnState& st, const WriteRequest& req, int32_t t
                                     int32_t xid, std::string_view body) {
   if (leading()) return SubmitWrite(req, st.session_id, xid, st.who);
   ForwardedWrite w{st.session_id, xid, type, std::string(body), st.who};
-  return driver_->SendApp(driver_->peer().leader(), EncodeAppMessage(w)) ? kAwaitingLeader : 0;
+  return replication_->SendApp(replication_->peer().leader(), EncodeAppMessage(w)) ? kAwaitingLeader : 0;
 }
 
 void ServerNode::ApplyOne(const Txn& txn) {

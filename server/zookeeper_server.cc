@@ -17,7 +17,7 @@ constexpr auto kScrapeTimeout = std::chrono::seconds(5);
 
 ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
     : io_(io),
-      node_(io, std::move(config), &clock_),
+      node_(std::move(config), &clock_),
       config_(node_.config()),
       acceptor_(io),
       secure_acceptor_(io),
@@ -48,7 +48,8 @@ zab::Status ZooKeeperServer::Start() {
     Stop();
     io_.stop();
   });
-  if (zab::Status s = node_.Start(log_store_.get(), storage_.get()); !s.ok()) return s;
+  if (zab::Status s = node_.Start(log_store_.get(), storage_.get(),
+                                   DriverReplication::Factory(io_, config_)); !s.ok()) return s;
 
   if (config_.secure_client_port >= 0 || config_.port_unification) {
     auto tls = TlsContextSource::Create(io_, config_.client_tls, "client");

@@ -20,6 +20,7 @@
 #include "server/admin_server.h"
 #include "server/config.h"
 #include "server/connection.h"
+#include "server/driver_replication.h"
 #include "server/file_node_storage.h"
 #include "server/metrics_exporter.h"
 #include "server/metrics_snapshot.h"
