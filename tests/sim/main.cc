@@ -11,6 +11,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "tests/sim/seed_range.h"
 #include "tests/sim/simulation.h"
 
 namespace {
@@ -23,18 +24,6 @@ void OnAbort(int) {
   (void)n;
   std::signal(SIGABRT, SIG_DFL);
   std::raise(SIGABRT);
-}
-
-bool ParseRange(const std::string& s, uint64_t* a, uint64_t* b) {
-  size_t dots = s.find("..");
-  if (dots == std::string::npos) return false;
-  try {
-    *a = std::stoull(s.substr(0, dots));
-    *b = std::stoull(s.substr(dots + 2));
-  } catch (...) {
-    return false;
-  }
-  return *a <= *b;
 }
 
 }  // namespace
@@ -62,7 +51,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   uint64_t first = seed, last = seed;
-  if (!seeds.empty() && !ParseRange(seeds, &first, &last)) {
+  if (!seeds.empty() && !zk::sim::ParseSeedRange(seeds, &first, &last)) {
     std::fprintf(stderr, "--seeds wants A..B\n");
     return 2;
   }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tests/sim/cluster.h"
+#include "tests/sim/partitions.h"
 #include "tests/sim/workload.h"
 
 namespace zk::sim {
@@ -146,67 +147,9 @@ class Run {
     if (partition_until_ > 0 || p_.partition_pm == 0 || !c_.rng().PerMille(p_.partition_pm)) {
       return;
     }
-    const std::vector<zab::ServerId>& ids = c_.ids();
-    std::set<Direction> held;
-    std::string what;
-    auto cut = [&](const std::vector<zab::ServerId>& a, const std::vector<zab::ServerId>& b) {
-      for (zab::ServerId x : a) {
-        for (zab::ServerId y : b) {
-          held.insert({x, y});
-          held.insert({y, x});
-        }
-      }
-    };
-    auto list = [](const std::vector<zab::ServerId>& v) {
-      std::string s = "{";
-      for (zab::ServerId x : v) s += (s.size() > 1 ? "," : "") + std::to_string(x);
-      return s + "}";
-    };
-    switch (c_.rng().Below(4)) {
-      case 0: {  // isolate the leader (or anyone)
-        zab::ServerId l = c_.ServingLeader();
-        if (l == 0) l = ids[c_.rng().Below(ids.size())];
-        std::vector<zab::ServerId> rest;
-        for (zab::ServerId x : ids) {
-          if (x != l) rest.push_back(x);
-        }
-        cut({l}, rest);
-        what = "partition: isolate " + std::to_string(l);
-        break;
-      }
-      case 1: {  // symmetric split
-        std::vector<zab::ServerId> a, b;
-        for (zab::ServerId x : ids) (c_.rng().Below(2) ? a : b).push_back(x);
-        if (a.empty() || b.empty()) return;
-        cut(a, b);
-        what = "partition: " + list(a) + " | " + list(b);
-        break;
-      }
-      case 2: {  // asymmetric: one or two directions held
-        what = "partition: asymmetric";
-        for (uint64_t k = 1 + c_.rng().Below(2); k > 0; --k) {
-          zab::ServerId x = ids[c_.rng().Below(ids.size())];
-          zab::ServerId y = ids[c_.rng().Below(ids.size())];
-          if (x == y) continue;
-          held.insert({x, y});
-          what += " " + std::to_string(x) + "->" + std::to_string(y);
-        }
-        if (held.empty()) return;
-        break;
-      }
-      default: {  // bridge: two halves that talk only through one server
-        zab::ServerId bridge = ids[c_.rng().Below(ids.size())];
-        std::vector<zab::ServerId> a, b;
-        for (zab::ServerId x : ids) {
-          if (x != bridge) (c_.rng().Below(2) ? a : b).push_back(x);
-        }
-        if (a.empty() || b.empty()) return;
-        cut(a, b);
-        what = "partition: " + list(a) + " | " + list(b) + " bridged by " + std::to_string(bridge);
-        break;
-      }
-    }
-    c_.net().SetHeld(std::move(held), what);
+    std::optional<NetworkPartition> cut = RandomPartition(c_.rng(), c_.ids(), c_.ServingLeader());
+    if (!cut) return;
+    c_.net().SetHeld(std::move(cut->held), cut->what);
     partition_until_ = c_.tick() + c_.rng().Range(10, 150);
     ++r->partitions;
   }
