@@ -15,11 +15,6 @@ const std::vector<proto::Acl>& OpenAclForSimClient() {
   return acl;
 }
 
-bool IsSequentialCreateMode(int32_t mode) {
-  return mode == static_cast<int32_t>(CreateMode::kPersistentSequential) ||
-         mode == static_cast<int32_t>(CreateMode::kEphemeralSequential);
-}
-
 // Appends one multi op (header and record).
 void EncodeSubOpForSimClient(const SubOp& s, proto::JuteWriter& w) {
   proto::MultiHeader{static_cast<int32_t>(s.type), false, -1}.Write(w);
