@@ -83,10 +83,11 @@ std::string EncodeAppMessage(const AppMessage& m) {
     pk.pack(s->session_id);
     pk.pack(s->xid);
   } else if (const auto* d = std::get_if<SyncDone>(&m)) {
-    pk.pack_array(3);
+    pk.pack_array(4);
     pk.pack(static_cast<int>(kSyncDone));
     pk.pack(d->session_id);
     pk.pack(d->xid);
+    pk.pack(d->zxid);
   } else if (const auto* a = std::get_if<SessionActivity>(&m)) {
     pk.pack_array(2);
     pk.pack(static_cast<int>(kActivity));
@@ -143,11 +144,16 @@ bool DecodeAppMessage(std::string_view bytes, AppMessage* out) {
       case kSyncDone: {
         int64_t session = 0;
         int32_t xid = 0;
-        if (n != 3 || !GetInt(f[1], &session) || !GetInt32(f[2], &xid)) return false;
+        int64_t zxid = 0;
+        const uint32_t fields = tag == kSync ? 3 : (n == 4 ? 4 : 3);
+        if (n != fields || !GetInt(f[1], &session) || !GetInt32(f[2], &xid) ||
+            (fields == 4 && !GetInt(f[3], &zxid))) {
+          return false;
+        }
         if (tag == kSync) {
           *out = SyncRequest{session, xid};
         } else {
-          *out = SyncDone{session, xid};
+          *out = SyncDone{session, xid, zxid};
         }
         return true;
       }

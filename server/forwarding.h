@@ -31,15 +31,20 @@ struct ForwardedCreateSession {
   int32_t timeout_ms = 0;
 };
 
-// Asks the leader to answer once everything it proposed so far is committed.
+// Asks the leader for the point a sync must reach: the last txn it proposed.
 struct SyncRequest {
   int64_t session_id = 0;
   int32_t xid = 0;
 };
 
+// The leader's answer, sent at once: the follower answers the sync once it has applied `zxid`
+// — before any txn proposed after the sync (those are committed to it after this message), so
+// the session never sees its own later writes in the sync's answer or the reads behind it.
+// zxid 0 (a leader that sent no zxid): answer at once.
 struct SyncDone {
   int64_t session_id = 0;
   int32_t xid = 0;
+  int64_t zxid = 0;
 };
 
 // Sessions that were active on the follower since its last report.

@@ -73,10 +73,8 @@ void ServerNode::EnterReadOnlyMode() {
 void ServerNode::LeaveReadOnlyMode() {
   read_only_ = false;
   read_only_sessions_.clear();
-  std::vector<std::shared_ptr<ClientLink>> doomed;
-  for (auto& [id, st] : conns_) {
-    if (st.read_only) doomed.push_back(st.conn);
-  }
+  const std::vector<std::shared_ptr<ClientLink>> doomed =
+      LinksWhere([](const ConnState& st) { return st.read_only; });
   spdlog::info("leaving read-only mode; closing {} read-only client connections", doomed.size());
   for (auto& c : doomed) c->Close();
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "server/server_node.h"
 
 #include <spdlog/spdlog.h>
@@ -146,12 +147,24 @@ zab::Status ServerNode::Recover() {
 void ServerNode::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  std::vector<std::shared_ptr<ClientLink>> links;
-  for (auto& [id, st] : conns_) links.push_back(st.conn);
-  for (auto& link : links) link->Close();
+  for (auto& link : LinksWhere([](const ConnState&) { return true; })) link->Close();
   if (storage_) storage_->Close();  // waits for a running snapshot
   if (replication_) replication_->Stop();  // drains and syncs what was submitted
   replication_.reset();
+}
+
+std::vector<std::shared_ptr<ClientLink>> ServerNode::LinksWhere(
+    const std::function<bool(const ConnState&)>& pick) const {
+  std::vector<std::pair<uint64_t, std::shared_ptr<ClientLink>>> picked;
+  for (const auto& [id, st] : conns_) {
+    if (pick(st)) picked.emplace_back(id, st.conn);
+  }
+  std::sort(picked.begin(), picked.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::shared_ptr<ClientLink>> links;
+  links.reserve(picked.size());
+  for (auto& [id, link] : picked) links.push_back(std::move(link));
+  return links;
 }
 
 uint64_t ServerNode::AdmitLink(const std::string& ip) {

@@ -141,6 +141,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     int32_t xid = 0;
     OpCode type = OpCode::kError;
     int64_t zxid = 0;          // writes: the txn's zxid (0 for reads and syncs)
+    int64_t answer_at = 0;     // a follower's sync: answered once this zxid is applied
     std::vector<OpCode> multi_types;  // multi: the op type of each sub-request
     bool done = false;         // answered: `reply` holds it (applied writes, canned errors)
     std::string frame;         // reads: the request body, evaluated when its turn comes
@@ -179,12 +180,10 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     int64_t idle_since_ms = -1;
   };
 
-  // A follower's sync waiting for the txns proposed before it to commit (leader only).
-  struct PendingSync {
-    zab::ServerId follower = 0;
+  // A client's sync on a follower, once the leader has named the zxid it must reach.
+  struct SyncPoint {
+    int64_t zxid = 0;
     int64_t session_id = 0;
-    int32_t xid = 0;
-    int64_t after_zxid = 0;
   };
 
   // zookeeper_server.cc
@@ -196,6 +195,10 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   int64_t NowMs() const { return clock_->MonotonicMs(); }  // for session expiry, latencies
   int64_t WallMs() const { return clock_->WallMs(); }       // for ctime/mtime
   ConnState* StateOf(uint64_t conn_id);
+  // The links whose state satisfies `pick`, in the order they were admitted (so what the node
+  // does to several connections at once happens in one order, run after run).
+  std::vector<std::shared_ptr<ClientLink>> LinksWhere(
+      const std::function<bool(const ConnState&)>& pick) const;
   // The number of znodes as ZooKeeper counts them (its map holds the root twice).
   int64_t ReportedNodeCount() const { return static_cast<int64_t>(tree_->node_count()) + 1; }
 
@@ -251,7 +254,8 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     return serving() && replication_->peer().state() == zab::PeerState::kLeading;
   }
   void OnAppMessage(zab::ServerId from, AppMessage msg);
-  void AnswerSyncs();
+  // Follower: answers (in their sessions' order) the syncs whose point the tree has reached.
+  void AnswerSyncsUpTo(int64_t applied);
   // Leader: sends its digest at its last applied zxid to every synced learner.
   void SampleDigest();
   // Learner: a leader's digest differs from ours at the same zxid.
@@ -326,7 +330,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   WatchManager watches_;
   zab::LogStore* log_store_ = nullptr;  // the transaction log; borrowed (Start)
   std::unique_ptr<NodeReplication> replication_;
-  std::vector<PendingSync> pending_syncs_;
+  std::vector<SyncPoint> sync_points_;  // follower: syncs waiting for their zxid, any order
   absl::flat_hash_set<int64_t> active_sessions_;  // follower: to report to the leader
   NodeStorage* storage_ = nullptr;  // snapshots and directory sizes; borrowed (Start)
   int64_t txns_since_snapshot_ = 0;

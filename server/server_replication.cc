@@ -3,6 +3,7 @@
 // the leader or rebuilt after a truncation), the application messages between a follower and its
 // leader (forwarded writes and session creation, syncs, session activity), and what the server
 // does when it gains or loses a leader: it serves clients only while ZAB says it may.
+#include <algorithm>
 #include <spdlog/spdlog.h>
 
 
@@ -82,7 +83,7 @@ void ServerNode::ApplyCommitted(const zab::LogEntry& entry) {
     }
     ApplyOne(txn);
   }
-  if (!pending_syncs_.empty()) AnswerSyncs();
+  if (!sync_points_.empty()) AnswerSyncsUpTo(entry.zxid);
 }
 
 bool ServerNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
@@ -167,16 +168,20 @@ void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
     if (auto mismatch = digest_audit_.Sample(t->zxid, t->digest)) OnDigestMismatch(*mismatch);
   } else if (auto* s = std::get_if<SyncRequest>(&msg)) {
     if (!leading()) return;
-    pending_syncs_.push_back(
-        PendingSync{from, s->session_id, s->xid, replication_->NextZxid() - 1});
-    AnswerSyncs();
+    // The follower answers once it has applied what this leader proposed so far; the commits
+    // that bring it there follow this message on the same connection.
+    replication_->SendApp(
+        from, EncodeAppMessage(SyncDone{s->session_id, s->xid, replication_->NextZxid() - 1}));
   } else if (auto* d = std::get_if<SyncDone>(&msg)) {
     auto it = conn_of_session_.find(d->session_id);
     ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second);
     if (!st) return;
     for (Pending& p : st->queue) {
       if (p.type == OpCode::kSync && p.zxid == kAwaitingLeader && p.xid == d->xid) {
-        p.zxid = 0;  // now answered like a read, in order, from the state the leader vouched for
+        // Now answered like a read, in order, from the state the leader vouched for.
+        p.zxid = 0;
+        p.answer_at = d->zxid;
+        if (d->zxid > tree_->last_zxid()) sync_points_.push_back({d->zxid, d->session_id});
         break;
       }
     }
@@ -188,28 +193,33 @@ void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
   }
 }
 
-void ServerNode::AnswerSyncs() {
-  const int64_t applied = tree_->last_zxid();
-  std::erase_if(pending_syncs_, [&](const PendingSync& s) {
-    if (s.after_zxid > applied) return false;
-    replication_->SendApp(s.follower, EncodeAppMessage(SyncDone{s.session_id, s.xid}));
+void ServerNode::AnswerSyncsUpTo(int64_t applied) {
+  std::vector<int64_t> ready;
+  std::erase_if(sync_points_, [&](const SyncPoint& s) {
+    if (s.zxid > applied) return false;
+    ready.push_back(s.session_id);
     return true;
   });
+  std::sort(ready.begin(), ready.end());
+  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+  for (int64_t session_id : ready) {
+    auto it = conn_of_session_.find(session_id);
+    if (ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second)) Drain(*st);
+  }
 }
 
 void ServerNode::ReportActivity() {
   if (active_sessions_.empty()) return;
   SessionActivity a;
   a.session_ids.assign(active_sessions_.begin(), active_sessions_.end());
+  std::sort(a.session_ids.begin(), a.session_ids.end());
   active_sessions_.clear();
   replication_->SendApp(replication_->peer().leader(), EncodeAppMessage(a));
 }
 
 void ServerNode::CloseAllConnections(const char* why) {
-  std::vector<std::shared_ptr<ClientLink>> doomed;
-  for (auto& [id, st] : conns_) {
-    if (st.session_id != 0 || st.handshake_pending) doomed.push_back(st.conn);
-  }
+  const std::vector<std::shared_ptr<ClientLink>> doomed =
+      LinksWhere([](const ConnState& st) { return st.session_id != 0 || st.handshake_pending; });
   if (!doomed.empty()) spdlog::info("closing {} client connections: {}", doomed.size(), why);
   for (auto& c : doomed) c->Close();
 }
@@ -243,7 +253,7 @@ void ServerNode::RoleChanged() {
   if (!serving()) {
     CloseAllConnections("this server is not serving (no leader, or synchronizing)");
     in_flight_.clear();
-    pending_syncs_.clear();
+    sync_points_.clear();
     active_sessions_.clear();
     return;
   }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "server/session_tracker.h"
 
 #include <openssl/crypto.h>
@@ -111,7 +112,10 @@ void SessionTracker::SetClosing(int64_t id) {
 std::vector<int64_t> SessionTracker::PopExpired(int64_t now_ms) {
   std::vector<int64_t> out;
   while (!buckets_.empty() && buckets_.begin()->first <= now_ms) {
+    // Deadline by deadline, each in id order: sessions expire in one order, run after run.
+    const size_t from = out.size();
     for (int64_t id : buckets_.begin()->second) out.push_back(id);
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(from), out.end());
     buckets_.erase(buckets_.begin());
   }
   for (int64_t id : out) sessions_[id].closing = true;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "server/watch_manager.h"
 
 #include "server/path_utils.h"
@@ -37,7 +38,9 @@ void WatchManager::Fire(WatchKind kind, const std::string& path, bool one_shot, 
   PathMap& m = MapOf(kind);
   auto it = m.find(path);
   if (it == m.end()) return;
+  // In watcher order: the connections hear of one change in one order, run after run.
   std::vector<WatcherId> fired(it->second.begin(), it->second.end());
+  std::sort(fired.begin(), fired.end());
   for (WatcherId w : fired) {
     if (seen->insert(w).second) out->push_back({w, type, event_path});
     if (one_shot) RemoveOne(kind, path, w);
