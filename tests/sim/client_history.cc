@@ -1,6 +1,8 @@
 // ClientHistory: labels of ops for messages.
 #include "tests/sim/client_history.h"
 
+#include <cstdio>
+
 namespace zk::sim {
 
 namespace {
@@ -36,6 +38,41 @@ std::string DescribeOp(const OpRecord& op) {
     out += " " + op.path;
   }
   if (op.watch) out += " (watch)";
+  return out;
+}
+
+std::string DescribeHistory(const ClientHistory& h) {
+  std::string out;
+  char buf[160];
+  for (const OpRecord& op : h.ops) {
+    std::snprintf(buf, sizeof buf, "client %llu session 0x%llx: ",
+                  static_cast<unsigned long long>(h.client_id),
+                  static_cast<unsigned long long>(h.session_id));
+    out += buf + DescribeOp(op);
+    if (op.outcome == Outcome::kPending) {
+      out += " -> pending\n";
+      continue;
+    }
+    if (op.outcome == Outcome::kUnknown) {
+      out += " -> unknown\n";
+      continue;
+    }
+    std::snprintf(buf, sizeof buf, " -> err %d zxid 0x%llx", op.err,
+                  static_cast<unsigned long long>(op.zxid));
+    out += buf;
+    if (op.has_stat) {
+      std::snprintf(buf, sizeof buf, " stat czxid 0x%llx mzxid 0x%llx version %d owner 0x%llx",
+                    static_cast<unsigned long long>(op.stat.czxid),
+                    static_cast<unsigned long long>(op.stat.mzxid), op.stat.version,
+                    static_cast<unsigned long long>(op.stat.ephemeral_owner));
+      out += buf;
+    }
+    if (!op.created_path.empty()) out += " created " + op.created_path;
+    for (const SubOp& sub : op.multi) {
+      if (!sub.created_path.empty()) out += " created " + sub.created_path;
+    }
+    out += "\n";
+  }
   return out;
 }
 

@@ -103,5 +103,7 @@ struct ClientHistory {
 
 // "getData /p0/a" style label of an op, for messages.
 std::string DescribeOp(const OpRecord& op);
+// Every op of a history with its outcome, one line each (for traces of failed runs).
+std::string DescribeHistory(const ClientHistory& history);
 
 }  // namespace zk::sim

@@ -100,10 +100,13 @@ class HistoryChecker {
   bool OwnerMayHaveDied(int64_t session, const std::set<int64_t>& dead) const;
   // Some write of `path` (only deletes, if `deletes_only`) later than `zxid` succeeded, or one
   // with an unknown outcome may have happened.
-  bool WrittenLater(const std::string& path, int64_t zxid, bool deletes_only) const;
+  // A later sub-op of the same multi (same zxid, index above `sub`) counts as later too.
+  bool WrittenLater(const std::string& path, int64_t zxid, bool deletes_only,
+                    int sub = kNoLaterSubOp) const;
   // `path` may have disappeared after `zxid` without a reply showing it: deleted later (or maybe),
   // or an ephemeral of a session that may have died.
-  bool MayVanish(const std::string& path, int64_t zxid) const;
+  bool MayVanish(const std::string& path, int64_t zxid, int sub = kNoLaterSubOp) const;
+  static constexpr int kNoLaterSubOp = 1 << 30;
   std::set<int64_t> DeadSessions(const std::set<int64_t>& given) const;
   std::string Where(const Write& w) const;
   std::string Where(size_t history, const OpRecord& op) const;

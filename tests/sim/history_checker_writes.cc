@@ -179,7 +179,8 @@ std::vector<std::string> HistoryChecker::CheckSequentialNumbers() const {
     groups[{parent, incarnation}].emplace_back(w.zxid, seq, &w);
   }
   for (auto& [key, creates] : groups) {
-    std::sort(creates.begin(), creates.end(), [](const auto& a, const auto& b) {
+    // Stable: the creates of one multi share its zxid and keep their order in it.
+    std::stable_sort(creates.begin(), creates.end(), [](const auto& a, const auto& b) {
       return std::get<0>(a) < std::get<0>(b);
     });
     std::map<int64_t, const Write*> by_number;
@@ -231,7 +232,7 @@ std::vector<std::string> HistoryChecker::CheckEphemerals(
   }
   for (const Write& w : acked_) {
     if (w.type != OpCode::kCreate2 || !IsEphemeralModeForWriteChecks(w.create_mode)) continue;
-    if (dead.contains(w.session) || WrittenLater(w.path, w.zxid, true)) continue;
+    if (dead.contains(w.session) || WrittenLater(w.path, w.zxid, true, w.sub)) continue;
     const server::DataTree::Node* n = tree.Find(w.path);
     if (n == nullptr) {
       out.push_back("[ephemerals] " + w.path + ", created by " + Where(w) + " at zxid " +
@@ -260,7 +261,7 @@ std::vector<std::string> HistoryChecker::CheckAckedWritesDurable(
     }
     if (w.type == OpCode::kCreate2) {
       const bool ephemeral = IsEphemeralModeForWriteChecks(w.create_mode);
-      if (WrittenLater(w.path, w.zxid, true)) continue;
+      if (WrittenLater(w.path, w.zxid, true, w.sub)) continue;
       if (ephemeral && (dead.contains(w.session) || closed_at_known_zxid_.contains(w.session))) {
         continue;  // gone with its session (the ephemerals check covers leftovers)
       }
@@ -274,7 +275,7 @@ std::vector<std::string> HistoryChecker::CheckAckedWritesDurable(
                       " in the final tree");
       }
     } else if (w.type == OpCode::kSetData) {
-      if (WrittenLater(w.path, w.zxid, false) || MayVanish(w.path, w.zxid)) continue;
+      if (WrittenLater(w.path, w.zxid, false, w.sub) || MayVanish(w.path, w.zxid, w.sub)) continue;
       const server::DataTree::Node* n = tree.Find(w.path);
       if (n != nullptr && tree.StatOf(*n).mzxid == w.zxid) continue;
       // A node that may be an ephemeral of a dead session can be gone.

@@ -17,6 +17,7 @@ SimClientLink::SimClientLink(uint64_t id, SimClient* client, Scheduler schedule)
 
 void SimClientLink::SendToNode(std::string frame) {
   if (closed_ || close_after_flush_) return;
+  if (tap_.to_node) tap_.to_node(frame);
   to_node_.push_back(std::move(frame));
   schedule_(Direction::kToNode, [self = shared_from_this()] { self->DeliverToNode(); });
 }
@@ -56,9 +57,17 @@ void SimClientLink::Send(std::string frame) {
   if (closed_ || frame.size() < kSimLinkPrefixBytes) return;
   ++stats_.packets_sent;
   stats_.bytes_sent += frame.size();
-  queued_bytes_ += frame.size() - kSimLinkPrefixBytes;
-  to_client_.push_back(frame.substr(kSimLinkPrefixBytes));
-  schedule_(Direction::kToClient, [self = shared_from_this()] { self->DeliverToClient(); });
+  std::vector<std::string> frames;
+  if (tap_.to_client) {
+    frames = tap_.to_client(frame.substr(kSimLinkPrefixBytes));
+  } else {
+    frames.push_back(frame.substr(kSimLinkPrefixBytes));
+  }
+  for (std::string& f : frames) {
+    queued_bytes_ += f.size();
+    to_client_.push_back(std::move(f));
+    schedule_(Direction::kToClient, [self = shared_from_this()] { self->DeliverToClient(); });
+  }
 }
 
 void SimClientLink::DeliverToClient() {

@@ -23,11 +23,20 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server/client_link.h"
 #include "tests/sim/sim_client.h"
 
 namespace zk::sim {
+
+// A tap on a link (the planted bugs of tests/sim/planted_bugs.h): sees each frame the client
+// sends, and turns each frame for the client (without its prefix) into the frames delivered in
+// its place. Either function may be empty.
+struct LinkTap {
+  std::function<void(const std::string& frame)> to_node;
+  std::function<std::vector<std::string>(std::string frame)> to_client;
+};
 
 class SimClientLink : public server::ClientLink,
                       public std::enable_shared_from_this<SimClientLink> {
@@ -39,6 +48,7 @@ class SimClientLink : public server::ClientLink,
   SimClientLink(uint64_t id, SimClient* client, Scheduler schedule);
 
   void SetHandler(server::LinkHandler* handler) { handler_ = handler; }
+  void SetTap(LinkTap tap) { tap_ = std::move(tap); }
   void DetachClient() { client_ = nullptr; }
   void DetachHandler() { handler_ = nullptr; }
 
@@ -76,6 +86,7 @@ class SimClientLink : public server::ClientLink,
   SimClient* client_;
   Scheduler schedule_;
   server::LinkHandler* handler_ = nullptr;
+  LinkTap tap_;
   std::deque<std::string> to_client_;
   std::deque<std::string> to_node_;
   size_t owed_to_node_ = 0;  // deliveries that found the link paused
