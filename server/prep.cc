@@ -167,6 +167,9 @@ void Prep::PrepCloseSession(int64_t session_id, int64_t zxid) {
 
 Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
                  RecordMap* local, MultiOp* out) {
+  if (session_id != 0 && options_.session_may_write && !options_.session_may_write(session_id)) {
+    return Err::kSessionExpired;
+  }
   if (IsCreate(op.type)) return PrepCreate(op, zxid, session_id, who, local, out);
   switch (op.type) {
     case OpCode::kDelete:

@@ -56,6 +56,11 @@ struct PrepOptions {
   // (soft or hard, enforced or not); may be empty.
   std::function<void(const std::string&)> quota_warning;
   bool sasl_scheme = false;  // the SASL authentication provider is configured (FixupAcl)
+  // Whether a session may still write: known and not closing (its close or expiry is not yet
+  // proposed). A node write of any other session fails with kSessionExpired, as ZooKeeper's
+  // leader checks it — so no ephemeral is ever created after its session's close. Empty: every
+  // session may write. Session 0 (the server's own reaper) is never asked about.
+  std::function<bool(int64_t session_id)> session_may_write;
 };
 
 class Prep {

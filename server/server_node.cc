@@ -120,6 +120,10 @@ zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snap
     last_ms = now_ms;
     held = 0;
   };
+  prep_options.session_may_write = [this](int64_t session_id) {
+    const SessionInfo* s = sessions_->Find(session_id);
+    return s != nullptr && !s->closing;
+  };
   prep_ = std::make_unique<Prep>(*tree_, std::move(prep_options));
   prep_->set_last_zxid(tree_->last_zxid());
   return zab::Status::OK();

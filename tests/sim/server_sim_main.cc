@@ -18,17 +18,31 @@ int main(int argc, char** argv) {
   zk::sim::ServerSimOptions base;
   bool determinism = false;
   bool quiet = false;
+  std::string plant = "none";
   app.add_option("--seed", seed, "run one seed");
   app.add_option("--seeds", seeds, "run a range of seeds, A..B inclusive");
   app.add_option("--steps", base.steps, "ticks of the fault phase")->capture_default_str();
   app.add_option("--nodes", base.voters, "voters: 3 or 5 (default: chosen by the seed)")
       ->check(CLI::IsMember({0, 3, 5}));
   app.add_option("--clients", base.clients, "client sessions at any time")->capture_default_str();
+  app.add_flag("--no-faults", [&base](int64_t) { base.faults = false; },
+               "no crashes, partitions or broken connections");
+  app.add_option("--plant", plant,
+                 "break one guarantee on purpose (zxid-goes-back, event-after-data, "
+                 "duplicate-event, version-skew, repeated-sequence, frozen-leader-clock, "
+                 "stale-read, lost-ack) to see its checker catch it")
+      ->capture_default_str();
   app.add_flag("--verbose,-v", base.verbose, "trace every action and fault, with the logs");
   app.add_flag("--check-determinism", determinism, "run every seed twice, compare the traces");
   app.add_flag("--quiet,-q", quiet, "print failures and the summary only");
   CLI11_PARSE(app, argc, argv);
 
+  if (auto bug = zk::sim::PlantedBugNamed(plant)) {
+    base.plant = *bug;
+  } else {
+    std::fprintf(stderr, "unknown --plant %s\n", plant.c_str());
+    return 2;
+  }
   uint64_t first = seed, last = seed;
   if (!seeds.empty() && !zk::sim::ParseSeedRange(seeds, &first, &last)) {
     std::fprintf(stderr, "--seeds wants A..B\n");
@@ -42,6 +56,8 @@ int main(int argc, char** argv) {
     std::string cmd = std::string(argv[0]) + " --seed " + std::to_string(s) + " --steps " +
                       std::to_string(base.steps) + " --clients " + std::to_string(base.clients);
     if (base.voters != 0) cmd += " --nodes " + std::to_string(base.voters);
+    if (!base.faults) cmd += " --no-faults";
+    if (base.plant != zk::sim::PlantedBug::kNone) cmd += " --plant " + plant;
     return cmd + " --verbose";
   };
 

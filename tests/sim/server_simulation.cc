@@ -138,6 +138,9 @@ class ServerRun {
     std::string why;
     while (!(why = Quiesced()).empty()) {
       if (tick_ - expiry_start >= expire_bound) {
+        if (trace_.verbose()) {
+          for (const ClientHistory& h : finished_) trace_.Print(DescribeHistory(h));
+        }
         throw SimFailure("end: " + why + " " + std::to_string(expire_bound) +
                          " ticks after every client left\n" + Describe());
       }
@@ -425,7 +428,33 @@ T PickOne(Rng& rng, std::initializer_list<T> xs) {
   return *(xs.begin() + rng.Below(xs.size()));
 }
 
+constexpr std::pair<PlantedBug, const char*> kPlantedBugNames[] = {
+    {PlantedBug::kNone, "none"},
+    {PlantedBug::kZxidGoesBack, "zxid-goes-back"},
+    {PlantedBug::kEventAfterData, "event-after-data"},
+    {PlantedBug::kDuplicateEvent, "duplicate-event"},
+    {PlantedBug::kVersionSkew, "version-skew"},
+    {PlantedBug::kRepeatedSequence, "repeated-sequence"},
+    {PlantedBug::kFrozenLeaderClock, "frozen-leader-clock"},
+    {PlantedBug::kStaleRead, "stale-read"},
+    {PlantedBug::kLostAck, "lost-ack"},
+};
+
 }  // namespace
+
+std::optional<PlantedBug> PlantedBugNamed(const std::string& name) {
+  for (const auto& [bug, n] : kPlantedBugNames) {
+    if (name == n) return bug;
+  }
+  return std::nullopt;
+}
+
+std::string PlantedBugName(PlantedBug bug) {
+  for (const auto& [b, n] : kPlantedBugNames) {
+    if (b == bug) return n;
+  }
+  return "?";
+}
 
 ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
   ServerSimResult r;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace zk::sim {
@@ -36,6 +37,11 @@ enum class PlantedBug {
   kStaleRead,           // a read reply shows the node as it was before the session's write
   kLostAck,             // a failed create is reported to the client as done
 };
+
+// "zxid-goes-back", "event-after-data", ... (the enumerators' names in kebab case); nullopt for
+// an unknown name. "none" is kNone.
+std::optional<PlantedBug> PlantedBugNamed(const std::string& name);
+std::string PlantedBugName(PlantedBug bug);
 
 struct ServerSimOptions {
   uint64_t seed = 1;

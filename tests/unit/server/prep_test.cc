@@ -666,3 +666,33 @@ TEST_CASE("Prep built over a non-empty tree starts at the tree's last zxid") {
 
 }  // namespace
 }  // namespace zk::server
+
+namespace zk::server {
+namespace {
+
+TEST_CASE("A session that may no longer write gets SESSIONEXPIRED, and no ephemeral outlives it") {
+  std::set<int64_t> closing;
+  PrepOptions options;
+  options.session_may_write = [&closing](int64_t id) { return !closing.contains(id); };
+  testutil::PrepHarness h(std::move(options));
+  REQUIRE(h.Run(testutil::Single(testutil::CreateOp("/p", 0)), kS1).err == Err::kOk);
+  closing.insert(kS1);  // its close (or expiry) is proposed; a create sent before it arrives late
+  CHECK(RunErr(h, testutil::Single(testutil::CreateOp("/p/e", 1)), kS1) == Err::kSessionExpired);
+  CHECK(RunErr(h, testutil::Single(testutil::SetDataOp("/p", "x")), kS1) == Err::kSessionExpired);
+  CHECK(RunErr(h, testutil::Single(testutil::DeleteOp("/p")), kS1) == Err::kSessionExpired);
+  CHECK(h.tree.Find("/p/e") == nullptr);
+  CHECK(h.tree.EphemeralsOf(kS1).empty());
+  // A multi fails at its first op, as any failed multi.
+  Txn multi = h.Prepare(testutil::Multi({testutil::CreateOp("/p/m", 1)}), kS1);
+  REQUIRE(std::holds_alternative<MultiTxn>(multi.body));
+  const auto& ops = std::get<MultiTxn>(multi.body).ops;
+  REQUIRE(ops.size() == 1);
+  REQUIRE(std::holds_alternative<ErrorTxn>(ops[0]));
+  CHECK(std::get<ErrorTxn>(ops[0]).err == Err::kSessionExpired);
+  // Other sessions, and the server's own writes (session 0), are unaffected.
+  CHECK(h.Run(testutil::Single(testutil::CreateOp("/p/f", 1)), kS2).err == Err::kOk);
+  CHECK(h.Run(testutil::Single(testutil::CreateOp("/q", 0)), 0).err == Err::kOk);
+}
+
+}  // namespace
+}  // namespace zk::server
