@@ -141,7 +141,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     int32_t xid = 0;
     OpCode type = OpCode::kError;
     int64_t zxid = 0;          // writes: the txn's zxid (0 for reads and syncs)
-    int64_t answer_at = 0;     // a follower's sync: answered once this zxid is applied
+    bool held = false;         // a follower's sync waiting for its point (sync_points_)
     std::vector<OpCode> multi_types;  // multi: the op type of each sub-request
     bool done = false;         // answered: `reply` holds it (applied writes, canned errors)
     std::string frame;         // reads: the request body, evaluated when its turn comes
@@ -184,6 +184,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   struct SyncPoint {
     int64_t zxid = 0;
     int64_t session_id = 0;
+    int32_t xid = 0;
   };
 
   // zookeeper_server.cc
@@ -254,8 +255,11 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     return serving() && replication_->peer().state() == zab::PeerState::kLeading;
   }
   void OnAppMessage(zab::ServerId from, AppMessage msg);
-  // Follower: answers (in their sessions' order) the syncs whose point the tree has reached.
-  void AnswerSyncsUpTo(int64_t applied);
+  // Follower: releases the syncs whose point is below `zxid` (called before applying the txn
+  // `zxid`, so a point that names no txn, like the zxid before a new epoch's first, is reached
+  // too) or, with `inclusive`, at most `zxid` (after applying it), and answers them in their
+  // sessions' order.
+  void ReleaseSyncs(int64_t zxid, bool inclusive);
   // Leader: sends its digest at its last applied zxid to every synced learner.
   void SampleDigest();
   // Learner: a leader's digest differs from ours at the same zxid.

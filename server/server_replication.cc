@@ -4,6 +4,7 @@
 // leader (forwarded writes and session creation, syncs, session activity), and what the server
 // does when it gains or loses a leader: it serves clients only while ZAB says it may.
 #include <algorithm>
+#include <tuple>
 #include <spdlog/spdlog.h>
 
 
@@ -70,6 +71,7 @@ zab::Status ServerNode::StartReplication(const ReplicationFactory& make_replicat
 }
 
 void ServerNode::ApplyCommitted(const zab::LogEntry& entry) {
+  if (!sync_points_.empty()) ReleaseSyncs(entry.zxid, /*inclusive=*/false);
   while (!in_flight_.empty() && in_flight_.front().txn.zxid < entry.zxid) in_flight_.pop_front();
   if (!in_flight_.empty() && in_flight_.front().txn.zxid == entry.zxid) {
     Txn txn = std::move(in_flight_.front().txn);
@@ -83,7 +85,7 @@ void ServerNode::ApplyCommitted(const zab::LogEntry& entry) {
     }
     ApplyOne(txn);
   }
-  if (!sync_points_.empty()) AnswerSyncsUpTo(entry.zxid);
+  if (!sync_points_.empty()) ReleaseSyncs(entry.zxid, /*inclusive=*/true);
 }
 
 bool ServerNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
@@ -178,10 +180,13 @@ void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
     if (!st) return;
     for (Pending& p : st->queue) {
       if (p.type == OpCode::kSync && p.zxid == kAwaitingLeader && p.xid == d->xid) {
-        // Now answered like a read, in order, from the state the leader vouched for.
+        // Now answered like a read, in order, from the state the leader vouched for, once
+        // this server has applied it.
         p.zxid = 0;
-        p.answer_at = d->zxid;
-        if (d->zxid > tree_->last_zxid()) sync_points_.push_back({d->zxid, d->session_id});
+        if (d->zxid > tree_->last_zxid()) {
+          p.held = true;
+          sync_points_.push_back({d->zxid, d->session_id, d->xid});
+        }
         break;
       }
     }
@@ -193,18 +198,24 @@ void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
   }
 }
 
-void ServerNode::AnswerSyncsUpTo(int64_t applied) {
-  std::vector<int64_t> ready;
+void ServerNode::ReleaseSyncs(int64_t zxid, bool inclusive) {
+  std::vector<SyncPoint> ready;
   std::erase_if(sync_points_, [&](const SyncPoint& s) {
-    if (s.zxid > applied) return false;
-    ready.push_back(s.session_id);
+    if (inclusive ? s.zxid > zxid : s.zxid >= zxid) return false;
+    ready.push_back(s);
     return true;
   });
-  std::sort(ready.begin(), ready.end());
-  ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
-  for (int64_t session_id : ready) {
-    auto it = conn_of_session_.find(session_id);
-    if (ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second)) Drain(*st);
+  std::sort(ready.begin(), ready.end(), [](const SyncPoint& a, const SyncPoint& b) {
+    return std::tie(a.session_id, a.xid) < std::tie(b.session_id, b.xid);
+  });
+  for (const SyncPoint& s : ready) {
+    auto it = conn_of_session_.find(s.session_id);
+    ConnState* st = it == conn_of_session_.end() ? nullptr : StateOf(it->second);
+    if (!st) continue;
+    for (Pending& p : st->queue) {
+      if (p.type == OpCode::kSync && p.held && p.xid == s.xid) p.held = false;
+    }
+    Drain(*st);
   }
 }
 

@@ -394,7 +394,7 @@ void ServerNode::Drain(ConnState& st) {
   uint64_t id = st.conn->id();
   while (!st.queue.empty()) {
     Pending& p = st.queue.front();
-    if ((p.zxid != 0 && !p.done) || p.answer_at > tree_->last_zxid()) break;
+    if ((p.zxid != 0 && !p.done) || p.held) break;
     std::string reply = p.done ? std::move(p.reply) : EvaluateRead(st, p.type, p.xid, p.frame);
     RecordLatency(st, p);
     OpCode type = p.type;

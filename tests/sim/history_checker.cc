@@ -108,6 +108,12 @@ void HistoryChecker::CollectWrites() {
     const ClientHistory& h = histories_[hi];
     for (size_t oi = 0; oi < h.ops.size(); ++oi) {
       const OpRecord& op = h.ops[oi];
+      if (op.outcome == Outcome::kReplied && op.has_stat && op.stat.ephemeral_owner != 0 &&
+          !op.path.empty()) {
+        owners_seen_[op.type == OpCode::kCreate2 && !op.created_path.empty() ? op.created_path
+                                                                             : op.path]
+            .insert(op.stat.ephemeral_owner);
+      }
       const bool known = op.ok();
       const bool unknown = op.outcome != Outcome::kReplied;
       if (!known && !unknown) continue;
@@ -193,6 +199,11 @@ bool HistoryChecker::WrittenLater(const std::string& path, int64_t zxid, bool de
 
 bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid, int sub) const {
   if (WrittenLater(path, zxid, true, sub)) return true;
+  if (auto it = owners_seen_.find(path); it != owners_seen_.end()) {
+    for (int64_t owner : it->second) {
+      if (OwnerMayHaveDied(owner, {}) || closed_at_known_zxid_.contains(owner)) return true;
+    }
+  }
   for (const Write& w : acked_) {
     if (w.type != OpCode::kCreate2 || w.path != path) continue;
     int64_t owner = w.create_mode == static_cast<int32_t>(CreateMode::kEphemeral) ||

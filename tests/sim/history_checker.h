@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -119,6 +120,9 @@ class HistoryChecker {
   std::vector<std::string> uncertain_prefixes_;  // sequential creates with unknown outcome
   std::set<int64_t> closed_at_known_zxid_;       // sessions with a successful closeSession
   std::set<int64_t> died_unseen_;  // expired, or closeSession with unknown outcome
+  // The ephemeral owners replies showed for each path (a node created by an op whose outcome
+  // its client never learned is known to be ephemeral only from these).
+  std::map<std::string, std::set<int64_t>> owners_seen_;
 };
 
 }  // namespace zk::sim
