@@ -37,6 +37,9 @@ row "first ack after the kill (s)" failover first_ack_after_kill_s
 row "acked writes lost after failover" failover missing_after_failover
 row "znodes populated" rejoin znodes
 row "wiped follower rejoin until it serves all (s)" rejoin rejoin_s
+row "leader set+get during the rejoin, p50 (ms)" rejoin leader_set_get_p50_ms
+row "leader set+get during the rejoin, p99 (ms)" rejoin leader_set_get_p99_ms
+row "leader set+get during the rejoin, longest (ms)" rejoin leader_set_get_max_ms
 for kind in "${KINDS[@]}"; do
   [ "$(field "${R[$kind,failover]}" missing_after_failover)" = "0" ] ||
     { echo "$kind lost acknowledged writes" >&2; exit 1; }

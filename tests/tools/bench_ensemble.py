@@ -7,7 +7,9 @@ ZooKeeper's default timeouts (tickTime=2000, initLimit=10, syncLimit=5):
             missing afterwards.
   rejoin    3 voters holding N znodes of 100 bytes (zk_populate); a follower is killed, its
             dataDir wiped and the process restarted; prints the seconds from exec until that
-            follower serves all N znodes.
+            follower serves all N znodes, and the latency of a client writing and reading on the
+            leader meanwhile (setData then getData in a loop, one session): p50, p99 and the
+            longest, which shows whether sending the snapshot stalls the leader's clients.
 
 Prints one JSON object per measurement on stdout. Run through scripts/bench-ensemble.sh.
 """
@@ -103,8 +105,25 @@ def rejoin(kind, znodes):
                                "--depth", "1000"], stdout=subprocess.DEVNULL)
         populate_s = time.monotonic() - t0
         follower = next(m for m in e.members.values() if m is not leader)
+        probe = client(leader.hosts)
+        probe.create("/probe", b"0")
+        latencies = []  # seconds per setData+getData on the leader, during the rejoin
+        stop = threading.Event()
+
+        def probe_leader():
+            while not stop.is_set():
+                t = time.monotonic()
+                try:
+                    probe.set("/probe", b"x" * 100)
+                    probe.get("/probe")
+                except KazooException:
+                    continue
+                latencies.append(time.monotonic() - t)
+
         follower.kill9()
         follower.wipe()
+        prober = threading.Thread(target=probe_leader)
+        prober.start()
         t0 = time.monotonic()
         follower.start()
 
@@ -114,12 +133,27 @@ def rejoin(kind, znodes):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             return r.returncode == 0
 
-        wait_until(serves_all, 600, interval=0.05, what="the wiped follower to serve all znodes")
+        try:
+            wait_until(serves_all, 600, interval=0.05,
+                       what="the wiped follower to serve all znodes")
+        finally:
+            stop.set()
+            prober.join()
+            probe.stop()
+            probe.close()
         rejoin_s = time.monotonic() - t0
         log = follower.log_text()
+        lat = sorted(latencies)
+
+        def ms(q):
+            return round(1000 * lat[min(len(lat) - 1, int(q * len(lat)))], 2) if lat else None
+
         return {"kind": kind, "measure": "rejoin", "znodes": znodes,
                 "populate_s": round(populate_s, 2), "rejoin_s": round(rejoin_s, 2),
-                "by_snapshot": ("by SNAP" in log) if kind == "zabkeeper" else None}
+                "by_snapshot": ("by SNAP" in log) if kind == "zabkeeper" else None,
+                "leader_probe_ops": len(lat), "leader_set_get_p50_ms": ms(0.5),
+                "leader_set_get_p99_ms": ms(0.99),
+                "leader_set_get_max_ms": round(1000 * lat[-1], 2) if lat else None}
     finally:
         e.cleanup()
 
