@@ -25,6 +25,8 @@ using ServerId = int64_t;  // ZooKeeper's myid.
 
 // The state a server announces in its election notifications (ZooKeeper's ServerState).
 enum class PeerState : uint8_t { kLooking = 0, kFollowing = 1, kLeading = 2, kObserving = 3 };
+// "looking", "following", "leading", "observing".
+const char* PeerStateName(PeerState s);
 
 enum class Channel : uint8_t { kElection = 0, kQuorum = 1 };
 

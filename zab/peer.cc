@@ -36,6 +36,20 @@ std::string PeerConfig::Validate() const {
   return "";
 }
 
+const char* PeerStateName(PeerState s) {
+  switch (s) {
+    case PeerState::kLooking:
+      return "looking";
+    case PeerState::kFollowing:
+      return "following";
+    case PeerState::kLeading:
+      return "leading";
+    case PeerState::kObserving:
+      return "observing";
+  }
+  return "?";
+}
+
 const char* MessageName(const Message& m) {
   static constexpr const char* kNames[] = {
       "NOTIFICATION", "LEARNERINFO", "LEADERINFO", "ACKEPOCH", "SYNC",

@@ -11,20 +11,6 @@ namespace {
 // Log range chunk size when the network port does not track queued bytes.
 constexpr size_t kReplicaLogChunkBytes = size_t{4} << 20;
 
-const char* ReplicaStateName(PeerState s) {
-  switch (s) {
-    case PeerState::kLooking:
-      return "looking";
-    case PeerState::kFollowing:
-      return "following";
-    case PeerState::kLeading:
-      return "leading";
-    case PeerState::kObserving:
-      return "observing";
-  }
-  return "?";
-}
-
 Status ReadEpochValue(LogStore* store, const char* key, int64_t* out) {
   *out = 0;
   Result<std::optional<std::string>> v = store->GetMeta(key);
@@ -162,13 +148,13 @@ void Replica::ReportRole() {
   if (state == last_state_ && serving == last_serving_ && epoch == last_epoch_) return;
   if (state != last_state_) {
     spdlog::info("zab: {} -> {} (epoch {}, leader {}, last zxid 0x{:x}){}{}",
-                 ReplicaStateName(last_state_), ReplicaStateName(state), epoch, peer_->leader(),
+                 PeerStateName(last_state_), PeerStateName(state), epoch, peer_->leader(),
                  peer_->last_zxid(), state == PeerState::kLooking ? ": " : "",
                  state == PeerState::kLooking ? peer_->last_transition() : "");
   } else if (last_serving_ && (!serving || epoch != last_epoch_)) {
     // Left and re-entered the same state within one step (a standalone leader that ran out of
     // zxids starts its next epoch at once): still say why service was interrupted.
-    spdlog::info("zab: {} again (epoch {}, last zxid 0x{:x}) after: {}", ReplicaStateName(state),
+    spdlog::info("zab: {} again (epoch {}, last zxid 0x{:x}) after: {}", PeerStateName(state),
                  epoch, peer_->last_zxid(), peer_->last_transition());
   }
   last_state_ = state;

@@ -94,8 +94,7 @@ std::string Cluster::Describe() const {
       out += "down";
     } else {
       const zab::Peer& p = n->peer();
-      static const char* kStates[] = {"looking", "following", "leading", "observing"};
-      out += std::string(kStates[static_cast<int>(p.state())]) + (p.serving() ? " serving" : "") +
+      out += std::string(zab::PeerStateName(p.state())) + (p.serving() ? " serving" : "") +
              " leader " + std::to_string(p.leader()) + " epochs " +
              std::to_string(p.accepted_epoch()) + "/" + std::to_string(p.current_epoch()) +
              " last " + Hex(p.last_zxid()) + " committed " + Hex(p.committed_zxid()) + " tree " +

@@ -183,10 +183,7 @@ class ServerRun {
         continue;
       }
       const zab::Peer& p = n->peer();
-      s += std::string(p.state() == zab::PeerState::kLeading     ? "leading"
-                       : p.state() == zab::PeerState::kFollowing ? "following"
-                       : p.state() == zab::PeerState::kObserving ? "observing"
-                                                                 : "looking") +
+      s += std::string(zab::PeerStateName(p.state())) +
            (p.serving() ? " (serving)" : "") + ", epoch " + std::to_string(p.current_epoch()) +
            ", tree at " + Hex(n->node()->tree().last_zxid()) + ", " +
            std::to_string(n->node()->sessions().size()) + " sessions\n";
