@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   app.add_option("--steps", base.steps, "ticks of the fault phase")->capture_default_str();
   app.add_option("--nodes", base.voters, "voters: 3 or 5 (default: chosen by the seed)")
       ->check(CLI::IsMember({0, 3, 5}));
+  app.add_option("--observers", base.observers, "observers: 0 or 1 (default: chosen by the seed)")
+      ->check(CLI::IsMember({-1, 0, 1}));
   app.add_option("--clients", base.clients, "client sessions at any time")->capture_default_str();
   app.add_flag("--no-faults", [&base](int64_t) { base.faults = false; },
                "no crashes, partitions or broken connections");
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     std::string cmd = std::string(argv[0]) + " --seed " + std::to_string(s) + " --steps " +
                       std::to_string(base.steps) + " --clients " + std::to_string(base.clients);
     if (base.voters != 0) cmd += " --nodes " + std::to_string(base.voters);
+    if (base.observers >= 0) cmd += " --observers " + std::to_string(base.observers);
     if (!base.faults) cmd += " --no-faults";
     if (base.plant != zk::sim::PlantedBug::kNone) cmd += " --plant " + plant;
     return cmd + " --verbose";

@@ -51,7 +51,7 @@ struct ClientSlot {
 
 class ServerRun {
  public:
-  ServerRun(const ServerSimOptions& o, ServerSimProfile p, int voters)
+  ServerRun(const ServerSimOptions& o, ServerSimProfile p, int voters, int observers)
       : o_(o), p_(p), rng_(o.seed), trace_(&queue_, o.verbose),
         net_(&queue_, &rng_, &trace_, NetworkOptions{}) {
     SimContext ctx{&queue_, &rng_, &trace_, &net_, &checker_};
@@ -59,10 +59,12 @@ class ServerRun {
     base.tick_time_ms = kSimTickTimeMs;
     base.init_limit = 10;
     base.sync_limit = 5;
-    for (int i = 1; i <= voters; ++i) {
-      base.servers[i] = server::ServerAddress{"10.0.0." + std::to_string(i), 2888, 3888};
+    for (int i = 1; i <= voters + observers; ++i) {
+      base.servers[i] = server::ServerAddress{"10.0.0." + std::to_string(i), 2888, 3888,
+                                              /*observer=*/i > voters};
       ids_.push_back(static_cast<zab::ServerId>(i));
     }
+    voters_ = static_cast<size_t>(voters);
     for (zab::ServerId id : ids_) {
       server::ServerConfig c = base;
       c.server_id = id;
@@ -410,6 +412,7 @@ class ServerRun {
   Network net_;
   Checker checker_;
   std::vector<zab::ServerId> ids_;
+  size_t voters_ = 0;
   std::map<zab::ServerId, std::unique_ptr<ServerSimNode>> nodes_;
   std::vector<ClientSlot> clients_;
   std::vector<ClientHistory> finished_;
@@ -458,6 +461,7 @@ ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
   if (!o.verbose) spdlog::set_level(spdlog::level::off);
   Rng setup(o.seed ^ 0x5e4e5e4e5e4e5e4eULL);
   const int voters = o.voters != 0 ? o.voters : (setup.PerMille(300) ? 5 : 3);
+  const int observers = o.observers >= 0 ? o.observers : (setup.PerMille(300) ? 1 : 0);
   ServerSimProfile p;
   p.crash_pm = PickOne<uint64_t>(setup, {0, 3, 8});
   const size_t minority = static_cast<size_t>(voters - 1) / 2;
@@ -468,9 +472,10 @@ ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
   p.client_break_pm = PickOne<uint64_t>(setup, {0, 3, 10});
   p.request_pm = PickOne<uint64_t>(setup, {200, 500, 900});
   if (!o.faults) p.crash_pm = p.partition_pm = p.peer_break_pm = p.client_break_pm = 0;
-  r.profile = std::to_string(voters) + " voters, " + std::to_string(o.clients) + " clients; " +
-              p.Describe();
-  ServerRun run(o, p, voters);
+  r.profile = std::to_string(voters) + " voters" +
+              (observers > 0 ? " + " + std::to_string(observers) + " observer" : "") + ", " +
+              std::to_string(o.clients) + " clients; " + p.Describe();
+  ServerRun run(o, p, voters, observers);
   try {
     run.Start();
     run.FaultPhase(&r);

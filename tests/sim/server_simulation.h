@@ -46,6 +46,7 @@ std::string PlantedBugName(PlantedBug bug);
 struct ServerSimOptions {
   uint64_t seed = 1;
   int voters = 0;      // 3 or 5; 0: chosen by the seed
+  int observers = -1;  // 0 or 1; -1: chosen by the seed
   int clients = 6;     // sessions at any time
   int64_t steps = 1200;  // ticks of the fault phase
   bool faults = true;  // false: no crashes, partitions or breaks (planted-bug tests)
