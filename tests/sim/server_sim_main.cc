@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   uint64_t failures = 0;
   int64_t sessions = 0, ops = 0, acked = 0, events = 0, expired = 0, crashes = 0,
-          partitions = 0, slowest_end = 0;
+          partitions = 0, slowest_end = 0, snapshots = 0, diffs = 0, truncs = 0, snaps = 0;
   for (uint64_t s = first; s <= last; ++s) {
     zk::sim::ServerSimOptions o = base;
     o.seed = s;
@@ -88,13 +88,16 @@ int main(int argc, char** argv) {
     } else if (!quiet && first == last) {
       std::printf(
           "seed %llu ok (%s): %lld sessions, %lld requests, %lld writes acknowledged, %lld "
-          "watch events, %lld expired, %lld crashes, %lld partitions, last zxid 0x%llx; end "
-          "phase %lld ticks; trace %016llx\n",
+          "watch events, %lld expired, %lld crashes, %lld partitions, %lld snapshots, "
+          "%lld/%lld/%lld DIFF/TRUNC/SNAP, last zxid 0x%llx; end phase %lld ticks; trace "
+          "%016llx\n",
           static_cast<unsigned long long>(s), r.profile.c_str(),
           static_cast<long long>(r.sessions), static_cast<long long>(r.ops),
           static_cast<long long>(r.acked_writes), static_cast<long long>(r.events),
           static_cast<long long>(r.expired), static_cast<long long>(r.crashes),
-          static_cast<long long>(r.partitions), static_cast<unsigned long long>(r.last_zxid),
+          static_cast<long long>(r.partitions), static_cast<long long>(r.snapshots),
+          static_cast<long long>(r.diffs), static_cast<long long>(r.truncs),
+          static_cast<long long>(r.snaps), static_cast<unsigned long long>(r.last_zxid),
           static_cast<long long>(r.end_took), static_cast<unsigned long long>(r.fingerprint));
     }
     sessions += r.sessions;
@@ -105,6 +108,10 @@ int main(int argc, char** argv) {
     crashes += r.crashes;
     partitions += r.partitions;
     slowest_end = std::max(slowest_end, r.end_took);
+    snapshots += r.snapshots;
+    diffs += r.diffs;
+    truncs += r.truncs;
+    snaps += r.snaps;
     std::fflush(stdout);
   }
   const double secs =
@@ -112,14 +119,16 @@ int main(int argc, char** argv) {
   if (first != last || quiet) {
     std::printf(
         "server_sim: %llu seeds (%llu..%llu), %llu failed; %lld sessions, %lld requests, %lld "
-        "writes acknowledged, %lld watch events, %lld expired, %lld crashes, %lld partitions; "
-        "slowest end phase %lld ticks; %.1f s\n",
+        "writes acknowledged, %lld watch events, %lld expired, %lld crashes, %lld partitions, "
+        "%lld snapshots, %lld/%lld/%lld DIFF/TRUNC/SNAP; slowest end phase %lld ticks; %.1f s\n",
         static_cast<unsigned long long>(last - first + 1), static_cast<unsigned long long>(first),
         static_cast<unsigned long long>(last), static_cast<unsigned long long>(failures),
         static_cast<long long>(sessions), static_cast<long long>(ops),
         static_cast<long long>(acked), static_cast<long long>(events),
         static_cast<long long>(expired), static_cast<long long>(crashes),
-        static_cast<long long>(partitions), static_cast<long long>(slowest_end), secs);
+        static_cast<long long>(partitions), static_cast<long long>(snapshots),
+        static_cast<long long>(diffs), static_cast<long long>(truncs),
+        static_cast<long long>(snaps), static_cast<long long>(slowest_end), secs);
   }
   return failures == 0 ? 0 : 1;
 }

@@ -1,10 +1,27 @@
 #include "tests/sim/server_sim_node.h"
 
+#include <atomic>
+
 namespace zk::sim {
+namespace {
+
+// Unique within the process: runs may follow one another (or overlap, in tests).
+std::string StorageName(int64_t server_id) {
+  static std::atomic<uint64_t> next{1};
+  return std::to_string(next++) + "-server-" + std::to_string(server_id);
+}
+
+}  // namespace
 
 ServerSimNode::ServerSimNode(server::ServerConfig config, NodeOptions options, SimContext ctx,
                              SimReplicationHooks hooks)
-    : config_(std::move(config)), ctx_(ctx), hooks_(std::move(hooks)), clock_(ctx.queue) {
+    : config_(std::move(config)),
+      ctx_(ctx),
+      hooks_(std::move(hooks)),
+      clock_(ctx.queue),
+      storage_(StorageName(config_.server_id)) {
+  disk_.SetSnapshotFileReader(
+      [this](const std::string& path) { return storage_.ReadFile(path); });
   disk_.Configure(id(),
                   SimDiskTiming{options.disk_min_delay, options.disk_max_delay,
                                 options.disk_slow_per_mille, options.disk_slow_delay},

@@ -78,6 +78,7 @@ class ServerSimNode final : public Endpoint {
   // and goes quiet once it changes.
   uint64_t incarnation() const { return incarnation_; }
   SimDisk& disk() { return disk_; }
+  const SimNodeStorage& storage() const { return storage_; }
   SimClock& clock() { return clock_; }
 
   // Endpoint.
@@ -95,7 +96,7 @@ class ServerSimNode final : public Endpoint {
   SimReplicationHooks hooks_;
   SimClock clock_;
   SimDisk disk_;
-  SimNodeStorage storage_;
+  SimNodeStorage storage_;  // its files outlive crashes, like the disk
   SimReplication* replication_ = nullptr;  // owned by node_
   std::unique_ptr<server::ServerNode> node_;
   uint64_t incarnation_ = 0;

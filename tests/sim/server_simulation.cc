@@ -31,12 +31,14 @@ struct ServerSimProfile {
   uint64_t peer_break_pm = 0;
   uint64_t client_break_pm = 0;  // per client per tick
   uint64_t request_pm = 0;       // per client per tick: send what it has ready
+  int snap_count = 0;            // the servers' snapCount; 0: ZooKeeper's default
   std::string Describe() const {
     return "crash " + std::to_string(crash_pm) + "/1000 (up to " + std::to_string(crash_budget) +
            " down, tear " + std::to_string(tear_pm) + "/1000), partition " +
            std::to_string(partition_pm) + "/1000, peer break " + std::to_string(peer_break_pm) +
            "/1000, client break " + std::to_string(client_break_pm) + "/1000, requests " +
-           std::to_string(request_pm) + "/1000";
+           std::to_string(request_pm) + "/1000" +
+           (snap_count > 0 ? ", snapCount " + std::to_string(snap_count) : "");
   }
 };
 
@@ -59,6 +61,7 @@ class ServerRun {
     base.tick_time_ms = kSimTickTimeMs;
     base.init_limit = 10;
     base.sync_limit = 5;
+    if (p_.snap_count > 0) base.snap_count = p_.snap_count;
     for (int i = 1; i <= voters + observers; ++i) {
       base.servers[i] = server::ServerAddress{"10.0.0." + std::to_string(i), 2888, 3888,
                                               /*observer=*/i > voters};
@@ -88,7 +91,14 @@ class ServerRun {
     queue_.Clear();
   }
 
-  void Start() {
+  void Start(ServerSimResult* r) {
+    net_.on_deliver = [r](zab::ServerId, zab::ServerId, const zab::Message& m) {
+      if (auto* s = std::get_if<zab::SyncStart>(&m)) {
+        ++(s->mode == zab::SyncMode::kDiff    ? r->diffs
+           : s->mode == zab::SyncMode::kTrunc ? r->truncs
+                                              : r->snaps);
+      }
+    };
     net_.Start();
     for (zab::ServerId id : ids_) nodes_[id]->Restart();
   }
@@ -209,6 +219,12 @@ class ServerRun {
            ", " + std::to_string(c.client->history().ops.size()) + " ops\n";
     }
     return s;
+  }
+
+  int64_t snapshots_taken() const {
+    int64_t n = 0;
+    for (const auto& [id, node] : nodes_) n += node->storage().snapshots_taken();
+    return n;
   }
 
   int64_t tick() const { return tick_; }
@@ -471,13 +487,14 @@ ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
   p.peer_break_pm = PickOne<uint64_t>(setup, {0, 10});
   p.client_break_pm = PickOne<uint64_t>(setup, {0, 3, 10});
   p.request_pm = PickOne<uint64_t>(setup, {200, 500, 900});
+  p.snap_count = PickOne<int>(setup, {0, 40, 150});
   if (!o.faults) p.crash_pm = p.partition_pm = p.peer_break_pm = p.client_break_pm = 0;
   r.profile = std::to_string(voters) + " voters" +
               (observers > 0 ? " + " + std::to_string(observers) + " observer" : "") + ", " +
               std::to_string(o.clients) + " clients; " + p.Describe();
   ServerRun run(o, p, voters, observers);
   try {
-    run.Start();
+    run.Start(&r);
     run.FaultPhase(&r);
     run.EndPhase(&r);
     run.CheckHistories(&r);
@@ -487,6 +504,7 @@ ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
     if (r.failure.find("\n  server") == std::string::npos) r.failure += "\n" + run.Describe();
   }
   r.tick = run.tick();
+  r.snapshots = run.snapshots_taken();
   r.fingerprint = run.fingerprint();
   return r;
 }

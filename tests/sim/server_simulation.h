@@ -69,6 +69,8 @@ struct ServerSimResult {
   int64_t crashes = 0;
   int64_t partitions = 0;
   int64_t end_took = 0;     // ticks of the end phase
+  int64_t snapshots = 0;    // taken by the servers
+  int64_t diffs = 0, truncs = 0, snaps = 0;  // learner synchronizations by mode
 };
 
 ServerSimResult RunServerSimulation(const ServerSimOptions& options);

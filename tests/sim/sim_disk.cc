@@ -229,7 +229,9 @@ void SimDisk::ReadSnapshotFile(const zab::SnapshotFileRequest& request) {
   queue_->After(RandomDelay(), [this, gen, request] {
     if (gen != generation_ || replica_ == nullptr) return;
     // A snapshot replaced since (compaction) is gone, as a deleted file would be.
-    std::string data = request.path == SnapshotPath(snapshot_zxid_) ? snapshot_data_ : "";
+    std::string data = snapshot_file_reader_ ? snapshot_file_reader_(request.path)
+                       : request.path == SnapshotPath(snapshot_zxid_) ? snapshot_data_
+                                                                      : "";
     replica_->OnSnapshotFileRead(request, std::move(data));
   });
 }

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <string>
 #include <variant>
@@ -55,6 +56,11 @@ class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
                  Trace* trace);
   // The Replica that receives completions from now on (until Crash).
   void Attach(zab::Replica* replica) { replica_ = replica; }
+  // Where ReadSnapshotFile reads from when the snapshots are files of the server's own (the
+  // server simulation); unset, the disk's own snapshot is read.
+  void SetSnapshotFileReader(std::function<std::string(const std::string& path)> reader) {
+    snapshot_file_reader_ = std::move(reader);
+  }
 
   // Pending work.
   void Enqueue(DiskOp op) { pending_.push_back(std::move(op)); }
@@ -134,6 +140,7 @@ class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
   zab::Replica* replica_ = nullptr;
   uint64_t generation_ = 0;  // bumped by Crash: voids scheduled completions and reads
   bool completion_scheduled_ = false;
+  std::function<std::string(const std::string& path)> snapshot_file_reader_;
 };
 
 }  // namespace zk::sim
