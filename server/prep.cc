@@ -50,6 +50,12 @@ std::optional<Prep::Record> Prep::Lookup(const std::string& path, const RecordMa
   return r;
 }
 
+bool Prep::Exists(const std::string& path, const RecordMap& local) const {
+  if (auto it = local.find(path); it != local.end()) return it->second.exists;
+  if (auto it = overlay_.find(path); it != overlay_.end()) return it->second.exists;
+  return tree_.Find(path) != nullptr;
+}
+
 Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int64_t time_ms,
                   const Principal& who) {
   Txn txn;
@@ -279,7 +285,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
     path += suffix;
   }
   if (!IsValidPath(path)) return Err::kBadArguments;
-  if (Lookup(path, *local)) return Err::kNodeExists;
+  if (Exists(path, *local)) return Err::kNodeExists;
   if (ClassifyOwner(parent->stat.ephemeral_owner) == OwnerKind::kSession) {
     return Err::kNoChildrenForEphemerals;
   }

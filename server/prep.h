@@ -93,6 +93,8 @@ class Prep {
 
   // The latest view of `path`: multi-local changes, then the overlay, then the tree.
   std::optional<Record> Lookup(const std::string& path, const RecordMap& local) const;
+  // Whether `path` exists in that view, without copying its record.
+  bool Exists(const std::string& path, const RecordMap& local) const;
   Err PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
              RecordMap* local, MultiOp* out);
   Err PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
