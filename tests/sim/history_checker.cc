@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "tests/sim/checker.h"
 
@@ -98,8 +99,8 @@ std::string HistoryChecker::Where(const Write& w) const {
   return out;
 }
 
-HistoryChecker::HistoryChecker(const std::vector<ClientHistory>& histories)
-    : histories_(histories) {
+HistoryChecker::HistoryChecker(std::vector<ClientHistory> histories)
+    : histories_(std::move(histories)) {
   CollectWrites();
 }
 

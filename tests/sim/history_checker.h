@@ -40,7 +40,7 @@
 // takes the observed outcome instead of flagging it. Ephemerals of sessions that died without a
 // known closeSession zxid (expired; or closeSession with unknown outcome) may vanish at any
 // point, so they are uncertain too. The checked paths are assumed to be written only by the
-// given sessions. Thread-safety: none; the checker only reads its inputs.
+// given sessions. Thread-safety: none. The checker keeps a copy of the histories.
 #pragma once
 
 #include <cstdint>
@@ -55,8 +55,7 @@ namespace zk::sim {
 
 class HistoryChecker {
  public:
-  // `histories` are borrowed and must outlive the checker.
-  explicit HistoryChecker(const std::vector<ClientHistory>& histories);
+  explicit HistoryChecker(std::vector<ClientHistory> histories);
 
   std::vector<std::string> CheckProtocol() const;
   std::vector<std::string> CheckSessionOrder() const;
@@ -109,7 +108,7 @@ class HistoryChecker {
   std::string Where(size_t history, const OpRecord& op) const;
   static std::string Hex(int64_t value);
 
-  const std::vector<ClientHistory>& histories_;
+  std::vector<ClientHistory> histories_;
   std::vector<Write> acked_;    // successful, in (history, op) order
   std::vector<Write> unknown_;  // unknown outcome
   std::set<std::string> uncertain_paths_;
