@@ -179,9 +179,11 @@ bool HistoryChecker::OwnerMayHaveDied(int64_t session, const std::set<int64_t>& 
   return died_unseen_.contains(session) || dead.contains(session);
 }
 
-bool HistoryChecker::WrittenLater(const std::string& path, int64_t zxid, bool deletes_only) const {
+bool HistoryChecker::WrittenLater(const std::string& path, int64_t zxid, bool deletes_only,
+                                  int sub) const {
   for (const Write& w : acked_) {
-    if (w.path != path || w.zxid <= zxid) continue;
+    // Zxids are distinct per op (CheckWriteOrder), so an equal zxid is the same multi.
+    if (w.path != path || w.zxid < zxid || (w.zxid == zxid && w.sub <= sub)) continue;
     if (w.type == OpCode::kDelete) return true;
     if (!deletes_only && (w.type == OpCode::kCreate2 || w.type == OpCode::kSetData)) return true;
   }
@@ -191,8 +193,8 @@ bool HistoryChecker::WrittenLater(const std::string& path, int64_t zxid, bool de
   return !deletes_only && Uncertain(path);
 }
 
-bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid) const {
-  if (WrittenLater(path, zxid, true)) return true;
+bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid, int sub) const {
+  if (WrittenLater(path, zxid, true, sub)) return true;
   for (const Write& w : acked_) {
     if (w.type != OpCode::kCreate2 || w.path != path) continue;
     int64_t owner = w.create_mode == static_cast<int32_t>(CreateMode::kEphemeral) ||

@@ -97,12 +97,15 @@ class HistoryChecker {
   bool Uncertain(const std::string& path) const;
   // A session whose ephemerals may vanish at a point no reply shows.
   bool OwnerMayHaveDied(int64_t session, const std::set<int64_t>& dead) const;
-  // Some write of `path` (only deletes, if `deletes_only`) later than `zxid` succeeded, or one
-  // with an unknown outcome may have happened.
-  bool WrittenLater(const std::string& path, int64_t zxid, bool deletes_only) const;
-  // `path` may have disappeared after `zxid` without a reply showing it: deleted later (or maybe),
-  // or an ephemeral of a session that may have died.
-  bool MayVanish(const std::string& path, int64_t zxid) const;
+  // Some write of `path` (only deletes, if `deletes_only`) after the point (`zxid`, op `sub` of
+  // that zxid's multi; kAfterWholeOp: after the whole op) succeeded, or one with an unknown
+  // outcome may have happened.
+  static constexpr int kAfterWholeOp = 1 << 30;
+  bool WrittenLater(const std::string& path, int64_t zxid, bool deletes_only,
+                    int sub = kAfterWholeOp) const;
+  // `path` may have disappeared after that point without a reply showing it: deleted later (or
+  // maybe), or an ephemeral of a session that may have died.
+  bool MayVanish(const std::string& path, int64_t zxid, int sub = kAfterWholeOp) const;
   std::set<int64_t> DeadSessions(const std::set<int64_t>& given) const;
   std::string Where(const Write& w) const;
   std::string Where(size_t history, const OpRecord& op) const;

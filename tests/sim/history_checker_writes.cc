@@ -179,8 +179,10 @@ std::vector<std::string> HistoryChecker::CheckSequentialNumbers() const {
     groups[{parent, incarnation}].emplace_back(w.zxid, seq, &w);
   }
   for (auto& [key, creates] : groups) {
+    // In zxid order, and a multi's creates in their order within it.
     std::sort(creates.begin(), creates.end(), [](const auto& a, const auto& b) {
-      return std::get<0>(a) < std::get<0>(b);
+      return std::make_pair(std::get<0>(a), std::get<2>(a)->sub) <
+             std::make_pair(std::get<0>(b), std::get<2>(b)->sub);
     });
     std::map<int64_t, const Write*> by_number;
     for (size_t i = 0; i < creates.size(); ++i) {
@@ -231,7 +233,7 @@ std::vector<std::string> HistoryChecker::CheckEphemerals(
   }
   for (const Write& w : acked_) {
     if (w.type != OpCode::kCreate2 || !IsEphemeralModeForWriteChecks(w.create_mode)) continue;
-    if (dead.contains(w.session) || WrittenLater(w.path, w.zxid, true)) continue;
+    if (dead.contains(w.session) || WrittenLater(w.path, w.zxid, true, w.sub)) continue;
     const server::DataTree::Node* n = tree.Find(w.path);
     if (n == nullptr) {
       out.push_back("[ephemerals] " + w.path + ", created by " + Where(w) + " at zxid " +
@@ -260,7 +262,7 @@ std::vector<std::string> HistoryChecker::CheckAckedWritesDurable(
     }
     if (w.type == OpCode::kCreate2) {
       const bool ephemeral = IsEphemeralModeForWriteChecks(w.create_mode);
-      if (WrittenLater(w.path, w.zxid, true)) continue;
+      if (WrittenLater(w.path, w.zxid, true, w.sub)) continue;
       if (ephemeral && (dead.contains(w.session) || closed_at_known_zxid_.contains(w.session))) {
         continue;  // gone with its session (the ephemerals check covers leftovers)
       }
@@ -274,7 +276,7 @@ std::vector<std::string> HistoryChecker::CheckAckedWritesDurable(
                       " in the final tree");
       }
     } else if (w.type == OpCode::kSetData) {
-      if (WrittenLater(w.path, w.zxid, false) || MayVanish(w.path, w.zxid)) continue;
+      if (WrittenLater(w.path, w.zxid, false, w.sub) || MayVanish(w.path, w.zxid, w.sub)) continue;
       const server::DataTree::Node* n = tree.Find(w.path);
       if (n != nullptr && tree.StatOf(*n).mzxid == w.zxid) continue;
       // A node that may be an ephemeral of a dead session can be gone.

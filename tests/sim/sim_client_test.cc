@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "server/node_clock.h"
 #include "server/server_node.h"
 #include "tests/sim/history_checker.h"
+#include "tests/sim/rng.h"
 #include "tests/sim/sim_client.h"
 #include "tests/sim/sim_client_link.h"
 #include "zab/leveldb_log_store.h"
@@ -153,7 +155,13 @@ struct StandaloneNode {
     auto link = std::make_shared<SimClientLink>(
         node->AdmitLink("127.0.0.1"), &client,
         [this](SimClientLink::Direction, std::function<void()> fn) {
-          deliveries.push_back(std::move(fn));
+          if (schedule_at_random == nullptr) {
+            deliveries.push_back(std::move(fn));
+          } else {
+            auto at = deliveries.begin() +
+                      static_cast<std::ptrdiff_t>(schedule_at_random->Below(deliveries.size() + 1));
+            deliveries.insert(at, std::move(fn));
+          }
         });
     link->SetHandler(node.get());
     link->set_pump_on_delivery(true);
@@ -169,6 +177,7 @@ struct StandaloneNode {
   std::unique_ptr<server::FileNodeStorage> storage;
   std::unique_ptr<server::ServerNode> node;
   std::deque<std::function<void()>> deliveries;
+  Rng* schedule_at_random = nullptr;  // when set, deliveries run in a random order
 };
 
 size_t RepliedOps(const SimClient& c) {
@@ -177,94 +186,213 @@ size_t RepliedOps(const SimClient& c) {
   return n;
 }
 
-TEST_CASE("SimClients against a standalone ServerNode: histories pass every check") {
-  StandaloneNode server;
-  constexpr int kClients = 3;
-  std::vector<std::unique_ptr<SimClient>> clients;
-  std::vector<std::shared_ptr<SimClientLink>> links;
-  for (int i = 0; i < kClients; ++i) {
+// What a workload run produced.
+struct WorkloadRun {
+  std::vector<ClientHistory> histories;
+  std::set<int64_t> dead;
+  size_t ok_writes = 0, ok_multis = 0, events = 0, unknown = 0, reconnects = 0, closed = 0;
+};
+
+// `clients` sessions run against `server` until `ops` replies have arrived in all; deliveries
+// interleave at random (FIFO per link); every so often a connection is cut and the client comes
+// back with its session; a session that closed itself is replaced by a fresh client.
+WorkloadRun RunWorkload(StandaloneNode& server, uint64_t seed, int clients, size_t ops) {
+  Rng rng(seed);
+  struct Slot {
+    std::unique_ptr<SimClient> client;
+    std::shared_ptr<SimClientLink> link;
+  };
+  std::vector<Slot> slots;
+  WorkloadRun run;
+  uint64_t next_client_id = 1;
+  size_t total_replied = 0;  // of replaced clients
+  auto connect = [&](Slot& slot) {
+    if (slot.link) slot.link->DetachClient();
+    slot.link = server.Connect(*slot.client);
+  };
+  for (int i = 0; i < clients; ++i) {
     SimClientOptions options;
-    options.close_per_mille = 0;  // sessions stay; one is closed explicitly below
-    clients.push_back(std::make_unique<SimClient>(i + 1, 1000 + i, options));
+    options.close_per_mille = 4;
+    slots.push_back(Slot{std::make_unique<SimClient>(next_client_id++, rng.Next(), options), {}});
   }
-  // The node serves once its single-member ensemble has elected itself: connect until accepted.
-  for (int i = 0; i < kClients; ++i) {
-    SimClient& c = *clients[i];
-    bool up = server.RunUntil([&] {
-      if (c.state() == SimClient::State::kDisconnected) {
-        if (i < static_cast<int>(links.size())) links[i]->DetachClient();
-        auto link = server.Connect(c);
-        if (i < static_cast<int>(links.size())) {
-          links[i] = link;
-        } else {
-          links.push_back(link);
+  // Deliveries run in a random order; each link keeps its own frames in order.
+  server.schedule_at_random = &rng;
+  auto replied = [&] {
+    size_t n = total_replied;
+    for (const Slot& s : slots) n += RepliedOps(*s.client);
+    return n;
+  };
+  const size_t target = ops * static_cast<size_t>(clients);
+  bool finished = server.RunUntil([&] {
+    for (Slot& slot : slots) {
+      SimClient& c = *slot.client;
+      if (c.ended()) {
+        ++run.closed;
+        total_replied += RepliedOps(c);
+        run.histories.push_back(c.history());
+        if (slot.link) slot.link->DetachClient();
+        SimClientOptions options;
+        options.close_per_mille = 4;
+        slot.client = std::make_unique<SimClient>(next_client_id++, rng.Next(), options);
+        slot.link.reset();
+        connect(slot);
+      } else if (c.state() == SimClient::State::kDisconnected) {
+        ++run.reconnects;
+        connect(slot);
+      } else if (c.state() == SimClient::State::kConnected && rng.PerMille(3)) {
+        slot.link->Disconnect();  // the network cuts it; the client comes back next round
+      }
+    }
+    return replied() >= target;
+  });
+  REQUIRE(finished);
+  // Quiesce: no new requests; every outstanding reply arrives.
+  for (Slot& slot : slots) {
+    if (slot.link) slot.link->set_pump_on_delivery(false);
+  }
+  bool quiet = server.RunUntil([&] {
+    for (const Slot& s : slots) {
+      if (s.client->state() == SimClient::State::kHandshaking || s.client->outstanding() > 0) {
+        return false;
+      }
+    }
+    return true;
+  });
+  if (!quiet) {
+    for (const Slot& s : slots) {
+      const ClientHistory& h = s.client->history();
+      std::string tail;
+      for (size_t i = h.steps.size() > 8 ? h.steps.size() - 8 : 0; i < h.steps.size(); ++i) {
+        const Step& st = h.steps[i];
+        tail += " " + std::to_string(static_cast<int>(st.kind));
+        if (st.kind == StepKind::kInvoke || st.kind == StepKind::kOutcome) {
+          tail += "(" + DescribeOp(h.ops[st.op]) + ")";
         }
       }
-      return c.state() == SimClient::State::kConnected;
-    });
-    REQUIRE(up);
+      MESSAGE("client " << h.client_id << " state " << static_cast<int>(s.client->state())
+                        << " outstanding " << s.client->outstanding() << " link closed "
+                        << (s.link ? s.link->closed() : true) << " queued deliveries "
+                        << server.deliveries.size() << " last steps" << tail);
+    }
   }
-
-  auto all_replied_at_least = [&](size_t n) {
-    for (const auto& c : clients) {
-      if (RepliedOps(*c) < n) return false;
-    }
-    return true;
-  };
-  REQUIRE(server.RunUntil([&] { return all_replied_at_least(150); }));
-
-  // Client 1 loses its connection and comes back with its session, lastZxidSeen and watches.
-  const int64_t session1 = clients[0]->session_id();
-  links[0]->Disconnect();
-  CHECK(clients[0]->state() == SimClient::State::kDisconnected);
-  links[0] = server.Connect(*clients[0]);
-  REQUIRE(server.RunUntil([&] { return clients[0]->state() == SimClient::State::kConnected; }));
-  CHECK(clients[0]->session_id() == session1);
-  REQUIRE(server.RunUntil([&] { return all_replied_at_least(300); }));
-
-  // Quiesce: no new requests; wait for every outstanding reply.
-  for (auto& l : links) l->set_pump_on_delivery(false);
-  REQUIRE(server.RunUntil([&] {
-    for (const auto& c : clients) {
-      if (c->outstanding() > 0) return false;
-    }
-    return true;
-  }));
-
-  std::vector<ClientHistory> histories;
-  size_t ok_writes = 0, ok_multis = 0, events = 0, unknown = 0;
-  for (const auto& c : clients) {
-    histories.push_back(c->history());
-    events += c->history().events.size();
-    for (const OpRecord& op : c->history().ops) {
-      unknown += op.outcome == Outcome::kUnknown ? 1 : 0;
+  REQUIRE(quiet);
+  server.schedule_at_random = nullptr;
+  for (Slot& slot : slots) {
+    run.histories.push_back(slot.client->history());
+    if (slot.link) slot.link->DetachClient();
+  }
+  for (const ClientHistory& h : run.histories) {
+    run.events += h.events.size();
+    for (const OpRecord& op : h.ops) {
+      run.unknown += op.outcome == Outcome::kUnknown ? 1 : 0;
       if (!op.ok()) continue;
-      ok_multis += op.type == OpCode::kMulti ? 1 : 0;
-      ok_writes += op.type == OpCode::kCreate2 || op.type == OpCode::kSetData ||
-                           op.type == OpCode::kDelete || op.type == OpCode::kMulti
-                       ? 1
-                       : 0;
+      run.ok_multis += op.type == OpCode::kMulti ? 1 : 0;
+      run.ok_writes += op.type == OpCode::kCreate2 || op.type == OpCode::kSetData ||
+                               op.type == OpCode::kDelete || op.type == OpCode::kMulti
+                           ? 1
+                           : 0;
+    }
+    if (h.session_id != 0 && server.node->sessions().Find(h.session_id) == nullptr) {
+      run.dead.insert(h.session_id);
     }
   }
-  MESSAGE("ops replied: " << RepliedOps(*clients[0]) << "/" << RepliedOps(*clients[1]) << "/"
-                          << RepliedOps(*clients[2]) << ", successful writes " << ok_writes
-                          << " (multis " << ok_multis << "), watch events " << events
-                          << ", unknown outcomes " << unknown
-                          << ", final zxid 0x" << std::hex << server.node->tree().last_zxid());
-  CHECK(ok_writes > 20);
-  CHECK(ok_multis > 0);
-  CHECK(events > 0);
+  return run;
+}
 
-  std::set<int64_t> dead;
-  for (const ClientHistory& h : histories) {
-    if (server.node->sessions().Find(h.session_id) == nullptr) dead.insert(h.session_id);
+TEST_CASE("SimClients against a standalone ServerNode: histories pass every check") {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    CAPTURE(seed);
+    StandaloneNode server;
+    WorkloadRun run = RunWorkload(server, seed, 4, 400);
+    MESSAGE("seed " << seed << ": sessions " << run.histories.size() << " (closed "
+                    << run.closed << "), reconnects " << run.reconnects
+                    << ", successful writes " << run.ok_writes << " (multis " << run.ok_multis
+                    << "), watch events " << run.events << ", unknown outcomes " << run.unknown
+                    << ", final zxid " << server.node->tree().last_zxid());
+    CHECK(run.ok_writes > 100);
+    CHECK(run.ok_multis > 0);
+    CHECK(run.events > 0);
+    CHECK(run.reconnects > 0);
+    HistoryChecker checker(run.histories);
+    std::vector<std::string> violations = checker.CheckAll(&server.node->tree(), run.dead);
+    std::string all;
+    for (const std::string& v : violations) all += v + "\n";
+    INFO(all);
+    CHECK(violations.empty());
+    if (!violations.empty() && getenv("SIMCLIENT_DEBUG")) {
+      std::string dbg = getenv("SIMCLIENT_DEBUG");
+      for (const ClientHistory& hh : run.histories) {
+        for (const OpRecord& op : hh.ops) {
+          std::string touched;
+          if (op.path.starts_with(dbg) || op.type == OpCode::kCloseSession) touched = op.path + " ";
+          for (const SubOp& s : op.multi) if (s.path.starts_with(dbg)) touched += " " + s.path + "->" + s.created_path + " err" + std::to_string(s.err);
+          if (touched.empty()) continue;
+          printf("zxid %llx s %llx %s out=%d err=%d created=%s | %s\n", (unsigned long long)op.zxid, (unsigned long long)op.session_id, DescribeOp(op).c_str(), (int)op.outcome, op.err, op.created_path.c_str(), touched.c_str());
+        }
+      }
+    }
   }
-  HistoryChecker checker(histories);
-  std::vector<std::string> violations = checker.CheckAll(&server.node->tree(), dead);
-  std::string all;
-  for (const std::string& v : violations) all += v + "\n";
-  INFO(all);
-  CHECK(violations.empty());
+}
+
+// The checks catch faults planted into histories the real server produced.
+TEST_CASE("planted faults in a real history are caught") {
+  StandaloneNode server;
+  WorkloadRun run = RunWorkload(server, 7, 3, 300);
+  {
+    std::vector<std::string> clean =
+        HistoryChecker(run.histories).CheckAll(&server.node->tree(), run.dead);
+    std::string all;
+    for (const std::string& v : clean) all += v + "\n";
+    INFO(all);
+    REQUIRE(clean.empty());
+  }
+  auto first_ok = [&](OpCode type, size_t* h, size_t* o) {
+    for (*h = 0; *h < run.histories.size(); ++*h) {
+      for (*o = 0; *o < run.histories[*h].ops.size(); ++*o) {
+        const OpRecord& op = run.histories[*h].ops[*o];
+        if (op.ok() && op.type == type && op.zxid > 0) return true;
+      }
+    }
+    return false;
+  };
+  size_t h = 0, o = 0;
+  SUBCASE("a setData's version bumped") {
+    // Bumps go unflagged only on paths an op of unknown outcome may have written; most are not.
+    size_t bumps = 0, flagged = 0;
+    for (size_t hi = 0; hi < run.histories.size(); ++hi) {
+      for (size_t oi = 0; oi < run.histories[hi].ops.size(); ++oi) {
+        const OpRecord& op = run.histories[hi].ops[oi];
+        if (!op.ok() || op.type != OpCode::kSetData) continue;
+        std::vector<ClientHistory> planted = run.histories;
+        planted[hi].ops[oi].stat.version += 1;
+        ++bumps;
+        flagged += HistoryChecker(planted).CheckWriteOrder().empty() ? 0 : 1;
+      }
+    }
+    REQUIRE(bumps > 0);
+    CHECK(flagged * 2 > bumps);
+  }
+  SUBCASE("a read answered from the past") {
+    REQUIRE(first_ok(OpCode::kGetData, &h, &o));
+    run.histories[h].ops[o].zxid = 1;
+    CHECK_FALSE(HistoryChecker(run.histories).CheckSessionOrder().empty());
+  }
+  SUBCASE("an acknowledged create missing from an empty final tree") {
+    server::DataTree empty;
+    CHECK_FALSE(HistoryChecker(run.histories).CheckAckedWritesDurable(empty, run.dead).empty());
+  }
+  SUBCASE("a watch event delivered twice") {
+    bool planted = false;
+    for (ClientHistory& hist : run.histories) {
+      for (size_t i = 0; i < hist.steps.size() && !planted; ++i) {
+        if (hist.steps[i].kind != StepKind::kEvent) continue;
+        hist.steps.insert(hist.steps.begin() + static_cast<std::ptrdiff_t>(i) + 1, hist.steps[i]);
+        planted = true;
+      }
+    }
+    REQUIRE(planted);
+    CHECK_FALSE(HistoryChecker(run.histories).CheckOneEventPerWatch().empty());
+  }
 }
 
 }  // namespace
