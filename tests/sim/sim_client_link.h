@@ -35,8 +35,10 @@ class SimClientLink : public server::ClientLink,
   enum class Direction { kToClient, kToNode };
   using Scheduler = std::function<void(Direction, std::function<void()>)>;
 
-  // `id` from ServerNode::AdmitLink. Call SetHandler before the first SendToNode.
-  SimClientLink(uint64_t id, SimClient* client, Scheduler schedule);
+  // `id` from ServerNode::AdmitLink(remote_address): the node counts connections per address
+  // and uncounts them by remote_address() when the link closes, so both must be the same.
+  // Call SetHandler before the first SendToNode.
+  SimClientLink(uint64_t id, std::string remote_address, SimClient* client, Scheduler schedule);
 
   void SetHandler(server::LinkHandler* handler) { handler_ = handler; }
   void DetachClient() { client_ = nullptr; }

@@ -151,9 +151,12 @@ struct StandaloneNode {
     return done();
   }
 
+  // A new connection of `client`; one the node refuses (too many) is closed at once.
   std::shared_ptr<SimClientLink> Connect(SimClient& client) {
+    const std::string address = "10.0.0." + std::to_string(client.history().client_id);
+    const uint64_t id = node->AdmitLink(address);
     auto link = std::make_shared<SimClientLink>(
-        node->AdmitLink("127.0.0.1"), &client,
+        id, address, &client,
         [this](SimClientLink::Direction, std::function<void()> fn) {
           if (schedule_at_random == nullptr) {
             deliveries.push_back(std::move(fn));
@@ -163,10 +166,15 @@ struct StandaloneNode {
             deliveries.insert(at, std::move(fn));
           }
         });
+    std::string hello = client.ConnectFrame();
+    if (id == 0) {
+      link->Disconnect();
+      return link;
+    }
     link->SetHandler(node.get());
     link->set_pump_on_delivery(true);
     node->AttachLink(link);
-    link->SendToNode(client.ConnectFrame());
+    link->SendToNode(std::move(hello));
     return link;
   }
 
