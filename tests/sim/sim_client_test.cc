@@ -327,18 +327,6 @@ TEST_CASE("SimClients against a standalone ServerNode: histories pass every chec
     for (const std::string& v : violations) all += v + "\n";
     INFO(all);
     CHECK(violations.empty());
-    if (!violations.empty() && getenv("SIMCLIENT_DEBUG")) {
-      std::string dbg = getenv("SIMCLIENT_DEBUG");
-      for (const ClientHistory& hh : run.histories) {
-        for (const OpRecord& op : hh.ops) {
-          std::string touched;
-          if (op.path.starts_with(dbg) || op.type == OpCode::kCloseSession) touched = op.path + " ";
-          for (const SubOp& s : op.multi) if (s.path.starts_with(dbg)) touched += " " + s.path + "->" + s.created_path + " err" + std::to_string(s.err);
-          if (touched.empty()) continue;
-          printf("zxid %llx s %llx %s out=%d err=%d created=%s | %s\n", (unsigned long long)op.zxid, (unsigned long long)op.session_id, DescribeOp(op).c_str(), (int)op.outcome, op.err, op.created_path.c_str(), touched.c_str());
-        }
-      }
-    }
   }
 }
 
