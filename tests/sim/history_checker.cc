@@ -71,11 +71,16 @@ std::vector<WriteEffect> EffectsForChecker(const OpRecord& op) {
 
 const char* EventNameForChecker(int32_t type) {
   switch (static_cast<EventType>(type)) {
-    case EventType::kNodeCreated: return "NodeCreated";
-    case EventType::kNodeDeleted: return "NodeDeleted";
-    case EventType::kNodeDataChanged: return "NodeDataChanged";
-    case EventType::kNodeChildrenChanged: return "NodeChildrenChanged";
-    default: return "event";
+    case EventType::kNodeCreated:
+      return "NodeCreated";
+    case EventType::kNodeDeleted:
+      return "NodeDeleted";
+    case EventType::kNodeDataChanged:
+      return "NodeDataChanged";
+    case EventType::kNodeChildrenChanged:
+      return "NodeChildrenChanged";
+    default:
+      return "event";
   }
 }
 
@@ -286,15 +291,15 @@ std::vector<std::string> HistoryChecker::CheckReadYourWrites() const {
                           " found no node although its own " + by + " and nothing deleted it");
           }
         } else if (seen->mzxid < w.zxid) {
-          out.push_back("[read-your-writes] " + Where(hi, op) + " saw mzxid " +
-                        Hex(seen->mzxid) + " although its own " + by);
+          out.push_back("[read-your-writes] " + Where(hi, op) + " saw mzxid " + Hex(seen->mzxid) +
+                        " although its own " + by);
         }
       }
       if (auto it = own_child.find(op.path); it != own_child.end() && seen->exists) {
         const OwnWrite& w = it->second;
         if (seen->pzxid < w.zxid) {
-          out.push_back("[read-your-writes] " + Where(hi, op) + " saw pzxid " +
-                        Hex(seen->pzxid) + " although its own " + DescribeOp(h.ops[w.op]) +
+          out.push_back("[read-your-writes] " + Where(hi, op) + " saw pzxid " + Hex(seen->pzxid) +
+                        " although its own " + DescribeOp(h.ops[w.op]) +
                         " of a child succeeded at zxid " + Hex(w.zxid));
         }
       }
@@ -430,9 +435,8 @@ std::vector<std::string> HistoryChecker::CheckOneEventPerWatch() const {
       }
       if (!matched) {
         out.push_back("[one-event] session " + Hex(h.session_id) + " (client " +
-                      std::to_string(h.client_id) + ") received " +
-                      EventNameForChecker(ev.type) + " " + ev.path + " (event #" +
-                      std::to_string(s.event + 1) +
+                      std::to_string(h.client_id) + ") received " + EventNameForChecker(ev.type) +
+                      " " + ev.path + " (event #" + std::to_string(s.event + 1) +
                       ") with no armed watch of that kind: a second event for one registration, "
                       "or an event never asked for");
       }

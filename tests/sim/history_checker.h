@@ -117,7 +117,7 @@ class HistoryChecker {
   std::set<std::string> uncertain_paths_;
   std::vector<std::string> uncertain_prefixes_;  // sequential creates with unknown outcome
   std::set<int64_t> closed_at_known_zxid_;       // sessions with a successful closeSession
-  std::set<int64_t> died_unseen_;  // expired, or closeSession with unknown outcome
+  std::set<int64_t> died_unseen_;                // expired, or closeSession with unknown outcome
 };
 
 }  // namespace zk::sim

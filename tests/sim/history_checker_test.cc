@@ -1,5 +1,7 @@
 // HistoryChecker on hand-written histories: for every check, a correct history passes and one
 // with a planted violation of that kind fails with a message naming it.
+#include "tests/sim/history_checker.h"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -8,7 +10,6 @@
 #include "server/acl.h"
 #include "server/data_tree.h"
 #include "tests/sim/checker.h"
-#include "tests/sim/history_checker.h"
 
 namespace zk::sim {
 namespace {
@@ -91,9 +92,8 @@ class HistoryBuilder {
     return i;
   }
   void Event(EventType type, const std::string& path, int64_t zxid = -1) {
-    h_.events.push_back(WatchEventRecord{static_cast<int32_t>(type),
-                                         static_cast<int32_t>(KeeperState::kSyncConnected), path,
-                                         zxid});
+    h_.events.push_back(WatchEventRecord{
+        static_cast<int32_t>(type), static_cast<int32_t>(KeeperState::kSyncConnected), path, zxid});
     h_.steps.push_back(Step{StepKind::kEvent, 0, h_.events.size() - 1});
   }
   void Expired() { h_.steps.push_back(Step{StepKind::kExpired}); }

@@ -11,7 +11,10 @@ constexpr size_t kSimLinkPrefixBytes = 4;
 
 SimClientLink::SimClientLink(uint64_t id, std::string remote_address, SimClient* client,
                              Scheduler schedule)
-    : id_(id), client_(client), schedule_(std::move(schedule)), address_(std::move(remote_address)) {}
+    : id_(id),
+      client_(client),
+      schedule_(std::move(schedule)),
+      address_(std::move(remote_address)) {}
 
 void SimClientLink::SendToNode(std::string frame) {
   if (closed_ || close_after_flush_) return;

@@ -1,9 +1,12 @@
 // SimClient on its own (hand-made server frames) and against a real standalone ServerNode in
 // this process (LevelDB log and snapshot files in a temporary directory), with the
 // HistoryChecker run over what the sessions saw.
+#include "tests/sim/sim_client.h"
+
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <asio.hpp>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -14,8 +17,6 @@
 #include <system_error>
 #include <vector>
 
-#include <asio.hpp>
-
 #include "client/proto/jute.h"
 #include "client/proto/records.h"
 #include "server/config.h"
@@ -24,7 +25,6 @@
 #include "server/server_node.h"
 #include "tests/sim/history_checker.h"
 #include "tests/sim/rng.h"
-#include "tests/sim/sim_client.h"
 #include "tests/sim/sim_client_link.h"
 #include "zab/leveldb_log_store.h"
 
@@ -117,8 +117,8 @@ struct StandaloneNode {
     for (const std::string& d : {server::SnapshotDir(config), server::TxnLogDir(config)}) {
       std::filesystem::create_directories(d);
     }
-    auto opened = zab::LeveldbLogStore::Open(server::TxnLogDir(config),
-                                             zab::LeveldbLogStore::Options{});
+    auto opened =
+        zab::LeveldbLogStore::Open(server::TxnLogDir(config), zab::LeveldbLogStore::Options{});
     REQUIRE(opened.ok());
     log = std::move(opened.value());
     storage = std::make_unique<server::FileNodeStorage>(config);
@@ -156,8 +156,7 @@ struct StandaloneNode {
     const std::string address = "10.0.0." + std::to_string(client.history().client_id);
     const uint64_t id = node->AdmitLink(address);
     auto link = std::make_shared<SimClientLink>(
-        id, address, &client,
-        [this](SimClientLink::Direction, std::function<void()> fn) {
+        id, address, &client, [this](SimClientLink::Direction, std::function<void()> fn) {
           if (schedule_at_random == nullptr) {
             deliveries.push_back(std::move(fn));
           } else {
@@ -312,11 +311,11 @@ TEST_CASE("SimClients against a standalone ServerNode: histories pass every chec
     CAPTURE(seed);
     StandaloneNode server;
     WorkloadRun run = RunWorkload(server, seed, 4, 400);
-    MESSAGE("seed " << seed << ": sessions " << run.histories.size() << " (closed "
-                    << run.closed << "), reconnects " << run.reconnects
-                    << ", successful writes " << run.ok_writes << " (multis " << run.ok_multis
-                    << "), watch events " << run.events << ", unknown outcomes " << run.unknown
-                    << ", final zxid " << server.node->tree().last_zxid());
+    MESSAGE("seed " << seed << ": sessions " << run.histories.size() << " (closed " << run.closed
+                    << "), reconnects " << run.reconnects << ", successful writes " << run.ok_writes
+                    << " (multis " << run.ok_multis << "), watch events " << run.events
+                    << ", unknown outcomes " << run.unknown << ", final zxid "
+                    << server.node->tree().last_zxid());
     CHECK(run.ok_writes > 100);
     CHECK(run.ok_multis > 0);
     CHECK(run.events > 0);
