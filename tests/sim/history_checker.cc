@@ -104,9 +104,13 @@ std::string HistoryChecker::Where(const Write& w) const {
   return out;
 }
 
-HistoryChecker::HistoryChecker(std::vector<ClientHistory> histories)
+HistoryChecker::HistoryChecker(std::vector<ClientHistory> histories,
+                               const std::set<int64_t>& dead_sessions)
     : histories_(std::move(histories)) {
   CollectWrites();
+  for (int64_t s : dead_sessions) {
+    if (!closed_at_known_zxid_.contains(s)) died_unseen_.insert(s);
+  }
 }
 
 void HistoryChecker::CollectWrites() {

@@ -55,7 +55,11 @@ namespace zk::sim {
 
 class HistoryChecker {
  public:
-  explicit HistoryChecker(std::vector<ClientHistory> histories);
+  // `dead_sessions`: sessions known to be closed or expired by the end (e.g. those the final
+  // server no longer tracks) even where their own history does not show it; their ephemerals
+  // may vanish at a zxid no reply shows.
+  explicit HistoryChecker(std::vector<ClientHistory> histories,
+                          const std::set<int64_t>& dead_sessions = {});
 
   std::vector<std::string> CheckProtocol() const;
   std::vector<std::string> CheckSessionOrder() const;

@@ -309,6 +309,13 @@ TEST_CASE("write order: distinct zxids and a replay consistent with every outcom
     c.Create("/p/a", 20);
     CHECK(HistoryChecker({a.history(), b.history(), c.history()}).CheckWriteOrder().empty());
   }
+  SUBCASE("a create over an ephemeral of a session the caller knows is dead: allowed") {
+    HistoryBuilder c(3, 0x300);
+    c.Create("/p/a", 20);
+    std::vector<ClientHistory> all = {a.history(), b.history(), c.history()};
+    CHECK_FALSE(HistoryChecker(all).CheckWriteOrder().empty());
+    CHECK(HistoryChecker(all, {kSessionB}).CheckWriteOrder().empty());
+  }
   SUBCASE("a delete of a missing node") {
     a.Delete("/p/zz", 9);
     CHECK(AnyContains(HistoryChecker({a.history(), b.history()}).CheckWriteOrder(),

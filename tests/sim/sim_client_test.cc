@@ -320,7 +320,7 @@ TEST_CASE("SimClients against a standalone ServerNode: histories pass every chec
     CHECK(run.ok_multis > 0);
     CHECK(run.events > 0);
     CHECK(run.reconnects > 0);
-    HistoryChecker checker(run.histories);
+    HistoryChecker checker(run.histories, run.dead);
     std::vector<std::string> violations = checker.CheckAll(&server.node->tree(), run.dead);
     std::string all;
     for (const std::string& v : violations) all += v + "\n";
