@@ -103,6 +103,13 @@ TEST_CASE("SimClient: handshake, replies, connection loss and a refused reconnec
   CHECK_FALSE(client.NextFrame().has_value());
 }
 
+// Time that moves only when the test says (session expiry).
+struct ManualClockForSimClient final : server::NodeClock {
+  int64_t MonotonicMs() const override { return now_ms; }
+  int64_t WallMs() const override { return 1'700'000'000'000 + now_ms; }
+  int64_t now_ms = 1'000'000;
+};
+
 // A standalone ServerNode with its log and snapshots in a temporary directory.
 struct StandaloneNode {
   StandaloneNode() {
@@ -179,7 +186,7 @@ struct StandaloneNode {
 
   std::string dir;
   asio::io_context io;
-  server::SystemClock clock;
+  ManualClockForSimClient clock;
   std::unique_ptr<zab::LeveldbLogStore> log;
   std::unique_ptr<server::FileNodeStorage> storage;
   std::unique_ptr<server::ServerNode> node;
@@ -327,6 +334,79 @@ TEST_CASE("SimClients against a standalone ServerNode: histories pass every chec
     INFO(all);
     CHECK(violations.empty());
   }
+}
+
+TEST_CASE("a session left disconnected expires: its reconnect is refused, its ephemerals go") {
+  StandaloneNode server;
+  Rng rng(11);
+  server.schedule_at_random = &rng;
+  std::vector<std::unique_ptr<SimClient>> clients;
+  std::vector<std::shared_ptr<SimClientLink>> links;
+  for (int i = 0; i < 3; ++i) {
+    SimClientOptions options;
+    options.close_per_mille = 0;
+    clients.push_back(std::make_unique<SimClient>(i + 1, 500 + i, options));
+    links.push_back(server.Connect(*clients.back()));
+  }
+  auto keep_connected = [&] {
+    for (size_t i = 1; i < clients.size(); ++i) {
+      if (clients[i]->state() == SimClient::State::kDisconnected) {
+        links[i]->DetachClient();
+        links[i] = server.Connect(*clients[i]);
+      }
+    }
+  };
+  REQUIRE(server.RunUntil([&] {
+    keep_connected();
+    if (clients[0]->state() == SimClient::State::kDisconnected) {
+      links[0]->DetachClient();
+      links[0] = server.Connect(*clients[0]);
+    }
+    return RepliedOps(*clients[0]) >= 150 && RepliedOps(*clients[1]) >= 150;
+  }));
+  const int64_t gone = clients[0]->session_id();
+  MESSAGE("the silent session owns " << server.node->tree().EphemeralsOf(gone).size()
+                                     << " ephemerals before it expires");
+  links[0]->Disconnect();
+  links[0]->DetachClient();
+  // Time passes in steps of 100 ms while the other sessions keep working; the silent one expires.
+  bool expired = false;
+  for (int step = 0; step < 200 && !expired; ++step) {
+    server.clock.now_ms += 100;
+    const size_t r1 = RepliedOps(*clients[1]), r2 = RepliedOps(*clients[2]);
+    REQUIRE(server.RunUntil([&] {
+      keep_connected();
+      return RepliedOps(*clients[1]) > r1 && RepliedOps(*clients[2]) > r2;
+    }));
+    server.node->OnTick();
+    expired = server.node->sessions().Find(gone) == nullptr;
+  }
+  REQUIRE(expired);
+  links[0] = server.Connect(*clients[0]);
+  REQUIRE(server.RunUntil([&] { return clients[0]->ended(); }));
+  CHECK(clients[0]->history().steps.back().kind == StepKind::kExpired);
+  CHECK(server.node->tree().EphemeralsOf(gone).empty());
+
+  for (auto& l : links) l->set_pump_on_delivery(false);
+  REQUIRE(server.RunUntil([&] {
+    return clients[1]->outstanding() == 0 && clients[2]->outstanding() == 0 &&
+           clients[1]->state() != SimClient::State::kHandshaking &&
+           clients[2]->state() != SimClient::State::kHandshaking;
+  }));
+  server.schedule_at_random = nullptr;
+  std::vector<ClientHistory> histories;
+  std::set<int64_t> dead;
+  for (auto& c : clients) {
+    histories.push_back(c->history());
+    if (server.node->sessions().Find(c->session_id()) == nullptr) dead.insert(c->session_id());
+  }
+  CHECK(dead == std::set<int64_t>{gone});
+  std::vector<std::string> violations =
+      HistoryChecker(histories, dead).CheckAll(&server.node->tree(), dead);
+  std::string all;
+  for (const std::string& v : violations) all += v + "\n";
+  INFO(all);
+  CHECK(violations.empty());
 }
 
 // The checks catch faults planted into histories the real server produced.
