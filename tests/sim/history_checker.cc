@@ -122,7 +122,8 @@ void HistoryChecker::CollectWrites() {
       const bool unknown = op.outcome != Outcome::kReplied;
       if (!known && !unknown) continue;
       auto add = [&](int sub, OpCode type, const std::string& path, const std::string& created,
-                     int32_t version, int32_t mode, const proto::Stat* stat) {
+                     int32_t version, int32_t mode, const proto::Stat* stat,
+                     const std::string& data) {
         Write w;
         w.history = hi;
         w.op = oi;
@@ -134,6 +135,7 @@ void HistoryChecker::CollectWrites() {
         w.zxid = known ? op.zxid : 0;
         w.session = op.session_id;
         w.stat = stat;
+        w.data = data;
         if (unknown) {
           if (type == OpCode::kCreate2 && IsSequentialForChecker(mode)) {
             uncertain_prefixes_.push_back(path);
@@ -148,13 +150,13 @@ void HistoryChecker::CollectWrites() {
         case OpCode::kSetData:
         case OpCode::kDelete:
           add(-1, op.type, op.path, op.created_path, op.version, op.create_mode,
-              op.has_stat ? &op.stat : nullptr);
+              op.has_stat ? &op.stat : nullptr, op.data);
           break;
         case OpCode::kMulti:
           for (size_t i = 0; i < op.multi.size(); ++i) {
             const SubOp& s = op.multi[i];
             add(static_cast<int>(i), s.type, s.path, s.created_path, s.version, s.create_mode,
-                s.has_stat ? &s.stat : nullptr);
+                s.has_stat ? &s.stat : nullptr, s.data);
           }
           break;
         case OpCode::kCloseSession:
@@ -163,7 +165,7 @@ void HistoryChecker::CollectWrites() {
           } else {
             died_unseen_.insert(op.session_id);
           }
-          add(-1, op.type, "", "", kAnyVersion, 0, nullptr);
+          add(-1, op.type, "", "", kAnyVersion, 0, nullptr, "");
           break;
         default:
           break;
@@ -307,6 +309,26 @@ std::vector<std::string> HistoryChecker::CheckReadYourWrites() const {
                         " of a child succeeded at zxid " + Hex(w.zxid));
         }
       }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> HistoryChecker::CheckReadData() const {
+  std::vector<std::string> out;
+  // (path, zxid) -> the acknowledged create/setData that wrote it.
+  std::map<std::pair<std::string, int64_t>, const Write*> written;
+  for (const Write& w : acked_) {
+    if (w.type == OpCode::kCreate2 || w.type == OpCode::kSetData) written[{w.path, w.zxid}] = &w;
+  }
+  for (size_t hi = 0; hi < histories_.size(); ++hi) {
+    for (const OpRecord& op : histories_[hi].ops) {
+      if (op.type != OpCode::kGetData || !op.ok() || !op.has_stat) continue;
+      auto it = written.find({op.path, op.stat.mzxid});
+      if (it == written.end() || it->second->data == op.data_read) continue;
+      out.push_back("[read-data] " + Where(hi, op) + " read \"" + op.data_read + "\" at mzxid " +
+                    Hex(op.stat.mzxid) + ", but " + Where(*it->second) + " wrote \"" +
+                    it->second->data + "\" there");
     }
   }
   return out;
@@ -458,6 +480,7 @@ std::vector<std::string> HistoryChecker::CheckAll(const server::DataTree* tree,
   append(CheckProtocol());
   append(CheckSessionOrder());
   append(CheckReadYourWrites());
+  append(CheckReadData());
   append(CheckWatchOrder());
   append(CheckOneEventPerWatch());
   append(CheckWriteOrder());

@@ -11,6 +11,8 @@
 //                      shows W or later: create/setData -> mzxid >= W's zxid (missing only if
 //                      some delete of P is later than W or may have happened); delete -> missing
 //                      or czxid > W's zxid; a create/delete of a child of P -> P's pzxid >= W's;
+//   [read-data]        a getData showing mzxid Z of P reads the data the acknowledged create or
+//                      setData of P at zxid Z wrote;
 //   [watch-order]      a session whose one-shot watch on P is armed (set by a successful read
 //                      with watch) receives its event before any reply showing P changed since
 //                      that read (a read of P with another existence/mzxid, or pzxid for a child
@@ -60,10 +62,13 @@ class HistoryChecker {
   // may vanish at a zxid no reply shows.
   explicit HistoryChecker(std::vector<ClientHistory> histories,
                           const std::set<int64_t>& dead_sessions = {});
+  HistoryChecker(const HistoryChecker&) = delete;
+  HistoryChecker& operator=(const HistoryChecker&) = delete;
 
   std::vector<std::string> CheckProtocol() const;
   std::vector<std::string> CheckSessionOrder() const;
   std::vector<std::string> CheckReadYourWrites() const;
+  std::vector<std::string> CheckReadData() const;
   std::vector<std::string> CheckWatchOrder() const;
   std::vector<std::string> CheckOneEventPerWatch() const;
   std::vector<std::string> CheckWriteOrder() const;
@@ -94,7 +99,8 @@ class HistoryChecker {
     int32_t create_mode = 0;
     int64_t zxid = 0;
     int64_t session = 0;
-    const proto::Stat* stat = nullptr;
+    const proto::Stat* stat = nullptr;  // into histories_
+    std::string data;                   // creates and setData
   };
 
   void CollectWrites();

@@ -51,6 +51,7 @@ class HistoryBuilder {
   size_t GetData(const std::string& path, int64_t zxid, int64_t czxid, int64_t mzxid,
                  bool watch = false, int64_t pzxid = 0) {
     OpRecord op = Base(OpCode::kGetData, path, zxid);
+    op.data_read = "d";  // what every builder write writes
     op.watch = watch;
     op.has_stat = true;
     op.stat.czxid = czxid;
@@ -209,6 +210,20 @@ TEST_CASE("read-your-writes: a read after the session's own write sees it") {
     a.GetChildren("/p", 10, 3);
     CHECK(AnyContains(HistoryChecker({a.history()}).CheckReadYourWrites(), "pzxid 0x3"));
   }
+}
+
+TEST_CASE("read data: a read shows the data of the write that made its mzxid") {
+  HistoryBuilder a(1, kSessionA);
+  a.Create("/p", 2);
+  a.op(a.SetData("/p", 3, 1)).data = "v3";
+  a.op(a.GetData("/p", 3, 2, 3)).data_read = "v3";
+  CHECK(HistoryChecker({a.history()}).CheckReadData().empty());
+
+  a.op(a.GetData("/p", 4, 2, 3)).data_read = "v9";  // data no write at mzxid 3 wrote
+  auto v = HistoryChecker({a.history()}).CheckReadData();
+  REQUIRE(v.size() == 1);
+  CHECK(AnyContains(v, "[read-data]"));
+  CHECK(AnyContains(v, "read \"v9\" at mzxid 0x3"));
 }
 
 TEST_CASE("watch order: the event comes before a reply showing the change") {

@@ -447,6 +447,14 @@ TEST_CASE("planted faults in a real history are caught") {
     REQUIRE(bumps > 0);
     CHECK(flagged * 2 > bumps);
   }
+  SUBCASE("reads return data nobody wrote") {
+    for (ClientHistory& hist : run.histories) {
+      for (OpRecord& op : hist.ops) {
+        if (op.type == OpCode::kGetData && op.ok()) op.data_read = "garbage";
+      }
+    }
+    CHECK_FALSE(HistoryChecker(run.histories).CheckReadData().empty());
+  }
   SUBCASE("a read answered from the past") {
     REQUIRE(first_ok(OpCode::kGetData, &h, &o));
     run.histories[h].ops[o].zxid = 1;
