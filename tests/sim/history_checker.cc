@@ -175,6 +175,17 @@ void HistoryChecker::CollectWrites() {
       if (s.kind == StepKind::kExpired && h.session_id != 0) died_unseen_.insert(h.session_id);
     }
   }
+  for (const Write& w : acked_) acked_by_path_[w.path].push_back(&w);
+  for (const Write& w : unknown_) {
+    if (w.type == OpCode::kDelete) unknown_deletes_.insert(w.path);
+  }
+}
+
+const std::vector<const HistoryChecker::Write*>& HistoryChecker::AckedOf(
+    const std::string& path) const {
+  static const std::vector<const Write*> kNone;
+  auto it = acked_by_path_.find(path);
+  return it == acked_by_path_.end() ? kNone : it->second;
 }
 
 bool HistoryChecker::Uncertain(const std::string& path) const {
@@ -192,25 +203,23 @@ bool HistoryChecker::OwnerMayHaveDied(int64_t session, const std::set<int64_t>& 
 
 bool HistoryChecker::WrittenLater(const std::string& path, int64_t zxid, bool deletes_only,
                                   int sub) const {
-  for (const Write& w : acked_) {
+  for (const Write* w : AckedOf(path)) {
     // Zxids are distinct per op (CheckWriteOrder), so an equal zxid is the same multi.
-    if (w.path != path || w.zxid < zxid || (w.zxid == zxid && w.sub <= sub)) continue;
-    if (w.type == OpCode::kDelete) return true;
-    if (!deletes_only && (w.type == OpCode::kCreate2 || w.type == OpCode::kSetData)) return true;
+    if (w->zxid < zxid || (w->zxid == zxid && w->sub <= sub)) continue;
+    if (w->type == OpCode::kDelete) return true;
+    if (!deletes_only && (w->type == OpCode::kCreate2 || w->type == OpCode::kSetData)) return true;
   }
-  for (const Write& w : unknown_) {
-    if (w.type == OpCode::kDelete && w.path == path) return true;
-  }
+  if (unknown_deletes_.contains(path)) return true;
   return !deletes_only && Uncertain(path);
 }
 
 bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid, int sub) const {
   if (WrittenLater(path, zxid, true, sub)) return true;
-  for (const Write& w : acked_) {
-    if (w.type != OpCode::kCreate2 || w.path != path) continue;
-    int64_t owner = w.create_mode == static_cast<int32_t>(CreateMode::kEphemeral) ||
-                            w.create_mode == static_cast<int32_t>(CreateMode::kEphemeralSequential)
-                        ? w.session
+  for (const Write* w : AckedOf(path)) {
+    if (w->type != OpCode::kCreate2) continue;
+    int64_t owner = w->create_mode == static_cast<int32_t>(CreateMode::kEphemeral) ||
+                            w->create_mode == static_cast<int32_t>(CreateMode::kEphemeralSequential)
+                        ? w->session
                         : 0;
     if (owner != 0 && (OwnerMayHaveDied(owner, {}) || closed_at_known_zxid_.contains(owner))) {
       return true;

@@ -46,6 +46,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -105,6 +106,8 @@ class HistoryChecker {
 
   void CollectWrites();
   bool Uncertain(const std::string& path) const;
+  // The acknowledged writes of `path`, in (history, op) order.
+  const std::vector<const Write*>& AckedOf(const std::string& path) const;
   // A session whose ephemerals may vanish at a point no reply shows.
   bool OwnerMayHaveDied(int64_t session, const std::set<int64_t>& dead) const;
   // Some write of `path` (only deletes, if `deletes_only`) after the point (`zxid`, op `sub` of
@@ -124,6 +127,8 @@ class HistoryChecker {
   std::vector<ClientHistory> histories_;
   std::vector<Write> acked_;    // successful, in (history, op) order
   std::vector<Write> unknown_;  // unknown outcome
+  std::map<std::string, std::vector<const Write*>> acked_by_path_;  // into acked_
+  std::set<std::string> unknown_deletes_;
   std::set<std::string> uncertain_paths_;
   std::vector<std::string> uncertain_prefixes_;  // sequential creates with unknown outcome
   std::set<int64_t> closed_at_known_zxid_;       // sessions with a successful closeSession

@@ -284,9 +284,9 @@ std::vector<std::string> HistoryChecker::CheckAckedWritesDurable(
       // A node that may be an ephemeral of a dead session can be gone.
       if (n == nullptr) {
         bool may_be_gone = false;
-        for (const Write& c : acked_) {
-          may_be_gone |= c.type == OpCode::kCreate2 && c.path == w.path &&
-                         IsEphemeralModeForWriteChecks(c.create_mode) && dead.contains(c.session);
+        for (const Write* c : AckedOf(w.path)) {
+          may_be_gone |= c->type == OpCode::kCreate2 &&
+                         IsEphemeralModeForWriteChecks(c->create_mode) && dead.contains(c->session);
         }
         if (may_be_gone) continue;
       }
