@@ -9,17 +9,28 @@ namespace {
 
 const char* OpNameForHistory(OpCode type) {
   switch (type) {
-    case OpCode::kCreate2: return "create";
-    case OpCode::kSetData: return "setData";
-    case OpCode::kDelete: return "delete";
-    case OpCode::kCheck: return "check";
-    case OpCode::kGetData: return "getData";
-    case OpCode::kExists: return "exists";
-    case OpCode::kGetChildren2: return "getChildren";
-    case OpCode::kMulti: return "multi";
-    case OpCode::kSync: return "sync";
-    case OpCode::kCloseSession: return "closeSession";
-    default: return "op";
+    case OpCode::kCreate2:
+      return "create";
+    case OpCode::kSetData:
+      return "setData";
+    case OpCode::kDelete:
+      return "delete";
+    case OpCode::kCheck:
+      return "check";
+    case OpCode::kGetData:
+      return "getData";
+    case OpCode::kExists:
+      return "exists";
+    case OpCode::kGetChildren2:
+      return "getChildren";
+    case OpCode::kMulti:
+      return "multi";
+    case OpCode::kSync:
+      return "sync";
+    case OpCode::kCloseSession:
+      return "closeSession";
+    default:
+      return "op";
   }
 }
 

@@ -57,9 +57,9 @@ struct OpRecord {
 
   // Outcome.
   Outcome outcome = Outcome::kPending;
-  int32_t err = 0;    // Err; a multi's is its first failing op's
-  int64_t zxid = 0;   // the ReplyHeader's
-  proto::Stat stat;   // create2, setData, getData, exists, getChildren2
+  int32_t err = 0;   // Err; a multi's is its first failing op's
+  int64_t zxid = 0;  // the ReplyHeader's
+  proto::Stat stat;  // create2, setData, getData, exists, getChildren2
   bool has_stat = false;
   std::string created_path;
   std::string data_read;

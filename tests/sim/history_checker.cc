@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "tests/sim/checker.h"
 
@@ -70,11 +71,16 @@ std::vector<WriteEffect> EffectsForChecker(const OpRecord& op) {
 
 const char* EventNameForChecker(int32_t type) {
   switch (static_cast<EventType>(type)) {
-    case EventType::kNodeCreated: return "NodeCreated";
-    case EventType::kNodeDeleted: return "NodeDeleted";
-    case EventType::kNodeDataChanged: return "NodeDataChanged";
-    case EventType::kNodeChildrenChanged: return "NodeChildrenChanged";
-    default: return "event";
+    case EventType::kNodeCreated:
+      return "NodeCreated";
+    case EventType::kNodeDeleted:
+      return "NodeDeleted";
+    case EventType::kNodeDataChanged:
+      return "NodeDataChanged";
+    case EventType::kNodeChildrenChanged:
+      return "NodeChildrenChanged";
+    default:
+      return "event";
   }
 }
 
@@ -98,9 +104,13 @@ std::string HistoryChecker::Where(const Write& w) const {
   return out;
 }
 
-HistoryChecker::HistoryChecker(const std::vector<ClientHistory>& histories)
-    : histories_(histories) {
+HistoryChecker::HistoryChecker(std::vector<ClientHistory> histories,
+                               const std::set<int64_t>& dead_sessions)
+    : histories_(std::move(histories)) {
   CollectWrites();
+  for (int64_t s : dead_sessions) {
+    if (!closed_at_known_zxid_.contains(s)) died_unseen_.insert(s);
+  }
 }
 
 void HistoryChecker::CollectWrites() {
@@ -108,17 +118,12 @@ void HistoryChecker::CollectWrites() {
     const ClientHistory& h = histories_[hi];
     for (size_t oi = 0; oi < h.ops.size(); ++oi) {
       const OpRecord& op = h.ops[oi];
-      if (op.outcome == Outcome::kReplied && op.has_stat && op.stat.ephemeral_owner != 0 &&
-          !op.path.empty()) {
-        owners_seen_[op.type == OpCode::kCreate2 && !op.created_path.empty() ? op.created_path
-                                                                             : op.path]
-            .insert(op.stat.ephemeral_owner);
-      }
       const bool known = op.ok();
       const bool unknown = op.outcome != Outcome::kReplied;
       if (!known && !unknown) continue;
       auto add = [&](int sub, OpCode type, const std::string& path, const std::string& created,
-                     int32_t version, int32_t mode, const proto::Stat* stat) {
+                     int32_t version, int32_t mode, const proto::Stat* stat,
+                     const std::string& data) {
         Write w;
         w.history = hi;
         w.op = oi;
@@ -130,6 +135,7 @@ void HistoryChecker::CollectWrites() {
         w.zxid = known ? op.zxid : 0;
         w.session = op.session_id;
         w.stat = stat;
+        w.data = data;
         if (unknown) {
           if (type == OpCode::kCreate2 && IsSequentialForChecker(mode)) {
             uncertain_prefixes_.push_back(path);
@@ -144,13 +150,13 @@ void HistoryChecker::CollectWrites() {
         case OpCode::kSetData:
         case OpCode::kDelete:
           add(-1, op.type, op.path, op.created_path, op.version, op.create_mode,
-              op.has_stat ? &op.stat : nullptr);
+              op.has_stat ? &op.stat : nullptr, op.data);
           break;
         case OpCode::kMulti:
           for (size_t i = 0; i < op.multi.size(); ++i) {
             const SubOp& s = op.multi[i];
             add(static_cast<int>(i), s.type, s.path, s.created_path, s.version, s.create_mode,
-                s.has_stat ? &s.stat : nullptr);
+                s.has_stat ? &s.stat : nullptr, s.data);
           }
           break;
         case OpCode::kCloseSession:
@@ -159,7 +165,7 @@ void HistoryChecker::CollectWrites() {
           } else {
             died_unseen_.insert(op.session_id);
           }
-          add(-1, op.type, "", "", kAnyVersion, 0, nullptr);
+          add(-1, op.type, "", "", kAnyVersion, 0, nullptr, "");
           break;
         default:
           break;
@@ -169,6 +175,17 @@ void HistoryChecker::CollectWrites() {
       if (s.kind == StepKind::kExpired && h.session_id != 0) died_unseen_.insert(h.session_id);
     }
   }
+  for (const Write& w : acked_) acked_by_path_[w.path].push_back(&w);
+  for (const Write& w : unknown_) {
+    if (w.type == OpCode::kDelete) unknown_deletes_.insert(w.path);
+  }
+}
+
+const std::vector<const HistoryChecker::Write*>& HistoryChecker::AckedOf(
+    const std::string& path) const {
+  static const std::vector<const Write*> kNone;
+  auto it = acked_by_path_.find(path);
+  return it == acked_by_path_.end() ? kNone : it->second;
 }
 
 bool HistoryChecker::Uncertain(const std::string& path) const {
@@ -186,29 +203,23 @@ bool HistoryChecker::OwnerMayHaveDied(int64_t session, const std::set<int64_t>& 
 
 bool HistoryChecker::WrittenLater(const std::string& path, int64_t zxid, bool deletes_only,
                                   int sub) const {
-  for (const Write& w : acked_) {
-    if (w.path != path || w.zxid < zxid || (w.zxid == zxid && w.sub <= sub)) continue;
-    if (w.type == OpCode::kDelete) return true;
-    if (!deletes_only && (w.type == OpCode::kCreate2 || w.type == OpCode::kSetData)) return true;
+  for (const Write* w : AckedOf(path)) {
+    // Zxids are distinct per op (CheckWriteOrder), so an equal zxid is the same multi.
+    if (w->zxid < zxid || (w->zxid == zxid && w->sub <= sub)) continue;
+    if (w->type == OpCode::kDelete) return true;
+    if (!deletes_only && (w->type == OpCode::kCreate2 || w->type == OpCode::kSetData)) return true;
   }
-  for (const Write& w : unknown_) {
-    if (w.type == OpCode::kDelete && w.path == path) return true;
-  }
+  if (unknown_deletes_.contains(path)) return true;
   return !deletes_only && Uncertain(path);
 }
 
 bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid, int sub) const {
   if (WrittenLater(path, zxid, true, sub)) return true;
-  if (auto it = owners_seen_.find(path); it != owners_seen_.end()) {
-    for (int64_t owner : it->second) {
-      if (OwnerMayHaveDied(owner, {}) || closed_at_known_zxid_.contains(owner)) return true;
-    }
-  }
-  for (const Write& w : acked_) {
-    if (w.type != OpCode::kCreate2 || w.path != path) continue;
-    int64_t owner = w.create_mode == static_cast<int32_t>(CreateMode::kEphemeral) ||
-                            w.create_mode == static_cast<int32_t>(CreateMode::kEphemeralSequential)
-                        ? w.session
+  for (const Write* w : AckedOf(path)) {
+    if (w->type != OpCode::kCreate2) continue;
+    int64_t owner = w->create_mode == static_cast<int32_t>(CreateMode::kEphemeral) ||
+                            w->create_mode == static_cast<int32_t>(CreateMode::kEphemeralSequential)
+                        ? w->session
                         : 0;
     if (owner != 0 && (OwnerMayHaveDied(owner, {}) || closed_at_known_zxid_.contains(owner))) {
       return true;
@@ -295,18 +306,38 @@ std::vector<std::string> HistoryChecker::CheckReadYourWrites() const {
                           " found no node although its own " + by + " and nothing deleted it");
           }
         } else if (seen->mzxid < w.zxid) {
-          out.push_back("[read-your-writes] " + Where(hi, op) + " saw mzxid " +
-                        Hex(seen->mzxid) + " although its own " + by);
+          out.push_back("[read-your-writes] " + Where(hi, op) + " saw mzxid " + Hex(seen->mzxid) +
+                        " although its own " + by);
         }
       }
       if (auto it = own_child.find(op.path); it != own_child.end() && seen->exists) {
         const OwnWrite& w = it->second;
         if (seen->pzxid < w.zxid) {
-          out.push_back("[read-your-writes] " + Where(hi, op) + " saw pzxid " +
-                        Hex(seen->pzxid) + " although its own " + DescribeOp(h.ops[w.op]) +
+          out.push_back("[read-your-writes] " + Where(hi, op) + " saw pzxid " + Hex(seen->pzxid) +
+                        " although its own " + DescribeOp(h.ops[w.op]) +
                         " of a child succeeded at zxid " + Hex(w.zxid));
         }
       }
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> HistoryChecker::CheckReadData() const {
+  std::vector<std::string> out;
+  // (path, zxid) -> the acknowledged create/setData that wrote it.
+  std::map<std::pair<std::string, int64_t>, const Write*> written;
+  for (const Write& w : acked_) {
+    if (w.type == OpCode::kCreate2 || w.type == OpCode::kSetData) written[{w.path, w.zxid}] = &w;
+  }
+  for (size_t hi = 0; hi < histories_.size(); ++hi) {
+    for (const OpRecord& op : histories_[hi].ops) {
+      if (op.type != OpCode::kGetData || !op.ok() || !op.has_stat) continue;
+      auto it = written.find({op.path, op.stat.mzxid});
+      if (it == written.end() || it->second->data == op.data_read) continue;
+      out.push_back("[read-data] " + Where(hi, op) + " read \"" + op.data_read + "\" at mzxid " +
+                    Hex(op.stat.mzxid) + ", but " + Where(*it->second) + " wrote \"" +
+                    it->second->data + "\" there");
     }
   }
   return out;
@@ -439,9 +470,8 @@ std::vector<std::string> HistoryChecker::CheckOneEventPerWatch() const {
       }
       if (!matched) {
         out.push_back("[one-event] session " + Hex(h.session_id) + " (client " +
-                      std::to_string(h.client_id) + ") received " +
-                      EventNameForChecker(ev.type) + " " + ev.path + " (event #" +
-                      std::to_string(s.event + 1) +
+                      std::to_string(h.client_id) + ") received " + EventNameForChecker(ev.type) +
+                      " " + ev.path + " (event #" + std::to_string(s.event + 1) +
                       ") with no armed watch of that kind: a second event for one registration, "
                       "or an event never asked for");
       }
@@ -459,6 +489,7 @@ std::vector<std::string> HistoryChecker::CheckAll(const server::DataTree* tree,
   append(CheckProtocol());
   append(CheckSessionOrder());
   append(CheckReadYourWrites());
+  append(CheckReadData());
   append(CheckWatchOrder());
   append(CheckOneEventPerWatch());
   append(CheckWriteOrder());

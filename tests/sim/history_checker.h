@@ -11,6 +11,8 @@
 //                      shows W or later: create/setData -> mzxid >= W's zxid (missing only if
 //                      some delete of P is later than W or may have happened); delete -> missing
 //                      or czxid > W's zxid; a create/delete of a child of P -> P's pzxid >= W's;
+//   [read-data]        a getData showing mzxid Z of P reads the data the acknowledged create or
+//                      setData of P at zxid Z wrote;
 //   [watch-order]      a session whose one-shot watch on P is armed (set by a successful read
 //                      with watch) receives its event before any reply showing P changed since
 //                      that read (a read of P with another existence/mzxid, or pzxid for a child
@@ -40,7 +42,7 @@
 // takes the observed outcome instead of flagging it. Ephemerals of sessions that died without a
 // known closeSession zxid (expired; or closeSession with unknown outcome) may vanish at any
 // point, so they are uncertain too. The checked paths are assumed to be written only by the
-// given sessions. Thread-safety: none; the checker only reads its inputs.
+// given sessions. Thread-safety: none. The checker keeps a copy of the histories.
 #pragma once
 
 #include <cstdint>
@@ -56,12 +58,18 @@ namespace zk::sim {
 
 class HistoryChecker {
  public:
-  // `histories` are borrowed and must outlive the checker.
-  explicit HistoryChecker(const std::vector<ClientHistory>& histories);
+  // `dead_sessions`: sessions known to be closed or expired by the end (e.g. those the final
+  // server no longer tracks) even where their own history does not show it; their ephemerals
+  // may vanish at a zxid no reply shows.
+  explicit HistoryChecker(std::vector<ClientHistory> histories,
+                          const std::set<int64_t>& dead_sessions = {});
+  HistoryChecker(const HistoryChecker&) = delete;
+  HistoryChecker& operator=(const HistoryChecker&) = delete;
 
   std::vector<std::string> CheckProtocol() const;
   std::vector<std::string> CheckSessionOrder() const;
   std::vector<std::string> CheckReadYourWrites() const;
+  std::vector<std::string> CheckReadData() const;
   std::vector<std::string> CheckWatchOrder() const;
   std::vector<std::string> CheckOneEventPerWatch() const;
   std::vector<std::string> CheckWriteOrder() const;
@@ -92,37 +100,39 @@ class HistoryChecker {
     int32_t create_mode = 0;
     int64_t zxid = 0;
     int64_t session = 0;
-    const proto::Stat* stat = nullptr;
+    const proto::Stat* stat = nullptr;  // into histories_
+    std::string data;                   // creates and setData
   };
 
   void CollectWrites();
   bool Uncertain(const std::string& path) const;
+  // The acknowledged writes of `path`, in (history, op) order.
+  const std::vector<const Write*>& AckedOf(const std::string& path) const;
   // A session whose ephemerals may vanish at a point no reply shows.
   bool OwnerMayHaveDied(int64_t session, const std::set<int64_t>& dead) const;
-  // Some write of `path` (only deletes, if `deletes_only`) later than `zxid` succeeded, or one
-  // with an unknown outcome may have happened.
-  // A later sub-op of the same multi (same zxid, index above `sub`) counts as later too.
+  // Some write of `path` (only deletes, if `deletes_only`) after the point (`zxid`, op `sub` of
+  // that zxid's multi; kAfterWholeOp: after the whole op) succeeded, or one with an unknown
+  // outcome may have happened.
+  static constexpr int kAfterWholeOp = 1 << 30;
   bool WrittenLater(const std::string& path, int64_t zxid, bool deletes_only,
-                    int sub = kNoLaterSubOp) const;
-  // `path` may have disappeared after `zxid` without a reply showing it: deleted later (or maybe),
-  // or an ephemeral of a session that may have died.
-  bool MayVanish(const std::string& path, int64_t zxid, int sub = kNoLaterSubOp) const;
-  static constexpr int kNoLaterSubOp = 1 << 30;
+                    int sub = kAfterWholeOp) const;
+  // `path` may have disappeared after that point without a reply showing it: deleted later (or
+  // maybe), or an ephemeral of a session that may have died.
+  bool MayVanish(const std::string& path, int64_t zxid, int sub = kAfterWholeOp) const;
   std::set<int64_t> DeadSessions(const std::set<int64_t>& given) const;
   std::string Where(const Write& w) const;
   std::string Where(size_t history, const OpRecord& op) const;
   static std::string Hex(int64_t value);
 
-  const std::vector<ClientHistory>& histories_;
+  std::vector<ClientHistory> histories_;
   std::vector<Write> acked_;    // successful, in (history, op) order
   std::vector<Write> unknown_;  // unknown outcome
+  std::map<std::string, std::vector<const Write*>> acked_by_path_;  // into acked_
+  std::set<std::string> unknown_deletes_;
   std::set<std::string> uncertain_paths_;
   std::vector<std::string> uncertain_prefixes_;  // sequential creates with unknown outcome
   std::set<int64_t> closed_at_known_zxid_;       // sessions with a successful closeSession
-  std::set<int64_t> died_unseen_;  // expired, or closeSession with unknown outcome
-  // The ephemeral owners replies showed for each path (a node created by an op whose outcome
-  // its client never learned is known to be ephemeral only from these).
-  std::map<std::string, std::set<int64_t>> owners_seen_;
+  std::set<int64_t> died_unseen_;                // expired, or closeSession with unknown outcome
 };
 
 }  // namespace zk::sim

@@ -43,8 +43,8 @@ std::vector<std::string> HistoryChecker::CheckWriteOrder() const {
   for (const Write& w : acked_) {
     auto [it, fresh] = owner_of_zxid.try_emplace(w.zxid, &w);
     if (!fresh && (it->second->history != w.history || it->second->op != w.op)) {
-      out.push_back("[write-order] zxid " + Hex(w.zxid) + " acknowledged to two writes: " +
-                    Where(*it->second) + " and " + Where(w));
+      out.push_back("[write-order] zxid " + Hex(w.zxid) +
+                    " acknowledged to two writes: " + Where(*it->second) + " and " + Where(w));
     }
   }
 
@@ -79,8 +79,8 @@ std::vector<std::string> HistoryChecker::CheckWriteOrder() const {
         }
         if (w.stat != nullptr &&
             (w.stat->czxid != w.zxid || w.stat->mzxid != w.zxid || w.stat->version != 0)) {
-          fail(w, "its Stat says czxid " + Hex(w.stat->czxid) + ", mzxid " +
-                      Hex(w.stat->mzxid) + ", version " + std::to_string(w.stat->version));
+          fail(w, "its Stat says czxid " + Hex(w.stat->czxid) + ", mzxid " + Hex(w.stat->mzxid) +
+                      ", version " + std::to_string(w.stat->version));
         }
         model[w.path] = ModelNodeForWriteChecks{
             0, IsEphemeralModeForWriteChecks(w.create_mode) ? w.session : 0, w.zxid, w.zxid};
@@ -93,20 +93,20 @@ std::vector<std::string> HistoryChecker::CheckWriteOrder() const {
         if (it == model.end()) {
           if (!lenient) fail(w, w.path + " did not exist then");
           if (w.type == OpCode::kCheck || w.stat == nullptr) break;
-          it = model.emplace(w.path, ModelNodeForWriteChecks{w.stat->version, 0, w.stat->czxid,
-                                                              w.stat->mzxid})
+          it = model
+                   .emplace(w.path, ModelNodeForWriteChecks{w.stat->version, 0, w.stat->czxid,
+                                                            w.stat->mzxid})
                    .first;
         } else if (w.version != kAnyVersion && w.version != it->second.version && !lenient) {
           fail(w, "it asked for version " + std::to_string(w.version) + " and " + w.path +
-                      " had version " + std::to_string(it->second.version) +
-                      " (last set at zxid " + Hex(it->second.mzxid) + ")");
+                      " had version " + std::to_string(it->second.version) + " (last set at zxid " +
+                      Hex(it->second.mzxid) + ")");
         }
         if (w.type == OpCode::kCheck || w.stat == nullptr) break;
         if (w.stat->version != it->second.version + 1 && !lenient) {
           fail(w, "it returned version " + std::to_string(w.stat->version) + " where " +
                       std::to_string(it->second.version + 1) + " follows version " +
-                      std::to_string(it->second.version) + " set at zxid " +
-                      Hex(it->second.mzxid));
+                      std::to_string(it->second.version) + " set at zxid " + Hex(it->second.mzxid));
         }
         if (w.stat->mzxid != w.zxid) fail(w, "its Stat says mzxid " + Hex(w.stat->mzxid));
         it->second.version = w.stat->version;
@@ -179,9 +179,10 @@ std::vector<std::string> HistoryChecker::CheckSequentialNumbers() const {
     groups[{parent, incarnation}].emplace_back(w.zxid, seq, &w);
   }
   for (auto& [key, creates] : groups) {
-    // Stable: the creates of one multi share its zxid and keep their order in it.
-    std::stable_sort(creates.begin(), creates.end(), [](const auto& a, const auto& b) {
-      return std::get<0>(a) < std::get<0>(b);
+    // In zxid order, and a multi's creates in their order within it.
+    std::sort(creates.begin(), creates.end(), [](const auto& a, const auto& b) {
+      return std::make_pair(std::get<0>(a), std::get<2>(a)->sub) <
+             std::make_pair(std::get<0>(b), std::get<2>(b)->sub);
     });
     std::map<int64_t, const Write*> by_number;
     for (size_t i = 0; i < creates.size(); ++i) {
@@ -190,8 +191,8 @@ std::vector<std::string> HistoryChecker::CheckSequentialNumbers() const {
       if (!fresh) {
         out.push_back("[sequential] sequence number " + std::to_string(seq) + " under " +
                       key.first + " repeated: " + it->second->path + " by " + Where(*it->second) +
-                      " at zxid " + Hex(it->second->zxid) + " and " + w->path + " by " +
-                      Where(*w) + " at zxid " + Hex(zxid));
+                      " at zxid " + Hex(it->second->zxid) + " and " + w->path + " by " + Where(*w) +
+                      " at zxid " + Hex(zxid));
       } else if (i > 0 && seq < std::get<1>(creates[i - 1])) {
         out.push_back("[sequential] sequence number " + std::to_string(seq) + " of " + w->path +
                       " at zxid " + Hex(zxid) + " is below " +
@@ -236,8 +237,10 @@ std::vector<std::string> HistoryChecker::CheckEphemerals(
     const server::DataTree::Node* n = tree.Find(w.path);
     if (n == nullptr) {
       out.push_back("[ephemerals] " + w.path + ", created by " + Where(w) + " at zxid " +
-                    Hex(w.zxid) + " for a live session and never deleted, is missing from the "
-                    "final tree (zxid " + Hex(tree.last_zxid()) + ")");
+                    Hex(w.zxid) +
+                    " for a live session and never deleted, is missing from the "
+                    "final tree (zxid " +
+                    Hex(tree.last_zxid()) + ")");
     } else if (tree.StatOf(*n).ephemeral_owner != w.session) {
       out.push_back("[ephemerals] " + w.path + ", created by " + Where(w) + " at zxid " +
                     Hex(w.zxid) + ", is owned by " + Hex(tree.StatOf(*n).ephemeral_owner) +
@@ -281,16 +284,16 @@ std::vector<std::string> HistoryChecker::CheckAckedWritesDurable(
       // A node that may be an ephemeral of a dead session can be gone.
       if (n == nullptr) {
         bool may_be_gone = false;
-        for (const Write& c : acked_) {
-          may_be_gone |= c.type == OpCode::kCreate2 && c.path == w.path &&
-                         IsEphemeralModeForWriteChecks(c.create_mode) && dead.contains(c.session);
+        for (const Write* c : AckedOf(w.path)) {
+          may_be_gone |= c->type == OpCode::kCreate2 &&
+                         IsEphemeralModeForWriteChecks(c->create_mode) && dead.contains(c->session);
         }
         if (may_be_gone) continue;
       }
-      out.push_back("[acked-durable] " + Where(w) + " set " + w.path + " at zxid " +
-                    Hex(w.zxid) + " and nothing wrote it later, but the final tree has " +
-                    (n == nullptr ? std::string("no such node")
-                                  : "mzxid " + Hex(tree.StatOf(*n).mzxid)));
+      out.push_back(
+          "[acked-durable] " + Where(w) + " set " + w.path + " at zxid " + Hex(w.zxid) +
+          " and nothing wrote it later, but the final tree has " +
+          (n == nullptr ? std::string("no such node") : "mzxid " + Hex(tree.StatOf(*n).mzxid)));
     }
   }
   return out;

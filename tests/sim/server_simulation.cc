@@ -178,7 +178,7 @@ class ServerRun {
     r->sessions = static_cast<int64_t>(sessions.size());
     const server::ServerNode* any = nodes_.begin()->second->node();
     r->last_zxid = any->tree().last_zxid();
-    HistoryChecker checker(histories);
+    HistoryChecker checker(histories, sessions);
     std::vector<std::string> violations = checker.CheckAll(&any->tree(), sessions);
     if (!violations.empty() && trace_.verbose()) {
       for (const ClientHistory& h : histories) trace_.Print(DescribeHistory(h));
@@ -406,12 +406,13 @@ class ServerRun {
     if (up.empty()) return;
     const zab::ServerId to = up[rng_.Below(up.size())];
     server::ServerNode* node = nodes_[to]->node();
-    const uint64_t link_id = node->AdmitLink("10.1.0." + std::to_string(slot));
+    const std::string address = "10.1.0." + std::to_string(slot);
+    const uint64_t link_id = node->AdmitLink(address);
     if (link_id == 0) return;
     auto schedule = [this](SimClientLink::Direction, std::function<void()> fn) {
       queue_.After(rng_.Range(1, kClientMaxDelay), std::move(fn));
     };
-    c.link = std::make_shared<SimClientLink>(link_id, c.client.get(), schedule);
+    c.link = std::make_shared<SimClientLink>(link_id, address, c.client.get(), schedule);
     if (o_.plant != PlantedBug::kNone) c.link->SetTap(PlantBug(o_.plant, rng_.Next()));
     c.link->SetHandler(node);
     c.server = to;

@@ -11,7 +11,8 @@ namespace zk::sim {
 namespace {
 
 const std::vector<proto::Acl>& OpenAclForSimClient() {
-  static const std::vector<proto::Acl> acl = {proto::Acl{perms::kAll, proto::Id{"world", "anyone"}}};
+  static const std::vector<proto::Acl> acl = {
+      proto::Acl{perms::kAll, proto::Id{"world", "anyone"}}};
   return acl;
 }
 
@@ -346,10 +347,9 @@ void SimClient::OnReply(std::string_view frame) {
   }
   if (h.xid == xids::kPing || h.xid == xids::kSetWatches || h.xid == xids::kAuth) return;
   if (outstanding_.empty() || outstanding_.front().xid != h.xid) {
-    history_.protocol_errors.push_back("reply xid " + std::to_string(h.xid) + " expected " +
-                                       (outstanding_.empty()
-                                            ? std::string("none")
-                                            : std::to_string(outstanding_.front().xid)));
+    history_.protocol_errors.push_back(
+        "reply xid " + std::to_string(h.xid) + " expected " +
+        (outstanding_.empty() ? std::string("none") : std::to_string(outstanding_.front().xid)));
     return;
   }
   size_t index = outstanding_.front().op;
@@ -427,7 +427,8 @@ bool SimClient::DecodeBody(OpRecord& op, std::string_view body) {
       if (!DecodeMultiResultsForSimClient(r, op)) return false;
       for (const SubOp& s : op.multi) {
         if (s.err != 0) continue;
-        if (s.type == OpCode::kCreate2 && !s.created_path.empty()) created_.push_back(s.created_path);
+        if (s.type == OpCode::kCreate2 && !s.created_path.empty())
+          created_.push_back(s.created_path);
         if (s.has_stat) remember(s.type == OpCode::kCreate2 ? s.created_path : s.path, s.stat);
       }
       return true;

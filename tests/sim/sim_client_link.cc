@@ -9,11 +9,12 @@ namespace {
 constexpr size_t kSimLinkPrefixBytes = 4;
 }  // namespace
 
-SimClientLink::SimClientLink(uint64_t id, SimClient* client, Scheduler schedule)
+SimClientLink::SimClientLink(uint64_t id, std::string remote_address, SimClient* client,
+                             Scheduler schedule)
     : id_(id),
       client_(client),
       schedule_(std::move(schedule)),
-      address_("sim-client-" + std::to_string(id)) {}
+      address_(std::move(remote_address)) {}
 
 void SimClientLink::SendToNode(std::string frame) {
   if (closed_ || close_after_flush_) return;

@@ -13,6 +13,18 @@
 // the client cutting the connection: the client hears at once, the node later.
 // PauseReading holds the client's frames until ResumeReading.
 //
+// Wiring, e.g. with an EventQueue `q`, a node `node` and a client `c`:
+//   std::string ip = "10.0.0.1";
+//   uint64_t id = node.AdmitLink(ip);  // 0: refused, treat as a lost connection
+//   auto link = std::make_shared<SimClientLink>(id, ip, &c,
+//       [&](SimClientLink::Direction, std::function<void()> fn) { q.After(delay, fn); });
+//   link->SetHandler(&node);
+//   link->set_pump_on_delivery(true);  // or call PumpClient() when the client should act
+//   node.AttachLink(link);
+//   link->SendToNode(c.ConnectFrame());
+// When c.state() is kDisconnected again, connect it (to any node) the same way; a partition is
+// link->Disconnect().
+//
 // Ownership: hold it in a std::shared_ptr (the node keeps one); scheduled closures keep it
 // alive. The SimClient and the handler are borrowed and must outlive the link's scheduled
 // deliveries, or be detached first. Thread-safety: none.
@@ -44,8 +56,10 @@ class SimClientLink : public server::ClientLink,
   enum class Direction { kToClient, kToNode };
   using Scheduler = std::function<void(Direction, std::function<void()>)>;
 
-  // `id` from ServerNode::AdmitLink. Call SetHandler before the first SendToNode.
-  SimClientLink(uint64_t id, SimClient* client, Scheduler schedule);
+  // `id` from ServerNode::AdmitLink(remote_address): the node counts connections per address
+  // and uncounts them by remote_address() when the link closes, so both must be the same.
+  // Call SetHandler before the first SendToNode.
+  SimClientLink(uint64_t id, std::string remote_address, SimClient* client, Scheduler schedule);
 
   void SetHandler(server::LinkHandler* handler) { handler_ = handler; }
   void SetTap(LinkTap tap) { tap_ = std::move(tap); }
