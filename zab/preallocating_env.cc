@@ -18,6 +18,7 @@ namespace {
 constexpr uint64_t kPreallocLogBlockBytes = 32 * 1024;  // LevelDB's log::kBlockSize.
 constexpr size_t kPreallocBufferBytes = 64 * 1024;       // Appends buffered before a pwrite.
 constexpr size_t kPreallocZeroBytes = 64 * 1024;         // Zeros written per pwrite.
+constexpr uint64_t kPreallocFirstExtension = 64 * 1024;  // A new log's first zeros.
 
 leveldb::Status PreallocErrno(const std::string& context, int err) {
   return leveldb::Status::IOError(context, std::strerror(err));
@@ -120,7 +121,7 @@ class PreallocatedLogFile final : public leveldb::WritableFile {
     if (end <= prewritten_end_ || fallback_) return;
     JoinExtension();
     while (end > prewritten_end_ && !fallback_) {
-      const uint64_t next = prewritten_end_ + chunk_;
+      const uint64_t next = prewritten_end_ + NextExtensionBytes();
       leveldb::Status s =
           PreallocZeroAndSync(fd_, prewritten_end_, next, prewritten_end_ == 0, fname_);
       if (s.ok()) {
@@ -135,7 +136,7 @@ class PreallocatedLogFile final : public leveldb::WritableFile {
   void MaybeStartExtension() {
     if (fallback_ || extender_.joinable() || prewritten_end_ - data_end_ >= chunk_) return;
     const uint64_t begin = prewritten_end_;
-    const uint64_t end = begin + chunk_;
+    const uint64_t end = begin + NextExtensionBytes();
     extension_end_ = end;
     try {
       extender_ = std::thread([this, begin, end] {
@@ -144,6 +145,12 @@ class PreallocatedLogFile final : public leveldb::WritableFile {
     } catch (const std::system_error& e) {
       FallBack(leveldb::Status::IOError(fname_, e.what()));
     }
+  }
+
+  // How much the next extension zeros: as much as is prewritten already, from 64 KiB up to one
+  // chunk. A new log's first write waits for its first zeros; small ones keep that wait short.
+  uint64_t NextExtensionBytes() const {
+    return std::clamp(prewritten_end_, std::min(kPreallocFirstExtension, chunk_), chunk_);
   }
 
   // Waits for the running extension, if any, and publishes its prewritten end.

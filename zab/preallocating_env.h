@@ -8,8 +8,9 @@
 // How a log file is kept ahead: the file holds LevelDB's data in [0, data end), then zeros up to
 // the "prewritten end", a multiple of LevelDB's 32 KiB log block. Whenever fewer than
 // `chunk_bytes` of zeros remain ahead of the data end, a background thread (one per file, at most
-// one at a time) writes the next `chunk_bytes` of zeros past the prewritten end and fdatasyncs
-// them; only then does the prewritten end move. Data is written with pwrite at the data end, never
+// one at a time) writes the next zeros past the prewritten end and fdatasyncs them; only then
+// does the prewritten end move. Extensions double from 64 KiB up to `chunk_bytes` (a new log's
+// first write waits for its first zeros, so those are few). Data is written with pwrite at the data end, never
 // with O_APPEND, and only below the prewritten end: a write that would cross it first waits for
 // the running extension (or extends in the caller). So zeros are only ever written where no data
 // was or will be written before they are synced, and data never lands past a region that is still

@@ -115,6 +115,16 @@ TEST_CASE("PreallocatingEnv keeps a log's data followed by synced zeros") {
   CHECK(on_disk.compare(0, written.size(), written) == 0);
   CHECK(on_disk.find_first_not_of('\0', written.size()) == std::string::npos);
 
+  // One write larger than what is prewritten: zeroed in the writer before the data goes there.
+  const std::string big = PreallocValue(7, 3 * kTestChunk + 100);
+  REQUIRE(file->Append(big).ok());
+  REQUIRE(file->Sync().ok());
+  written += big;
+  on_disk = PreallocReadFile(path);
+  CHECK(on_disk.size() >= written.size());
+  CHECK(on_disk.compare(0, written.size(), written) == 0);
+  CHECK(on_disk.find_first_not_of('\0', written.size()) == std::string::npos);
+
   // Past several chunks, in appends of assorted sizes with a flush after each (as LevelDB does).
   for (int i = 0; written.size() < 5 * kTestChunk; ++i) {
     std::string piece = PreallocValue(i, 1 + (i * 7919) % 20000);
