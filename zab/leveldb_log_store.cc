@@ -54,9 +54,8 @@ Result<std::unique_ptr<LeveldbLogStore>> LeveldbLogStore::Open(const std::string
   leveldb::DB* raw_db = nullptr;
   Status s = FromLeveldb(leveldb::DB::Open(db_options, dir, &raw_db), "open " + dir);
   if (!s.ok()) return s;
-  std::unique_ptr<LeveldbLogStore> store(
-      new LeveldbLogStore(std::move(env), std::move(cache), std::unique_ptr<leveldb::DB>(raw_db),
-                          options));
+  std::unique_ptr<LeveldbLogStore> store(new LeveldbLogStore(
+      std::move(env), std::move(cache), std::unique_ptr<leveldb::DB>(raw_db), options));
   s = store->ValidateAndCut();
   if (!s.ok()) return s;
   return store;

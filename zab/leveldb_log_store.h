@@ -7,8 +7,9 @@
 // A torn tail of LevelDB's own write-ahead log is dropped by LevelDB's recovery
 // (paranoid_checks=false). LevelDB's write-ahead log files are kept preallocated (zeros written and
 // synced ahead of the data, see zab/preallocating_env.h) so that a synced append does not allocate
-// blocks; Options::wal_preallocation_bytes sets how far ahead. Bad data never aborts the process; only errors LevelDB itself cannot
-// get past (e.g. an unreadable table file) make Open() fail with a Status.
+// blocks; Options::wal_preallocation_bytes sets how far ahead. Bad data never aborts the process;
+// only errors LevelDB itself cannot get past (e.g. an unreadable table file) make Open() fail with
+// a Status.
 //
 // Thread-safety: as the LogStore contract (one mutator at a time; reads from any thread).
 // Ownership: owns the LevelDB handle and its block cache; closes the database on destruction.
@@ -32,9 +33,9 @@ class PreallocatingEnv;
 class LeveldbLogStore final : public LogStore {
  public:
   struct Options {
-    size_t block_cache_bytes = 8 << 20;   // LevelDB block cache (LRU).
-    size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable size.
-    size_t purge_batch_entries = 1024;    // Deletes per WriteBatch in PurgeBefore.
+    size_t block_cache_bytes = 8 << 20;          // LevelDB block cache (LRU).
+    size_t write_buffer_bytes = 4 << 20;         // LevelDB memtable size.
+    size_t purge_batch_entries = 1024;           // Deletes per WriteBatch in PurgeBefore.
     uint64_t wal_preallocation_bytes = 1 << 20;  // Zeros kept ahead in the WAL (0: none).
   };
 

@@ -15,7 +15,7 @@ namespace zk::zab {
 
 namespace {
 
-constexpr uint64_t kPreallocLogBlockBytes = 32 * 1024;  // LevelDB's log::kBlockSize.
+constexpr uint64_t kPreallocLogBlockBytes = 32 * 1024;   // LevelDB's log::kBlockSize.
 constexpr size_t kPreallocBufferBytes = 64 * 1024;       // Appends buffered before a pwrite.
 constexpr size_t kPreallocZeroBytes = 64 * 1024;         // Zeros written per pwrite.
 constexpr uint64_t kPreallocFirstExtension = 64 * 1024;  // A new log's first zeros.
@@ -173,8 +173,8 @@ class PreallocatedLogFile final : public leveldb::WritableFile {
   const std::string fname_;
   int fd_;
   const uint64_t chunk_;
-  std::string buffer_;          // Appended, not yet written.
-  uint64_t data_end_ = 0;       // Bytes of data written to the file.
+  std::string buffer_;           // Appended, not yet written.
+  uint64_t data_end_ = 0;        // Bytes of data written to the file.
   uint64_t prewritten_end_ = 0;  // [0, prewritten_end_) is data or synced zeros.
   bool fallback_ = false;
   std::thread extender_;  // Zeros [prewritten_end_, extension_end_) while joinable.

@@ -10,11 +10,11 @@
 // `chunk_bytes` of zeros remain ahead of the data end, a background thread (one per file, at most
 // one at a time) writes the next zeros past the prewritten end and fdatasyncs them; only then
 // does the prewritten end move. Extensions double from 64 KiB up to `chunk_bytes` (a new log's
-// first write waits for its first zeros, so those are few). Data is written with pwrite at the data end, never
-// with O_APPEND, and only below the prewritten end: a write that would cross it first waits for
-// the running extension (or extends in the caller). So zeros are only ever written where no data
-// was or will be written before they are synced, and data never lands past a region that is still
-// being zeroed.
+// first write waits for its first zeros, so those are few). Data is written with pwrite at the data
+// end, never with O_APPEND, and only below the prewritten end: a write that would cross it first
+// waits for the running extension (or extends in the caller). So zeros are only ever written where
+// no data was or will be written before they are synced, and data never lands past a region that is
+// still being zeroed.
 //
 // Why recovery is safe: LevelDB's log reader (db/log_reader.cc) treats a physical record header
 // of type 0 and length 0, which is what a zero region reads as, as padding from a preallocating
@@ -59,7 +59,8 @@ class PreallocatingEnv final : public leveldb::EnvWrapper {
 
   PreallocatingEnv(leveldb::Env* base, const Options& options);
 
-  leveldb::Status NewWritableFile(const std::string& fname, leveldb::WritableFile** result) override;
+  leveldb::Status NewWritableFile(const std::string& fname,
+                                  leveldb::WritableFile** result) override;
   leveldb::Status NewAppendableFile(const std::string& fname,
                                     leveldb::WritableFile** result) override;
 

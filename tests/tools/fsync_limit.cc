@@ -105,17 +105,15 @@ void Measure(const std::string& dir, Layout layout, size_t record_size, int coun
     WriteAll(fd, record.data(), record.size(), static_cast<off_t>(i * record_size), path);
     if (::fdatasync(fd) != 0) DieErrno("fdatasync " + path);
     micros.push_back(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(FsyncClock::now() - start)
-            .count()));
+        std::chrono::duration_cast<std::chrono::microseconds>(FsyncClock::now() - start).count()));
   }
   ::close(fd);
   ::unlink(path.c_str());
 
   std::vector<uint64_t> sorted = micros;
   std::sort(sorted.begin(), sorted.end());
-  double mean =
-      static_cast<double>(std::accumulate(sorted.begin(), sorted.end(), uint64_t{0})) /
-      static_cast<double>(sorted.size());
+  double mean = static_cast<double>(std::accumulate(sorted.begin(), sorted.end(), uint64_t{0})) /
+                static_cast<double>(sorted.size());
   std::printf("%-10s size=%-5zu count=%d p50=%lluus p99=%lluus mean=%.0fus\n", LayoutName(layout),
               record_size, count, static_cast<unsigned long long>(Percentile(sorted, 0.50)),
               static_cast<unsigned long long>(Percentile(sorted, 0.99)), mean);

@@ -1,5 +1,7 @@
 // PreallocatingEnv: LevelDB write-ahead logs kept written ahead with zeros; a crash with the zero
 // tail present loses no synced record and brings back nothing that was not written.
+#include "zab/preallocating_env.h"
+
 #include <doctest/doctest.h>
 #include <leveldb/db.h>
 #include <leveldb/env.h>
@@ -17,7 +19,6 @@
 
 #include "tests/unit/zab/test_util.h"
 #include "zab/leveldb_log_store.h"
-#include "zab/preallocating_env.h"
 
 namespace zk::zab {
 namespace {
@@ -80,7 +81,8 @@ std::unique_ptr<leveldb::DB> PreallocOpenDb(leveldb::Env* env, const std::string
 std::map<std::string, std::string> PreallocReadAll(leveldb::DB* db) {
   std::map<std::string, std::string> out;
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) out[it->key().ToString()] = it->value().ToString();
+  for (it->SeekToFirst(); it->Valid(); it->Next())
+    out[it->key().ToString()] = it->value().ToString();
   REQUIRE(it->status().ok());
   return out;
 }
