@@ -11,6 +11,7 @@
 
 #include "zab/log_record.h"
 #include "zab/log_store_util.h"
+#include "zab/preallocating_env.h"
 
 namespace zk::zab {
 
@@ -38,28 +39,35 @@ static_assert(record::kLogPrefix + 1 == record::kMetaPrefix);
 
 Result<std::unique_ptr<LeveldbLogStore>> LeveldbLogStore::Open(const std::string& dir,
                                                                const Options& options) {
+  PreallocatingEnv::Options env_options;
+  env_options.chunk_bytes = options.wal_preallocation_bytes;
+  auto env = std::make_unique<PreallocatingEnv>(leveldb::Env::Default(), env_options);
   std::unique_ptr<leveldb::Cache> cache(leveldb::NewLRUCache(options.block_cache_bytes));
   leveldb::Options db_options;
+  db_options.env = env.get();
   db_options.create_if_missing = true;
-  db_options.paranoid_checks = false;  // Let LevelDB drop a torn tail of its own WAL.
+  // Let LevelDB drop a torn tail of its own WAL (also one torn at preallocated zeros).
+  db_options.paranoid_checks = false;
+  db_options.reuse_logs = false;  // A preallocated log is never appended to after a restart.
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.block_cache = cache.get();
   leveldb::DB* raw_db = nullptr;
   Status s = FromLeveldb(leveldb::DB::Open(db_options, dir, &raw_db), "open " + dir);
   if (!s.ok()) return s;
-  std::unique_ptr<LeveldbLogStore> store(
-      new LeveldbLogStore(std::move(cache), std::unique_ptr<leveldb::DB>(raw_db), options));
+  std::unique_ptr<LeveldbLogStore> store(new LeveldbLogStore(
+      std::move(env), std::move(cache), std::unique_ptr<leveldb::DB>(raw_db), options));
   s = store->ValidateAndCut();
   if (!s.ok()) return s;
   return store;
 }
 
-LeveldbLogStore::LeveldbLogStore(std::unique_ptr<leveldb::Cache> cache,
+LeveldbLogStore::LeveldbLogStore(std::unique_ptr<PreallocatingEnv> env,
+                                 std::unique_ptr<leveldb::Cache> cache,
                                  std::unique_ptr<leveldb::DB> db, const Options& options)
-    : options_(options), cache_(std::move(cache)), db_(std::move(db)) {}
+    : options_(options), env_(std::move(env)), cache_(std::move(cache)), db_(std::move(db)) {}
 
 LeveldbLogStore::~LeveldbLogStore() {
-  db_.reset();  // Close before the cache goes.
+  db_.reset();  // Close before the cache and the Env go.
 }
 
 Status LeveldbLogStore::ValidateAndCut() {

@@ -5,8 +5,11 @@
 // shorter than its checksum, key of the wrong size, zxid not increasing) it logs one warning and
 // cuts the log there: that record and everything after it are deleted in one synced batch.
 // A torn tail of LevelDB's own write-ahead log is dropped by LevelDB's recovery
-// (paranoid_checks=false). Bad data never aborts the process; only errors LevelDB itself cannot
-// get past (e.g. an unreadable table file) make Open() fail with a Status.
+// (paranoid_checks=false). LevelDB's write-ahead log files are kept preallocated (zeros written and
+// synced ahead of the data, see zab/preallocating_env.h) so that a synced append does not allocate
+// blocks; Options::wal_preallocation_bytes sets how far ahead. Bad data never aborts the process;
+// only errors LevelDB itself cannot get past (e.g. an unreadable table file) make Open() fail with
+// a Status.
 //
 // Thread-safety: as the LogStore contract (one mutator at a time; reads from any thread).
 // Ownership: owns the LevelDB handle and its block cache; closes the database on destruction.
@@ -25,12 +28,15 @@ class DB;
 
 namespace zk::zab {
 
+class PreallocatingEnv;
+
 class LeveldbLogStore final : public LogStore {
  public:
   struct Options {
-    size_t block_cache_bytes = 8 << 20;   // LevelDB block cache (LRU).
-    size_t write_buffer_bytes = 4 << 20;  // LevelDB memtable size.
-    size_t purge_batch_entries = 1024;    // Deletes per WriteBatch in PurgeBefore.
+    size_t block_cache_bytes = 8 << 20;          // LevelDB block cache (LRU).
+    size_t write_buffer_bytes = 4 << 20;         // LevelDB memtable size.
+    size_t purge_batch_entries = 1024;           // Deletes per WriteBatch in PurgeBefore.
+    uint64_t wal_preallocation_bytes = 1 << 20;  // Zeros kept ahead in the WAL (0: none).
   };
 
   // Opens (creating if missing) the store in directory `dir` and validates the log.
@@ -54,15 +60,16 @@ class LeveldbLogStore final : public LogStore {
   uint64_t TruncatedOnOpen() const { return truncated_on_open_; }
 
  private:
-  LeveldbLogStore(std::unique_ptr<leveldb::Cache> cache, std::unique_ptr<leveldb::DB> db,
-                  const Options& options);
+  LeveldbLogStore(std::unique_ptr<PreallocatingEnv> env, std::unique_ptr<leveldb::Cache> cache,
+                  std::unique_ptr<leveldb::DB> db, const Options& options);
 
   Status ValidateAndCut();
   // Recomputes first_zxid_ and last_zxid_ from the database.
   Status ReloadBounds();
 
   const Options options_;
-  std::unique_ptr<leveldb::Cache> cache_;  // Outlives db_ (declared first, destroyed last).
+  std::unique_ptr<PreallocatingEnv> env_;  // Outlives db_ (declared first, destroyed last).
+  std::unique_ptr<leveldb::Cache> cache_;  // Outlives db_.
   std::unique_ptr<leveldb::DB> db_;
   std::atomic<int64_t> first_zxid_{0};
   std::atomic<int64_t> last_zxid_{0};

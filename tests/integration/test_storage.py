@@ -85,18 +85,29 @@ def test_damaged_newest_snapshot_falls_back_to_older(zk_factory):
     assert "skipping" in srv.log_tail()
 
 
-def test_torn_log_tail_is_cut_not_fatal(zk_factory):
+@pytest.mark.parametrize("where", ["data_end", "file_end"])
+def test_torn_log_tail_is_cut_not_fatal(zk_factory, where):
     srv = zk_factory()
     c = connect(srv)
     write_nodes(c, "/t", 300)
     c.stop()
     c.close()
     srv.kill9()
-    # Append garbage to LevelDB's write-ahead log: a torn record at the tail.
+    # Garbage in LevelDB's write-ahead log: a torn record at the tail. The log is preallocated
+    # (zeros after its data): "data_end" tears it where the data ends and the zeros begin (what a
+    # crash leaves), "file_end" behind the zeros (what a crash leaves in a log without them).
     logs = glob.glob(os.path.join(srv.data_dir, "txnlog", "*.log"))
     assert logs, "no LevelDB log file found"
     newest = max(logs, key=os.path.getmtime)
-    with open(newest, "ab") as f:
+    with open(newest, "r+b") as f:
+        content = f.read()
+        data_end = len(content.rstrip(b"\0"))
+        assert data_end > 0, "the newest log holds no data"
+        if where == "data_end":
+            assert len(content) - data_end >= 100, "no preallocated zeros after the log's data"
+            f.seek(data_end)
+        else:
+            f.seek(0, os.SEEK_END)
         f.write(os.urandom(100))
     srv.start()
     c = connect(srv)

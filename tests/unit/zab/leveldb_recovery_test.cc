@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "tests/unit/zab/test_util.h"
@@ -127,9 +129,22 @@ TEST_CASE("LeveldbLogStore survives a torn LevelDB write-ahead log tail") {
     }
   }
   REQUIRE(!newest.empty());
-  const auto size = std::filesystem::file_size(newest);
-  REQUIRE(size > 3);
-  std::filesystem::resize_file(newest, size - 3);
+  // The log is preallocated: its data ends where its zero tail begins (the last record ends in
+  // "txn-10", not in a zero byte).
+  std::string log;
+  {
+    std::ifstream in(newest, std::ios::binary);
+    log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t data_end = log.find_last_not_of('\0') + 1;
+  REQUIRE(data_end > 3);
+  SUBCASE("cut short") { std::filesystem::resize_file(newest, data_end - 3); }
+  SUBCASE("torn in front of the preallocated zeros") {
+    std::fstream out(newest, std::ios::binary | std::ios::in | std::ios::out);
+    out.seekp(static_cast<std::streamoff>(data_end - 3));
+    out.write("\0\0\0", 3);
+    REQUIRE(out.good());
+  }
 
   auto store = OpenStore(dir);
   CHECK(store->LastZxid() == 9);
