@@ -73,7 +73,7 @@ now_ns() { date +%s%N; }
 secs_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 kib_of() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }  # reaped children too (snapshot writer)
 has_children() { [ -n "$(cat /proc/"$1"/task/*/children 2>/dev/null | tr -d ' \n')" ]; }
 
 # Waits until PID has used < 5% of a CPU for 2 consecutive seconds and has no child process

@@ -254,13 +254,33 @@ void DataTree::ForEachDescendant(std::string_view path,
 }
 
 void DataTree::Walk(const std::function<void(const std::string&, const Node&)>& fn) const {
-  std::vector<std::pair<const Node*, std::string>> stack{{root_, "/"}};
+  // Depth first over one path buffer: a frame per level being visited (its child iterator and
+  // the length of its path), so the walk allocates nothing per node and holds no list of the
+  // nodes still to visit (a million-child parent costs one frame, not a million paths).
+  struct Frame {
+    ChildSet::const_iterator next;
+    ChildSet::const_iterator end;
+    size_t parent_len;  // the parent's path length; 0 for the root's children ("/" + name)
+  };
+  std::string path = "/";
+  fn(path, *root_);
+  std::vector<Frame> stack;
+  if (root_->children) stack.push_back({root_->children->begin(), root_->children->end(), 0});
   while (!stack.empty()) {
-    auto [n, p] = std::move(stack.back());
-    stack.pop_back();
-    fn(p, *n);
-    if (!n->children) continue;
-    for (const Node* c : *n->children) stack.emplace_back(c, JoinPath(p, c->name()));
+    Frame& top = stack.back();
+    if (top.next == top.end) {
+      stack.pop_back();
+      continue;
+    }
+    const Node* child = *top.next;
+    ++top.next;
+    path.resize(top.parent_len);
+    path += '/';
+    path += child->name();
+    fn(path, *child);
+    if (child->children && !child->children->empty()) {
+      stack.push_back({child->children->begin(), child->children->end(), path.size()});
+    }
   }
 }
 

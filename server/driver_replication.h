@@ -36,8 +36,8 @@ class DriverReplication final : public NodeReplication {
     return driver_->SendApp(to, std::move(data));
   }
   const zab::Peer& peer() const override { return driver_->peer(); }
-  void RunOnDisk(std::function<void()> work) override {
-    driver_->RunOnDiskThread(std::move(work));
+  void RunOnDisk(std::function<bool()> step) override {
+    driver_->RunRepeatedlyOnDiskThread(std::move(step));
   }
   void Defer(std::function<void()> fn) override;
   zab::GroupCommitLog::Stats LogStats() const override { return driver_->log_stats(); }

@@ -1,5 +1,7 @@
 #include "server/file_node_storage.h"
 
+#include <spdlog/spdlog.h>
+
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -44,7 +46,14 @@ int64_t FileNodeStorage::SnapshotWrittenAt(int64_t zxid) {
 }
 
 bool FileNodeStorage::StartSnapshot(const DataTree& tree, const SessionTracker& sessions) {
-  return writer_ && writer_->Start(tree, sessions);
+  if (!writer_ || !writer_->Start(tree, sessions)) return false;
+  // fork() stops this thread while it copies the page tables; worth knowing when it is long.
+  if (writer_->last_fork_us() >= 20000) {
+    spdlog::info("snapshot: fork took {} ms", writer_->last_fork_us() / 1000);
+  } else {
+    spdlog::debug("snapshot: fork took {} us", writer_->last_fork_us());
+  }
+  return true;
 }
 
 bool FileNodeStorage::SnapshotRunning() const { return writer_ && writer_->running(); }

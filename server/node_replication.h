@@ -46,9 +46,11 @@ class NodeReplication {
   virtual bool SendApp(zab::ServerId to, std::string data) = 0;
   virtual const zab::Peer& peer() const = 0;
 
-  // Runs `work` with the log after every disk operation queued before it (the log purge), off
-  // the node's thread when there is one.
-  virtual void RunOnDisk(std::function<void()> work) = 0;
+  // Runs `step` with the log after every disk operation queued before it, off the node's thread
+  // when there is one; and again, after the disk operations queued meanwhile, while it returns
+  // true. The log purge goes a step at a time this way, so that appends wait for one step at
+  // most. A stopping server drops the remaining steps.
+  virtual void RunOnDisk(std::function<bool()> step) = 0;
   // Runs `fn` on the node's thread after the current call has returned.
   virtual void Defer(std::function<void()> fn) = 0;
   // The figures of the log's group commit (zeros where not measured).

@@ -10,8 +10,13 @@
 
 namespace zk::server {
 
+// Room for the length prefix, the 16-byte header and a small record (a Stat is 68 bytes), so
+// the common replies are built in one allocation.
+inline constexpr size_t kSmallReplyBytes = 128;
+
 inline std::string FrameReply(int32_t xid, int64_t zxid, Err err) {
   proto::JuteWriter w;
+  w.Reserve(4 + 16);
   size_t mark = w.BeginFrame();
   proto::ReplyHeader{xid, zxid, static_cast<int32_t>(err)}.Write(w);
   w.EndFrame(mark);
@@ -21,6 +26,7 @@ inline std::string FrameReply(int32_t xid, int64_t zxid, Err err) {
 template <class Record>
 std::string FrameReply(int32_t xid, int64_t zxid, const Record& body) {
   proto::JuteWriter w;
+  w.Reserve(kSmallReplyBytes);
   size_t mark = w.BeginFrame();
   proto::ReplyHeader{xid, zxid, 0}.Write(w);
   body.Write(w);

@@ -251,10 +251,14 @@ void ServerNode::OnTick() {
         // The log before the oldest retained snapshot is no longer needed for recovery. The
         // entry at the snapshot's zxid is kept so the log is never empty: an empty log could
         // not tell a fresh server from one whose snapshots were all lost.
+        // A step of kPurgeStepEntries at a time, between group commits: purging a snapshot's
+        // worth of txns at once held every write up behind it for hundreds of milliseconds.
         replication_->RunOnDisk([store = log_store_, oldest] {
-          if (zab::Status s = store->PurgeBefore(oldest); !s.ok()) {
-            spdlog::warn("log purge failed: {}", s.ToString());
-          }
+          bool more = false;
+          zab::Status s = store->PurgeSome(oldest, kPurgeStepEntries, &more);
+          if (s.ok() && !more) s = store->ReclaimSpace(oldest);
+          if (!s.ok()) spdlog::warn("log purge failed: {}", s.ToString());
+          return s.ok() && more;
         });
       }
     }

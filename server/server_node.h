@@ -135,6 +135,8 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   static constexpr int64_t kDigestSampleEveryTxns = 128;
   // Pending::zxid of a write forwarded to the leader, or of a sync it has not yet answered.
   static constexpr int64_t kAwaitingLeader = -1;
+  // Log entries removed per step of the purge after a snapshot (one LevelDB batch).
+  static constexpr size_t kPurgeStepEntries = 1024;
 
   // One request of a session waiting for its turn to be answered.
   struct Pending {

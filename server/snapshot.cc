@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <exception>
@@ -741,6 +743,7 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
     return false;
   }
   const int64_t zxid = tree.last_zxid();
+  const auto fork_start = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) {
     spdlog::error("snapshot: fork: {}", ErrnoText(errno));
@@ -751,6 +754,7 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
   if (pid == 0) {
     // Child: only this thread exists. No spdlog, no locks; malloc is fork-safe in glibc.
     ::close(fds[0]);
+    (void)::setpriority(PRIO_PROCESS, 0, kSnapshotNice);  // best effort: a failure costs nothing
     Status s = WriteSnapshotFile(tree, sessions, dir_, zstd_level_);
     if (s.ok()) ::_exit(0);
     std::string msg = s.ToString();
@@ -759,6 +763,9 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
     (void)!::write(fds[1], msg.data(), std::min<size_t>(msg.size(), PIPE_BUF));
     ::_exit(1);
   }
+  last_fork_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - fork_start)
+                      .count();
   ::close(fds[1]);
   err_fd_ = fds[0];
   pid_ = pid;

@@ -93,7 +93,9 @@ class SnapshotWriter {
 
   // Forks a child that writes a snapshot of the current `tree` and `sessions`. Returns false
   // if a snapshot is already running or fork()/pipe() failed (logged). The parent may mutate
-  // both right after Start returns: the child works on its copy-on-write image.
+  // both right after Start returns: the child works on its copy-on-write image. The child runs
+  // at a lower CPU priority (nice kSnapshotNice): on a busy machine it takes the CPU time left
+  // over by the threads that serve clients instead of competing with them as an equal.
   // REQUIRES: called on the thread that owns `tree` and `sessions`.
   bool Start(const DataTree& tree, const SessionTracker& sessions);
 
@@ -102,6 +104,9 @@ class SnapshotWriter {
   std::optional<zab::Status> Poll();
 
   bool running() const { return pid_ > 0; }
+  // How long the last successful Start's fork() took, in microseconds (page tables are copied:
+  // it grows with the server's memory).
+  int64_t last_fork_us() const { return last_fork_us_; }
   // The zxid of the snapshot being written; 0 when none is running.
   int64_t running_zxid() const { return pid_ > 0 ? running_zxid_ : 0; }
 
@@ -113,7 +118,12 @@ class SnapshotWriter {
   pid_t pid_ = -1;
   int err_fd_ = -1;  // read end of the child's error pipe
   int64_t running_zxid_ = 0;
+  int64_t last_fork_us_ = 0;
 };
+
+// The snapshot child's nice value (0 is the server's own; 19 the lowest priority). At 10 the
+// child gets roughly a tenth of a CPU that the server's threads keep busy, and all of an idle one.
+inline constexpr int kSnapshotNice = 10;
 
 struct LoadedSnapshot {
   int64_t zxid = 0;

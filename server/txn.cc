@@ -18,7 +18,12 @@ enum class Tag : uint8_t {
   kMulti = 9,
 };
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
+// Packs straight into the std::string the txn travels in: no intermediate buffer and copy.
+struct TxnSink {
+  std::string* out;
+  void write(const char* data, size_t size) { out->append(data, size); }
+};
+using Packer = msgpack::packer<TxnSink>;
 
 void PackBytes(Packer& pk, const std::string& s) {
   pk.pack_bin(static_cast<uint32_t>(s.size()));
@@ -175,12 +180,15 @@ Variant BodyOf(uint8_t tag, const msgpack::object& b) {
 }  // namespace
 
 std::string EncodeTxn(const Txn& txn) {
-  msgpack::sbuffer buf(64 + [&] {
+  std::string out;
+  // Headers, tags and ACLs take well under 128 bytes; the path and data are the rest.
+  out.reserve(128 + [&] {
     if (auto* c = std::get_if<CreateTxn>(&txn.body)) return c->data.size() + c->path.size();
     if (auto* s = std::get_if<SetDataTxn>(&txn.body)) return s->data.size() + s->path.size();
     return size_t{0};
   }());
-  Packer pk(buf);
+  TxnSink sink{&out};
+  Packer pk(sink);
   pk.pack_array(7);
   pk.pack(txn.zxid);
   pk.pack(txn.session_id);
@@ -188,7 +196,7 @@ std::string EncodeTxn(const Txn& txn) {
   pk.pack(txn.time_ms);
   pk.pack(static_cast<int32_t>(txn.type));
   std::visit(BodyPacker{pk}, txn.body);
-  return std::string(buf.data(), buf.size());
+  return out;
 }
 
 bool DecodeTxn(std::string_view bytes, Txn* txn) {

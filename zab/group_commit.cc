@@ -34,6 +34,15 @@ void GroupCommitLog::RunOnDiskThread(std::function<void()> work) {
   work_cv_.Signal();
 }
 
+void GroupCommitLog::RunRepeatedly(std::function<bool()> step) {
+  MutexLock lock(&mu_);
+  if (stopping_) return;
+  queue_.emplace_back(std::function<void()>([this, step = std::move(step)]() mutable {
+    if (step()) RunRepeatedly(std::move(step));
+  }));
+  work_cv_.Signal();
+}
+
 void GroupCommitLog::Stop() {
   {
     MutexLock lock(&mu_);

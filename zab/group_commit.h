@@ -68,6 +68,12 @@ class GroupCommitLog {
   // REQUIRES: Stop() has not been called (else dropped and logged).
   void RunOnDiskThread(std::function<void()> work);
 
+  // Runs `step` on the disk thread as RunOnDiskThread does, and again, after the appends and
+  // work queued meanwhile, for as long as it returns true: a long job (the log purge) done a
+  // step at a time so that group commits are not held up behind it. Stop ends the repetition
+  // silently (a step queued before Stop still runs once).
+  void RunRepeatedly(std::function<bool()> step);
+
   // Processes everything queued, then joins the disk thread. Idempotent.
   // REQUIRES: not called from the disk thread (callback or RunOnDiskThread work).
   void Stop();

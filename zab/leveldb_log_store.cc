@@ -7,6 +7,8 @@
 #include <leveldb/write_batch.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <limits>
 
 #include "zab/log_record.h"
@@ -67,6 +69,12 @@ LeveldbLogStore::LeveldbLogStore(std::unique_ptr<PreallocatingEnv> env,
     : options_(options), env_(std::move(env)), cache_(std::move(cache)), db_(std::move(db)) {}
 
 LeveldbLogStore::~LeveldbLogStore() {
+  {
+    MutexLock lock(&compact_mu_);
+    compact_stop_ = true;
+    compact_cv_.SignalAll();
+  }
+  if (compactor_.joinable()) compactor_.join();  // a compaction under way finishes first
   db_.reset();  // Close before the cache and the Env go.
 }
 
@@ -195,38 +203,81 @@ Status LeveldbLogStore::TruncateAfter(int64_t zxid) {
 }
 
 Status LeveldbLogStore::PurgeBefore(int64_t zxid) {
-  int64_t first = FirstZxid();
-  if (first == 0 || zxid <= first) return Status::OK();
-  const std::string begin(1, record::kLogPrefix);
-  const std::string end = record::LogKey(zxid);
   const size_t per_batch = options_.purge_batch_entries > 0 ? options_.purge_batch_entries : 1;
   // Ascending batches: a crash part-way leaves a shorter prefix removed, never a gap.
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  leveldb::WriteBatch batch;
-  size_t in_batch = 0;
-  Status s;
-  for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
-    batch.Delete(it->key());
-    if (++in_batch == per_batch) {
-      s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
-      if (!s.ok()) return s;
-      batch.Clear();
-      in_batch = 0;
-    }
-  }
-  s = FromLeveldb(it->status(), "log purge scan");
-  if (!s.ok()) return s;
-  it.reset();
-  if (in_batch > 0) {
-    s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
+  bool more = true;
+  while (more) {
+    Status s = PurgeSome(zxid, per_batch, &more);
     if (!s.ok()) return s;
   }
-  s = ReloadBounds();
-  if (!s.ok()) return s;
+  // Synchronous, unlike ReclaimSpace: the space is free when this returns.
+  const std::string begin(1, record::kLogPrefix);
+  const std::string end = record::LogKey(zxid);
   const leveldb::Slice begin_slice(begin);
   const leveldb::Slice end_slice(end);
   db_->CompactRange(&begin_slice, &end_slice);
   return Status::OK();
+}
+
+Status LeveldbLogStore::PurgeSome(int64_t zxid, size_t max_entries, bool* more) {
+  *more = false;
+  const int64_t first = FirstZxid();
+  if (first == 0 || zxid <= first) return Status::OK();
+  const std::string end = record::LogKey(zxid);
+  // Seek to the first live entry: the tombstones of earlier steps, not yet compacted away,
+  // are skipped by the seek instead of being walked over again at every step.
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  leveldb::WriteBatch batch;
+  size_t in_batch = 0;
+  for (it->Seek(record::LogKey(first)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    if (in_batch == max_entries) {
+      *more = true;
+      break;
+    }
+    batch.Delete(it->key());
+    ++in_batch;
+  }
+  Status s = FromLeveldb(it->status(), "log purge scan");
+  if (!s.ok()) return s;
+  it.reset();
+  if (in_batch == 0) return Status::OK();
+  s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
+  if (!s.ok()) return s;
+  return ReloadBounds();
+}
+
+Status LeveldbLogStore::ReclaimSpace(int64_t zxid) {
+  MutexLock lock(&compact_mu_);
+  if (compact_stop_) return Status::OK();
+  compact_below_ = std::max(compact_below_, zxid);
+  if (!compactor_.joinable()) compactor_ = std::thread([this] { CompactLoop(); });
+  compact_cv_.Signal();
+  return Status::OK();
+}
+
+void LeveldbLogStore::CompactLoop() {
+  for (;;) {
+    int64_t below = 0;
+    {
+      MutexLock lock(&compact_mu_);
+      while (compact_below_ == 0 && !compact_stop_) compact_cv_.Wait();
+      if (compact_stop_) return;
+      below = compact_below_;
+      compact_below_ = 0;
+    }
+    // LevelDB's CompactRange may run beside the disk thread's writes; it touches no member of
+    // this store but db_.
+    const std::string begin(1, record::kLogPrefix);
+    const std::string end = record::LogKey(below);
+    const leveldb::Slice begin_slice(begin);
+    const leveldb::Slice end_slice(end);
+    const auto start = std::chrono::steady_clock::now();
+    db_->CompactRange(&begin_slice, &end_slice);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    spdlog::debug("log: compacting the purged range below {:#x} took {} ms", below, ms);
+  }
 }
 
 Result<int64_t> LeveldbLogStore::FloorZxid(int64_t zxid) {

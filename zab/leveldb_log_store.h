@@ -17,9 +17,11 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 
 #include "zab/log_store.h"
+#include "zab/mutex.h"
 
 namespace leveldb {
 class Cache;
@@ -35,7 +37,7 @@ class LeveldbLogStore final : public LogStore {
   struct Options {
     size_t block_cache_bytes = 8 << 20;          // LevelDB block cache (LRU).
     size_t write_buffer_bytes = 4 << 20;         // LevelDB memtable size.
-    size_t purge_batch_entries = 1024;           // Deletes per WriteBatch in PurgeBefore.
+    size_t purge_batch_entries = 1024;           // Deletes per WriteBatch (PurgeSome step) in PurgeBefore.
     uint64_t wal_preallocation_bytes = 1 << 20;  // Zeros kept ahead in the WAL (0: none).
   };
 
@@ -48,6 +50,8 @@ class LeveldbLogStore final : public LogStore {
   Status Append(const std::vector<LogEntry>& entries, bool sync) override;
   Status TruncateAfter(int64_t zxid) override;
   Status PurgeBefore(int64_t zxid) override;
+  Status PurgeSome(int64_t zxid, size_t max_entries, bool* more) override;
+  Status ReclaimSpace(int64_t zxid) override;
   Status Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
               std::vector<LogEntry>* out) override;
   Result<int64_t> FloorZxid(int64_t zxid) override;
@@ -75,6 +79,15 @@ class LeveldbLogStore final : public LogStore {
   std::atomic<int64_t> last_zxid_{0};
   uint64_t truncated_on_open_ = 0;
   std::string scratch_;  // Value encoding buffer for Append (mutator thread only).
+
+  // ReclaimSpace's compactions, on a thread started at the first request; requests made while
+  // one runs coalesce into one more. Joined by the destructor before the database closes.
+  void CompactLoop();
+  Mutex compact_mu_;
+  CondVar compact_cv_{&compact_mu_};
+  int64_t compact_below_ ZK_GUARDED_BY(compact_mu_) = 0;  // 0: nothing requested
+  bool compact_stop_ ZK_GUARDED_BY(compact_mu_) = false;
+  std::thread compactor_;
 };
 
 }  // namespace zk::zab

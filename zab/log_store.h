@@ -4,12 +4,12 @@
 // zxids, not necessarily contiguous (the epoch in the high 32 bits jumps between leaders).
 //
 // Who calls what: the disk thread (GroupCommitLog) calls Append; ordered disk work posted through
-// GroupCommitLog::RunOnDiskThread calls TruncateAfter (ZAB TRUNC) and PurgeBefore (after a
-// snapshot); the node driver calls PutMeta before ACKEPOCH / the NEWLEADER ack; leader sync (DIFF)
-// calls Read.
+// GroupCommitLog::RunOnDiskThread calls TruncateAfter (ZAB TRUNC) and PurgeSome (after a
+// snapshot, a step at a time between group commits, then ReclaimSpace); the node driver calls
+// PutMeta before ACKEPOCH / the NEWLEADER ack; leader sync (DIFF) calls Read.
 //
-// Thread-safety: mutating calls (Append, TruncateAfter, PurgeBefore, PutMeta) must come from one
-// thread at a time. Reading calls (Read, FirstZxid, LastZxid, GetMeta) may be made from any
+// Thread-safety: mutating calls (Append, TruncateAfter, PurgeBefore, PurgeSome, ReclaimSpace,
+// PutMeta) must come from one thread at a time. Reading calls (Read, FirstZxid, LastZxid, GetMeta) may be made from any
 // thread, also concurrently with a mutation; they then see the state before or after it (Read of
 // a range being truncated or purged may see part of it gone). Both stores in zab/ implement this.
 //
@@ -55,6 +55,24 @@ class LogStore {
   // crash a prefix of the removed entries may reappear (harmless). A zxid above LastZxid()
   // empties the log, after which LastZxid() is 0 again; callers normally keep the last entry.
   virtual Status PurgeBefore(int64_t zxid) = 0;
+
+  // One step of PurgeBefore(zxid): removes at most `max_entries` of the entries with zxid <
+  // `zxid`, the oldest first, and sets *more to whether any remain. A long purge done in steps
+  // lets appends go between them. Disk space may be reclaimed only by ReclaimSpace.
+  // REQUIRES: max_entries > 0.
+  virtual Status PurgeSome(int64_t zxid, size_t max_entries, bool* more) {
+    (void)max_entries;
+    *more = false;
+    return PurgeBefore(zxid);
+  }
+  // Asks for the disk space of the entries PurgeSome removed below `zxid` to be reclaimed, and
+  // returns without waiting for it (LevelDB compacts that key range on a thread of the store's
+  // own, so the disk thread's appends never wait for a compaction). A no-op where removal
+  // frees space itself.
+  virtual Status ReclaimSpace(int64_t zxid) {
+    (void)zxid;
+    return Status::OK();
+  }
 
   // Replaces *out with the entries whose zxid lies in [from_zxid, to_zxid], in zxid order, stopping
   // before the entry that would make the sum of data sizes exceed max_bytes; the first entry found

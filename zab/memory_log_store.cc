@@ -36,6 +36,15 @@ Status MemoryLogStore::PurgeBefore(int64_t zxid) {
   return Status::OK();
 }
 
+Status MemoryLogStore::PurgeSome(int64_t zxid, size_t max_entries, bool* more) {
+  MutexLock lock(&mu_);
+  const size_t below = LowerBound(zxid);
+  const size_t n = std::min(below, max_entries);
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(n));
+  *more = below > n;
+  return Status::OK();
+}
+
 Status MemoryLogStore::Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
                             std::vector<LogEntry>* out) {
   out->clear();

@@ -22,6 +22,7 @@ class MemoryLogStore final : public LogStore {
   Status Append(const std::vector<LogEntry>& entries, bool sync) override;
   Status TruncateAfter(int64_t zxid) override;
   Status PurgeBefore(int64_t zxid) override;
+  Status PurgeSome(int64_t zxid, size_t max_entries, bool* more) override;
   Status Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
               std::vector<LogEntry>* out) override;
   Result<int64_t> FloorZxid(int64_t zxid) override;

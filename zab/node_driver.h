@@ -75,6 +75,9 @@ class NodeDriver {
 
   // Runs work on the disk thread after everything submitted before it.
   void RunOnDiskThread(std::function<void()> work) { log_->RunOnDiskThread(std::move(work)); }
+  void RunRepeatedlyOnDiskThread(std::function<bool()> step) {
+    log_->RunRepeatedly(std::move(step));
+  }
 
   const Peer& peer() const { return replica_->peer(); }
   GroupCommitLog::Stats log_stats() const { return log_->GetStats(); }

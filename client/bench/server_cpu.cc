@@ -18,13 +18,15 @@ double CpuSeconds(int pid) {
   // Fields after the command name (which may hold spaces) start after the last ')'.
   const char* p = std::strrchr(buf, ')');
   if (p == nullptr) return -1;
-  unsigned long long utime = 0, stime = 0;
-  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-  if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                  &stime) != 2) {
+  unsigned long long utime = 0, stime = 0, cutime = 0, cstime = 0;
+  // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime
+  // cstime
+  if (std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                  &utime, &stime, &cutime, &cstime) != 4) {
     return -1;
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return static_cast<double>(utime + stime + cutime + cstime) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double TotalCpuSeconds(const std::vector<int>& pids) {

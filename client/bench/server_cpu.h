@@ -5,7 +5,9 @@
 
 namespace zk::bench {
 
-// utime + stime of `pid` in seconds (from /proc/PID/stat); -1 if unreadable.
+// CPU seconds of `pid` (from /proc/PID/stat): utime + stime of the process plus cutime + cstime
+// of the children it has reaped, so work a server forks off (zabkeeper's snapshot writer) is
+// charged to it as a JVM's snapshot thread is. -1 if unreadable.
 double CpuSeconds(int pid);
 
 // The sum over `pids`; -1 if any is unreadable.

@@ -114,6 +114,8 @@ class JuteWriter {
   void EndFrame(size_t mark);
 
   std::string& buffer() { return external_ != nullptr ? *external_ : owned_; }
+  // Makes room for `bytes` more without reallocating (a hint; writing more is fine).
+  void Reserve(size_t bytes) { buffer().reserve(size() + bytes); }
   size_t size() const { return external_ != nullptr ? external_->size() : owned_.size(); }
   // Moves the bytes out, leaving the buffer empty.
   std::string Take() {

@@ -258,6 +258,14 @@ zab::Status SimDisk::PurgeBefore(int64_t zxid) {
   return zab::Status::OK();
 }
 
+zab::Status SimDisk::PurgeSome(int64_t zxid, size_t max_entries, bool* more) {
+  auto it = records_.begin();
+  for (size_t n = 0; n < max_entries && it != records_.end() && it->first < zxid; ++n) ++it;
+  records_.erase(records_.begin(), it);
+  *more = !records_.empty() && records_.begin()->first < zxid;
+  return zab::Status::OK();
+}
+
 zab::Status SimDisk::Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
                           std::vector<zab::LogEntry>* out) {
   out->clear();

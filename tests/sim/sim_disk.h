@@ -113,6 +113,7 @@ class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
   zab::Status Append(const std::vector<zab::LogEntry>& entries, bool sync) override;
   zab::Status TruncateAfter(int64_t zxid) override;
   zab::Status PurgeBefore(int64_t zxid) override;
+  zab::Status PurgeSome(int64_t zxid, size_t max_entries, bool* more) override;
   zab::Status Read(int64_t from_zxid, int64_t to_zxid, size_t max_bytes,
                    std::vector<zab::LogEntry>* out) override;
   zab::Result<int64_t> FloorZxid(int64_t zxid) override;

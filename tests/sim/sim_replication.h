@@ -60,7 +60,11 @@ class SimReplication final : public server::NodeReplication,
     return replica_->SendApp(to, std::move(data));
   }
   const zab::Peer& peer() const override { return replica_->peer(); }
-  void RunOnDisk(std::function<void()> work) override { Defer(std::move(work)); }
+  void RunOnDisk(std::function<bool()> step) override {
+    Defer([this, step = std::move(step)]() mutable {
+      if (step()) RunOnDisk(std::move(step));
+    });
+  }
   void Defer(std::function<void()> fn) override;
   zab::GroupCommitLog::Stats LogStats() const override { return {}; }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -154,6 +155,32 @@ TEST_CASE("GroupCommitLog runs disk work in order behind pending appends") {
   CHECK(seen_last == 5);
   CHECK(durable == std::vector<int64_t>{5, 6});
   CHECK(ReadAll(&store) == Entries(1, 6));
+}
+
+TEST_CASE("GroupCommitLog repeats a step behind the appends queued meanwhile") {
+  MemoryLogStore store;
+  std::vector<int64_t> last_seen;  // disk thread only, read after the join
+  {
+    GroupCommitLog log(&store, [](int64_t, Status status) { CHECK(status.ok()); });
+    log.Submit(Entries(1, 5));
+    std::promise<void> finished;
+    log.RunRepeatedly([&] {
+      last_seen.push_back(store.LastZxid());
+      // Queued while the step runs: appended before the next step.
+      if (last_seen.size() == 1) log.Submit(Entries(6, 7));
+      if (last_seen.size() < 3) return true;
+      finished.set_value();
+      return false;
+    });
+    finished.get_future().wait();
+    log.Stop();
+    log.RunRepeatedly([&] {
+      last_seen.push_back(-1);  // never: the log has stopped
+      return false;
+    });
+  }
+  CHECK(last_seen == std::vector<int64_t>{5, 7, 7});
+  CHECK(ReadAll(&store) == Entries(1, 7));
 }
 
 TEST_CASE("GroupCommitLog errors are sticky") {

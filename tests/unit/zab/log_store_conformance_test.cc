@@ -167,6 +167,38 @@ TEST_CASE_TEMPLATE("LogStore conformance", F, MemoryFixture, LeveldbFixture) {
     CHECK(store->LastZxid() == 0);
   }
 
+  SUBCASE("purge in steps") {
+    REQUIRE(store->Append(Entries(1, 10), true).ok());
+    bool more = false;
+    REQUIRE(store->PurgeSome(8, 3, &more).ok());
+    CHECK(more);
+    CHECK(store->FirstZxid() == 4);  // the oldest go first
+    CHECK(Zxids(ReadAll(store)) == Range(4, 10));
+    REQUIRE(store->PurgeSome(8, 3, &more).ok());
+    CHECK(more);
+    CHECK(store->FirstZxid() == 7);
+    // Appends go between steps.
+    REQUIRE(store->Append(Entries(11, 11), true).ok());
+    REQUIRE(store->PurgeSome(8, 3, &more).ok());
+    CHECK(!more);
+    CHECK(store->FirstZxid() == 8);
+    CHECK(store->LastZxid() == 11);
+    CHECK(Zxids(ReadAll(store)) == Range(8, 11));
+    REQUIRE(store->ReclaimSpace(8).ok());
+    // Nothing left below: a no-op that says so.
+    REQUIRE(store->PurgeSome(8, 3, &more).ok());
+    CHECK(!more);
+    CHECK(Zxids(ReadAll(store)) == Range(8, 11));
+    // Exactly max_entries left below: removed, and no more.
+    REQUIRE(store->PurgeSome(11, 3, &more).ok());
+    CHECK(!more);
+    CHECK(Zxids(ReadAll(store)) == Range(11, 11));
+    REQUIRE(store->PurgeSome(100, 5, &more).ok());
+    CHECK(!more);
+    CHECK(store->FirstZxid() == 0);
+    CHECK(store->LastZxid() == 0);
+  }
+
   SUBCASE("meta") {
     auto missing = store->GetMeta("acceptedEpoch");
     REQUIRE(missing.ok());
