@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -755,6 +756,7 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
     // Child: only this thread exists. No spdlog, no locks; malloc is fork-safe in glibc.
     ::close(fds[0]);
     (void)::setpriority(PRIO_PROCESS, 0, kSnapshotNice);  // best effort: a failure costs nothing
+    pthread_setname_np(pthread_self(), "zk-snapshot");     // as ps and top show it
     Status s = WriteSnapshotFile(tree, sessions, dir_, zstd_level_);
     if (s.ok()) ::_exit(0);
     std::string msg = s.ToString();

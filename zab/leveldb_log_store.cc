@@ -5,6 +5,7 @@
 #include <leveldb/iterator.h>
 #include <leveldb/options.h>
 #include <leveldb/write_batch.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -256,6 +257,7 @@ Status LeveldbLogStore::ReclaimSpace(int64_t zxid) {
 }
 
 void LeveldbLogStore::CompactLoop() {
+  pthread_setname_np(pthread_self(), "zk-compact");
   for (;;) {
     int64_t below = 0;
     {

@@ -1,5 +1,7 @@
 #include "zab/node_driver.h"
 
+#include <pthread.h>
+
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -99,6 +101,7 @@ NodeDriver::NodeDriver(asio::io_context& io, PeerConfig config, DurableState res
       replica_->OnAppendDurable(zxid, status);
     });
   });
+  asio::post(reader_, [] { pthread_setname_np(pthread_self(), "zk-reader"); });
   disk_port_ = std::make_unique<DiskPort>(this);
   network_port_ = std::make_unique<NetworkPort>(&options_);
   ReplicaOptions replica_options;
