@@ -54,6 +54,7 @@ Result<std::unique_ptr<LeveldbLogStore>> LeveldbLogStore::Open(const std::string
   db_options.reuse_logs = false;  // A preallocated log is never appended to after a restart.
   db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.block_cache = cache.get();
+  db_options.compression = leveldb::kNoCompression;
   leveldb::DB* raw_db = nullptr;
   Status s = FromLeveldb(leveldb::DB::Open(db_options, dir, &raw_db), "open " + dir);
   if (!s.ok()) return s;
@@ -238,13 +239,24 @@ Status LeveldbLogStore::PurgeSome(int64_t zxid, size_t max_entries, bool* more) 
     batch.Delete(it->key());
     ++in_batch;
   }
+  // Where the scan stopped is the new first entry. (ReloadBounds would seek from the start of
+  // the log, over every tombstone of the purge so far: quadratic over a long purge's steps.)
+  int64_t new_first = 0;
+  if (it->Valid() && !record::DecodeLogKey(View(it->key()), &new_first)) new_first = 0;
   Status s = FromLeveldb(it->status(), "log purge scan");
   if (!s.ok()) return s;
   it.reset();
   if (in_batch == 0) return Status::OK();
   s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
   if (!s.ok()) return s;
-  return ReloadBounds();
+  if (new_first == 0) {
+    // Purged past the last entry: the log is empty.
+    first_zxid_.store(0, std::memory_order_release);
+    last_zxid_.store(0, std::memory_order_release);
+  } else {
+    first_zxid_.store(new_first, std::memory_order_release);
+  }
+  return Status::OK();
 }
 
 Status LeveldbLogStore::ReclaimSpace(int64_t zxid) {
