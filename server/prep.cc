@@ -125,12 +125,18 @@ Prep::RecordMap& Prep::ScratchRecords() {
 }
 
 void Prep::Commit(RecordMap& local, int64_t zxid) {
-  for (auto& [path, rec] : local) {
-    rec.zxid = zxid;
-    overlay_order_.emplace_back(zxid, path);
-    overlay_[path] = std::move(rec);
+  // The records move into the overlay with their keys (node handles: no key is copied).
+  while (!local.empty()) {
+    auto handle = local.extract(local.begin());
+    handle.mapped().zxid = zxid;
+    overlay_order_.emplace_back(zxid, handle.key());
+    auto it = overlay_.find(handle.key());
+    if (it != overlay_.end()) {
+      it->second = std::move(handle.mapped());
+    } else {
+      overlay_.insert(std::move(handle));
+    }
   }
-  local.clear();
 }
 
 void Prep::Applied(int64_t zxid) {
@@ -192,7 +198,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (!parent) return Err::kNoNode;
       parent->child_count--;
       if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
-      (*local)[parent_path] = std::move(*parent);
+      local->insert_or_assign(std::move(parent_path), std::move(*parent));
       (*local)[op.path] = Record{zxid, false, {}, 0, {}};
       *out = DeleteTxn{op.path};
       return Err::kOk;
@@ -307,7 +313,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   parent->child_count++;
   parent->stat.cversion = new_cversion;
   parent->stat.pzxid = zxid;
-  (*local)[parent_path] = std::move(*parent);
+  local->insert_or_assign(std::move(parent_path), std::move(*parent));
   Record rec;
   rec.exists = true;
   rec.stat.czxid = rec.stat.mzxid = rec.stat.pzxid = zxid;
@@ -338,7 +344,7 @@ Err Prep::PrepDelete(const WriteOp& op, int64_t zxid, const Principal& who, Reco
   if (node->child_count > 0) return Err::kNotEmpty;
   parent->child_count--;
   if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
-  (*local)[parent_path] = std::move(*parent);
+  local->insert_or_assign(std::move(parent_path), std::move(*parent));
   (*local)[op.path] = Record{zxid, false, {}, 0, {}};
   *out = DeleteTxn{op.path};
   return Err::kOk;
