@@ -33,17 +33,18 @@ void Peer::StartElection() {
 
 void Peer::BroadcastNotification() {
   const Notification n = MyNotification();
-  for (ServerId v : config_.voters) {
+  for (ServerId v : AllVoters()) {
     if (v != config_.id) Send(v, n);
   }
 }
 
 bool Peer::QuorumAgrees(const std::map<ServerId, Vote>& votes, const Vote& v) const {
-  size_t agree = 0;
+  std::set<ServerId> agree;
   for (const auto& [id, vote] : votes) {
-    if (IsVoter(id) && vote == v) ++agree;
+    if (vote == v) agree.insert(id);
   }
-  return agree >= Quorum();
+  // The committed membership, and while a change is pending the new one too.
+  return QuorumOfAll(agree);
 }
 
 void Peer::EvaluateVotes() {
@@ -53,7 +54,7 @@ void Peer::EvaluateVotes() {
   }
   // Every voter we can hear from has voted: no better vote can still be on its way.
   bool all_heard = true;
-  for (ServerId v : config_.voters) {
+  for (ServerId v : AllVoters()) {
     if (v != config_.id && election_links_.contains(v) && !received_.contains(v)) {
       all_heard = false;
     }
@@ -105,12 +106,12 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
   if (n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
   // Servers that joined the same leader in different rounds report different votes for it (each
   // the vote it decided): outside the election only the leader they follow counts.
-  size_t behind_leader = 0;
+  std::set<ServerId> behind_leader;
   for (const auto& [id, on] : outside_) {
-    if (IsVoter(id) && on.vote.leader == n.vote.leader) ++behind_leader;
+    if (on.vote.leader == n.vote.leader) behind_leader.insert(id);
   }
   const bool in_round = n.round == round_ && IsVoter(config_.id) && QuorumAgrees(received_, n.vote);
-  if ((in_round || behind_leader >= Quorum()) && LeaderConfirmed(n.vote)) {
+  if ((in_round || QuorumOfAll(behind_leader)) && LeaderConfirmed(n.vote)) {
     round_ = std::max(round_, n.round);
     Decide(n.vote);
   }
@@ -147,11 +148,11 @@ void Peer::Decide(const Vote& v) {
   if (v.leader == config_.id) {
     state_ = PeerState::kLeading;
   } else {
-    state_ = IsVoter(config_.id) ? PeerState::kFollowing : PeerState::kObserving;
+    state_ = LearnerState();
   }
   // Observers wait for an announced leader: tell them.
   const Notification n = MyNotification();
-  for (ServerId o : config_.observers) {
+  for (ServerId o : AllObservers()) {
     if (o != config_.id) Send(o, n);
   }
   if (state_ == PeerState::kLeading) {

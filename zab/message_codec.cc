@@ -343,8 +343,9 @@ bool ReadMessage(Reader& r, uint64_t tag, uint32_t fields, Message* msg) {
     }
     case Tag::kSyncStart: {
       SyncStart m;
-      if (!Arity(r, fields, 2) || !r.Enum(&m.mode, "mode", SyncMode::kSnap) ||
-          !r.Int(&m.zxid, "zxid")) {
+      // A third field, the membership, only when there is one to send.
+      if ((fields != 3 && !Arity(r, fields, 2)) || !r.Enum(&m.mode, "mode", SyncMode::kSnap) ||
+          !r.Int(&m.zxid, "zxid") || (fields == 3 && !ReadString(r, &m.config, "config"))) {
         return false;
       }
       *msg = m;
@@ -445,9 +446,10 @@ Status EncodeMessage(const Message& msg, std::string* out) {
                    pk.pack_int64(m.last_zxid);
                  },
                  [&](const SyncStart& m) {
-                   Head(pk, Tag::kSyncStart, 2);
+                   Head(pk, Tag::kSyncStart, m.config.empty() ? 2 : 3);
                    pk.pack_uint8(static_cast<uint8_t>(m.mode));
                    pk.pack_int64(m.zxid);
+                   if (!m.config.empty()) Bytes(pk, m.config);
                  },
                  [&](const Snapshot& m) { ZxidAndData(pk, Tag::kSnapshot, m.zxid, m.data); },
                  [&](const LogRange&) {},
