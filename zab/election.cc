@@ -12,7 +12,9 @@
 
 namespace zk::zab {
 
-Notification Peer::MyNotification() const { return Notification{vote_, round_, state_}; }
+Notification Peer::MyNotification() const {
+  return Notification{vote_, round_, state_, committed_.version};
+}
 
 void Peer::StartElection() {
   state_ = PeerState::kLooking;
@@ -67,6 +69,17 @@ void Peer::EvaluateVotes() {
 }
 
 void Peer::OnNotification(ServerId from, const Notification& n) {
+  // A server that knows our pending config txn committed (a removed leader, say, whose COMMIT
+  // did not reach us): activate it, and look again under it if we are looking.
+  if (n.config_version > committed_.version && pending_.contains(n.config_version)) {
+    CommitConfigsUpTo(n.config_version);
+    if (state_ == PeerState::kLooking) {
+      config_changed_ = false;
+      StartElection();
+    } else {
+      AfterConfigChange();
+    }
+  }
   if (!IsVoter(from)) {
     Send(from, MyNotification());  // observers learn the election's outcome from voters
     return;

@@ -52,6 +52,9 @@ struct Notification {
   Vote vote;
   int64_t round = 0;
   PeerState state = PeerState::kLooking;
+  // The version (zxid) of the sender's committed membership; 0: the static one. A receiver
+  // holding that config txn pending learns from it that the txn committed (one txn per zxid).
+  int64_t config_version = 0;
 
   friend bool operator==(const Notification&, const Notification&) = default;
 };
