@@ -73,6 +73,8 @@ class Checker {
   // A server's committed membership and its newest pending one (may be null).
   void OnMembership(zab::ServerId node, const zab::QuorumConfig& committed,
                     const zab::QuorumConfig* pending);
+  // End of the run: every activated membership turned out to be a committed config txn.
+  void CheckClaims();
   size_t config_changes() const { return config_txns_.size(); }
   // End of the liveness phase: every acknowledged write up to `upto` is in this server's tree.
   void CheckHoldsAcked(zab::ServerId node, const StateMachine& sm, int64_t upto);
@@ -95,6 +97,8 @@ class Checker {
   std::map<zab::ServerId, SimDisk*> disks_;
   zab::QuorumConfig static_config_;
   std::map<int64_t, zab::QuorumConfig> config_txns_;  // config txns in G, by zxid
+  // Activations of config txns G does not have yet: version -> (server, config).
+  std::map<int64_t, std::pair<zab::ServerId, zab::QuorumConfig>> claims_;
   std::map<int64_t, std::string> proposed_;
   std::map<int64_t, zab::ServerId> proposer_;
   std::map<int64_t, std::string> history_;  // G: zxid -> bytes of every txn applied anywhere

@@ -119,6 +119,7 @@ class Run {
     for (zab::ServerId id : members()) {
       c_.checker().CheckHoldsAcked(id, c_.node(id).state(), z);
     }
+    c_.checker().CheckClaims();
   }
 
  private:
@@ -241,7 +242,7 @@ SimResult RunSimulation(const SimOptions& o) {
   co.observers = o.observers >= 0 ? o.observers : (setup.PerMille(300) ? 1 : 0);
   co.timing = SimTiming();
   co.node.compact_per_mille = setup.PerMille(500) ? 20 : 0;
-  const bool reconfig = o.reconfig >= 0 ? o.reconfig == 1 : setup.PerMille(500);
+  const bool reconfig = o.reconfig == 1;
   if (reconfig) {
     co.spares = 2;
     if (o.voters == 0 && setup.PerMille(250)) co.voters = 1;  // grow from one
