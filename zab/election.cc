@@ -95,7 +95,25 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
     return;
   }
   if (n.state == PeerState::kLooking) {
-    if (!IsVoter(config_.id)) return;  // observers follow only an announced leader
+    if (!IsVoter(config_.id)) {
+      // Not a voter as far as we know, but a pending membership we have not seen yet may make
+      // us one: back the best vote we hear (never ourselves) so that servers counting us can
+      // decide. Each sender hears back once per vote of its. Observers still follow only an
+      // announced leader.
+      if (n.round < round_) return;
+      if (n.round > round_) {
+        round_ = n.round;
+        received_.clear();
+        vote_ = n.vote;
+      } else if (vote_.leader == 0 || BetterVote(n.vote, vote_)) {
+        vote_ = n.vote;
+      }
+      auto seen = received_.find(from);
+      if (seen != received_.end() && seen->second == n.vote) return;
+      received_[from] = n.vote;
+      Send(from, MyNotification());
+      return;
+    }
     if (n.round > round_) {
       round_ = n.round;
       received_.clear();
