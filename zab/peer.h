@@ -33,6 +33,11 @@
 // Always-on checks (ZK_CHECK-style aborts): logged zxids strictly increase, epochs never go
 // backwards, committed txns are never truncated, committed txns are applied in zxid order.
 //
+// Reconfiguration (docs/zab.md): ProposeConfig logs a config txn (config_txn.h); until it commits
+// it and every later txn need a quorum of the old and of the new membership; every member
+// activates it when it knows it committed (SaveConfig persists it), and a restarted server
+// recovers the committed membership and the pending ones from its DurableState.
+//
 // Thread-safety: none; one thread (the driver's) owns a Peer. The LogStore is only read (Read and
 // FloorZxid, for synchronization decisions), never written, by the Peer.
 #pragma once
