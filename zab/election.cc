@@ -12,7 +12,9 @@
 
 namespace zk::zab {
 
-Notification Peer::MyNotification() const { return Notification{vote_, round_, state_}; }
+Notification Peer::MyNotification() const {
+  return Notification{vote_, round_, state_, committed_.version};
+}
 
 void Peer::StartElection() {
   state_ = PeerState::kLooking;
@@ -33,17 +35,18 @@ void Peer::StartElection() {
 
 void Peer::BroadcastNotification() {
   const Notification n = MyNotification();
-  for (ServerId v : config_.voters) {
+  for (ServerId v : AllVoters()) {
     if (v != config_.id) Send(v, n);
   }
 }
 
 bool Peer::QuorumAgrees(const std::map<ServerId, Vote>& votes, const Vote& v) const {
-  size_t agree = 0;
+  std::set<ServerId> agree;
   for (const auto& [id, vote] : votes) {
-    if (IsVoter(id) && vote == v) ++agree;
+    if (vote == v) agree.insert(id);
   }
-  return agree >= Quorum();
+  // The committed membership, and while a change is pending the new one too.
+  return QuorumOfAll(agree);
 }
 
 void Peer::EvaluateVotes() {
@@ -53,7 +56,7 @@ void Peer::EvaluateVotes() {
   }
   // Every voter we can hear from has voted: no better vote can still be on its way.
   bool all_heard = true;
-  for (ServerId v : config_.voters) {
+  for (ServerId v : AllVoters()) {
     if (v != config_.id && election_links_.contains(v) && !received_.contains(v)) {
       all_heard = false;
     }
@@ -66,6 +69,17 @@ void Peer::EvaluateVotes() {
 }
 
 void Peer::OnNotification(ServerId from, const Notification& n) {
+  // A server that knows our pending config txn committed (a removed leader, say, whose COMMIT
+  // did not reach us): activate it, and look again under it if we are looking.
+  if (n.config_version > committed_.version && pending_.contains(n.config_version)) {
+    CommitConfigsUpTo(n.config_version);
+    if (state_ == PeerState::kLooking) {
+      config_changed_ = false;
+      StartElection();
+    } else {
+      AfterConfigChange();
+    }
+  }
   if (!IsVoter(from)) {
     Send(from, MyNotification());  // observers learn the election's outcome from voters
     return;
@@ -81,7 +95,25 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
     return;
   }
   if (n.state == PeerState::kLooking) {
-    if (!IsVoter(config_.id)) return;  // observers follow only an announced leader
+    if (!IsVoter(config_.id)) {
+      // Not a voter as far as we know, but a pending membership we have not seen yet may make
+      // us one: back the best vote we hear (never ourselves) so that servers counting us can
+      // decide. Each sender hears back once per vote of its. Observers still follow only an
+      // announced leader.
+      if (n.round < round_) return;
+      if (n.round > round_) {
+        round_ = n.round;
+        received_.clear();
+        vote_ = n.vote;
+      } else if (vote_.leader == 0 || BetterVote(n.vote, vote_)) {
+        vote_ = n.vote;
+      }
+      auto seen = received_.find(from);
+      if (seen != received_.end() && seen->second == n.vote) return;
+      received_[from] = n.vote;
+      Send(from, MyNotification());
+      return;
+    }
     if (n.round > round_) {
       round_ = n.round;
       received_.clear();
@@ -105,12 +137,12 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
   if (n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
   // Servers that joined the same leader in different rounds report different votes for it (each
   // the vote it decided): outside the election only the leader they follow counts.
-  size_t behind_leader = 0;
+  std::set<ServerId> behind_leader;
   for (const auto& [id, on] : outside_) {
-    if (IsVoter(id) && on.vote.leader == n.vote.leader) ++behind_leader;
+    if (on.vote.leader == n.vote.leader) behind_leader.insert(id);
   }
   const bool in_round = n.round == round_ && IsVoter(config_.id) && QuorumAgrees(received_, n.vote);
-  if ((in_round || behind_leader >= Quorum()) && LeaderConfirmed(n.vote)) {
+  if ((in_round || QuorumOfAll(behind_leader)) && LeaderConfirmed(n.vote)) {
     round_ = std::max(round_, n.round);
     Decide(n.vote);
   }
@@ -147,11 +179,11 @@ void Peer::Decide(const Vote& v) {
   if (v.leader == config_.id) {
     state_ = PeerState::kLeading;
   } else {
-    state_ = IsVoter(config_.id) ? PeerState::kFollowing : PeerState::kObserving;
+    state_ = LearnerState();
   }
   // Observers wait for an announced leader: tell them.
   const Notification n = MyNotification();
-  for (ServerId o : config_.observers) {
+  for (ServerId o : AllObservers()) {
     if (o != config_.id) Send(o, n);
   }
   if (state_ == PeerState::kLeading) {

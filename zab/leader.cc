@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "zab/check.h"
+#include "zab/config_txn.h"
 #include "zab/peer.h"
 #include "zab/zxid.h"
 
@@ -52,7 +53,9 @@ void Peer::LeaderStep(ServerId from, Message& msg) {
 
 void Peer::OnLearnerInfo(ServerId from, const LearnerInfo& info) {
   Learner& l = learners_[from];
-  l.observer = !IsVoter(from);
+  // The learner's own view of its role decides what it is sent; its acks count only in the
+  // memberships that list it as a voter.
+  l.observer = info.observer;
   l.info = info;
   l.last_heard = now_;
   if (epoch_decided_) {
@@ -64,14 +67,14 @@ void Peer::OnLearnerInfo(ServerId from, const LearnerInfo& info) {
 
 void Peer::MaybeDecideEpoch() {
   if (epoch_decided_) return;
-  size_t voters = 1;  // ourselves
+  std::set<ServerId> voters{config_.id};
   int64_t max_epoch = accepted_epoch_;
   for (const auto& [id, l] : learners_) {
     if (l.observer) continue;
-    ++voters;
+    voters.insert(id);
     max_epoch = std::max(max_epoch, l.info.accepted_epoch);
   }
-  if (voters < Quorum()) return;
+  if (!QuorumOfAll(voters)) return;
   epoch_decided_ = true;
   epoch_ = max_epoch + 1;
   ZK_CHECK(epoch_ > accepted_epoch_);  // epochs never go backwards
@@ -85,7 +88,7 @@ void Peer::MaybeDecideEpoch() {
 void Peer::OnAckEpoch(ServerId from, const AckEpoch& ack) {
   Learner& l = learners_[from];
   if (l.epoch_acked) return;
-  if (!l.observer && !epoch_established_ &&
+  if (!l.observer && IsVoter(from) && !epoch_established_ &&
       (ack.current_epoch > current_epoch_ ||
        (ack.current_epoch == current_epoch_ && ack.last_zxid > last_zxid_))) {
     BecomeLooking("a follower has a more recent history than this leader");
@@ -102,11 +105,11 @@ void Peer::OnAckEpoch(ServerId from, const AckEpoch& ack) {
 
 void Peer::MaybeEstablishEpoch() {
   if (!epoch_decided_ || epoch_established_ || persisted_seq_ < accepted_epoch_seq_) return;
-  size_t acked = 1;  // ourselves, now that our accepted epoch is durable
+  std::set<ServerId> acked{config_.id};  // ourselves, now that our accepted epoch is durable
   for (const auto& [id, l] : learners_) {
-    if (!l.observer && l.epoch_acked) ++acked;
+    if (!l.observer && l.epoch_acked) acked.insert(id);
   }
-  if (acked < Quorum()) return;
+  if (!QuorumOfAll(acked)) return;
   epoch_established_ = true;
   ZK_CHECK(epoch_ > current_epoch_);
   current_epoch_ = epoch_;
@@ -156,7 +159,11 @@ void Peer::SyncLearner(ServerId id, Learner& l) {
     // Everything up to `stable` is durable in the log or a snapshot; the driver sends a stored
     // snapshot at or below it plus the logged txns up to it. The tail follows.
     from = std::min(durable_zxid_, applied_zxid_);
-    Send(id, SyncStart{SyncMode::kSnap, from});
+    // The snapshot's bytes hide which membership was in force at `from`: say it.
+    const QuorumConfig* in_force = ConfigAt(from);
+    Send(id, SyncStart{SyncMode::kSnap, from,
+                       in_force != nullptr && in_force->version > 0 ? EncodeQuorumConfig(*in_force)
+                                                                    : std::string()});
     Send(id, Snapshot{from, {}});
   } else {
     Send(id, SyncStart{mode, from});
@@ -197,19 +204,25 @@ void Peer::OnLeaderAck(ServerId from, int64_t zxid) {
 
 void Peer::MaybeEstablish() {
   if (serving_ || !epoch_established_ || persisted_seq_ < current_epoch_seq_) return;
-  size_t synced = 1;  // ourselves: current epoch and history durable
+  std::set<ServerId> synced{config_.id};  // ourselves: current epoch and history durable
   for (const auto& [id, l] : learners_) {
-    if (!l.observer && l.synced) ++synced;
+    if (!l.observer && l.synced) synced.insert(id);
   }
-  if (synced < Quorum()) return;
+  if (!QuorumOfAll(synced)) return;
   serving_ = true;
   ApplyUpTo(history_end_);  // the initial history is committed now
   for (const auto& [id, l] : learners_) {
     if (l.synced) Send(id, UpToDate{});
   }
+  AfterConfigChange();
 }
 
 int64_t Peer::Propose(std::string data) {
+  ZK_CHECK(!IsConfigTxn(data));  // a membership change goes through ProposeConfig
+  return ProposeEntry(std::move(data));
+}
+
+int64_t Peer::ProposeEntry(std::string data) {
   if (state_ != PeerState::kLeading || !serving_) return 0;
   if (next_counter_ > config_.TEST_max_zxid_counter) {
     BecomeLooking("the epoch's zxid counter is exhausted");
@@ -232,11 +245,12 @@ void Peer::MaybeCommit() {
   const int64_t before = commit_zxid_;
   while (!outstanding_.empty()) {
     const int64_t zxid = outstanding_.front();
-    size_t acks = durable_zxid_ >= zxid ? 1 : 0;
+    std::set<ServerId> acks;
+    if (durable_zxid_ >= zxid) acks.insert(config_.id);
     for (const auto& [id, l] : learners_) {
-      if (!l.observer && l.synced && l.acked_zxid >= zxid) ++acks;
+      if (!l.observer && l.synced && l.acked_zxid >= zxid) acks.insert(id);
     }
-    if (acks < Quorum()) break;
+    if (!CommitQuorum(acks, zxid)) break;
     outstanding_.pop_front();
     commit_zxid_ = zxid;
     for (const auto& [id, l] : learners_) {
@@ -248,14 +262,17 @@ void Peer::MaybeCommit() {
   for (const auto& [id, l] : learners_) {
     if (!l.observer && l.sync_sent) Send(id, Commit{commit_zxid_});
   }
+  AfterConfigChange();
 }
 
 bool Peer::LeaderHasQuorum() const {
-  size_t synced = 1;
+  std::set<ServerId> synced{config_.id};
   for (const auto& [id, l] : learners_) {
-    if (!l.observer && l.synced && now_ - l.last_heard <= config_.sync_limit_ticks) ++synced;
+    if (!l.observer && l.synced && now_ - l.last_heard <= config_.sync_limit_ticks) {
+      synced.insert(id);
+    }
   }
-  return synced >= Quorum();
+  return QuorumOfAll(synced);
 }
 
 void Peer::LeaderTick() {

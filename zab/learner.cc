@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "zab/check.h"
+#include "zab/config_txn.h"
 #include "zab/peer.h"
 #include "zab/zxid.h"
 
@@ -35,7 +36,7 @@ void Peer::SendLearnerInfo() {
   newleader_zxid_ = 0;
   newleader_acked_ = false;
   sync_commit_ = 0;
-  Send(vote_.leader, LearnerInfo{accepted_epoch_, last_zxid_, !IsVoter(config_.id)});
+  Send(vote_.leader, LearnerInfo{accepted_epoch_, last_zxid_, state_ == PeerState::kObserving});
 }
 
 void Peer::LearnerStep(ServerId from, Message& msg) {
@@ -74,8 +75,10 @@ void Peer::LearnerStep(ServerId from, Message& msg) {
     phase_ = LearnPhase::kBroadcast;
     serving_ = true;
     if (sync_commit_ > 0) ApplyUpTo(sync_commit_);
+    CommitConfigsUpTo(sync_commit_);  // also those replayed at restart, applied before
     sync_commit_ = 0;
     known_committed_ = std::max(known_committed_, applied_zxid_);  // the leader is established
+    AfterConfigChange();
   } else if (auto* app = std::get_if<AppData>(&msg)) {
     if (phase_ == LearnPhase::kBroadcast) Emit(DeliverAction{from, std::move(app->data)});
   }
@@ -113,7 +116,7 @@ void Peer::OnSyncStart(const SyncStart& s) {
     case SyncMode::kDiff:
       break;
     case SyncMode::kTrunc:
-      if (s.zxid < known_committed_) {
+      if (s.zxid < known_committed_ || s.zxid < committed_.version) {
         BecomeLooking("the leader asked to truncate committed txns");
         return;
       }
@@ -121,6 +124,7 @@ void Peer::OnSyncStart(const SyncStart& s) {
       break;
     case SyncMode::kSnap:
       expect_snapshot_ = true;
+      snap_config_ = s.config;
       break;
   }
 }
@@ -135,6 +139,15 @@ void Peer::OnSnapshot(Snapshot& snap) {
   durable_marks_.clear();
   last_zxid_ = applied_zxid_ = snap.zxid;
   durable_zxid_ = 0;  // until the snapshot is on disk
+  // The log is replaced: its pending configs go; the snapshot's membership is pending until the
+  // leader is established (UPTODATE).
+  pending_.clear();
+  QuorumConfig in_force;
+  if (!snap_config_.empty() && DecodeQuorumConfig(snap_config_, &in_force) &&
+      in_force.version > committed_.version) {
+    pending_[in_force.version] = std::move(in_force);
+  }
+  snap_config_.clear();
   const uint64_t seq = NextSeq();
   durable_marks_.emplace_back(seq, snap.zxid);
   Emit(InstallSnapshotAction{seq, snap.zxid, std::move(snap.data)});
@@ -164,6 +177,7 @@ void Peer::OnLearnerCommit(int64_t zxid) {
     return;
   }
   ApplyUpTo(zxid);
+  AfterConfigChange();
 }
 
 void Peer::OnInform(Inform& inform) {
@@ -182,6 +196,7 @@ void Peer::OnInform(Inform& inform) {
     return;
   }
   ApplyUpTo(inform.zxid);
+  AfterConfigChange();
 }
 
 void Peer::OnNewLeader(const NewLeader& nl) {

@@ -309,9 +309,11 @@ bool ReadMessage(Reader& r, uint64_t tag, uint32_t fields, Message* msg) {
   switch (static_cast<Tag>(tag)) {
     case Tag::kNotification: {
       Notification n;
-      if (!Arity(r, fields, 5) || !r.Int(&n.vote.leader, "leader") ||
+      // A sixth field, the committed membership's version, only when it is not the static one.
+      if ((fields != 6 && !Arity(r, fields, 5)) || !r.Int(&n.vote.leader, "leader") ||
           !r.Int(&n.vote.zxid, "zxid") || !r.Int(&n.vote.epoch, "epoch") ||
-          !r.Int(&n.round, "round") || !r.Enum(&n.state, "state", PeerState::kObserving)) {
+          !r.Int(&n.round, "round") || !r.Enum(&n.state, "state", PeerState::kObserving) ||
+          (fields == 6 && !r.Int(&n.config_version, "config_version"))) {
         return false;
       }
       *msg = n;
@@ -343,8 +345,9 @@ bool ReadMessage(Reader& r, uint64_t tag, uint32_t fields, Message* msg) {
     }
     case Tag::kSyncStart: {
       SyncStart m;
-      if (!Arity(r, fields, 2) || !r.Enum(&m.mode, "mode", SyncMode::kSnap) ||
-          !r.Int(&m.zxid, "zxid")) {
+      // A third field, the membership, only when there is one to send.
+      if ((fields != 3 && !Arity(r, fields, 2)) || !r.Enum(&m.mode, "mode", SyncMode::kSnap) ||
+          !r.Int(&m.zxid, "zxid") || (fields == 3 && !ReadString(r, &m.config, "config"))) {
         return false;
       }
       *msg = m;
@@ -418,12 +421,13 @@ Status EncodeMessage(const Message& msg, std::string* out) {
   Packer pk(sink);
   std::visit(Overloaded{
                  [&](const Notification& m) {
-                   Head(pk, Tag::kNotification, 5);
+                   Head(pk, Tag::kNotification, m.config_version != 0 ? 6 : 5);
                    pk.pack_int64(m.vote.leader);
                    pk.pack_int64(m.vote.zxid);
                    pk.pack_int64(m.vote.epoch);
                    pk.pack_int64(m.round);
                    pk.pack_uint8(static_cast<uint8_t>(m.state));
+                   if (m.config_version != 0) pk.pack_int64(m.config_version);
                  },
                  [&](const LearnerInfo& m) {
                    Head(pk, Tag::kLearnerInfo, 3);
@@ -445,9 +449,10 @@ Status EncodeMessage(const Message& msg, std::string* out) {
                    pk.pack_int64(m.last_zxid);
                  },
                  [&](const SyncStart& m) {
-                   Head(pk, Tag::kSyncStart, 2);
+                   Head(pk, Tag::kSyncStart, m.config.empty() ? 2 : 3);
                    pk.pack_uint8(static_cast<uint8_t>(m.mode));
                    pk.pack_int64(m.zxid);
+                   if (!m.config.empty()) Bytes(pk, m.config);
                  },
                  [&](const Snapshot& m) { ZxidAndData(pk, Tag::kSnapshot, m.zxid, m.data); },
                  [&](const LogRange&) {},

@@ -52,6 +52,9 @@ struct Notification {
   Vote vote;
   int64_t round = 0;
   PeerState state = PeerState::kLooking;
+  // The version (zxid) of the sender's committed membership; 0: the static one. A receiver
+  // holding that config txn pending learns from it that the txn committed (one txn per zxid).
+  int64_t config_version = 0;
 
   friend bool operator==(const Notification&, const Notification&) = default;
 };
@@ -84,10 +87,13 @@ enum class SyncMode : uint8_t { kDiff = 0, kTrunc = 1, kSnap = 2 };
 
 // Leader -> learner: how the learner is brought up to date. kDiff: proposals follow after the
 // learner's last zxid. kTrunc: the learner removes every entry above `zxid`, then proposals
-// follow. kSnap: a Snapshot message at `zxid` follows, replacing the learner's state and log.
+// follow. kSnap: a Snapshot message at `zxid` follows, replacing the learner's state and log;
+// `config` then holds the membership in force at `zxid` (EncodeQuorumConfig; empty when the
+// leader's is still the static one), which a snapshot's bytes hide from the core.
 struct SyncStart {
   SyncMode mode = SyncMode::kDiff;
   int64_t zxid = 0;
+  std::string config;
 
   friend bool operator==(const SyncStart&, const SyncStart&) = default;
 };

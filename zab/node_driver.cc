@@ -31,6 +31,12 @@ class NodeDriver::DiskPort final : public ReplicaDisk {
     });
   }
 
+  void SaveConfig(uint64_t seq, const QuorumConfig& config) override {
+    d_->log_->RunOnDiskThread([this, store = d_->store_, seq, config] {
+      Done(seq, WriteCommittedConfig(store, config));
+    });
+  }
+
   Status TruncateNow(int64_t after_zxid) override {
     return d_->RunOnDiskThreadAndWait(
         [store = d_->store_, after_zxid] { return store->TruncateAfter(after_zxid); });

@@ -25,7 +25,9 @@ std::string PeerConfig::Validate() const {
   all.insert(all.end(), observers.begin(), observers.end());
   std::sort(all.begin(), all.end());
   if (std::adjacent_find(all.begin(), all.end()) != all.end()) return "duplicate server id";
-  if (!Contains(voters, id) && !Contains(observers, id)) return "this server is not a member";
+  if (!joining && !Contains(voters, id) && !Contains(observers, id)) {
+    return "this server is not a member";
+  }
   if (election_retry_ticks < 1 || election_retry_max_ticks < election_retry_ticks)
     return "bad election retry ticks";
   if (finalize_wait_ticks < 0) return "bad finalize wait";
@@ -67,13 +69,19 @@ Peer::Peer(PeerConfig config, DurableState restored, LogStore* log, uint64_t see
   accepted_epoch_ = restored.accepted_epoch;
   current_epoch_ = restored.current_epoch;
   last_zxid_ = durable_zxid_ = applied_zxid_ = restored.last_zxid;
+  committed_ = restored.committed_config
+                   ? *restored.committed_config
+                   : MakeQuorumConfig(0, config_.voters, config_.observers);
+  committed_history_[committed_.version] = committed_;
+  for (const QuorumConfig& c : restored.seen_configs) {
+    // Above the last zxid: a config whose txn did not survive (the log was cut there).
+    if (c.version > committed_.version && c.version <= last_zxid_) pending_[c.version] = c;
+  }
   StartElection();
 }
 
 Peer::~Peer() = default;
 
-bool Peer::IsVoter(ServerId id) const { return Contains(config_.voters, id); }
-bool Peer::IsObserver(ServerId id) const { return Contains(config_.observers, id); }
 
 uint64_t Peer::NextRandom() {
   // splitmix64: one seeded stream for every random choice the core makes.
@@ -106,7 +114,8 @@ void Peer::Tick() {
 }
 
 void Peer::Step(ServerId from, Message msg) {
-  if (from == config_.id || (!IsVoter(from) && !IsObserver(from))) return;
+  // Servers outside the membership may talk too: a joining server follows before it is added.
+  if (from == config_.id) return;
   if (auto* n = std::get_if<Notification>(&msg)) {
     OnNotification(from, *n);
     return;
@@ -206,6 +215,7 @@ void Peer::AppendToLog(std::vector<LogEntry> entries) {
     ZK_CHECK(e.zxid > last_zxid_);  // logged zxids strictly increase
     last_zxid_ = e.zxid;
     tail_.push_back(e);
+    NoteLoggedConfig(e);
   }
   durable_marks_.emplace_back(seq, last_zxid_);
   Emit(AppendAction{seq, std::move(entries)});
@@ -214,6 +224,8 @@ void Peer::AppendToLog(std::vector<LogEntry> entries) {
 void Peer::TruncateLog(int64_t after_zxid) {
   ZK_CHECK(after_zxid >= known_committed_);  // a committed prefix is never truncated
   const bool rebuild = applied_zxid_ > after_zxid;
+  ZK_CHECK(committed_.version <= after_zxid);
+  pending_.erase(pending_.upper_bound(after_zxid), pending_.end());
   while (!tail_.empty() && tail_.back().zxid > after_zxid) tail_.pop_back();
   while (!durable_marks_.empty() && durable_marks_.back().second > after_zxid) {
     durable_marks_.pop_back();
@@ -233,7 +245,10 @@ void Peer::ApplyUpTo(int64_t zxid) {
   ZK_CHECK(zxid <= last_zxid_);
   // Commits seen while synchronizing are the initial history of a leader that may never be
   // established; only an established leader's commits are known committed.
-  if (serving_) known_committed_ = std::max(known_committed_, zxid);
+  if (serving_) {
+    known_committed_ = std::max(known_committed_, zxid);
+    CommitConfigsUpTo(zxid);
+  }
   for (const LogEntry& e : tail_) {
     if (e.zxid <= applied_zxid_) continue;
     if (e.zxid > zxid) break;

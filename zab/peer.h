@@ -33,6 +33,11 @@
 // Always-on checks (ZK_CHECK-style aborts): logged zxids strictly increase, epochs never go
 // backwards, committed txns are never truncated, committed txns are applied in zxid order.
 //
+// Reconfiguration (docs/zab.md): ProposeConfig logs a config txn (config_txn.h); until it commits
+// it and every later txn need a quorum of the old and of the new membership; every member
+// activates it when it knows it committed (SaveConfig persists it), and a restarted server
+// recovers the committed membership and the pending ones from its DurableState.
+//
 // Thread-safety: none; one thread (the driver's) owns a Peer. The LogStore is only read (Read and
 // FloorZxid, for synchronization decisions), never written, by the Peer.
 #pragma once
@@ -49,14 +54,20 @@
 
 #include "zab/log_store.h"
 #include "zab/messages.h"
+#include "zab/quorum_config.h"
 #include "zab/zxid.h"
 
 namespace zk::zab {
 
 struct PeerConfig {
   ServerId id = 0;
+  // The static membership (version 0), in force until a config txn commits (see
+  // "Reconfiguration" below).
   std::vector<ServerId> voters;     // participants; a majority of them is a quorum
   std::vector<ServerId> observers;  // learn committed txns, never vote
+  // This server may be outside the static membership: it waits to be added by a config txn
+  // (it follows an announced leader as a non-voting learner meanwhile).
+  bool joining = false;
 
   // Times, in ticks (the driver chooses the tick length).
   int64_t election_retry_ticks = 2;       // first resend of notifications; doubles each time
@@ -69,6 +80,9 @@ struct PeerConfig {
   // Test seam: the largest zxid counter an epoch may use (kMaxZxidCounter in production), so
   // tests can run epochs out of zxids quickly.
   int64_t TEST_max_zxid_counter = kMaxZxidCounter;
+  // Test seam, a planted bug: while a config change is pending, commit with a quorum of the
+  // newest configuration alone (the simulator must catch it).
+  bool TEST_commit_with_new_quorum_only = false;
 
   // REQUIRES-style validation: returns an empty string or what is wrong.
   std::string Validate() const;
@@ -79,6 +93,13 @@ struct DurableState {
   int64_t accepted_epoch = 0;
   int64_t current_epoch = 0;
   int64_t last_zxid = 0;  // last zxid in the log, or the snapshot's zxid when the log is empty
+  // The membership last known committed (what SaveConfig wrote; ReadCommittedConfig in
+  // replica.h); absent: the static one.
+  std::optional<QuorumConfig> committed_config;
+  // Every membership the recovered state holds: the one in the snapshot's state and the config
+  // of each config txn in the log (config_txn.h), in any order. Those above committed_config
+  // (and not above last_zxid) are pending: logged, not known committed.
+  std::vector<QuorumConfig> seen_configs;
 };
 
 struct AppendAction {
@@ -100,6 +121,12 @@ struct InstallSnapshotAction {
   int64_t zxid = 0;
   std::string data;  // replace state and log: the log is emptied, the snapshot persisted
 };
+// Persist `config` as the committed membership (the driver's disk port; ordered with the other
+// disk actions). Losing it in a crash is safe: the config is then recovered as pending.
+struct SaveConfigAction {
+  uint64_t seq = 0;
+  QuorumConfig config;
+};
 struct ApplyAction {
   LogEntry entry;
 };
@@ -115,7 +142,21 @@ struct DeliverAction {
   std::string data;
 };
 using Action = std::variant<AppendAction, TruncateAction, SaveEpochsAction, InstallSnapshotAction,
-                            ApplyAction, SendAction, DisconnectAction, DeliverAction>;
+                            ApplyAction, SendAction, DisconnectAction, DeliverAction,
+                            SaveConfigAction>;
+
+// The outcome of Peer::ProposeConfig.
+enum class ConfigChange {
+  kProposed,    // logged and broadcast as the txn with the returned zxid
+  kNotLeader,   // not a serving leader (or the epoch's zxids ran out)
+  kInProgress,  // a config txn is still pending (ZooKeeper's RECONFIGINPROGRESS)
+  kNoQuorum,    // no quorum of the new voters is connected and synced (NEWCONFIGNOQUORUM)
+  kInvalid,     // the new membership fails QuorumConfig::Validate
+};
+struct ConfigProposal {
+  ConfigChange result = ConfigChange::kNotLeader;
+  int64_t zxid = 0;
+};
 
 // What the leader knows of one learner (for tests and the four-letter words).
 struct LearnerStatus {
@@ -147,6 +188,10 @@ class Peer {
   // Sends an application payload to the leader (from a serving learner) or to a synced learner
   // (from the leader). Returns false when there is no such connection now.
   bool SendApp(ServerId to, std::string data);
+  // Leader, once serving: proposes the membership `next` (its version is set to the txn's zxid)
+  // with the application's txn `txn` (ConfigTxn envelope, config_txn.h). Until it commits, it
+  // and every later txn need a quorum of the old and of the new voters.
+  ConfigProposal ProposeConfig(QuorumConfig next, std::string txn);
   // Leader: the zxid the next successful Propose will take.
   int64_t NextZxid() const { return MakeZxid(epoch_, next_counter_); }
 
@@ -174,7 +219,14 @@ class Peer {
   size_t outstanding_proposals() const { return outstanding_.size(); }
   // Why the peer last went back to looking (for the driver's log).
   const char* last_transition() const { return last_transition_; }
+  // A voter of the committed membership or of a pending one.
   bool IsVoter(ServerId id) const;
+  // The membership in force (committed), and the newest pending one (logged, not known
+  // committed), if any.
+  const QuorumConfig& committed_config() const { return committed_; }
+  const QuorumConfig* pending_config() const {
+    return pending_.empty() ? nullptr : &pending_.rbegin()->second;
+  }
 
  private:
   struct Learner {
@@ -200,8 +252,28 @@ class Peer {
   }
   uint64_t NextSeq() { return ++seq_; }
   uint64_t NextRandom();
-  bool IsObserver(ServerId id) const;
-  size_t Quorum() const { return config_.voters.size() / 2 + 1; }
+  // An observer of the newest membership (committed or pending) and a voter of none.
+  bool IsObserverRole(ServerId id) const;
+  // What this server is as a learner: kObserving for an observer, kFollowing otherwise (also a
+  // server outside the membership: a non-voting follower, as a joining server is).
+  PeerState LearnerState() const;
+  // `ids` holds a quorum of the committed membership and of every pending one.
+  bool QuorumOfAll(const std::set<ServerId>& ids) const;
+  // `ids` holds the quorum the txn `zxid` needs to commit: of the committed membership and of
+  // every pending one at or below `zxid`.
+  bool CommitQuorum(const std::set<ServerId>& ids, int64_t zxid) const;
+  // Every voter / observer of the committed and the pending memberships.
+  std::set<ServerId> AllVoters() const;
+  std::set<ServerId> AllObservers() const;
+  // Records a logged config txn as pending.
+  void NoteLoggedConfig(const LogEntry& e);
+  // Activates the newest pending membership at or below `zxid` (known committed now).
+  void CommitConfigsUpTo(int64_t zxid);
+  // The membership in force at `zxid` as far as this server knows (for a SNAP).
+  const QuorumConfig* ConfigAt(int64_t zxid) const;
+  // After an activation: drop learners outside it, step down if removed, change role.
+  void AfterConfigChange();
+  int64_t ProposeEntry(std::string data);
   void AppendToLog(std::vector<LogEntry> entries);
   void TruncateLog(int64_t after_zxid);
   void SaveEpochs();
@@ -256,6 +328,13 @@ class Peer {
   void MaybeAckProposals();
 
   PeerConfig config_;
+  // Memberships: the committed one, the pending ones (logged config txns above it, by zxid),
+  // and the recently committed ones (to tell a SNAP which was in force at its zxid).
+  QuorumConfig committed_;
+  std::map<int64_t, QuorumConfig> pending_;
+  std::map<int64_t, QuorumConfig> committed_history_;
+  bool config_changed_ = false;  // activated since the last AfterConfigChange
+  std::string snap_config_;      // SyncStart's membership, taken with the snapshot
   LogStore* log_;
   uint64_t rng_;
   std::vector<Action> actions_;

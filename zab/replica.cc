@@ -47,6 +47,23 @@ Status ReadEpochs(LogStore* store, int64_t* accepted, int64_t* current) {
   return Status::OK();
 }
 
+Status ReadCommittedConfig(LogStore* store, std::optional<QuorumConfig>* config) {
+  config->reset();
+  Result<std::optional<std::string>> v = store->GetMeta(kCommittedConfigKey);
+  if (!v.ok()) return v.status();
+  if (!v.value()) return Status::OK();
+  QuorumConfig c;
+  if (!DecodeQuorumConfig(*v.value(), &c) || !c.Validate().empty()) {
+    return Status::Corruption(std::string("bad value of ") + kCommittedConfigKey);
+  }
+  *config = std::move(c);
+  return Status::OK();
+}
+
+Status WriteCommittedConfig(LogStore* store, const QuorumConfig& config) {
+  return store->PutMeta(kCommittedConfigKey, EncodeQuorumConfig(config), true);
+}
+
 Status WriteEpochs(LogStore* store, int64_t accepted, int64_t current) {
   Status s = store->PutMeta(kAcceptedEpochKey, std::to_string(accepted), false);
   if (s.ok()) s = store->PutMeta(kCurrentEpochKey, std::to_string(current), true);
@@ -84,6 +101,13 @@ int64_t Replica::Propose(std::string data) {
   int64_t zxid = peer_->Propose(std::move(data));
   Process();
   return zxid;
+}
+
+ConfigProposal Replica::ProposeConfig(QuorumConfig next, std::string txn) {
+  if (stopped_ || failed_) return {};
+  ConfigProposal p = peer_->ProposeConfig(std::move(next), std::move(txn));
+  Process();
+  return p;
 }
 
 bool Replica::SendApp(ServerId to, std::string data) {
@@ -185,6 +209,9 @@ void Replica::Carry(Action& a) {
   } else if (auto* se = std::get_if<SaveEpochsAction>(&a)) {
     pending_disk_.push_back({se->seq, false, 0});
     disk_->SaveEpochs(se->seq, se->accepted_epoch, se->current_epoch);
+  } else if (auto* sc = std::get_if<SaveConfigAction>(&a)) {
+    pending_disk_.push_back({sc->seq, false, 0});
+    disk_->SaveConfig(sc->seq, sc->config);
   } else if (auto* is = std::get_if<InstallSnapshotAction>(&a)) {
     // Empty the log first: a crash in between leaves an older state and no foreign history.
     pending_disk_.push_back({is->seq, false, 0});

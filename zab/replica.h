@@ -10,7 +10,7 @@
 // the disk port's work (OnAppendDurable, OnDiskOpDone, OnLogChunkRead, OnSnapshotFileRead).
 //
 // What it does with the Peer's actions, in the order given:
-//   - Append / Truncate / SaveEpochs are queued on the disk port; their completions report
+//   - Append / Truncate / SaveEpochs / SaveConfig are queued on the disk port; their completions report
 //     Persisted(seq) to the Peer once everything up to seq is durable;
 //   - Truncate with rebuild_state truncates synchronously (after all queued work) and has the
 //     StateMachine rebuild its state from durable storage before the next action; InstallSnapshot
@@ -82,6 +82,14 @@ class StateMachine {
 inline constexpr char kAcceptedEpochKey[] = "acceptedEpoch";
 inline constexpr char kCurrentEpochKey[] = "currentEpoch";
 
+// Meta key in the LogStore holding the committed membership (EncodeQuorumConfig).
+inline constexpr char kCommittedConfigKey[] = "committedConfig";
+
+// Reads the persisted committed membership; *config stays empty when never written.
+Status ReadCommittedConfig(LogStore* store, std::optional<QuorumConfig>* config);
+// Writes it, synced (what a disk port does for SaveConfig).
+Status WriteCommittedConfig(LogStore* store, const QuorumConfig& config);
+
 // Reads the persisted epochs (0 when never written).
 Status ReadEpochs(LogStore* store, int64_t* accepted, int64_t* current);
 // Writes both epochs, the second write synced (what a disk port does for SaveEpochs).
@@ -117,6 +125,8 @@ class ReplicaDisk {
   virtual void Truncate(uint64_t seq, int64_t after_zxid) = 0;
   // Queues WriteEpochs(accepted, current). Completion: Replica::OnDiskOpDone(seq, status).
   virtual void SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) = 0;
+  // Queues WriteCommittedConfig(config). Completion: Replica::OnDiskOpDone(seq, status).
+  virtual void SaveConfig(uint64_t seq, const QuorumConfig& config) = 0;
   // Synchronous: waits until every operation queued before is done, then truncates the log
   // after `after_zxid` durably and returns the status. Completions of the earlier operations
   // may still arrive later (the Replica tolerates that).
@@ -177,6 +187,8 @@ class Replica {
   void Tick();
   // Leader, serving: proposes a txn; its zxid, or 0 (see Peer::Propose).
   int64_t Propose(std::string data);
+  // Leader, serving: proposes a membership change (see Peer::ProposeConfig).
+  ConfigProposal ProposeConfig(QuorumConfig next, std::string txn);
   // The zxid the next Propose will take (leader only).
   int64_t NextZxid() const { return peer_->NextZxid(); }
   bool SendApp(ServerId to, std::string data);

@@ -2,6 +2,7 @@
 
 #include "tests/sim/sim_disk.h"
 #include "tests/sim/trace.h"
+#include "zab/config_txn.h"
 #include "zab/zxid.h"
 
 namespace zk::sim {
@@ -96,6 +97,7 @@ void Checker::OnApply(zab::ServerId node, const zab::LogEntry& entry, int64_t pr
            Hex(history_.rbegin()->first));
     }
     history_.emplace(z, entry.data);
+    NoteConfigTxn(z, entry.data);
   }
   if (z > prev) {
     auto g = history_.upper_bound(prev);
@@ -176,6 +178,94 @@ void Checker::OnServing(zab::ServerId node, bool is_leader, int64_t epoch, zab::
   for (; i < log.size(); ++i) {
     CheckProposed("established", node, log[i].zxid, log[i].data);
     history_.emplace(log[i].zxid, log[i].data);
+    NoteConfigTxn(log[i].zxid, log[i].data);
+  }
+}
+
+void Checker::NoteConfigTxn(int64_t zxid, const std::string& data) {
+  zab::QuorumConfig c;
+  std::string_view txn;
+  if (!zab::DecodeConfigTxn(data, &c, &txn)) return;
+  c.version = zxid;
+  auto claim = claims_.find(zxid);
+  if (claim != claims_.end() && !claim->second.second.SameMembers(c)) {
+    Fail("membership: " + N(claim->second.first) + " activated " +
+         claim->second.second.Describe() + " where the committed config txn holds " +
+         c.Describe());
+  }
+  if (claim != claims_.end()) claims_.erase(claim);
+  config_txns_.emplace(zxid, std::move(c));
+}
+
+void Checker::CheckClaims() {
+  if (claims_.empty()) return;
+  const auto& [version, claim] = *claims_.begin();
+  Fail("membership: " + N(claim.first) + " activated " + claim.second.Describe() +
+       ", which is no committed config txn");
+}
+
+const zab::QuorumConfig& Checker::ConfigBelow(int64_t zxid) const {
+  auto it = config_txns_.lower_bound(zxid);
+  return it == config_txns_.begin() ? static_config_ : std::prev(it)->second;
+}
+
+void Checker::OnLeaderCommit(zab::ServerId node, int64_t zxid) {
+  auto g = history_.find(zxid);
+  if (g == history_.end()) return;  // OnApply failed first
+  zab::QuorumConfig next;
+  std::string_view txn;
+  const bool is_config = zab::DecodeConfigTxn(g->second, &next, &txn);
+  if (is_config) next.version = zxid;
+  std::set<zab::ServerId> holders;
+  for (const auto& [id, disk] : disks_) {
+    std::string data;
+    if (disk->snapshot_zxid() >= zxid || (disk->DurableRecord(zxid, &data) && data == g->second)) {
+      holders.insert(id);
+    }
+  }
+  auto describe = [&holders] {
+    std::string s;
+    for (zab::ServerId id : holders) s += (s.empty() ? "" : ",") + std::to_string(id);
+    return s;
+  };
+  const zab::QuorumConfig& old = ConfigBelow(zxid);
+  if (!old.IsQuorum(holders)) {
+    Fail("joint quorum: " + N(node) + " committed " + Hex(zxid) + " held durably by {" +
+         describe() + "} only, no quorum of the membership in force (" + old.Describe() + ")");
+  }
+  if (is_config && !next.IsQuorum(holders)) {
+    Fail("joint quorum: " + N(node) + " committed config txn " + Hex(zxid) + " held durably by {" +
+         describe() + "} only, no quorum of the new membership (" + next.Describe() + ")");
+  }
+}
+
+void Checker::OnMembership(zab::ServerId node, const zab::QuorumConfig& committed,
+                           const zab::QuorumConfig* pending) {
+  if (committed.version == 0) {
+    if (!committed.SameMembers(static_config_)) {
+      Fail("membership: " + N(node) + " holds " + committed.Describe() +
+           " as the static membership, which is " + static_config_.Describe());
+    }
+  } else {
+    auto it = config_txns_.find(committed.version);
+    if (it == config_txns_.end()) {
+      // A leader that establishes and, removed by its own initial history, steps down in the
+      // same step is never seen serving: its history joins G with the next leader. Until then
+      // the activation is a claim, checked when G gets the txn (and at the end of the run).
+      claims_.emplace(committed.version, std::make_pair(node, committed));
+      return;
+    }
+    if (!it->second.SameMembers(committed)) {
+      Fail("membership: " + N(node) + " activated " + committed.Describe() +
+           " where the committed config txn holds " + it->second.Describe());
+    }
+  }
+  if (pending != nullptr) {
+    auto it = config_txns_.find(pending->version);
+    if (it != config_txns_.end() && !it->second.SameMembers(*pending)) {
+      Fail("membership: " + N(node) + " holds " + pending->Describe() +
+           " pending where the committed config txn holds " + it->second.Describe());
+    }
   }
 }
 
@@ -191,4 +281,10 @@ void Checker::CheckHoldsAcked(zab::ServerId node, const StateMachine& sm, int64_
   }
 }
 
+}  // namespace zk::sim
+
+namespace zk::sim {
+void Checker::SetStaticConfig(const zab::QuorumConfig& c) {
+  static_config_ = c;
+}
 }  // namespace zk::sim

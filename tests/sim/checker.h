@@ -17,7 +17,13 @@
 //   one leader     at most one leader is ever established per epoch, and a learner serves only
 //                  under the leader established for its epoch;
 //   digests        trees at equal zxids have equal DataTree digests, on every change (apply,
-//                  snapshot install, rebuild, restart).
+//                  snapshot install, rebuild, restart);
+//   membership     every server's committed membership is the static one or the config of a
+//                  config txn in G at its version (so all agree on the membership at each
+//                  zxid), and a pending one matches G wherever G has its txn;
+//   joint quorum   when a leader commits z, a quorum of the membership in force below z (per
+//                  G) holds z durably, and for a config txn also a quorum of its new
+//                  membership: no txn is committed by one side's quorum alone.
 //
 // Thread-safety: none.
 #pragma once
@@ -30,6 +36,7 @@
 #include <vector>
 
 #include "tests/sim/state_machine.h"
+#include "zab/quorum_config.h"
 #include "zab/messages.h"
 
 namespace zk::sim {
@@ -58,6 +65,17 @@ class Checker {
   // (which then counts as committed), or a learner of `leader`.
   void OnServing(zab::ServerId node, bool is_leader, int64_t epoch, zab::ServerId leader,
                  int64_t last_zxid, SimDisk* disk);
+  // The servers whose disks the joint-quorum check reads, and the static membership.
+  void AddDisk(zab::ServerId node, SimDisk* disk) { disks_[node] = disk; }
+  void SetStaticConfig(const zab::QuorumConfig& c);
+  // The serving leader `node` committed (applied) `zxid`.
+  void OnLeaderCommit(zab::ServerId node, int64_t zxid);
+  // A server's committed membership and its newest pending one (may be null).
+  void OnMembership(zab::ServerId node, const zab::QuorumConfig& committed,
+                    const zab::QuorumConfig* pending);
+  // End of the run: every activated membership turned out to be a committed config txn.
+  void CheckClaims();
+  size_t config_changes() const { return config_txns_.size(); }
   // End of the liveness phase: every acknowledged write up to `upto` is in this server's tree.
   void CheckHoldsAcked(zab::ServerId node, const StateMachine& sm, int64_t upto);
 
@@ -72,6 +90,15 @@ class Checker {
   void CheckProposed(const char* what, zab::ServerId node, int64_t zxid, const std::string& data);
   void CheckContents(zab::ServerId node, const StateMachine& sm, int64_t upto);
 
+  void NoteConfigTxn(int64_t zxid, const std::string& data);
+  // The config in force just below `zxid` per G.
+  const zab::QuorumConfig& ConfigBelow(int64_t zxid) const;
+
+  std::map<zab::ServerId, SimDisk*> disks_;
+  zab::QuorumConfig static_config_;
+  std::map<int64_t, zab::QuorumConfig> config_txns_;  // config txns in G, by zxid
+  // Activations of config txns G does not have yet: version -> (server, config).
+  std::map<int64_t, std::pair<zab::ServerId, zab::QuorumConfig>> claims_;
   std::map<int64_t, std::string> proposed_;
   std::map<int64_t, zab::ServerId> proposer_;
   std::map<int64_t, std::string> history_;  // G: zxid -> bytes of every txn applied anywhere

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 namespace zk::sim {
 
 zab::PeerConfig SimTiming() {
@@ -23,20 +25,26 @@ Cluster::Cluster(const ClusterOptions& options)
   // The Replica logs as the server does; the trace (--verbose) tells the story here.
   spdlog::set_level(spdlog::level::off);
   std::vector<zab::ServerId> observers;
-  for (int i = 1; i <= options.voters + options.observers; ++i) {
+  for (int i = 1; i <= options.voters + options.observers + options.spares; ++i) {
     ids_.push_back(i);
-    (i <= options.voters ? voters_ : observers).push_back(i);
+    if (i <= options.voters + options.observers) {
+      (i <= options.voters ? voters_ : observers).push_back(i);
+    }
   }
+  checker_.SetStaticConfig(zab::MakeQuorumConfig(0, voters_, observers));
   SimContext ctx{&queue_, &rng_, &trace_, &net_, &checker_};
   for (zab::ServerId id : ids_) {
     zab::PeerConfig c = options.timing;
     c.id = id;
     c.voters = voters_;
     c.observers = observers;
+    c.joining = id > options.voters + options.observers;
+    c.TEST_commit_with_new_quorum_only = options.commit_with_new_quorum_only;
     std::string err = c.Validate();
     if (!err.empty()) throw SimFailure("bad peer config: " + err);
     nodes_[id] = std::make_unique<SimNode>(c, options.node, ctx);
     net_.Attach(id, nodes_[id].get());
+    checker_.AddDisk(id, &nodes_[id]->disk());
   }
 }
 
@@ -70,16 +78,17 @@ zab::ServerId Cluster::ServingLeader() const {
 zab::ServerId Cluster::LeaderWithQuorum() const {
   zab::ServerId l = ServingLeader();
   if (l == 0) return 0;
-  const int64_t epoch = nodes_.at(l)->peer().current_epoch();
-  size_t n = 0;
-  for (zab::ServerId v : voters_) {
+  const zab::Peer& leader = nodes_.at(l)->peer();
+  const int64_t epoch = leader.current_epoch();
+  std::set<zab::ServerId> serving{l};
+  for (zab::ServerId v : leader.committed_config().voters) {
     const SimNode& s = *nodes_.at(v);
     if (s.alive() && s.peer().serving() && s.peer().leader() == l &&
         s.peer().current_epoch() == epoch) {
-      ++n;
+      serving.insert(v);
     }
   }
-  return n >= quorum() ? l : 0;
+  return leader.committed_config().IsQuorum(serving) ? l : 0;
 }
 
 int64_t Cluster::Write(zab::ServerId id, const server::WriteRequest& req, int64_t session_id) {
@@ -98,7 +107,10 @@ std::string Cluster::Describe() const {
              " leader " + std::to_string(p.leader()) + " epochs " +
              std::to_string(p.accepted_epoch()) + "/" + std::to_string(p.current_epoch()) +
              " last " + Hex(p.last_zxid()) + " committed " + Hex(p.committed_zxid()) + " tree " +
-             Hex(n->state().last_zxid()) + " round " + std::to_string(p.election_round());
+             Hex(n->state().last_zxid()) + " round " + std::to_string(p.election_round()) +
+             (p.committed_config().version > 0 ? " config " + p.committed_config().Describe()
+                                                : "") +
+             (p.pending_config() != nullptr ? " pending " + p.pending_config()->Describe() : "");
     }
     out += "\n";
   }

@@ -27,6 +27,11 @@ struct ClusterOptions {
   uint64_t seed = 1;
   int voters = 3;
   int observers = 0;
+  // Servers outside the static membership, waiting to be added by a config change (ids after
+  // the voters and observers).
+  int spares = 0;
+  // The planted bug of PeerConfig::TEST_commit_with_new_quorum_only, on every server.
+  bool commit_with_new_quorum_only = false;
   bool verbose = false;
   zab::PeerConfig timing;  // only the tick fields are used
   NetworkOptions net;
@@ -54,7 +59,8 @@ class Cluster {
 
   // The serving leader of the highest epoch, or 0.
   zab::ServerId ServingLeader() const;
-  // A serving leader whose quorum of voters serves under it in its epoch, or 0.
+  // A serving leader whose quorum of voters (of its committed membership) serves under it in
+  // its epoch, or 0.
   zab::ServerId LeaderWithQuorum() const;
   // Proposes a write at the serving leader `id`; returns its zxid or 0.
   int64_t Write(zab::ServerId id, const server::WriteRequest& req, int64_t session_id = 0);

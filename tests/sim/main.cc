@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({0, 3, 5}));
   app.add_flag("--observer", observer, "add an observer (default: chosen by the seed)");
   app.add_flag("--no-observer", no_observer, "no observer");
+  app.add_option("--reconfig", base.reconfig,
+                 "membership changes: 1 on (spare servers, random reconfigs), 0 off")
+      ->check(CLI::IsMember({0, 1}));
+  app.add_flag("--plant-new-quorum-only", base.plant_commit_with_new_quorum_only,
+               "planted bug: commit a pending config change with the new quorum alone");
   app.add_option("--liveness-ticks", base.liveness_ticks, "bound of the liveness phase");
   app.add_flag("--verbose,-v", base.verbose, "trace every message, action and fault");
   app.add_flag("--check-determinism", determinism, "run every seed twice, compare the traces");
@@ -67,6 +72,8 @@ int main(int argc, char** argv) {
     if (base.voters != 0) cmd += " --nodes " + std::to_string(base.voters);
     if (observer) cmd += " --observer";
     if (no_observer) cmd += " --no-observer";
+    if (base.reconfig > 0) cmd += " --reconfig " + std::to_string(base.reconfig);
+    if (base.plant_commit_with_new_quorum_only) cmd += " --plant-new-quorum-only";
     if (base.liveness_ticks > 0) cmd += " --liveness-ticks " + std::to_string(base.liveness_ticks);
     return cmd + " --verbose";
   };
@@ -100,14 +107,14 @@ int main(int argc, char** argv) {
       std::printf(
           "seed %llu ok (%s): %lld txns committed, %lld acknowledged, %lld epochs, "
           "%lld forwarded, %lld crashes, %lld partitions, %lld/%lld/%lld DIFF/TRUNC/SNAP; "
-          "liveness in %lld ticks; trace %016llx\n",
+          "%lld config changes; liveness in %lld ticks; trace %016llx\n",
           static_cast<unsigned long long>(s), r.profile.c_str(),
           static_cast<long long>(r.committed), static_cast<long long>(r.acked),
           static_cast<long long>(r.epochs), static_cast<long long>(r.forwarded),
           static_cast<long long>(r.crashes), static_cast<long long>(r.partitions),
           static_cast<long long>(r.diffs), static_cast<long long>(r.truncs),
-          static_cast<long long>(r.snaps), static_cast<long long>(r.liveness_took),
-          static_cast<unsigned long long>(r.fingerprint));
+          static_cast<long long>(r.snaps), static_cast<long long>(r.config_changes),
+          static_cast<long long>(r.liveness_took), static_cast<unsigned long long>(r.fingerprint));
     }
     committed += r.committed;
     epochs += r.epochs;

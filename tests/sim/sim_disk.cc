@@ -26,6 +26,8 @@ uint64_t SimDisk::CompleteOne() {
           }
         } else if constexpr (std::is_same_v<T, zab::TruncateAction>) {
           (void)TruncateAfter(a.after_zxid);
+        } else if constexpr (std::is_same_v<T, zab::SaveConfigAction>) {
+          (void)zab::WriteCommittedConfig(this, a.config);
         } else {
           (void)zab::WriteEpochs(this, a.accepted_epoch, a.current_epoch);
         }
@@ -116,6 +118,10 @@ zab::DurableState SimDisk::Durable() {
     std::abort();
   }
   d.last_zxid = records_.empty() ? snapshot_zxid_ : records_.rbegin()->first;
+  if (zab::Status s = zab::ReadCommittedConfig(this, &d.committed_config); !s.ok()) {
+    std::fprintf(stderr, "sim disk: bad committed config: %s\n", s.ToString().c_str());
+    std::abort();
+  }
   return d;
 }
 
@@ -201,6 +207,11 @@ void SimDisk::Truncate(uint64_t seq, int64_t after_zxid) {
 
 void SimDisk::SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) {
   Enqueue(zab::SaveEpochsAction{seq, accepted, current});
+  ScheduleCompletion();
+}
+
+void SimDisk::SaveConfig(uint64_t seq, const zab::QuorumConfig& config) {
+  Enqueue(zab::SaveConfigAction{seq, config});
   ScheduleCompletion();
 }
 

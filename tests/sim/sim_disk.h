@@ -35,7 +35,8 @@
 
 namespace zk::sim {
 
-using DiskOp = std::variant<zab::AppendAction, zab::TruncateAction, zab::SaveEpochsAction>;
+using DiskOp = std::variant<zab::AppendAction, zab::TruncateAction, zab::SaveEpochsAction,
+                            zab::SaveConfigAction>;
 
 uint64_t SeqOf(const DiskOp& op);
 
@@ -85,7 +86,8 @@ class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
   // The name under which the stored snapshot at `zxid` is read (ReadSnapshotFile).
   static std::string SnapshotPath(int64_t zxid);
 
-  // The durable state a restarted Peer is constructed from.
+  // The durable state a restarted Peer is constructed from (its seen_configs are the caller's:
+  // they need the snapshot's tree).
   zab::DurableState Durable();
   int64_t snapshot_zxid() const { return snapshot_zxid_; }
   const std::string& snapshot_data() const { return snapshot_data_; }
@@ -105,6 +107,7 @@ class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
   void Append(uint64_t seq, std::vector<zab::LogEntry> entries) override;
   void Truncate(uint64_t seq, int64_t after_zxid) override;
   void SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) override;
+  void SaveConfig(uint64_t seq, const zab::QuorumConfig& config) override;
   zab::Status TruncateNow(int64_t after_zxid) override;
   void ReadLogChunk(const zab::LogChunkRequest& request) override;
   void ReadSnapshotFile(const zab::SnapshotFileRequest& request) override;

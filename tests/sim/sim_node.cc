@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/txn.h"
+#include "zab/config_txn.h"
 #include "zab/zxid.h"
 
 namespace zk::sim {
@@ -30,6 +31,19 @@ void SimNode::Restart() {
   int cut = disk_.Recover();
   Rebuild("restart", true);
   zab::DurableState d = disk_.Durable();
+  // The memberships the recovered state holds: the snapshot's tree's, and each config txn of
+  // the log (the tree was rebuilt from both above).
+  {
+    sim::StateMachine base;
+    if (base.Reset(disk_.snapshot_zxid(), disk_.snapshot_data()).empty()) {
+      if (std::optional<zab::QuorumConfig> c = base.Config()) d.seen_configs.push_back(*c);
+    }
+    for (const zab::LogEntry& e : disk_.DurableLog()) {
+      zab::QuorumConfig c;
+      std::string_view txn;
+      if (zab::DecodeConfigTxn(e.data, &c, &txn)) d.seen_configs.push_back(c);
+    }
+  }
   ctx_.trace->Note(10, config_.id, d.last_zxid, cut);
   if (ctx_.trace->verbose()) {
     ctx_.trace->Print(Name() + ": start: accepted epoch " + std::to_string(d.accepted_epoch) +
@@ -79,6 +93,7 @@ void SimNode::ScheduleTick() {
 void SimNode::Tick(uint64_t incarnation) {
   if (!alive_ || incarnation != incarnation_) return;
   replica_->Tick();
+  CheckConfigs();
   MaybeCompact();
   ScheduleTick();
 }
@@ -92,7 +107,9 @@ void SimNode::OnDisconnected(zab::ServerId peer, zab::Channel ch) {
 }
 
 void SimNode::OnMessage(zab::ServerId from, zab::Message msg) {
-  if (alive_) replica_->OnMessage(from, std::move(msg));
+  if (!alive_) return;
+  replica_->OnMessage(from, std::move(msg));
+  CheckConfigs();
 }
 
 void SimNode::OnOutputWritten(zab::ServerId peer) {
@@ -108,6 +125,7 @@ void SimNode::ApplyCommitted(const zab::LogEntry& entry) {
   if (!err.empty()) Fail("apply " + Hex(entry.zxid) + ": " + err);
   if (prep_) prep_->Applied(entry.zxid);
   ctx_.checker->OnApply(config_.id, entry, prev, serving_leader(), sm_);
+  if (serving_leader()) ctx_.checker->OnLeaderCommit(config_.id, entry.zxid);
 }
 
 bool SimNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) {
@@ -232,6 +250,41 @@ int64_t SimNode::ProposeWrite(const server::WriteRequest& req, int64_t session_i
     Fail("Propose assigned " + Hex(z) + " where NextZxid() said " + Hex(next));
   }
   return z;
+}
+
+zab::ConfigProposal SimNode::ProposeConfig(zab::QuorumConfig next) {
+  if (!serving_leader()) return {};
+  const int64_t zxid = replica_->NextZxid();
+  next.version = zxid;
+  server::Txn txn;
+  txn.zxid = zxid;
+  txn.type = OpCode::kSetData;
+  int32_t version = 0;
+  if (const auto* n = sm_.tree().Find("/zookeeper/config")) {
+    version = sm_.tree().StoredStat(*n).version + 1;
+  }
+  txn.time_ms = ctx_.queue->now() / kUnitsPerTick;
+  txn.body = server::SetDataTxn{"/zookeeper/config", zab::EncodeQuorumConfig(next), false, version};
+  const std::string txn_bytes = server::EncodeTxn(txn);
+  ctx_.checker->OnPropose(config_.id, zxid, zab::EncodeConfigTxn(next, txn_bytes));
+  zab::ConfigProposal p = replica_->ProposeConfig(next, txn_bytes);
+  if (p.result != zab::ConfigChange::kProposed) {
+    ctx_.checker->WithdrawProposal(zxid);
+  } else if (p.zxid != zxid) {
+    Fail("ProposeConfig assigned " + Hex(p.zxid) + " where NextZxid() said " + Hex(zxid));
+  }
+  prep_.reset();  // Prep knows nothing of this txn: start over from the tree
+  if (ctx_.trace->verbose()) {
+    ctx_.trace->Print(Name() + ": PROPOSE CONFIG " + next.Describe() + ": " +
+                      std::to_string(static_cast<int>(p.result)));
+  }
+  CheckConfigs();
+  return p;
+}
+
+void SimNode::CheckConfigs() {
+  if (!alive_ || replica_ == nullptr) return;
+  ctx_.checker->OnMembership(config_.id, peer().committed_config(), peer().pending_config());
 }
 
 bool SimNode::ForwardToLeader(std::string payload) {

@@ -66,6 +66,9 @@ class SimNode final : public Endpoint, private zab::StateMachine, private zab::R
   // Workload, at a serving leader: preps `req` against the tree plus in-flight writes, proposes
   // it and returns its zxid, or 0 when this server cannot propose now.
   int64_t ProposeWrite(const server::WriteRequest& req, int64_t session_id, int32_t cxid);
+  // At a serving leader: proposes the membership `next` as a config txn (its application txn a
+  // SetData of /zookeeper/config holding the encoded config). The Peer's verdict.
+  zab::ConfigProposal ProposeConfig(zab::QuorumConfig next);
   // At a serving learner: forwards an application payload to the leader (SendApp). False when
   // this server cannot now.
   bool ForwardToLeader(std::string payload);
@@ -77,6 +80,8 @@ class SimNode final : public Endpoint, private zab::StateMachine, private zab::R
     return std::find(config_.voters.begin(), config_.voters.end(), config_.id) ==
            config_.voters.end();
   }
+  // The static membership this server started from (its PeerConfig's).
+  const zab::PeerConfig& static_config() const { return config_; }
   // REQUIRES: alive().
   const zab::Peer& peer() const { return replica_->peer(); }
   bool serving_leader() const {
@@ -91,6 +96,8 @@ class SimNode final : public Endpoint, private zab::StateMachine, private zab::R
   void Tick(uint64_t incarnation);
   void Rebuild(const char* why, bool restart);
   void Observe();
+  // After each input: the memberships the Peer holds agree with the committed history.
+  void CheckConfigs();
   void MaybeCompact();
   [[noreturn]] void Fail(const std::string& what);
   std::string Name() const { return "server " + std::to_string(config_.id); }

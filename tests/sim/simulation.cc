@@ -19,11 +19,13 @@ struct Profile {
   uint64_t partition_pm = 0;   // per tick, when none is active
   uint64_t disconnect_pm = 0;  // per tick
   uint64_t write_pm = 0;       // per tick, up to three writes
+  uint64_t reconfig_pm = 0;    // per tick: a membership change at the serving leader
   std::string Describe() const {
     return "crash " + std::to_string(crash_pm) + "/1000 (up to " + std::to_string(crash_budget) +
            " down, tear " + std::to_string(tear_pm) + "/1000), partition " +
            std::to_string(partition_pm) + "/1000, disconnect " + std::to_string(disconnect_pm) +
-           "/1000, write " + std::to_string(write_pm) + "/1000";
+           "/1000, write " + std::to_string(write_pm) + "/1000" +
+           (reconfig_pm > 0 ? ", reconfig " + std::to_string(reconfig_pm) + "/1000" : "");
   }
 };
 
@@ -65,6 +67,7 @@ class Run {
       Partition(r);
       Disconnect();
       Writes();
+      Reconfig();
     }
   }
 
@@ -73,9 +76,18 @@ class Run {
     Restarts(true);
     const int64_t start = c_.tick();
     int64_t z = 0;
+    // Every member of the leader's membership (servers outside it need not follow).
+    auto members = [&] {
+      std::vector<zab::ServerId> out;
+      zab::ServerId l = c_.ServingLeader();
+      for (zab::ServerId id : c_.ids()) {
+        if (l == 0 || c_.node(l).peer().committed_config().IsMember(id)) out.push_back(id);
+      }
+      return out;
+    };
     auto everywhere = [&] {
       if (z == 0) return false;
-      for (zab::ServerId id : c_.ids()) {
+      for (zab::ServerId id : members()) {
         if (c_.node(id).state().last_zxid() < z) return false;
       }
       return true;
@@ -104,9 +116,10 @@ class Run {
       Writes();
     }
     r->liveness_took = c_.tick() - start;
-    for (zab::ServerId id : c_.ids()) {
+    for (zab::ServerId id : members()) {
       c_.checker().CheckHoldsAcked(id, c_.node(id).state(), z);
     }
+    c_.checker().CheckClaims();
   }
 
  private:
@@ -184,6 +197,26 @@ class Run {
     }
   }
 
+  // A random membership over every server (grow, shrink, replace, role changes): 1, 3 or 5
+  // voters, maybe an observer. Refused proposals (one pending, no quorum) are fine.
+  void Reconfig() {
+    if (p_.reconfig_pm == 0 || !c_.rng().PerMille(p_.reconfig_pm)) return;
+    zab::ServerId l = c_.ServingLeader();
+    if (l == 0) return;
+    std::vector<zab::ServerId> pool = c_.ids();
+    const size_t want = std::min<size_t>(pool.size(), Pick<size_t>(c_.rng(), {1, 3, 3, 5}));
+    std::vector<zab::ServerId> voters, observers;
+    while (voters.size() < want) {
+      size_t i = c_.rng().Below(pool.size());
+      voters.push_back(pool[i]);
+      pool.erase(pool.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    if (!pool.empty() && c_.rng().PerMille(300)) {
+      observers.push_back(pool[c_.rng().Below(pool.size())]);
+    }
+    c_.node(l).ProposeConfig(zab::MakeQuorumConfig(0, voters, observers));
+  }
+
   const SimOptions& o_;
   Cluster& c_;
   Profile p_;
@@ -209,6 +242,12 @@ SimResult RunSimulation(const SimOptions& o) {
   co.observers = o.observers >= 0 ? o.observers : (setup.PerMille(300) ? 1 : 0);
   co.timing = SimTiming();
   co.node.compact_per_mille = setup.PerMille(500) ? 20 : 0;
+  const bool reconfig = o.reconfig == 1;
+  if (reconfig) {
+    co.spares = 2;
+    if (o.voters == 0 && setup.PerMille(250)) co.voters = 1;  // grow from one
+  }
+  co.commit_with_new_quorum_only = o.plant_commit_with_new_quorum_only;
   Profile p;
   p.crash_pm = Pick<uint64_t>(setup, {0, 5, 10, 20});
   const size_t minority = static_cast<size_t>(co.voters - 1) / 2;
@@ -218,8 +257,10 @@ SimResult RunSimulation(const SimOptions& o) {
   p.partition_pm = Pick<uint64_t>(setup, {0, 5, 15});
   p.disconnect_pm = Pick<uint64_t>(setup, {0, 10, 40});
   p.write_pm = Pick<uint64_t>(setup, {100, 300, 600});
+  if (reconfig) p.reconfig_pm = Pick<uint64_t>(setup, {10, 30, 60});
   r.profile = std::to_string(co.voters) + " voters" +
               (co.observers > 0 ? " + " + std::to_string(co.observers) + " observer" : "") +
+              (co.spares > 0 ? " + " + std::to_string(co.spares) + " spares" : "") +
               (co.node.compact_per_mille > 0 ? ", compaction" : "") + "; " + p.Describe();
   const zab::PeerConfig& t = co.timing;
   const int64_t bound = o.liveness_ticks > 0 ? o.liveness_ticks
@@ -250,6 +291,7 @@ SimResult RunSimulation(const SimOptions& o) {
   r.acked = static_cast<int64_t>(c.checker().acked().size());
   r.epochs = static_cast<int64_t>(c.checker().established_count());
   r.forwarded = run.forwards_delivered();
+  r.config_changes = static_cast<int64_t>(c.checker().config_changes());
   c.queue().Clear();
   return r;
 }

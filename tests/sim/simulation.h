@@ -20,6 +20,9 @@ struct SimOptions {
   int observers = -1;          // 0 or 1; -1: chosen by the seed
   int64_t steps = 600;         // ticks of the fault phase
   int64_t liveness_ticks = 0;  // bound of the liveness phase; 0: derived from the timing
+  int reconfig = 0;             // membership changes (spare servers, random reconfigs): 1 on
+  // The planted bug: commit with the new membership's quorum alone (the checkers must catch it).
+  bool plant_commit_with_new_quorum_only = false;
   bool verbose = false;
 };
 
@@ -37,6 +40,7 @@ struct SimResult {
   int64_t forwarded = 0;  // writes forwarded from a learner and delivered to its leader
   int64_t diffs = 0, truncs = 0, snaps = 0;  // synchronizations by mode
   int64_t liveness_took = 0;                 // ticks until the liveness write was everywhere
+  int64_t config_changes = 0;                // config txns committed
 };
 
 SimResult RunSimulation(const SimOptions& options);

@@ -1,6 +1,7 @@
 #include "tests/sim/state_machine.h"
 
 #include "server/txn.h"
+#include "zab/config_txn.h"
 #include "tests/sim/tree_codec.h"
 
 namespace zk::sim {
@@ -36,7 +37,10 @@ std::string StateMachine::Apply(const zab::LogEntry& entry) {
     return "";
   }
   server::Txn txn;
-  if (!server::DecodeTxn(entry.data, &txn)) return "undecodable txn";
+  if (zab::IsConfigTxn(entry.data) && zab::SplitConfigTxn(entry.data).size() == entry.data.size()) {
+    return "undecodable config txn";
+  }
+  if (!server::DecodeTxn(zab::SplitConfigTxn(entry.data), &txn)) return "undecodable txn";
   if (txn.zxid != entry.zxid) {
     return "txn carries zxid " + std::to_string(txn.zxid) + " in entry " +
            std::to_string(entry.zxid);
@@ -47,5 +51,12 @@ std::string StateMachine::Apply(const zab::LogEntry& entry) {
 }
 
 std::string StateMachine::Serialize() const { return EncodeTree(*tree_); }
+
+std::optional<zab::QuorumConfig> StateMachine::Config() const {
+  const auto* n = tree_->Find("/zookeeper/config");
+  zab::QuorumConfig c;
+  if (n == nullptr || !zab::DecodeQuorumConfig(tree_->DataOf(*n), &c)) return std::nullopt;
+  return c;
+}
 
 }  // namespace zk::sim

@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/data_tree.h"
 #include "zab/log_store.h"
+#include "zab/quorum_config.h"
 
 namespace zk::sim {
 
@@ -30,6 +32,9 @@ class StateMachine {
   std::string Apply(const zab::LogEntry& entry);
 
   std::string Serialize() const;
+  // The membership the tree holds in /zookeeper/config (a config txn's SetData writes it there,
+  // so snapshots carry it); nullopt while it holds none.
+  std::optional<zab::QuorumConfig> Config() const;
 
   const server::DataTree& tree() const { return *tree_; }
   int64_t last_zxid() const { return tree_->last_zxid(); }

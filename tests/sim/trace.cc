@@ -121,6 +121,8 @@ std::string Describe(const zab::Action& a) {
           return Join({"send to ", std::to_string(x.to), ": ", Describe(x.msg)});
         } else if constexpr (std::is_same_v<T, DisconnectAction>) {
           return "disconnect " + std::to_string(x.peer);
+        } else if constexpr (std::is_same_v<T, SaveConfigAction>) {
+          return Join({"save-config seq ", std::to_string(x.seq), " ", x.config.Describe()});
         } else {
           return Join({"deliver app data from ", std::to_string(x.from)});
         }

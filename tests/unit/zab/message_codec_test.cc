@@ -27,6 +27,7 @@ std::vector<Message> Samples() {
   return {
       Notification{Vote{3, 0x500000007, 5}, 12, PeerState::kLooking},
       Notification{Vote{kMax, kMin, -1}, kMax, PeerState::kObserving},
+      Notification{Vote{1, 2, 3}, 4, PeerState::kFollowing, 0x300000009},  // a membership version
       LearnerInfo{4, 0x400000010, false},
       LearnerInfo{0, 0, true},
       LeaderInfo{7},
@@ -34,6 +35,7 @@ std::vector<Message> Samples() {
       SyncStart{SyncMode::kDiff, 0x100000002},
       SyncStart{SyncMode::kTrunc, 1},
       SyncStart{SyncMode::kSnap, kMax},
+      SyncStart{SyncMode::kSnap, 0x100000005, "\x94\x05\x91\x01\x90\x80"},  // a membership
       Snapshot{0x200000003, Binary(70000, 1)},  // bin32
       Snapshot{0, ""},
       Proposal{0x100000001, "create /a"},

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "zab/config_txn.h"
 #include "zab/memory_log_store.h"
 #include "zab/peer.h"
 #include "zab/replica.h"
@@ -59,6 +60,7 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
   Applied applied;
   Applied snapshot;  // durable snapshot
   int64_t accepted = 0, current = 0;
+  std::optional<QuorumConfig> committed_config;  // durable (SaveConfig)
   bool up = false;
   std::map<SyncMode, int> syncs;  // SyncStart messages received, by mode
 
@@ -71,6 +73,7 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
     int64_t after = 0;
     bool epochs = false;
     int64_t accepted = 0, current = 0;
+    std::optional<QuorumConfig> config;  // a SaveConfig
   };
   std::deque<DiskOp> disk;
   std::deque<LogChunkRequest> log_reads;
@@ -90,6 +93,11 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
   }
   void SaveEpochs(uint64_t seq, int64_t a, int64_t c) override {
     disk.push_back(DiskOp{seq, {}, false, 0, true, a, c});
+  }
+  void SaveConfig(uint64_t seq, const QuorumConfig& c) override {
+    DiskOp op{seq, {}};
+    op.config = c;
+    disk.push_back(std::move(op));
   }
   Status TruncateNow(int64_t after_zxid) override {
     while (!disk.empty()) {
@@ -150,6 +158,22 @@ class Cluster {
 
   Node& node(ServerId id) { return nodes_[id]; }
 
+  // Starts a server outside the static membership, waiting to be added.
+  void StartJoiner(ServerId id) {
+    joining_.insert(id);
+    Start(id);
+  }
+
+  // Proposes a membership change at the leader and runs until quiet.
+  ConfigProposal Reconfig(std::vector<ServerId> voters, std::vector<ServerId> observers = {}) {
+    ServerId l = Leader();
+    REQUIRE(l != 0);
+    ConfigProposal p = nodes_[l].replica->ProposeConfig(
+        MakeQuorumConfig(0, std::move(voters), std::move(observers)), "config-txn");
+    Settle();
+    return p;
+  }
+
   void Start(ServerId id) {
     Node& n = nodes_[id];
     // Recover: snapshot + the whole log.
@@ -161,7 +185,17 @@ class Cluster {
     }
     PeerConfig c = config_;
     c.id = id;
+    c.joining = joining_.contains(id);
     DurableState d{n.accepted, n.current, n.applied.empty() ? 0 : n.applied.back().zxid};
+    d.committed_config = n.committed_config;
+    for (const LogEntry& e : n.applied) {  // snapshot + log: every config the state holds
+      QuorumConfig qc;
+      std::string_view txn;
+      if (DecodeConfigTxn(e.data, &qc, &txn)) {
+        qc.version = e.zxid;
+        d.seen_configs.push_back(qc);
+      }
+    }
     n.id = id;
     n.cluster = this;
     n.disk.clear();
@@ -286,13 +320,16 @@ class Cluster {
 
  private:
   PeerConfig config_;
+  std::set<ServerId> joining_;
   std::map<ServerId, Node> nodes_;
   std::vector<Envelope> net_;
   std::set<std::pair<ServerId, ServerId>> cut_;
 };
 
 void Node::ApplyDiskOp(const DiskOp& op) {
-  if (op.truncate) {
+  if (op.config) {
+    committed_config = op.config;
+  } else if (op.truncate) {
     REQUIRE(log->TruncateAfter(op.after).ok());
   } else if (op.epochs) {
     accepted = op.accepted;
@@ -308,7 +345,7 @@ void Node::CompleteDiskWork() {
       DiskOp op = std::move(disk.front());
       disk.pop_front();
       ApplyDiskOp(op);
-      if (op.truncate || op.epochs) {
+      if (op.truncate || op.epochs || op.config) {
         replica->OnDiskOpDone(op.seq, Status::OK());
       } else {
         replica->OnAppendDurable(op.entries.back().zxid, Status::OK());
@@ -509,6 +546,155 @@ TEST_CASE("an exhausted zxid counter starts a new epoch; nothing is lost") {
     CAPTURE(i);
     CHECK(Zxids(c.node(i).applied) == written);
   }
+}
+
+}  // namespace
+}  // namespace zk::zab
+
+// ---- Reconfiguration ---------------------------------------------------------------------
+
+namespace zk::zab {
+namespace {
+
+std::vector<ServerId> Voters(const Peer& p) { return p.committed_config().voters; }
+
+TEST_CASE("reconfig: a joining server is added as a voter and counts from the commit on") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  c.Write("a");
+  c.StartJoiner(4);
+  c.Ticks(5);
+  CHECK(c.node(4).replica->peer().state() == PeerState::kFollowing);
+  CHECK(c.node(4).replica->peer().serving());
+  ConfigProposal p = c.Reconfig({1, 2, 3, 4});
+  REQUIRE(p.result == ConfigChange::kProposed);
+  for (ServerId id : {1, 2, 3, 4}) {
+    const Peer& peer = c.node(id).replica->peer();
+    CHECK(Voters(peer) == std::vector<ServerId>{1, 2, 3, 4});
+    CHECK(peer.committed_config().version == p.zxid);
+    CHECK(peer.pending_config() == nullptr);
+    CHECK(c.node(id).committed_config == peer.committed_config());  // durable
+  }
+  // Four voters: the quorum is three. With 1 and 2 gone, 3 and 4 commit nothing.
+  c.Crash(1);
+  c.Crash(2);
+  c.Ticks(40);
+  CHECK(c.Leader() == 0);
+  c.Start(1);
+  c.Ticks(20);
+  REQUIRE(c.Leader() != 0);
+  int64_t z = c.Write("b");
+  for (ServerId id : {1, 3, 4}) CHECK(c.node(id).applied.back().zxid == z);
+}
+
+TEST_CASE("reconfig: a removed follower is dropped and no longer counts") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  REQUIRE(c.Reconfig({2, 3}).result == ConfigChange::kProposed);
+  CHECK(Voters(c.node(3).replica->peer()) == std::vector<ServerId>{2, 3});
+  CHECK(Voters(c.node(2).replica->peer()) == std::vector<ServerId>{2, 3});
+  // Voters {2, 3}: both are needed; server 1 alone cannot help the leader commit.
+  c.Cut(2, 3);
+  c.Ticks(40);
+  CHECK(c.Leader() == 0);
+  c.Link(2, 3);
+  c.Ticks(40);
+  REQUIRE(c.Leader() != 0);
+  c.Write("after");
+}
+
+TEST_CASE("reconfig: the leader removed by a change steps down once it commits") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  ConfigProposal p = c.Reconfig({1, 2});
+  REQUIRE(p.result == ConfigChange::kProposed);
+  // The COMMIT reached 1 and 2 before the leader stepped down.
+  CHECK(c.node(3).replica->peer().state() != PeerState::kLeading);
+  CHECK(Voters(c.node(1).replica->peer()) == std::vector<ServerId>{1, 2});
+  c.Ticks(40);
+  ServerId l = c.Leader();
+  CHECK((l == 1 || l == 2));
+  int64_t z = c.Write("under the new leader");
+  CHECK(c.node(1).applied.back().zxid == z);
+  CHECK(c.node(2).applied.back().zxid == z);
+  CHECK(c.node(3).replica->peer().committed_config().version == p.zxid);
+}
+
+TEST_CASE("reconfig: an observer promoted to voter follows from then on") {
+  Cluster c(3, 1);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  CHECK(c.node(4).replica->peer().state() == PeerState::kObserving);
+  REQUIRE(c.Reconfig({1, 2, 3, 4}).result == ConfigChange::kProposed);
+  c.Ticks(20);
+  CHECK(c.node(4).replica->peer().state() == PeerState::kFollowing);
+  CHECK(c.node(4).replica->peer().serving());
+  // And back: demoted, it observes again.
+  REQUIRE(c.Reconfig({1, 2, 3}, {4}).result == ConfigChange::kProposed);
+  c.Ticks(20);
+  CHECK(c.node(4).replica->peer().state() == PeerState::kObserving);
+  int64_t z = c.Write("x");
+  CHECK(c.node(4).applied.back().zxid == z);
+}
+
+TEST_CASE("reconfig: a second change is refused while one is pending") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  Replica& leader = *c.node(3).replica;
+  // Proposed, not yet acked (nothing delivered yet): pending.
+  ConfigProposal first = leader.ProposeConfig(MakeQuorumConfig(0, {2, 3}, {}), "c1");
+  REQUIRE(first.result == ConfigChange::kProposed);
+  REQUIRE(leader.peer().pending_config() != nullptr);
+  CHECK(leader.peer().pending_config()->version == first.zxid);
+  CHECK(leader.ProposeConfig(MakeQuorumConfig(0, {1, 2, 3}, {}), "c2").result ==
+        ConfigChange::kInProgress);
+  c.Settle();
+  CHECK(leader.peer().pending_config() == nullptr);
+  CHECK(Voters(leader.peer()) == std::vector<ServerId>{2, 3});
+  // Committed: the next change may go.
+  CHECK(c.Reconfig({1, 2, 3}).result == ConfigChange::kProposed);
+}
+
+TEST_CASE("reconfig: a change without a synced quorum of the new voters is refused") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  // 4 and 5 do not run: {3, 4, 5} has only the leader.
+  CHECK(c.Reconfig({3, 4, 5}).result == ConfigChange::kNoQuorum);
+  CHECK(c.node(3).replica->peer().pending_config() == nullptr);
+  CHECK(c.Reconfig({}).result == ConfigChange::kInvalid);
+  // A follower's refusal: not the leader.
+  CHECK(c.node(1).replica->ProposeConfig(MakeQuorumConfig(0, {1, 2, 3}, {}), "x").result ==
+        ConfigChange::kNotLeader);
+}
+
+TEST_CASE("reconfig: a restarted member recovers the committed membership and a pending one") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  c.StartJoiner(4);
+  c.Ticks(5);
+  REQUIRE(c.Reconfig({1, 2, 3, 4}).result == ConfigChange::kProposed);
+  c.Crash(4);
+  c.Start(4);
+  CHECK(Voters(c.node(4).replica->peer()) == std::vector<ServerId>{1, 2, 3, 4});
+  c.Ticks(20);
+  CHECK(c.node(4).replica->peer().state() == PeerState::kFollowing);
+  // A durable config lost (crash before SaveConfig): recovered from the log as pending.
+  c.Crash(2);
+  c.node(2).committed_config.reset();
+  c.Start(2);
+  const Peer& p2 = c.node(2).replica->peer();
+  REQUIRE(p2.pending_config() != nullptr);
+  CHECK(p2.pending_config()->voters == std::vector<ServerId>{1, 2, 3, 4});
+  CHECK(p2.committed_config().version == 0);
+  c.Ticks(20);
+  CHECK(c.node(2).replica->peer().pending_config() == nullptr);
+  CHECK(Voters(c.node(2).replica->peer()) == std::vector<ServerId>{1, 2, 3, 4});
 }
 
 }  // namespace

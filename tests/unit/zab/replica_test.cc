@@ -48,6 +48,9 @@ class ScriptedDisk final : public ReplicaDisk {
   void SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) override {
     ops_.push_back({seq, {}, 0, accepted, current, Kind::kEpochs});
   }
+  void SaveConfig(uint64_t seq, const QuorumConfig&) override {
+    ops_.push_back({seq, {}, 0, 0, 0, Kind::kConfig});
+  }
   Status TruncateNow(int64_t after_zxid) override {
     CompleteAll(nullptr);
     return store_->TruncateAfter(after_zxid);
@@ -74,6 +77,9 @@ class ScriptedDisk final : public ReplicaDisk {
           REQUIRE(WriteEpochs(store_, op.accepted, op.current).ok());
           if (replica != nullptr) replica->OnDiskOpDone(op.seq, Status::OK());
           break;
+        case Kind::kConfig:  // the membership never changes in these tests
+          if (replica != nullptr) replica->OnDiskOpDone(op.seq, Status::OK());
+          break;
       }
     }
   }
@@ -81,7 +87,7 @@ class ScriptedDisk final : public ReplicaDisk {
   std::deque<LogChunkRequest> log_reads;
 
  private:
-  enum class Kind { kAppend, kTruncate, kEpochs };
+  enum class Kind { kAppend, kTruncate, kEpochs, kConfig };
   struct Op {
     uint64_t seq;
     std::vector<LogEntry> entries;
