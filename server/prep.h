@@ -110,6 +110,7 @@ class Prep {
   const DataTree& tree_;
   PrepOptions options_;
   int64_t last_zxid_ = 0;
+  int64_t time_ms_ = 0;  // of the txn being prepared
   RecordMap overlay_;
   RecordMap scratch_;
   std::deque<std::pair<int64_t, std::string>> overlay_order_;

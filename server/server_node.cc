@@ -23,7 +23,8 @@ ServerNode::ServerNode(ServerConfig config, const NodeClock* clock)
       enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
-                                    config_.container_max_never_used_interval_ms}) {
+                                    config_.container_max_never_used_interval_ms,
+                                    config_.test_reaper_ignores_ttl}) {
   seed_ = config_.node_seed;
   std::random_device os_random;
   while (seed_ == 0) seed_ = (static_cast<uint64_t>(os_random()) << 32) | os_random();
