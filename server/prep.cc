@@ -190,7 +190,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (kind != OwnerKind::kContainer && kind != OwnerKind::kTtl) return Err::kBadVersion;
       // The reaper judged the committed tree; a setData or re-create still in flight renews a
       // TTL node, which then goes only once its TTL has passed since that change.
-      if (kind == OwnerKind::kTtl &&
+      if (kind == OwnerKind::kTtl && !options_.test_ignore_ttl &&
           time_ms_ - node->stat.mtime <= (node->stat.ephemeral_owner & ephemeral_owner::kMaxTtl)) {
         return Err::kBadVersion;
       }

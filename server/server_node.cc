@@ -103,7 +103,8 @@ zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snap
   tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
   PrepOptions prep_options{.extended_types_enabled = config_.extended_types_enabled,
                            .enforce_quota = config_.enforce_quota,
-                           .sasl_scheme = config_.sasl_auth_provider};
+                           .sasl_scheme = config_.sasl_auth_provider,
+                           .test_ignore_ttl = config_.test_reaper_ignores_ttl};
   // Quota warnings at most once a second (ZooKeeper rate-limits them too), with a count of the
   // ones held back.
   prep_options.quota_warning = [clock = clock_, last_ms = int64_t{0},

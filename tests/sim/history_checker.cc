@@ -241,6 +241,21 @@ bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid, int sub) c
       return true;
     }
   }
+  // An ephemeral create with an unknown outcome may have made `path` an ephemeral of a session
+  // that died later.
+  for (const Write& w : unknown_) {
+    if (w.type != OpCode::kCreate2 ||
+        (w.create_mode != static_cast<int32_t>(CreateMode::kEphemeral) &&
+         w.create_mode != static_cast<int32_t>(CreateMode::kEphemeralSequential))) {
+      continue;
+    }
+    const bool names_it = w.path == path || (IsSequentialForChecker(w.create_mode) &&
+                                             path.size() == w.path.size() + 10 &&
+                                             path.starts_with(w.path));
+    if (names_it && (OwnerMayHaveDied(w.session, {}) || closed_at_known_zxid_.contains(w.session))) {
+      return true;
+    }
+  }
   return false;
 }
 
