@@ -489,12 +489,12 @@ std::vector<std::string> HistoryChecker::CheckOneEventPerWatch() const {
         case EventType::kNodeChildrenChanged:
           matched = child.erase(ev.path) > 0;
           break;
-        case EventType::kNodeDeleted: {
-          bool d = data.erase(ev.path) > 0;
-          bool c = child.erase(ev.path) > 0;
-          matched = d || c;
+        case EventType::kNodeDeleted:
+          // One event may answer both kinds; but a node found gone when setWatches re-registers
+          // a data and a child watch gets one NodeDeleted per kind (as ZooKeeper's setWatches
+          // sends them), so an event takes the data watch first, else the child watch.
+          matched = data.erase(ev.path) > 0 || child.erase(ev.path) > 0;
           break;
-        }
         default:
           matched = true;  // session state events are not watch events
           break;
