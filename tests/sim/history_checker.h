@@ -19,7 +19,8 @@
 //                      watch; or the session's own write of P or of a child of P);
 //   [one-event]        each event matches an armed watch of its kind (NodeCreated and
 //                      NodeDataChanged: data/exists; NodeChildrenChanged: child; NodeDeleted:
-//                      either) and disarms it: a one-shot watch fires at most once per
+//                      the data watch, else the child watch, as setWatches of a gone node
+//                      sends one per kind) and disarms it: a one-shot watch fires at most once per
 //                      registration (re-registration after a reconnect is setWatches, which
 //                      keeps the watch armed);
 //   [write-order]      successful writes (one per zxid; a multi counts once) have distinct zxids,

@@ -2,8 +2,9 @@
 // (tests/sim/server_sim_node.h) on the simulated network and disks — driven by simulated client
 // sessions (tests/sim/sim_client.h) that speak the ZooKeeper wire protocol to any member, move
 // between members when their connection breaks, and issue reads, writes, multis, ephemeral and
-// sequential creates, container parents and TTL nodes, and watches. The seed picks the ensemble and a fault profile (crashes with
-// torn writes, partitions, peer and client connection breaks).
+// sequential creates, container parents and TTL nodes, and watches. The seed picks the ensemble
+// and a fault profile (crashes with torn writes, partitions, peer and client connection breaks)
+// and the reaper's check interval and pace.
 //
 // Checked while it runs: every txn on the wire is one its leader proposed with those bytes, and
 // servers' trees at equal zxids have equal digests. Then the end phase: every fault is healed and
