@@ -157,6 +157,10 @@ struct ServerConfig {
   // test.peerMaxQueuedBytes: a test seam; the output a peer connection may queue before it fails
   // (a learner's log range is streamed so that at most half of it is used).
   int64_t test_peer_max_queued_bytes = int64_t{128} << 20;
+  // A test seam with no config key (the simulator's planted bug): the container reaper takes a
+  // childless TTL node for expired whatever its mtime, and Prep lets the delete through, so TTL
+  // nodes go at the next check.
+  bool test_reaper_ignores_ttl = false;
 
   // --- SASL authentication (docs/security.md, "SASL") ---
   // Each may also come from a -D flag in SERVER_JVMFLAGS/JVMFLAGS (see ApplyJvmFlags); zoo.cfg

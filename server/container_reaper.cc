@@ -30,7 +30,7 @@ bool ContainerReaper::IsCandidate(const DataTree& tree, const std::string& path,
   const NodeStat& s = tree.StoredStat(*n);
   if (ttl) {
     int64_t ttl_ms = s.ephemeral_owner & ephemeral_owner::kMaxTtl;
-    return ttl_ms > 0 && wall_ms - s.mtime > ttl_ms;
+    return ttl_ms > 0 && (limits_.test_ignore_ttl || wall_ms - s.mtime > ttl_ms);
   }
   // A container that once had a child goes when empty; one that never had a child goes only
   // after maxNeverUsedIntervalMs (0 = never).

@@ -27,6 +27,7 @@ struct ContainerReaperLimits {
   int64_t check_interval_ms = 60000;      // znode.container.checkIntervalMs
   int64_t max_per_minute = 10000;         // znode.container.maxPerMinute
   int64_t max_never_used_interval_ms = 0; // znode.container.maxNeverUsedIntervalMs
+  bool test_ignore_ttl = false;           // ServerConfig::test_reaper_ignores_ttl (a test seam)
 };
 
 class ContainerReaper {

@@ -63,6 +63,7 @@ Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int
   txn.session_id = session_id;
   txn.cxid = cxid;
   txn.time_ms = time_ms;
+  time_ms_ = time_ms;
   txn.type = req.type;
   switch (req.type) {
     case OpCode::kCreateSession:
@@ -193,6 +194,12 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (node->child_count > 0) return Err::kNotEmpty;
       OwnerKind kind = ClassifyOwner(node->stat.ephemeral_owner);
       if (kind != OwnerKind::kContainer && kind != OwnerKind::kTtl) return Err::kBadVersion;
+      // The reaper judged the committed tree; a setData or re-create still in flight renews a
+      // TTL node, which then goes only once its TTL has passed since that change.
+      if (kind == OwnerKind::kTtl && !options_.test_ignore_ttl &&
+          time_ms_ - node->stat.mtime <= (node->stat.ephemeral_owner & ephemeral_owner::kMaxTtl)) {
+        return Err::kBadVersion;
+      }
       std::string parent_path(ParentPath(op.path));
       auto parent = Lookup(parent_path, *local);
       if (!parent) return Err::kNoNode;
@@ -218,6 +225,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (Err e = CheckVersion(rec->stat.version, op.version, &next); e != Err::kOk) return e;
       rec->stat.version = next;
       rec->stat.mzxid = zxid;
+      rec->stat.mtime = time_ms_;
       rec->data_len = new_len;
       (*local)[op.path] = std::move(*rec);
       *out = SetDataTxn{op.path, op.data, op.data_null, next};
@@ -317,6 +325,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   Record rec;
   rec.exists = true;
   rec.stat.czxid = rec.stat.mzxid = rec.stat.pzxid = zxid;
+  rec.stat.ctime = rec.stat.mtime = time_ms_;
   rec.stat.ephemeral_owner = owner;
   rec.acl = fixed;
   rec.data_len = static_cast<int64_t>(op.data.size());

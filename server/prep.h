@@ -61,6 +61,9 @@ struct PrepOptions {
   // leader checks it — so no ephemeral is ever created after its session's close. Empty: every
   // session may write. Session 0 (the server's own reaper) is never asked about.
   std::function<bool(int64_t session_id)> session_may_write;
+  // A test seam (ServerConfig::test_reaper_ignores_ttl): deleteContainer of a TTL node does not
+  // check that its TTL has passed.
+  bool test_ignore_ttl = false;
 };
 
 class Prep {
@@ -110,6 +113,7 @@ class Prep {
   const DataTree& tree_;
   PrepOptions options_;
   int64_t last_zxid_ = 0;
+  int64_t time_ms_ = 0;  // of the txn being prepared
   RecordMap overlay_;
   RecordMap scratch_;
   std::deque<std::pair<int64_t, std::string>> overlay_order_;

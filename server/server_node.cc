@@ -23,7 +23,8 @@ ServerNode::ServerNode(ServerConfig config, const NodeClock* clock)
       enforced_auth_schemes_(config_.EnforcedAuthSchemes()),
       reaper_(ContainerReaperLimits{config_.container_check_interval_ms,
                                     config_.container_max_per_minute,
-                                    config_.container_max_never_used_interval_ms}) {
+                                    config_.container_max_never_used_interval_ms,
+                                    config_.test_reaper_ignores_ttl}) {
   seed_ = config_.node_seed;
   std::random_device os_random;
   while (seed_ == 0) seed_ = (static_cast<uint64_t>(os_random()) << 32) | os_random();
@@ -102,7 +103,8 @@ zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snap
   tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
   PrepOptions prep_options{.extended_types_enabled = config_.extended_types_enabled,
                            .enforce_quota = config_.enforce_quota,
-                           .sasl_scheme = config_.sasl_auth_provider};
+                           .sasl_scheme = config_.sasl_auth_provider,
+                           .test_ignore_ttl = config_.test_reaper_ignores_ttl};
   // Quota warnings at most once a second (ZooKeeper rate-limits them too), with a count of the
   // ones held back.
   prep_options.quota_warning = [clock = clock_, last_ms = int64_t{0},

@@ -48,6 +48,11 @@ std::string DescribeOp(const OpRecord& op) {
   } else if (!op.path.empty()) {
     out += " " + op.path;
   }
+  if (op.type == OpCode::kCreate2 && op.create_mode == static_cast<int32_t>(CreateMode::kContainer)) {
+    out += " (container)";
+  } else if (op.type == OpCode::kCreate2 && op.ttl >= 0) {
+    out += " (ttl " + std::to_string(op.ttl) + " ms)";
+  }
   if (op.watch) out += " (watch)";
   return out;
 }

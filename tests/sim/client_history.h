@@ -11,7 +11,8 @@
 //          the session's own changes (connected, disconnected, expired, closed), in the order
 //          the client saw them.
 //
-// Ops use the wire op codes: kCreate2 (every create), kSetData, kDelete, kCheck (inside a multi
+// Ops use the wire op codes: kCreate2 (every create: createContainer and createTTL are kCreate2
+// with create_mode 4, 5 or 6 here, as they answer like create2), kSetData, kDelete, kCheck (inside a multi
 // only), kGetData, kExists, kGetChildren2, kMulti, kSync, kCloseSession. Values only; no
 // thread-safety concerns.
 #pragma once
@@ -50,7 +51,8 @@ struct OpRecord {
   std::string path;
   std::string data;
   int32_t version = kAnyVersion;
-  int32_t create_mode = 0;  // CreateMode, creates only
+  int32_t create_mode = 0;  // CreateMode, creates only (4: container, 5 and 6: TTL)
+  int64_t ttl = -1;         // ms, TTL creates only
   bool watch = false;       // getData, exists, getChildren2
   std::vector<SubOp> multi;
   int64_t last_zxid_at_send = 0;

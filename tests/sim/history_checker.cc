@@ -23,7 +23,8 @@ std::string ParentOfForChecker(const std::string& path) {
 
 bool IsSequentialForChecker(int32_t mode) {
   return mode == static_cast<int32_t>(CreateMode::kPersistentSequential) ||
-         mode == static_cast<int32_t>(CreateMode::kEphemeralSequential);
+         mode == static_cast<int32_t>(CreateMode::kEphemeralSequential) ||
+         mode == static_cast<int32_t>(CreateMode::kPersistentSequentialWithTtl);
 }
 
 // What a reply shows about the node at its op's path.
@@ -98,6 +99,7 @@ std::string HistoryChecker::Where(size_t history, const OpRecord& op) const {
 }
 
 std::string HistoryChecker::Where(const Write& w) const {
+  if (w.history == kServerHistory) return "the reaper's deleteContainer " + w.path;
   const OpRecord& op = histories_[w.history].ops[w.op];
   std::string out = Where(w.history, op);
   if (w.sub >= 0) out += " (its op " + std::to_string(w.sub + 1) + ": " + w.path + ")";
@@ -105,15 +107,16 @@ std::string HistoryChecker::Where(const Write& w) const {
 }
 
 HistoryChecker::HistoryChecker(std::vector<ClientHistory> histories,
-                               const std::set<int64_t>& dead_sessions)
+                               const std::set<int64_t>& dead_sessions,
+                               const ServerDeletes& server_deletes)
     : histories_(std::move(histories)) {
-  CollectWrites();
+  CollectWrites(server_deletes);
   for (int64_t s : dead_sessions) {
     if (!closed_at_known_zxid_.contains(s)) died_unseen_.insert(s);
   }
 }
 
-void HistoryChecker::CollectWrites() {
+void HistoryChecker::CollectWrites(const ServerDeletes& server_deletes) {
   for (size_t hi = 0; hi < histories_.size(); ++hi) {
     const ClientHistory& h = histories_[hi];
     for (size_t oi = 0; oi < h.ops.size(); ++oi) {
@@ -175,9 +178,22 @@ void HistoryChecker::CollectWrites() {
       if (s.kind == StepKind::kExpired && h.session_id != 0) died_unseen_.insert(h.session_id);
     }
   }
+  for (const auto& [path, zxid] : server_deletes.committed) {
+    Write w;
+    w.history = kServerHistory;
+    w.type = OpCode::kDelete;
+    w.path = path;
+    w.zxid = zxid;
+    reaped_.push_back(std::move(w));
+  }
   for (const Write& w : acked_) acked_by_path_[w.path].push_back(&w);
+  for (const Write& w : reaped_) acked_by_path_[w.path].push_back(&w);
   for (const Write& w : unknown_) {
     if (w.type == OpCode::kDelete) unknown_deletes_.insert(w.path);
+  }
+  for (const std::string& path : server_deletes.maybe) {
+    unknown_deletes_.insert(path);
+    uncertain_paths_.insert(path);
   }
 }
 
@@ -222,6 +238,21 @@ bool HistoryChecker::MayVanish(const std::string& path, int64_t zxid, int sub) c
                         ? w->session
                         : 0;
     if (owner != 0 && (OwnerMayHaveDied(owner, {}) || closed_at_known_zxid_.contains(owner))) {
+      return true;
+    }
+  }
+  // An ephemeral create with an unknown outcome may have made `path` an ephemeral of a session
+  // that died later.
+  for (const Write& w : unknown_) {
+    if (w.type != OpCode::kCreate2 ||
+        (w.create_mode != static_cast<int32_t>(CreateMode::kEphemeral) &&
+         w.create_mode != static_cast<int32_t>(CreateMode::kEphemeralSequential))) {
+      continue;
+    }
+    const bool names_it = w.path == path || (IsSequentialForChecker(w.create_mode) &&
+                                             path.size() == w.path.size() + 10 &&
+                                             path.starts_with(w.path));
+    if (names_it && (OwnerMayHaveDied(w.session, {}) || closed_at_known_zxid_.contains(w.session))) {
       return true;
     }
   }
@@ -458,12 +489,12 @@ std::vector<std::string> HistoryChecker::CheckOneEventPerWatch() const {
         case EventType::kNodeChildrenChanged:
           matched = child.erase(ev.path) > 0;
           break;
-        case EventType::kNodeDeleted: {
-          bool d = data.erase(ev.path) > 0;
-          bool c = child.erase(ev.path) > 0;
-          matched = d || c;
+        case EventType::kNodeDeleted:
+          // One event may answer both kinds; but a node found gone when setWatches re-registers
+          // a data and a child watch gets one NodeDeleted per kind (as ZooKeeper's setWatches
+          // sends them), so an event takes the data watch first, else the child watch.
+          matched = data.erase(ev.path) > 0 || child.erase(ev.path) > 0;
           break;
-        }
         default:
           matched = true;  // session state events are not watch events
           break;

@@ -19,7 +19,8 @@
 //                      watch; or the session's own write of P or of a child of P);
 //   [one-event]        each event matches an armed watch of its kind (NodeCreated and
 //                      NodeDataChanged: data/exists; NodeChildrenChanged: child; NodeDeleted:
-//                      either) and disarms it: a one-shot watch fires at most once per
+//                      the data watch, else the child watch, as setWatches of a gone node
+//                      sends one per kind) and disarms it: a one-shot watch fires at most once per
 //                      registration (re-registration after a reconnect is setWatches, which
 //                      keeps the watch armed);
 //   [write-order]      successful writes (one per zxid; a multi counts once) have distinct zxids,
@@ -28,13 +29,25 @@
 //                      parent, setData/delete/check only on an existing node and at the expected
 //                      version, setData's version is the previous one + 1 and its mzxid (and a
 //                      create's czxid) is the write's zxid, a delete leaves no child behind;
-//   [sequential]       sequence numbers created under one parent (between deletes of the parent)
+//   [sequential]       sequence numbers created under one parent (between deletes of the parent,
+//                      the reaper's too)
 //                      never repeat and increase in zxid order;
 //   [ephemerals]       (final tree) no ephemeral is owned by a dead session, and every ephemeral
 //                      a live session created and nobody deleted later is there, owned by it;
 //   [acked-durable]    (final tree) its last zxid is >= every acknowledged write's zxid; an
 //                      acknowledged create not later deleted exists with that czxid; an
 //                      acknowledged setData not later overwritten is there with that mzxid.
+//
+// Nodes may also vanish without a client delete: the leader's reaper deletes empty containers
+// and expired TTL nodes (server/container_reaper.h). Those deletes are txns the members commit,
+// so the checker learns them from the members (ServerDeletes, tests/sim/reaper_audit.h) rather
+// than guessing: a committed reaper delete is a write at its zxid in every check above (the
+// write-order replay deletes the node then — and flags it if the model still holds a child or
+// lacks the node —, sequence numbers restart under a reaped parent, a node reaped after a write
+// may be missing from reads and from the final tree); a reaper delete proposed but never seen
+// applied may or may not have happened, so its path is uncertain, like the path of a client
+// delete with an unknown outcome. Treating reaper deletes as writes of an unknown session
+// instead would make every container and TTL path uncertain and blind the checks there.
 //
 // Ops with an unknown outcome (the connection was lost first, or none at the end) may or may
 // not have happened: a path such an op may have written (for a sequential create, any name it
@@ -49,6 +62,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "server/data_tree.h"
@@ -56,13 +70,21 @@
 
 namespace zk::sim {
 
+// Deletes the servers made on their own (the reaper's deleteContainer txns).
+struct ServerDeletes {
+  std::vector<std::pair<std::string, int64_t>> committed;  // (path, zxid), applied by a member
+  std::set<std::string> maybe;  // paths of reaper deletes proposed but never seen applied
+};
+
 class HistoryChecker {
  public:
   // `dead_sessions`: sessions known to be closed or expired by the end (e.g. those the final
   // server no longer tracks) even where their own history does not show it; their ephemerals
   // may vanish at a zxid no reply shows.
+  // `server_deletes`: the reaper's deletes (see above).
   explicit HistoryChecker(std::vector<ClientHistory> histories,
-                          const std::set<int64_t>& dead_sessions = {});
+                          const std::set<int64_t>& dead_sessions = {},
+                          const ServerDeletes& server_deletes = {});
   HistoryChecker(const HistoryChecker&) = delete;
   HistoryChecker& operator=(const HistoryChecker&) = delete;
 
@@ -90,8 +112,10 @@ class HistoryChecker {
 
  private:
   // One successful or unknown-outcome write (a multi's ops are separate, sharing the zxid).
+  // Write::history of a reaper delete.
+  static constexpr size_t kServerHistory = static_cast<size_t>(-1);
   struct Write {
-    size_t history = 0;
+    size_t history = 0;  // kServerHistory: a reaper delete
     size_t op = 0;
     int sub = -1;  // index in the multi, -1 for a single op
     OpCode type = OpCode::kError;
@@ -104,7 +128,7 @@ class HistoryChecker {
     std::string data;                   // creates and setData
   };
 
-  void CollectWrites();
+  void CollectWrites(const ServerDeletes& server_deletes);
   bool Uncertain(const std::string& path) const;
   // The acknowledged writes of `path`, in (history, op) order.
   const std::vector<const Write*>& AckedOf(const std::string& path) const;
@@ -127,6 +151,7 @@ class HistoryChecker {
   std::vector<ClientHistory> histories_;
   std::vector<Write> acked_;    // successful, in (history, op) order
   std::vector<Write> unknown_;  // unknown outcome
+  std::vector<Write> reaped_;   // committed reaper deletes (history kServerHistory)
   std::map<std::string, std::vector<const Write*>> acked_by_path_;  // into acked_
   std::set<std::string> unknown_deletes_;
   std::set<std::string> uncertain_paths_;

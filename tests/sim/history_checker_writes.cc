@@ -23,7 +23,8 @@ bool IsEphemeralModeForWriteChecks(int32_t mode) {
 
 bool IsSequentialModeForWriteChecks(int32_t mode) {
   return mode == static_cast<int32_t>(CreateMode::kPersistentSequential) ||
-         mode == static_cast<int32_t>(CreateMode::kEphemeralSequential);
+         mode == static_cast<int32_t>(CreateMode::kEphemeralSequential) ||
+         mode == static_cast<int32_t>(CreateMode::kPersistentSequentialWithTtl);
 }
 
 // The node as the replay believes it is.
@@ -47,9 +48,16 @@ std::vector<std::string> HistoryChecker::CheckWriteOrder() const {
                     " acknowledged to two writes: " + Where(*it->second) + " and " + Where(w));
     }
   }
+  for (const Write& w : reaped_) {
+    if (auto it = owner_of_zxid.find(w.zxid); it != owner_of_zxid.end()) {
+      out.push_back("[write-order] zxid " + Hex(w.zxid) + " acknowledged to " +
+                    Where(*it->second) + " is " + Where(w));
+    }
+  }
 
   std::vector<const Write*> order;
   for (const Write& w : acked_) order.push_back(&w);
+  for (const Write& w : reaped_) order.push_back(&w);
   std::stable_sort(order.begin(), order.end(), [](const Write* a, const Write* b) {
     return std::tie(a->zxid, a->history, a->op, a->sub) <
            std::tie(b->zxid, b->history, b->op, b->sub);
@@ -155,10 +163,8 @@ std::vector<std::string> HistoryChecker::CheckSequentialNumbers() const {
   for (const Write& w : acked_) {
     if (w.type == OpCode::kDelete) parent_deletes[w.path].push_back(w.zxid);
   }
-  std::set<std::string> skip;
-  for (const Write& w : unknown_) {
-    if (w.type == OpCode::kDelete) skip.insert(w.path);
-  }
+  for (const Write& w : reaped_) parent_deletes[w.path].push_back(w.zxid);
+  std::set<std::string> skip = unknown_deletes_;  // client deletes and reaper deletes
   // (parent, incarnation) -> (zxid, sequence number, write)
   std::map<std::pair<std::string, size_t>, std::vector<std::tuple<int64_t, int64_t, const Write*>>>
       groups;

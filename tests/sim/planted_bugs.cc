@@ -142,6 +142,8 @@ std::vector<std::string> Rewrite(PlantedBug bug, TapState& st, std::string frame
     }
     case PlantedBug::kNone:
     case PlantedBug::kFrozenLeaderClock:
+    case PlantedBug::kEarlyTtlReap:
+    case PlantedBug::kIdleReaper:
       break;
   }
   return {std::move(frame)};
@@ -150,7 +152,10 @@ std::vector<std::string> Rewrite(PlantedBug bug, TapState& st, std::string frame
 }  // namespace
 
 LinkTap PlantBug(PlantedBug bug, uint64_t /*seed*/) {
-  if (bug == PlantedBug::kNone || bug == PlantedBug::kFrozenLeaderClock) return {};
+  if (bug == PlantedBug::kNone || bug == PlantedBug::kFrozenLeaderClock ||
+      bug == PlantedBug::kEarlyTtlReap || bug == PlantedBug::kIdleReaper) {
+    return {};
+  }
   auto st = std::make_shared<TapState>();
   LinkTap tap;
   tap.to_node = [st](const std::string& frame) {

@@ -12,8 +12,10 @@
 //                      created under the same parent;
 //   kStaleRead         getData replies show the node's creation as its last change;
 //   kLostAck           one create's reply carries a zxid the ensemble never reaches.
-// kFrozenLeaderClock is not a tap (the simulation freezes the leaders' clocks); kNone and it get
-// an empty tap.
+// kFrozenLeaderClock, kEarlyTtlReap and kIdleReaper are not taps (the simulation freezes the
+// leaders' clocks; sets the servers' test seam ServerConfig::test_reaper_ignores_ttl; sets their
+// reaper's check interval to an hour while the end phase's bound keeps the profile's); kNone
+// and they get an empty tap.
 //
 // Thread-safety: none.
 #pragma once

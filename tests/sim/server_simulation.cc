@@ -12,6 +12,7 @@
 #include "tests/sim/history_checker.h"
 #include "tests/sim/partitions.h"
 #include "tests/sim/planted_bugs.h"
+#include "tests/sim/reaper_audit.h"
 #include "tests/sim/server_sim_node.h"
 #include "tests/sim/sim_client.h"
 #include "tests/sim/sim_client_link.h"
@@ -22,6 +23,9 @@ namespace {
 constexpr int kSimTickTimeMs = 200;  // tickTime of the simulated servers
 // Client frames take 1..kClientMaxDelay units each way.
 constexpr int64_t kClientMaxDelay = 4;
+// The TTLs of the clients' TTL nodes (ms of simulated time).
+constexpr int64_t kMinTtlMs = 200;
+constexpr int64_t kMaxTtlMs = 2500;
 
 struct ServerSimProfile {
   uint64_t crash_pm = 0;
@@ -32,13 +36,17 @@ struct ServerSimProfile {
   uint64_t client_break_pm = 0;  // per client per tick
   uint64_t request_pm = 0;       // per client per tick: send what it has ready
   int snap_count = 0;            // the servers' snapCount; 0: ZooKeeper's default
+  int reap_interval_ms = 500;    // znode.container.checkIntervalMs
+  int reap_per_minute = 10000;   // znode.container.maxPerMinute
   std::string Describe() const {
     return "crash " + std::to_string(crash_pm) + "/1000 (up to " + std::to_string(crash_budget) +
            " down, tear " + std::to_string(tear_pm) + "/1000), partition " +
            std::to_string(partition_pm) + "/1000, peer break " + std::to_string(peer_break_pm) +
            "/1000, client break " + std::to_string(client_break_pm) + "/1000, requests " +
            std::to_string(request_pm) + "/1000" +
-           (snap_count > 0 ? ", snapCount " + std::to_string(snap_count) : "");
+           (snap_count > 0 ? ", snapCount " + std::to_string(snap_count) : "") +
+           ", reaper every " + std::to_string(reap_interval_ms) + " ms, " +
+           std::to_string(reap_per_minute) + "/min";
   }
 };
 
@@ -62,6 +70,13 @@ class ServerRun {
     base.init_limit = 10;
     base.sync_limit = 5;
     if (p_.snap_count > 0) base.snap_count = p_.snap_count;
+    // Containers and TTL nodes, reaped by the leader's production ContainerReaper on its
+    // OnTick (every kNodeTickUnits of simulated time).
+    base.extended_types_enabled = true;
+    base.container_check_interval_ms = p_.reap_interval_ms;
+    base.container_max_per_minute = p_.reap_per_minute;
+    if (o_.plant == PlantedBug::kIdleReaper) base.container_check_interval_ms = 3'600'000;
+    base.test_reaper_ignores_ttl = o_.plant == PlantedBug::kEarlyTtlReap;
     for (int i = 1; i <= voters + observers; ++i) {
       base.servers[i] = server::ServerAddress{"10.0.0." + std::to_string(i), 2888, 3888,
                                               /*observer=*/i > voters};
@@ -72,8 +87,19 @@ class ServerRun {
       server::ServerConfig c = base;
       c.server_id = id;
       SimReplicationHooks hooks;
-      hooks.proposing = [this, id](int64_t z, const std::string& d) { checker_.OnPropose(id, z, d); };
-      hooks.withdrawn = [this](int64_t z) { checker_.WithdrawProposal(z); };
+      hooks.proposing = [this, id](int64_t z, const std::string& d) {
+        checker_.OnPropose(id, z, d);
+        reaper_audit_.Proposed(z, d);
+      };
+      hooks.withdrawn = [this](int64_t z) {
+        checker_.WithdrawProposal(z);
+        reaper_audit_.Withdrawn(z);
+      };
+      hooks.applying = [this, id](const zab::LogEntry& e) {
+        if (const server::ServerNode* n = nodes_[id]->node()) {
+          reaper_audit_.BeforeApply(id, n->tree(), e);
+        }
+      };
       hooks.on_wire = [this, id](int64_t z, const std::string& d) { checker_.OnWireTxn(id, z, d); };
       hooks.applied = [this, id](const zab::LogEntry& e) { CheckDigest(id, e.zxid); };
       nodes_[id] = std::make_unique<ServerSimNode>(std::move(c), NodeOptions{}, ctx, hooks);
@@ -158,7 +184,25 @@ class ServerRun {
       }
       RunTick();
     }
+    // The leader's reaper removes every empty container that had a child and every expired TTL
+    // node, on every member. Bound: the longest TTL (a node may expire only now), plus three
+    // check intervals (a TTL node goes at the first check after it expired, the container it
+    // emptied at the next; one more for a check that just missed it), plus the maxPerMinute
+    // pacing of every container and TTL node there is, plus 2 s for the commits.
+    const int64_t reap_bound_ms = kMaxTtlMs + 3 * int64_t{p_.reap_interval_ms} +
+                                  ReaperCandidates() * 60000 / p_.reap_per_minute + 2000;
+    const int64_t reap_bound = reap_bound_ms / kUnitsPerTick;
+    const int64_t reap_start = tick_;
+    while (!(why = Quiesced()).empty() || !(why = Unreaped()).empty()) {
+      if (tick_ - reap_start >= reap_bound) {
+        throw SimFailure("end: [reaper-bound] " + why + " " + std::to_string(reap_bound) +
+                         " ticks after the sessions were gone (reaper every " +
+                         std::to_string(p_.reap_interval_ms) + " ms)\n" + Describe());
+      }
+      RunTick();
+    }
     r->end_took = tick_ - start;
+    r->reaped = reaper_audit_.committed_deletes();
   }
 
   void CheckHistories(ServerSimResult* r) {
@@ -178,7 +222,7 @@ class ServerRun {
     r->sessions = static_cast<int64_t>(sessions.size());
     const server::ServerNode* any = nodes_.begin()->second->node();
     r->last_zxid = any->tree().last_zxid();
-    HistoryChecker checker(histories, sessions);
+    HistoryChecker checker(histories, sessions, reaper_audit_.Deletes());
     std::vector<std::string> violations = checker.CheckAll(&any->tree(), sessions);
     if (!violations.empty() && trace_.verbose()) {
       for (const ClientHistory& h : histories) trace_.Print(DescribeHistory(h));
@@ -284,6 +328,22 @@ class ServerRun {
     return {};
   }
 
+  // Empty when no member holds a node the reaper must have removed by now; else the first.
+  std::string Unreaped() const {
+    for (const auto& [id, n] : nodes_) {
+      if (!n->alive()) return "server " + std::to_string(id) + " down";
+      const std::string node = ReaperAudit::Unreaped(n->node()->tree(), n->clock().WallMs());
+      if (!node.empty()) return "server " + std::to_string(id) + " still holds " + node;
+    }
+    return {};
+  }
+
+  // Containers and TTL nodes in the first member's tree.
+  int64_t ReaperCandidates() const {
+    const server::DataTree& tree = nodes_.begin()->second->node()->tree();
+    return static_cast<int64_t>(tree.Containers().size() + tree.TtlNodes().size());
+  }
+
   size_t DownCount() const {
     size_t n = 0;
     for (const auto& [id, node] : nodes_) n += node->alive() ? 0 : 1;
@@ -366,6 +426,9 @@ class ServerRun {
       if (!c.client) {
         if (!issue) continue;
         SimClientOptions co;
+        co.extended_types = true;
+        co.min_ttl_ms = kMinTtlMs;
+        co.max_ttl_ms = kMaxTtlMs;
         co.session_timeout_ms = static_cast<int32_t>(rng_.Range(2, 10)) * kSimTickTimeMs;
         c.client = std::make_unique<SimClient>(next_client_id_++, rng_.Next(), co);
       }
@@ -428,6 +491,7 @@ class ServerRun {
   Trace trace_;
   Network net_;
   Checker checker_;
+  ReaperAudit reaper_audit_;
   std::vector<zab::ServerId> ids_;
   size_t voters_ = 0;
   std::map<zab::ServerId, std::unique_ptr<ServerSimNode>> nodes_;
@@ -455,6 +519,8 @@ constexpr std::pair<PlantedBug, const char*> kPlantedBugNames[] = {
     {PlantedBug::kFrozenLeaderClock, "frozen-leader-clock"},
     {PlantedBug::kStaleRead, "stale-read"},
     {PlantedBug::kLostAck, "lost-ack"},
+    {PlantedBug::kEarlyTtlReap, "early-ttl-reap"},
+    {PlantedBug::kIdleReaper, "idle-reaper"},
 };
 
 }  // namespace
@@ -489,6 +555,8 @@ ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
   p.client_break_pm = PickOne<uint64_t>(setup, {0, 3, 10});
   p.request_pm = PickOne<uint64_t>(setup, {200, 500, 900});
   p.snap_count = PickOne<int>(setup, {0, 40, 150});
+  p.reap_interval_ms = PickOne<int>(setup, {200, 500, 1000});
+  p.reap_per_minute = PickOne<int>(setup, {10000, 1200});
   if (!o.faults) p.crash_pm = p.partition_pm = p.peer_break_pm = p.client_break_pm = 0;
   r.profile = std::to_string(voters) + " voters" +
               (observers > 0 ? " + " + std::to_string(observers) + " observer" : "") + ", " +

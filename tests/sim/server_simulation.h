@@ -2,14 +2,18 @@
 // (tests/sim/server_sim_node.h) on the simulated network and disks — driven by simulated client
 // sessions (tests/sim/sim_client.h) that speak the ZooKeeper wire protocol to any member, move
 // between members when their connection breaks, and issue reads, writes, multis, ephemeral and
-// sequential creates and watches. The seed picks the ensemble and a fault profile (crashes with
-// torn writes, partitions, peer and client connection breaks).
+// sequential creates, container parents and TTL nodes, and watches. The seed picks the ensemble
+// and a fault profile (crashes with torn writes, partitions, peer and client connection breaks)
+// and the reaper's check interval and pace.
 //
 // Checked while it runs: every txn on the wire is one its leader proposed with those bytes, and
 // servers' trees at equal zxids have equal digests. Then the end phase: every fault is healed and
 // every server restarted; a leader must serve with every member within a bound; the clients stop
 // and drop their connections without closing their sessions, so every session must expire and
-// every ephemeral go (on every member), and all members must reach the same zxid and digest.
+// every ephemeral go (on every member), and all members must reach the same zxid and digest;
+// then the leader's reaper must remove every empty container that had a child and every expired
+// TTL node from every member within a bound (tests/sim/reaper_audit.h, which also checks each
+// reaper delete as the members apply it).
 // Finally the clients' histories are checked (tests/sim/history_checker.h: session order,
 // read-your-writes, watch order, one event per watch, write order, sequential numbers, ephemerals
 // and acknowledged writes against the final tree).
@@ -36,6 +40,8 @@ enum class PlantedBug {
   kFrozenLeaderClock,   // every leader's clock stands still: it never expires a session
   kStaleRead,           // a read reply shows the node as it was before the session's write
   kLostAck,             // a failed create is reported to the client as done
+  kEarlyTtlReap,        // the leader's reaper deletes TTL nodes before their TTL passed
+  kIdleReaper,          // the leader's reaper never checks (its interval is an hour)
 };
 
 // "zxid-goes-back", "event-after-data", ... (the enumerators' names in kebab case); nullopt for
@@ -70,6 +76,7 @@ struct ServerSimResult {
   int64_t partitions = 0;
   int64_t end_took = 0;     // ticks of the end phase
   int64_t snapshots = 0;    // taken by the servers
+  int64_t reaped = 0;       // containers and TTL nodes the reaper deleted (committed)
   int64_t diffs = 0, truncs = 0, snaps = 0;  // learner synchronizations by mode
 };
 

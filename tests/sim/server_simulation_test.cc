@@ -55,6 +55,8 @@ TEST_CASE("each planted bug is caught by the checker of its domain") {
       {PlantedBug::kFrozenLeaderClock, "sessions 1000 ticks after every client left"},
       {PlantedBug::kStaleRead, "[read-your-writes]"},
       {PlantedBug::kLostAck, "[acked-durable]"},
+      {PlantedBug::kEarlyTtlReap, "[reaper-ttl]"},
+      {PlantedBug::kIdleReaper, "[reaper-bound]"},
   };
   for (const auto& [bug, caught_by] : cases) {
     const ServerSimResult r = RunPlanted(bug);

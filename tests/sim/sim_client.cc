@@ -1,6 +1,7 @@
 // SimClient: the session's state machine, request encoding and reply decoding.
 #include "tests/sim/sim_client.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "client/proto/jute.h"
@@ -150,10 +151,25 @@ std::optional<std::string> SimClient::NextFrame() {
 
 std::string SimClient::Encode(const OpRecord& op) const {
   proto::JuteWriter w;
-  proto::RequestHeader{op.xid, static_cast<int32_t>(op.type)}.Write(w);
+  // Containers and TTL nodes have create ops of their own (they answer as create2).
+  OpCode wire_type = op.type;
+  if (op.type == OpCode::kCreate2 && op.ttl >= 0) {
+    wire_type = OpCode::kCreateTtl;
+  } else if (op.type == OpCode::kCreate2 &&
+             op.create_mode == static_cast<int32_t>(CreateMode::kContainer)) {
+    wire_type = OpCode::kCreateContainer;
+  }
+  proto::RequestHeader{op.xid, static_cast<int32_t>(wire_type)}.Write(w);
   switch (op.type) {
     case OpCode::kCreate2:
-      proto::CreateRequest{op.path, op.data, false, OpenAclForSimClient(), op.create_mode}.Write(w);
+      if (op.ttl >= 0) {
+        proto::CreateTtlRequest{op.path, op.data, false, OpenAclForSimClient(), op.create_mode,
+                                op.ttl}
+            .Write(w);
+      } else {
+        proto::CreateRequest{op.path, op.data, false, OpenAclForSimClient(), op.create_mode}
+            .Write(w);
+      }
       break;
     case OpCode::kSetData:
       proto::SetDataRequest{op.path, op.data, false, op.version}.Write(w);
@@ -183,8 +199,15 @@ std::string SimClient::NextData() {
   return "c" + std::to_string(client_id_) + "-" + std::to_string(++data_counter_);
 }
 
+const std::string& SimClient::RandomParent() {
+  const size_t plain = options_.parents.size();
+  const size_t n = plain + (options_.extended_types ? options_.container_parents.size() : 0);
+  const size_t i = rng_.Below(n);
+  return i < plain ? options_.parents[i] : options_.container_parents[i - plain];
+}
+
 std::string SimClient::RandomChildPath() {
-  const std::string& parent = options_.parents[rng_.Below(options_.parents.size())];
+  const std::string& parent = RandomParent();
   return parent + "/" + options_.child_names[rng_.Below(options_.child_names.size())];
 }
 
@@ -200,13 +223,22 @@ OpRecord SimClient::RandomOp() {
     if (it == known_versions_.end() || rng_.PerMille(500)) return kAnyVersion;
     return it->second;
   };
-  auto random_create = [this](std::string* path, int32_t* mode) {
-    *mode = static_cast<int32_t>(rng_.Below(4));  // persistent, ephemeral, and their sequentials
-    const std::string& parent = options_.parents[rng_.Below(options_.parents.size())];
+  // Persistent, ephemeral, and their sequentials; with `ttl` (not null) and extended types,
+  // the two TTL modes too (*ttl is then set).
+  auto random_create = [this](std::string* path, int32_t* mode, int64_t* ttl) {
+    const bool extended = ttl != nullptr && options_.extended_types;
+    const uint64_t pick = rng_.Below(extended ? 6 : 4);
+    *mode = pick < 4 ? static_cast<int32_t>(pick)
+                     : static_cast<int32_t>(pick == 4 ? CreateMode::kPersistentWithTtl
+                                                      : CreateMode::kPersistentSequentialWithTtl);
+    if (pick >= 4) *ttl = rng_.Range(options_.min_ttl_ms, options_.max_ttl_ms);
+    const std::string& parent = RandomParent();
     if (*mode == static_cast<int32_t>(CreateMode::kPersistentSequential)) {
       *path = parent + "/s-";
     } else if (*mode == static_cast<int32_t>(CreateMode::kEphemeralSequential)) {
       *path = parent + "/e-";
+    } else if (*mode == static_cast<int32_t>(CreateMode::kPersistentSequentialWithTtl)) {
+      *path = parent + "/t-";
     } else {
       *path = parent + "/" + options_.child_names[rng_.Below(options_.child_names.size())];
     }
@@ -218,11 +250,15 @@ OpRecord SimClient::RandomOp() {
   uint64_t roll = rng_.Below(100);
   if (roll < 5) {
     op.type = OpCode::kCreate2;
-    op.path = options_.parents[rng_.Below(options_.parents.size())];
+    op.path = RandomParent();
+    if (std::find(options_.container_parents.begin(), options_.container_parents.end(),
+                  op.path) != options_.container_parents.end()) {
+      op.create_mode = static_cast<int32_t>(CreateMode::kContainer);
+    }
     op.data = NextData();
   } else if (roll < 25) {
     op.type = OpCode::kCreate2;
-    random_create(&op.path, &op.create_mode);
+    random_create(&op.path, &op.create_mode, &op.ttl);
     op.data = NextData();
   } else if (roll < 37) {
     op.type = OpCode::kSetData;
@@ -243,7 +279,7 @@ OpRecord SimClient::RandomOp() {
     op.watch = rng_.PerMille(500);
   } else if (roll < 81) {
     op.type = OpCode::kGetChildren2;
-    op.path = options_.parents[rng_.Below(options_.parents.size())];
+    op.path = RandomParent();
     op.watch = rng_.PerMille(500);
   } else if (roll < 94) {
     op.type = OpCode::kMulti;
@@ -253,7 +289,7 @@ OpRecord SimClient::RandomOp() {
       switch (rng_.Below(4)) {
         case 0:
           s.type = OpCode::kCreate2;
-          random_create(&s.path, &s.create_mode);
+          random_create(&s.path, &s.create_mode, nullptr);
           s.data = NextData();
           break;
         case 1:
@@ -277,7 +313,7 @@ OpRecord SimClient::RandomOp() {
     }
   } else {
     op.type = OpCode::kSync;
-    op.path = options_.parents[rng_.Below(options_.parents.size())];
+    op.path = RandomParent();
   }
   return op;
 }

@@ -15,7 +15,9 @@
 // re-registers its armed one-shot watches with setWatches (xid -8) relative to lastZxidSeen.
 //
 // Workload (NextFrame): creates (persistent, ephemeral, sequential, ephemeral-sequential) under
-// a handful of shared parents, setData, delete, getData/exists/getChildren2 with and without a
+// a handful of shared parents; with `extended_types`, also container parents (createContainer,
+// which get children and lose them, so the leader reaps them) and TTL nodes (createTTL,
+// persistent and persistent-sequential, TTL min_ttl_ms..max_ttl_ms) under every parent; setData, delete, getData/exists/getChildren2 with and without a
 // watch, multi of 2-4 ops (create/setData/delete/check), sync, and rarely closeSession. Data
 // written is unique per client and op ("c<client>-<n>"). At most `max_outstanding` requests are
 // in flight; replies are matched FIFO (a reply out of order is a protocol error).
@@ -42,6 +44,11 @@ struct SimClientOptions {
   int32_t session_timeout_ms = 10000;
   std::vector<std::string> parents = {"/p0", "/p1", "/p2"};
   std::vector<std::string> child_names = {"a", "b", "c", "d", "e"};
+  // Container parents and TTL creates (the server must have extendedTypesEnabled for TTLs).
+  bool extended_types = false;
+  std::vector<std::string> container_parents = {"/k0", "/k1"};
+  int64_t min_ttl_ms = 300;
+  int64_t max_ttl_ms = 3000;
   int max_outstanding = 3;
   // Chance (per mille) that an op is closeSession; 0 keeps the session open.
   uint64_t close_per_mille = 3;
@@ -85,6 +92,8 @@ class SimClient {
   std::string Encode(const OpRecord& op) const;
   OpRecord RandomOp();
   std::string RandomChildPath();
+  // A parent (container parents too, with extended_types).
+  const std::string& RandomParent();
   std::string AnyKnownPath();
   std::string NextData();
   void OnConnectResponse(std::string_view frame);

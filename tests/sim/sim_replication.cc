@@ -70,6 +70,7 @@ int64_t SimReplication::Propose(std::string data) {
 }
 
 void SimReplication::ApplyCommitted(const zab::LogEntry& entry) {
+  if (hooks_.applying) hooks_.applying(entry);
   node_->ApplyCommitted(entry);
   if (hooks_.applied) hooks_.applied(entry);
 }

@@ -4,7 +4,7 @@
 // node's clock, so the node's kReplicationTickMs holds), runs deferred work and disk work as
 // events of their own, and reports to the owner what the Checker needs: every proposal before it
 // is sent (and its withdrawal when the Replica refuses it), every txn on the wire, and every
-// committed txn once the node has applied it.
+// committed txn just before and once the node has applied it.
 //
 // Thread-safety: none. Ownership: owns the Replica; borrows the disk, the node (as its
 // zab::StateMachine) and the shared context. Stop (or destruction) voids every event it
@@ -27,6 +27,8 @@ struct SimReplicationHooks {
   std::function<void(int64_t zxid)> withdrawn;
   // A Proposal or Inform this server sends.
   std::function<void(int64_t zxid, const std::string& data)> on_wire;
+  // The node is about to apply the committed `entry` (its tree is still at the txn before).
+  std::function<void(const zab::LogEntry& entry)> applying;
   // The node applied the committed `entry`.
   std::function<void(const zab::LogEntry& entry)> applied;
   // The node's state was replaced (snapshot installed or rebuilt after a truncation).

@@ -607,8 +607,31 @@ TEST_CASE("deleteContainer (server-issued)") {
   CHECK(h.tree.Containers().empty());
   REQUIRE(h.Run(Single(TtlOp("/t", kTtl, 10))).err == Err::kOk);
   dc.path = "/t";
+  h.time_ms += 100;  // its TTL has passed
   CHECK(RunErr(h, Single(dc)) == Err::kOk);
   CHECK(h.tree.TtlNodes().empty());
+}
+
+TEST_CASE("deleteContainer of a TTL node renewed by a setData still in flight is refused") {
+  // The reaper judges the committed tree; a setData proposed before its delete renews the node.
+  PrepHarness h({.extended_types_enabled = true});
+  REQUIRE(h.Run(Single(TtlOp("/t", kTtl, 100))).err == Err::kOk);
+  h.time_ms += 1000;  // the committed /t has expired
+  WriteOp dc;
+  dc.type = OpCode::kDeleteContainer;
+  dc.path = "/t";
+  Txn renew = h.Prepare(Single(SetDataOp("/t", "x")));
+  Txn reap = h.Prepare(Single(dc));
+  CHECK(PrepErr(renew) == Err::kOk);
+  CHECK(PrepErr(reap) == Err::kBadVersion);
+  h.Commit(renew);
+  h.Commit(reap);
+  CHECK(Exists(h.tree, "/t"));
+  // Not before its TTL passed since the renewal; then it goes.
+  CHECK(RunErr(h, Single(dc)) == Err::kBadVersion);
+  h.time_ms += 1000;
+  CHECK(RunErr(h, Single(dc)) == Err::kOk);
+  CHECK_FALSE(Exists(h.tree, "/t"));
 }
 
 TEST_CASE("check op inside a multi: NONODE, NOAUTH (READ), BADVERSION") {
