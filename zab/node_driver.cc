@@ -5,6 +5,8 @@
 #include <sstream>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 namespace zk::zab {
 
 // The Replica's disk: queued work on the GroupCommitLog's disk thread, reads on reader_.
@@ -163,9 +165,21 @@ void NodeDriver::ScheduleTick() {
   tick_timer_.expires_after(options_.tick);
   tick_timer_.async_wait([this, alive = alive_weak_](const asio::error_code& ec) {
     if (ec || !alive.lock() || stopped_) return;
+    NoteTickLateness();
     replica_->Tick();
     ScheduleTick();
   });
+}
+
+void NodeDriver::NoteTickLateness() {
+  // The tick is due options_.tick after it was scheduled; later than that, the io thread was
+  // busy (or not given a CPU) for the difference, which every client of this server waited too.
+  const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - tick_timer_.expiry());
+  if (late < kIoStallReportThreshold) return;
+  ++io_stalls_;
+  spdlog::debug("io thread late by {} ms (last zxid 0x{:x}; {} such stalls so far)",
+                late.count(), replica_->peer().last_zxid(), io_stalls_);
 }
 
 Status NodeDriver::RunOnDiskThreadAndWait(std::function<Status()> work) {
