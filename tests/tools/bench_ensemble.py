@@ -9,7 +9,18 @@ ZooKeeper's default timeouts (tickTime=2000, initLimit=10, syncLimit=5):
             dataDir wiped and the process restarted; prints the seconds from exec until that
             follower serves all N znodes, and the latency of a client writing and reading on the
             leader meanwhile (setData then getData in a loop, one session): p50, p99 and the
-            longest, which shows whether sending the snapshot stalls the leader's clients.
+            longest, which shows whether sending the snapshot stalls the leader's clients;
+            getData alone apart (no disk on its way: only the leader's io thread).
+  resync    3 voters; a follower is stopped while --gap-mib values of 1,000,000 bytes are
+            written (1074: about 1 GiB), then restarted; prints the seconds until its last zxid
+            is the leader's (a DIFF streamed from the leader's log) and the leader's client
+            latency meanwhile, as for rejoin.
+--repeat N runs rejoin or resync N times on the same ensemble and reports medians (the runs
+too). For diagnosis: ZK_BENCH_SLOW=FILE appends the probe's operations slower than 20 ms with
+their wall-clock start (to set beside the servers' logs); ZK_BENCH_PERF=FILE records the
+leader with perf (on-CPU samples and context switches, call chains) into FILE.1, FILE.2, ...
+during each run; ZK_BENCH_LOG_LEVEL=debug starts the servers at that level (the driver then
+logs its io thread stalls); ZK_KEEP_TMP=1 keeps the data directories and logs.
 
 Prints one JSON object per measurement on stdout. Run through scripts/bench-ensemble.sh.
 """
@@ -31,8 +42,15 @@ from kazoo.client import KazooClient  # noqa: E402
 from kazoo.exceptions import KazooException  # noqa: E402
 from kazoo.retry import KazooRetry  # noqa: E402
 
+import ensemble  # noqa: E402
 from ensemble import Ensemble  # noqa: E402
 from zkfixtures import wait_until, zk_bin_dir  # noqa: E402
+
+if os.environ.get("ZK_BENCH_LOG_LEVEL"):
+    # debug shows the driver's io thread stalls ("io thread late by N ms").
+    _member_command = ensemble.Member.command
+    ensemble.Member.command = lambda self: _member_command(self) + [
+        "--log-level", os.environ["ZK_BENCH_LOG_LEVEL"]]
 
 DEFAULTS = {"tickTime": 2000, "initLimit": 10, "syncLimit": 5, "snapCount": 100000}
 
