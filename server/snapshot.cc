@@ -744,6 +744,8 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
     return false;
   }
   const int64_t zxid = tree.last_zxid();
+  // fork copies the page tables of the whole process on the caller's (the io) thread: with a
+  // million znodes 5-45 ms on a 2-CPU machine, a stall of every client that long.
   const auto fork_start = std::chrono::steady_clock::now();
   pid_t pid = ::fork();
   if (pid < 0) {

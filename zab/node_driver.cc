@@ -1,13 +1,43 @@
 #include "zab/node_driver.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
+#include <cerrno>
 #include <future>
-#include <sstream>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 namespace zk::zab {
+namespace {
+
+// The file's bytes in one read into a buffer of its size (empty if it cannot be read whole): a
+// snapshot of a million znodes is over 100 MB, and a stream copy would take twice the memory and
+// the CPU time, beside the io thread on a small machine.
+std::string ReadWholeSnapshotFile(const std::string& path) {
+  std::string data;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return data;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+    data.resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    while (done < data.size()) {
+      const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    if (done != data.size()) data.clear();
+  }
+  ::close(fd);
+  return data;
+}
+
+}  // namespace
 
 // The Replica's disk: queued work on the GroupCommitLog's disk thread, reads on reader_.
 class NodeDriver::DiskPort final : public ReplicaDisk {
@@ -58,12 +88,7 @@ class NodeDriver::DiskPort final : public ReplicaDisk {
 
   void ReadSnapshotFile(const SnapshotFileRequest& request) override {
     asio::post(d_->reader_, [this, request] {
-      std::string data;
-      if (std::ifstream in(request.path, std::ios::binary); in) {
-        std::ostringstream buf;
-        buf << in.rdbuf();
-        data = buf.str();
-      }
+      std::string data = ReadWholeSnapshotFile(request.path);
       d_->PostToIo([this, request, data = std::move(data)]() mutable {
         d_->replica_->OnSnapshotFileRead(request, std::move(data));
       });
@@ -172,9 +197,21 @@ void NodeDriver::ScheduleTick() {
   tick_timer_.expires_after(options_.tick);
   tick_timer_.async_wait([this, alive = alive_weak_](const asio::error_code& ec) {
     if (ec || !alive.lock() || stopped_) return;
+    NoteTickLateness();
     replica_->Tick();
     ScheduleTick();
   });
+}
+
+void NodeDriver::NoteTickLateness() {
+  // The tick is due options_.tick after it was scheduled; later than that, the io thread was
+  // busy (or not given a CPU) for the difference, which every client of this server waited too.
+  const auto late = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - tick_timer_.expiry());
+  if (late < kIoStallReportThreshold) return;
+  ++io_stalls_;
+  spdlog::debug("io thread late by {} ms (last zxid 0x{:x}; {} such stalls so far)",
+                late.count(), replica_->peer().last_zxid(), io_stalls_);
 }
 
 Status NodeDriver::RunOnDiskThreadAndWait(std::function<Status()> work) {

@@ -48,6 +48,9 @@ struct NodeDriverOptions {
 
 class NodeDriver {
  public:
+  // A tick later than this is logged (debug level) as an io thread stall.
+  static constexpr std::chrono::milliseconds kIoStallReportThreshold{20};
+
   // REQUIRES: config.Validate() is empty; store and machine outlive the driver.
   NodeDriver(asio::io_context& io, PeerConfig config, DurableState restored, LogStore* store,
              StateMachine* machine, NodeDriverOptions options, uint64_t seed);
@@ -87,6 +90,9 @@ class NodeDriver {
   class NetworkPort;
 
   void ScheduleTick();
+  // Logs (debug level) a tick that fired kIoStallReportThreshold or more after it was due: the
+  // io thread was busy or starved that long.
+  void NoteTickLateness();
   // Runs `work` on the disk thread after everything queued, and waits for it (rare: truncations
   // that the state machine must see at once).
   Status RunOnDiskThreadAndWait(std::function<Status()> work);
@@ -104,6 +110,7 @@ class NodeDriver {
   std::unique_ptr<NetworkPort> network_port_;
   std::unique_ptr<Replica> replica_;
   asio::steady_timer tick_timer_;
+  uint64_t io_stalls_ = 0;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   const std::weak_ptr<bool> alive_weak_ = alive_;

@@ -9,13 +9,27 @@ ZooKeeper's default timeouts (tickTime=2000, initLimit=10, syncLimit=5):
             dataDir wiped and the process restarted; prints the seconds from exec until that
             follower serves all N znodes, and the latency of a client writing and reading on the
             leader meanwhile (setData then getData in a loop, one session): p50, p99 and the
-            longest, which shows whether sending the snapshot stalls the leader's clients.
+            longest, which shows whether sending the snapshot stalls the leader's clients;
+            getData alone apart (no disk on its way: only the leader's io thread).
+  resync    3 voters; a follower is stopped while --gap-mib values of 1,000,000 bytes are
+            written (1074: about 1 GiB), then restarted; prints the seconds until its last zxid
+            is the leader's (a DIFF streamed from the leader's log) and the leader's client
+            latency meanwhile, as for rejoin.
+--repeat N runs rejoin or resync N times on the same ensemble and reports medians (the runs
+too). For diagnosis: ZK_BENCH_SLOW=FILE appends the probe's operations slower than 20 ms with
+their wall-clock start (to set beside the servers' logs); ZK_BENCH_PERF=FILE records the
+leader with perf (on-CPU samples and context switches, call chains) into FILE.1, FILE.2, ...
+during each run; ZK_BENCH_LOG_LEVEL=debug starts the servers at that level (the driver then
+logs its io thread stalls); ZK_KEEP_TMP=1 keeps the data directories and logs.
 
 Prints one JSON object per measurement on stdout. Run through scripts/bench-ensemble.sh.
 """
 import argparse
 import json
 import os
+import re
+import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -28,8 +42,15 @@ from kazoo.client import KazooClient  # noqa: E402
 from kazoo.exceptions import KazooException  # noqa: E402
 from kazoo.retry import KazooRetry  # noqa: E402
 
+import ensemble  # noqa: E402
 from ensemble import Ensemble  # noqa: E402
 from zkfixtures import wait_until, zk_bin_dir  # noqa: E402
+
+if os.environ.get("ZK_BENCH_LOG_LEVEL"):
+    # debug shows the driver's io thread stalls ("io thread late by N ms").
+    _member_command = ensemble.Member.command
+    ensemble.Member.command = lambda self: _member_command(self) + [
+        "--log-level", os.environ["ZK_BENCH_LOG_LEVEL"]]
 
 DEFAULTS = {"tickTime": 2000, "initLimit": 10, "syncLimit": 5, "snapCount": 100000}
 
@@ -93,7 +114,105 @@ def failover(kind, writers, seconds_before, seconds_after):
         e.cleanup()
 
 
-def rejoin(kind, znodes):
+def start_perf(member):
+    """With ZK_BENCH_PERF=FILE, samples the member's process (perf record -g, every thread)
+    until stop_perf: where its io thread spends the stalls."""
+    out = os.environ.get("ZK_BENCH_PERF")
+    if not out:
+        return None
+    start_perf.runs += 1
+    # On-CPU samples and every context switch (where a thread blocked), with call chains.
+    p = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-e", "cpu-clock",
+                          "-e", "sched:sched_switch", "-g", "--call-graph", "dwarf,16384",
+                          "-o", "%s.%d" % (out, start_perf.runs), "-p", str(member.proc.pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return p
+
+
+start_perf.runs = 0
+
+
+def stop_perf(p):
+    if p is not None:
+        p.send_signal(signal.SIGINT)
+        p.wait()
+
+
+class LeaderProbe(object):
+    """A client of the leader that sets and reads one znode in a loop (one session) from start()
+    until stop(), timing each set+get: what the leader's clients see meanwhile."""
+
+    def __init__(self, leader):
+        self.c = client(leader.hosts)
+        if self.c.exists("/probe") is None:
+            self.c.create("/probe", b"0")
+        self.latencies = []  # seconds per setData+getData
+        self.gets = []  # seconds per getData alone (no disk on the way: the io thread only)
+        self.slow = []  # (wall clock at the start, seconds) of the operations above 20 ms
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        while not self._stop.is_set():
+            t = time.monotonic()
+            wall = time.time()
+            try:
+                self.c.set("/probe", b"x" * 100)
+                g = time.monotonic()
+                self.c.get("/probe")
+                self.gets.append(time.monotonic() - g)
+            except KazooException:
+                self.errors += 1
+                continue
+            self.latencies.append(time.monotonic() - t)
+            if self.latencies[-1] > 0.02:
+                self.slow.append((wall, self.latencies[-1]))
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        """Stops the loop and closes the session; returns the figures (ms)."""
+        self._stop.set()
+        self._thread.join()
+        self.c.stop()
+        self.c.close()
+        if os.environ.get("ZK_BENCH_SLOW"):
+            # The slow operations with their wall-clock start, to set beside the servers' logs.
+            with open(os.environ["ZK_BENCH_SLOW"], "a") as f:
+                for wall, sec in self.slow:
+                    f.write("%s.%03d %.1f ms\n" % (time.strftime("%H:%M:%S", time.gmtime(wall)),
+                                                   int(wall * 1000) % 1000, 1000 * sec))
+        lat = sorted(self.latencies)
+        gets = sorted(self.gets)
+
+        def ms(v, q):
+            return round(1000 * v[min(len(v) - 1, int(q * len(v)))], 2) if v else None
+
+        return {"leader_probe_ops": len(lat), "leader_probe_errors": self.errors,
+                "leader_set_get_p50_ms": ms(lat, 0.5), "leader_set_get_p99_ms": ms(lat, 0.99),
+                "leader_set_get_max_ms": ms(lat, 1.0), "leader_get_p99_ms": ms(gets, 0.99),
+                "leader_get_max_ms": ms(gets, 1.0)}
+
+
+def summarize(kind, measure, runs, extra):
+    """One result: the figures of every run and, for the timed ones, their median."""
+    out = {"kind": kind, "measure": measure}
+    out.update(extra)
+    for key in runs[0]:
+        values = [r[key] for r in runs]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            out[key] = statistics.median(values)
+        else:
+            out[key] = values[0] if len(set(map(str, values))) == 1 else values
+    if len(runs) > 1:
+        out["runs"] = runs
+    return out
+
+
+def rejoin(kind, znodes, repeat):
     e = Ensemble(3, 0, kind=kind, extra_cfg=DEFAULTS)
     populate = os.path.join(zk_bin_dir(), "zk_populate")
     try:
@@ -104,56 +223,96 @@ def rejoin(kind, znodes):
                                "--count", str(znodes), "--size", "100", "--parent", "/bench",
                                "--depth", "1000"], stdout=subprocess.DEVNULL)
         populate_s = time.monotonic() - t0
-        follower = next(m for m in e.members.values() if m is not leader)
-        probe = client(leader.hosts)
-        probe.create("/probe", b"0")
-        latencies = []  # seconds per setData+getData on the leader, during the rejoin
-        stop = threading.Event()
+        runs = []
+        for i in range(repeat):
+            leader = e.leader()
+            followers = [m for m in e.members.values() if m is not leader]
+            follower = followers[i % len(followers)]
+            follower.kill9()
+            follower.wipe()
+            probe = LeaderProbe(leader)
+            perf = start_perf(leader)
+            probe.start()
+            t0 = time.monotonic()
+            follower.start()
 
-        def probe_leader():
-            while not stop.is_set():
-                t = time.monotonic()
-                try:
-                    probe.set("/probe", b"x" * 100)
-                    probe.get("/probe")
-                except KazooException:
-                    continue
-                latencies.append(time.monotonic() - t)
+            def serves_all():
+                r = subprocess.run([populate, "--host", follower.host, "--port",
+                                    str(follower.port), "--count", str(znodes), "--parent",
+                                    "/bench", "--verify"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                return r.returncode == 0
 
-        follower.kill9()
-        follower.wipe()
-        prober = threading.Thread(target=probe_leader)
-        prober.start()
-        t0 = time.monotonic()
-        follower.start()
+            try:
+                wait_until(serves_all, 600, interval=0.05,
+                           what="the wiped follower to serve all znodes")
+            finally:
+                rejoin_s = time.monotonic() - t0
+                stop_perf(perf)
+                figures = probe.stop()
+            run = {"rejoin_s": round(rejoin_s, 2),
+                   "by_snapshot": ("by SNAP" in follower.log_text()) if kind == "zabkeeper"
+                   else None}
+            run.update(figures)
+            runs.append(run)
+        return summarize(kind, "rejoin", runs,
+                         {"znodes": znodes, "populate_s": round(populate_s, 2)})
+    finally:
+        e.cleanup()
 
-        def serves_all():
-            r = subprocess.run([populate, "--host", follower.host, "--port", str(follower.port),
-                                "--count", str(znodes), "--parent", "/bench", "--verify"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            return r.returncode == 0
 
-        try:
-            wait_until(serves_all, 600, interval=0.05,
-                       what="the wiped follower to serve all znodes")
-        finally:
-            stop.set()
-            prober.join()
-            probe.stop()
-            probe.close()
-        rejoin_s = time.monotonic() - t0
-        log = follower.log_text()
-        lat = sorted(latencies)
+def last_zxid(member):
+    m = re.search(r"^Zxid: (0x[0-9a-f]+)", member.four_letter("srvr", timeout=2.0), re.M)
+    return int(m.group(1), 16) if m else -1
 
-        def ms(q):
-            return round(1000 * lat[min(len(lat) - 1, int(q * len(lat)))], 2) if lat else None
 
-        return {"kind": kind, "measure": "rejoin", "znodes": znodes,
-                "populate_s": round(populate_s, 2), "rejoin_s": round(rejoin_s, 2),
-                "by_snapshot": ("by SNAP" in log) if kind == "zabkeeper" else None,
-                "leader_probe_ops": len(lat), "leader_set_get_p50_ms": ms(0.5),
-                "leader_set_get_p99_ms": ms(0.99),
-                "leader_set_get_max_ms": round(1000 * lat[-1], 2) if lat else None}
+def resync(kind, mib, repeat):
+    """A follower stopped while `mib` values of about 1 MiB (1,000,000 bytes: jute.maxbuffer is
+    just above) are committed, then restarted: seconds until its last zxid is the leader's (a
+    DIFF of the whole gap), and the leader's client latency meanwhile."""
+    e = Ensemble(3, 0, kind=kind, extra_cfg=DEFAULTS)
+    value = os.urandom(1000000)
+    try:
+        e.start()
+        writer = client(e.leader().hosts)
+        writer.ensure_path("/resync")
+        runs = []
+        for i in range(repeat):
+            leader = e.leader()
+            followers = [m for m in e.members.values() if m is not leader]
+            follower = followers[i % len(followers)]
+            follower.stop()
+            t0 = time.monotonic()
+            pending = []
+            for _ in range(mib):
+                pending.append(writer.set_async("/resync", value))
+                if len(pending) >= 8:
+                    pending.pop(0).get(timeout=60)
+            for p in pending:
+                p.get(timeout=60)
+            write_s = time.monotonic() - t0
+            target = last_zxid(leader)
+            probe = LeaderProbe(leader)
+            perf = start_perf(leader)
+            probe.start()
+            t0 = time.monotonic()
+            follower.start()
+            try:
+                wait_until(lambda: last_zxid(follower) >= target, 900, interval=0.05,
+                           what="the follower to catch up with the leader")
+            finally:
+                resync_s = time.monotonic() - t0
+                stop_perf(perf)
+                figures = probe.stop()
+            log = follower.log_text().rsplit("==== start", 1)[-1]
+            run = {"write_s": round(write_s, 2), "resync_s": round(resync_s, 2),
+                   "mode": (re.search(r"synchronizing with leader \d+ by (\w+)", log) or
+                            [None, None])[1] if kind == "zabkeeper" else None}
+            run.update(figures)
+            runs.append(run)
+        writer.stop()
+        writer.close()
+        return summarize(kind, "resync", runs, {"gap_mib": mib})
     finally:
         e.cleanup()
 
@@ -161,16 +320,22 @@ def rejoin(kind, znodes):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kind", choices=["zabkeeper", "apache"], required=True)
-    ap.add_argument("--measure", choices=["failover", "rejoin"], required=True)
+    ap.add_argument("--measure", choices=["failover", "rejoin", "resync"], required=True)
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--before", type=float, default=3.0)
     ap.add_argument("--after", type=float, default=8.0)
     ap.add_argument("--znodes", type=int, default=1000000)
+    ap.add_argument("--gap-mib", type=int, default=1074,
+                    help="resync: values of 1,000,000 bytes written while the follower is down")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rejoin, resync: runs on the same ensemble (medians are reported)")
     a = ap.parse_args()
     if a.measure == "failover":
         r = failover(a.kind, a.writers, a.before, a.after)
+    elif a.measure == "rejoin":
+        r = rejoin(a.kind, a.znodes, a.repeat)
     else:
-        r = rejoin(a.kind, a.znodes)
+        r = resync(a.kind, a.gap_mib, a.repeat)
     print(json.dumps(r), flush=True)
 
 
