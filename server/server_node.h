@@ -146,6 +146,9 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     bool held = false;         // a follower's sync waiting for its point (sync_points_)
     std::vector<OpCode> multi_types;  // multi: the op type of each sub-request
     bool done = false;         // answered: `reply` holds it (applied writes, canned errors)
+    // SESSIONEXPIRED for a request of a closing or gone session: sent in its turn, with the
+    // zxid of that moment, and then the connection closes.
+    bool session_expired = false;
     std::string frame;         // reads: the request body, evaluated when its turn comes
     std::string reply;         // the framed reply
     std::chrono::steady_clock::time_point received;

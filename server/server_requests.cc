@@ -222,8 +222,14 @@ void ServerNode::HandleRequest(ConnState& st, std::string_view frame) {
   std::string_view body = frame.substr(r.position());
   auto type = static_cast<OpCode>(h.type);
   if (!st.read_only && !sessions_->Touch(st.session_id, NowMs())) {
-    conn.Send(FrameReply(h.xid, tree_->last_zxid(), Err::kSessionExpired));
-    conn.CloseAfterFlush();
+    // In the session's order: its earlier requests still waiting for their txns (proposed
+    // before the close) are answered first, as the client expects replies in xid order.
+    Pending p;
+    p.xid = h.xid;
+    p.type = type;
+    p.received = std::chrono::steady_clock::now();
+    p.session_expired = true;
+    AnswerInOrder(st, std::move(p), std::string());
     return;
   }
   if (!leading() && !st.read_only) active_sessions_.insert(st.session_id);
@@ -314,7 +320,12 @@ void ServerNode::HandleRequest(ConnState& st, std::string_view frame) {
 void ServerNode::AnswerInOrder(ConnState& st, Pending p, std::string reply) {
   if (st.queue.empty()) {
     RecordLatency(st, p);
-    st.conn->Send(std::move(reply));
+    if (p.session_expired) {
+      st.conn->Send(FrameReply(p.xid, tree_->last_zxid(), Err::kSessionExpired));
+      st.conn->CloseAfterFlush();
+    } else {
+      st.conn->Send(std::move(reply));
+    }
     ++stats_.packets_sent;
     return;
   }
@@ -395,13 +406,17 @@ void ServerNode::Drain(ConnState& st) {
   while (!st.queue.empty()) {
     Pending& p = st.queue.front();
     if ((p.zxid != 0 && !p.done) || p.held) break;
-    std::string reply = p.done ? std::move(p.reply) : EvaluateRead(st, p.type, p.xid, p.frame);
+    std::string reply = p.session_expired
+                            ? FrameReply(p.xid, tree_->last_zxid(), Err::kSessionExpired)
+                        : p.done ? std::move(p.reply)
+                                 : EvaluateRead(st, p.type, p.xid, p.frame);
     RecordLatency(st, p);
     OpCode type = p.type;
+    const bool session_expired = p.session_expired;
     st.queue.pop_front();
     st.conn->Send(std::move(reply));
     ++stats_.packets_sent;
-    if (type == OpCode::kCloseSession) {
+    if (type == OpCode::kCloseSession || session_expired) {
       st.conn->CloseAfterFlush();
       return;
     }

@@ -813,6 +813,31 @@ def test_all_children_number_of_empty_path_like_apache(request, srv, server_kind
 
 # ------------------------------------------------------------ 12. pipelining ---
 
+def test_requests_after_close_session_answered_in_order(srv, raws):
+    """A write still waiting for its txn, then closeSession, then a read, in one burst: the
+    replies come in xid order (the read, of a closing session, never overtakes the two before
+    it), and the connection closes after the closeSession's reply."""
+    r = raws(srv)
+    path = "/order-after-close-%d" % int(time.time() * 1e6)
+    frames = []
+    for xid, op, body in ((1, OP_CREATE, create_body(path, b"x")), (2, OP_CLOSE, b""),
+                          (3, OP_GETDATA, get_data_body("/zookeeper"))):
+        payload = struct.pack(">ii", xid, op) + body
+        frames.append(struct.pack(">i", len(payload)) + payload)
+    r.send(b"".join(frames))  # one burst: the server parses all three before any txn commits
+    r.s.settimeout(30.0)
+    got = []
+    while True:
+        rep = r.reply()
+        if rep is None:
+            break
+        got.append((rep[0], rep[2]))
+    xids = [x for x, _ in got]
+    assert xids[:2] == [1, 2], got
+    assert got[0][1] == OK and got[1][1] == OK, got
+    assert xids == sorted(xids), got
+
+
 def test_pipelined_requests_answered_in_order(srv, raws):
     r = raws(srv)
     n = 2000
