@@ -663,8 +663,10 @@ def test_services_register_ls_and_watch(hosts, tmp_path):
         deadline = time.monotonic() + 10
         out = ""
         while time.monotonic() < deadline:
+            # `services watch` may create /services/svc before the instance is
+            # registered, so "svc 0" can be seen first: wait for the instance.
             out = run(hosts, "services").stdout
-            if out:
+            if out == "svc 1\n":
                 break
             time.sleep(0.25)  # each poll is a new process and connection
         assert out == "svc 1\n", out
