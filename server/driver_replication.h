@@ -40,6 +40,10 @@ class DriverReplication final : public NodeReplication {
     driver_->RunRepeatedlyOnDiskThread(std::move(step));
   }
   void Defer(std::function<void()> fn) override;
+  void RunInBackground(std::function<void()> work, std::function<void()> then) override {
+    driver_->RunInBackground(std::move(work), std::move(then));
+  }
+  void StateLoaded(const zab::Status& status) override { driver_->OnStateLoaded(status); }
   zab::GroupCommitLog::Stats LogStats() const override { return driver_->log_stats(); }
 
  private:

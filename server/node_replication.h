@@ -53,6 +53,12 @@ class NodeReplication {
   virtual void RunOnDisk(std::function<bool()> step) = 0;
   // Runs `fn` on the node's thread after the current call has returned.
   virtual void Defer(std::function<void()> fn) = 0;
+  // Runs `work` off the node's thread when there is one (the process: the driver's reader
+  // thread; the simulator: an event of its own, later), then `then` on the node's thread;
+  // `then` is dropped once replication has stopped (Stop waits for a running `work`).
+  virtual void RunInBackground(std::function<void()> work, std::function<void()> then) = 0;
+  // The node's zab::StateMachine::LoadState completed (called on the node's thread).
+  virtual void StateLoaded(const zab::Status& status) = 0;
   // The figures of the log's group commit (zeros where not measured).
   virtual zab::GroupCommitLog::Stats LogStats() const = 0;
 };

@@ -44,35 +44,34 @@ zab::Status ServerNode::Start(zab::LogStore* log, NodeStorage* storage,
   return StartReplication(make_replication);
 }
 
-zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
-  tree_ = std::make_unique<DataTree>();
-  digest_audit_.Reset();
-  auto loaded = storage_->LoadNewestSnapshot(&tree_);
+zab::Status ServerNode::ReadState(int64_t upto, bool may_cut_log, StoredState* out) const {
+  out->tree = std::make_unique<DataTree>();
+  auto loaded = storage_->LoadNewestSnapshot(&out->tree);
   if (!loaded.ok()) return loaded.status();
-  sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
-  const int64_t now = NowMs();
-  *snapshot_zxid = 0;
-  *replayed = 0;
+  out->snapshot_zxid = 0;
+  out->replayed = 0;
+  out->sessions.clear();
   if (loaded.value()) {
-    *snapshot_zxid = loaded.value()->zxid;
+    out->snapshot_zxid = loaded.value()->zxid;
     for (const auto& s : loaded.value()->sessions) {
-      sessions_->Add(s.id, s.timeout_ms, s.password, now);
+      out->sessions[s.id] = StoredState::Session{s.timeout_ms, s.password};
     }
   }
   int64_t first = log_store_->FirstZxid();
   int64_t last = std::min(upto, log_store_->LastZxid());
   // Zxids are contiguous within an epoch; a log may also start at an epoch's first txn.
   const bool log_follows_snapshot =
-      first <= *snapshot_zxid + 1 ||
-      (zab::ZxidEpoch(first) > zab::ZxidEpoch(*snapshot_zxid) && zab::ZxidCounter(first) == 1);
-  if (last > *snapshot_zxid && !log_follows_snapshot) {
+      first <= out->snapshot_zxid + 1 ||
+      (zab::ZxidEpoch(first) > zab::ZxidEpoch(out->snapshot_zxid) &&
+       zab::ZxidCounter(first) == 1);
+  if (last > out->snapshot_zxid && !log_follows_snapshot) {
     return zab::Status::Corruption(
         fmt::format("transaction log starts at zxid 0x{:x} but the newest valid snapshot is at "
                     "0x{:x}: txns are missing",
-                    first, *snapshot_zxid));
+                    first, out->snapshot_zxid));
   }
-  int64_t next = *snapshot_zxid + 1;
-  int64_t applied = *snapshot_zxid;
+  int64_t next = out->snapshot_zxid + 1;
+  int64_t applied = out->snapshot_zxid;
   while (next <= last) {
     std::vector<zab::LogEntry> entries;
     if (zab::Status s = log_store_->Read(next, last, kReplayChunkBytes, &entries); !s.ok()) {
@@ -82,25 +81,47 @@ zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snap
     for (const auto& e : entries) {
       Txn txn;
       if (!DecodeTxn(e.data, &txn) || txn.zxid != e.zxid) {
+        if (!may_cut_log) {
+          return zab::Status::Corruption(
+              fmt::format("transaction log: undecodable record at zxid 0x{:x}", e.zxid));
+        }
         spdlog::warn("transaction log: undecodable record at zxid 0x{:x}; cutting the log there",
                      e.zxid);
         if (zab::Status s = log_store_->TruncateAfter(applied); !s.ok()) return s;
         last = applied;
         break;
       }
-      tree_->Apply(txn, nullptr);
+      out->tree->Apply(txn, nullptr);
       if (const auto* create = std::get_if<CreateSessionTxn>(&txn.body)) {
-        sessions_->Add(txn.session_id, create->timeout_ms,
-                       SessionPasswordOf(txn.session_id, create->password), now);
+        out->sessions[txn.session_id] = StoredState::Session{
+            create->timeout_ms, SessionPasswordOf(txn.session_id, create->password)};
       } else if (std::holds_alternative<CloseSessionTxn>(txn.body)) {
-        sessions_->Remove(txn.session_id);
+        out->sessions.erase(txn.session_id);
       }
-      ++*replayed;
+      ++out->replayed;
       applied = e.zxid;
       next = e.zxid + 1;
     }
   }
-  tree_->SetLastZxid(std::max(tree_->last_zxid(), applied));
+  out->tree->SetLastZxid(std::max(out->tree->last_zxid(), applied));
+  return zab::Status::OK();
+}
+
+zab::Status ServerNode::LoadStateNow(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid) {
+  StoredState state;
+  if (zab::Status s = ReadState(upto, /*may_cut_log=*/true, &state); !s.ok()) return s;
+  *replayed = state.replayed;
+  *snapshot_zxid = state.snapshot_zxid;
+  AdoptState(std::move(state));
+  return zab::Status::OK();
+}
+
+void ServerNode::AdoptState(StoredState state) {
+  tree_ = std::move(state.tree);
+  digest_audit_.Reset();
+  sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
+  const int64_t now = NowMs();
+  for (const auto& [id, s] : state.sessions) sessions_->Add(id, s.timeout_ms, s.password, now);
   PrepOptions prep_options{.extended_types_enabled = config_.extended_types_enabled,
                            .enforce_quota = config_.enforce_quota,
                            .sasl_scheme = config_.sasl_auth_provider,
@@ -128,14 +149,13 @@ zab::Status ServerNode::LoadState(int64_t upto, int64_t* replayed, int64_t* snap
   };
   prep_ = std::make_unique<Prep>(*tree_, std::move(prep_options));
   prep_->set_last_zxid(tree_->last_zxid());
-  return zab::Status::OK();
 }
 
 zab::Status ServerNode::Recover() {
   const int64_t t0 = NowMs();
   auto ms_since = [this](int64_t t) { return NowMs() - t; };
   int64_t replayed = 0, snapshot_zxid = 0;
-  if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
+  if (zab::Status s = LoadStateNow(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
   txns_since_snapshot_ = replayed;
   std::mt19937_64 rng(seed_);
   // As ZooKeeper: snapshot after a random count in [snapCount/2+1, snapCount], so that the

@@ -110,8 +110,9 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   // zab::StateMachine (server_replication.cc), on the io thread.
   void ApplyCommitted(const zab::LogEntry& entry) override;
   bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override;
-  zab::Status InstallState(int64_t zxid, const std::string& data) override;
-  zab::Status RebuildState(int64_t zxid) override;
+  // Reads the new state on the replication's background thread (storage_ file operations and
+  // log_store_ reads only), then adopts it on the io thread.
+  void LoadState(zab::StateLoad load) override;
   void Deliver(zab::ServerId from, std::string data) override;
   void RoleChanged() override;
   void Failed(const zab::Status& status) override;
@@ -192,9 +193,27 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     int32_t xid = 0;
   };
 
-  // zookeeper_server.cc
-  // Loads the newest snapshot and replays the log up to `upto` into a fresh tree and sessions.
-  zab::Status LoadState(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
+  // A state read from storage: the newest snapshot plus the log replayed onto it.
+  struct StoredState {
+    struct Session {
+      int32_t timeout_ms = 0;
+      SessionPassword password{};
+    };
+    std::unique_ptr<DataTree> tree;
+    std::map<int64_t, Session> sessions;  // by id: the snapshot's, with the log's opens/closes
+    int64_t snapshot_zxid = 0;
+    int64_t replayed = 0;  // txns replayed from the log
+  };
+
+  // server_node.cc
+  // Reads the newest snapshot and replays the log up to `upto`. Touches only storage_'s files
+  // and log_store_ (any thread, while the log is not written); with `may_cut_log` an
+  // undecodable record cuts the log there (start-up), else it fails the read.
+  zab::Status ReadState(int64_t upto, bool may_cut_log, StoredState* out) const;
+  // Serves from `state` from now on: tree, sessions (their expiry starts now), Prep.
+  void AdoptState(StoredState state);
+  // ReadState + AdoptState on the calling thread (start-up).
+  zab::Status LoadStateNow(int64_t upto, int64_t* replayed, int64_t* snapshot_zxid);
   zab::Status Recover();
   zab::Status StartReplication(const ReplicationFactory& make_replication);
   void MaybeSnapshot();

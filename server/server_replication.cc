@@ -106,40 +106,65 @@ bool ServerNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid,
   return true;
 }
 
-zab::Status ServerNode::InstallState(int64_t zxid, const std::string& data) {
-  if (!data.empty()) {
-    if (zab::Status s = storage_->StoreSnapshot(zxid, data); !s.ok()) return s;
-  } else if (zxid != 0) {
-    return zab::Status::Corruption("an empty snapshot above zxid 0");
-  }
-  // Other snapshots belong to a history the leader replaced.
-  for (int64_t z : storage_->SnapshotZxids()) {
-    if (z != zxid || data.empty()) storage_->RemoveSnapshot(z);
-  }
-  int64_t replayed = 0, snapshot_zxid = 0;
-  if (zab::Status s = LoadState(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
-  if (snapshot_zxid != zxid || tree_->last_zxid() != zxid) {
-    return zab::Status::Corruption(
-        fmt::format("the snapshot of zxid 0x{:x} from the leader did not load", zxid));
-  }
-  in_flight_.clear();
-  txns_since_snapshot_ = 0;
-  spdlog::info("installed the leader's snapshot of zxid 0x{:x}: {} znodes, {} sessions", zxid,
-               tree_->node_count(), sessions_->size());
-  return zab::Status::OK();
-}
-
-zab::Status ServerNode::RebuildState(int64_t zxid) {
-  // Snapshots above the truncation point hold txns that are gone.
-  for (int64_t z : storage_->SnapshotZxids()) {
-    if (z > zxid) storage_->RemoveSnapshot(z);
-  }
-  int64_t replayed = 0, snapshot_zxid = 0;
-  if (zab::Status s = LoadState(zxid, &replayed, &snapshot_zxid); !s.ok()) return s;
-  in_flight_.clear();
-  spdlog::info("truncated to zxid 0x{:x}: rebuilt {} znodes from snapshot 0x{:x} + {} txns", zxid,
-               tree_->node_count(), snapshot_zxid, replayed);
-  return zab::Status::OK();
+void ServerNode::LoadState(zab::StateLoad load) {
+  struct Job {
+    zab::StateLoad load;
+    StoredState state;
+    zab::Status status;
+  };
+  auto job = std::make_shared<Job>();
+  job->load = std::move(load);
+  replication_->RunInBackground(
+      [this, job] {
+        // Off the io thread: the snapshot file is written and read, the log is read.
+        const zab::StateLoad& l = job->load;
+        if (l.kind == zab::StateLoad::Kind::kInstall) {
+          if (!l.data.empty()) {
+            job->status = storage_->StoreSnapshot(l.zxid, l.data);
+            if (!job->status.ok()) return;
+          } else if (l.zxid != 0) {
+            job->status = zab::Status::Corruption("an empty snapshot above zxid 0");
+            return;
+          }
+          // Other snapshots belong to a history the leader replaced.
+          for (int64_t z : storage_->SnapshotZxids()) {
+            if (z != l.zxid || l.data.empty()) storage_->RemoveSnapshot(z);
+          }
+          job->status = ReadState(INT64_MAX, /*may_cut_log=*/false, &job->state);
+          if (job->status.ok() &&
+              (job->state.snapshot_zxid != l.zxid || job->state.tree->last_zxid() != l.zxid)) {
+            job->status = zab::Status::Corruption(fmt::format(
+                "the snapshot of zxid 0x{:x} from the leader did not load", l.zxid));
+          }
+        } else {
+          // Snapshots above the truncation point hold txns that are gone.
+          for (int64_t z : storage_->SnapshotZxids()) {
+            if (z > l.zxid) storage_->RemoveSnapshot(z);
+          }
+          job->status = ReadState(l.zxid, /*may_cut_log=*/false, &job->state);
+        }
+      },
+      [this, job] {
+        if (!job->status.ok()) {
+          replication_->StateLoaded(job->status);
+          return;
+        }
+        // The old tree is freed off the io thread too (a million znodes take a while).
+        std::shared_ptr<DataTree> old(std::move(tree_));
+        AdoptState(std::move(job->state));
+        replication_->RunInBackground([old = std::move(old)]() mutable { old.reset(); }, [] {});
+        in_flight_.clear();
+        if (job->load.kind == zab::StateLoad::Kind::kInstall) {
+          txns_since_snapshot_ = 0;
+          spdlog::info("installed the leader's snapshot of zxid 0x{:x}: {} znodes, {} sessions",
+                       job->load.zxid, tree_->node_count(), sessions_->size());
+        } else {
+          spdlog::info("truncated to zxid 0x{:x}: rebuilt {} znodes from snapshot 0x{:x} + {} txns",
+                       job->load.zxid, tree_->node_count(), job->state.snapshot_zxid,
+                       job->state.replayed);
+        }
+        replication_->StateLoaded(zab::Status::OK());
+      });
 }
 
 void ServerNode::Deliver(zab::ServerId from, std::string data) {

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <future>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -65,11 +64,6 @@ class NodeDriver::DiskPort final : public ReplicaDisk {
     d_->log_->RunOnDiskThread([this, store = d_->store_, seq, config] {
       Done(seq, WriteCommittedConfig(store, config));
     });
-  }
-
-  Status TruncateNow(int64_t after_zxid) override {
-    return d_->RunOnDiskThreadAndWait(
-        [store = d_->store_, after_zxid] { return store->TruncateAfter(after_zxid); });
   }
 
   void ReadLogChunk(const LogChunkRequest& request) override {
@@ -214,11 +208,15 @@ void NodeDriver::NoteTickLateness() {
                 late.count(), replica_->peer().last_zxid(), io_stalls_);
 }
 
-Status NodeDriver::RunOnDiskThreadAndWait(std::function<Status()> work) {
-  std::promise<Status> result;
-  std::future<Status> f = result.get_future();
-  log_->RunOnDiskThread([&work, &result] { result.set_value(work()); });
-  return f.get();
+void NodeDriver::RunInBackground(std::function<void()> work, std::function<void()> then) {
+  asio::post(reader_, [this, work = std::move(work), then = std::move(then)]() mutable {
+    work();
+    PostToIo(std::move(then));
+  });
+}
+
+void NodeDriver::OnStateLoaded(const Status& status) {
+  if (!stopped_) replica_->OnStateLoaded(status);
 }
 
 }  // namespace zk::zab

@@ -1,12 +1,13 @@
 // NodeDriver: runs a ZAB Replica (zab/replica.h: the Peer and the carrying out of its actions)
 // inside a server: ticks it from an asio timer on the io thread, implements its disk port with
 // the GroupCommitLog (the disk thread) and a reader thread (log chunks and snapshot files for
-// learners being synchronized), and its network port with the functions in NodeDriverOptions.
+// learners being synchronized, and the state machine's background work such as loading a
+// leader's snapshot), and its network port with the functions in NodeDriverOptions.
 // Every completion is posted back to the io thread. A standalone server is the same driver with
 // one voter and no network. The simulator runs the same Replica with simulated ports.
 //
-// Threads: everything runs on the io thread except the disk work and the reads, whose
-// completions are posted back to it. Callbacks into the StateMachine run on the io thread. Not
+// Threads: everything runs on the io thread except the disk work, the reads and background
+// work, whose completions are posted back to it. Callbacks into the StateMachine run on the io thread. Not
 // thread-safe otherwise.
 // Ownership: borrows the LogStore (which must outlive the driver) and the StateMachine; owns the
 // Replica, the GroupCommitLog and the reader thread.
@@ -82,6 +83,12 @@ class NodeDriver {
     log_->RunRepeatedly(std::move(step));
   }
 
+  // Runs `work` on the reader thread (after the reads queued before it), then `then` on the io
+  // thread; `then` is dropped once the driver is stopped (Stop waits for a running `work`).
+  void RunInBackground(std::function<void()> work, std::function<void()> then);
+  // The StateMachine's LoadState completed (io thread).
+  void OnStateLoaded(const Status& status);
+
   const Peer& peer() const { return replica_->peer(); }
   GroupCommitLog::Stats log_stats() const { return log_->GetStats(); }
 
@@ -93,9 +100,6 @@ class NodeDriver {
   // Logs (debug level) a tick that fired kIoStallReportThreshold or more after it was due: the
   // io thread was busy or starved that long.
   void NoteTickLateness();
-  // Runs `work` on the disk thread after everything queued, and waits for it (rare: truncations
-  // that the state machine must see at once).
-  Status RunOnDiskThreadAndWait(std::function<Status()> work);
   // Posts `fn` to the io thread; dropped once the driver is stopped.
   void PostToIo(std::function<void()> fn);
 
@@ -103,8 +107,8 @@ class NodeDriver {
   LogStore* store_;
   NodeDriverOptions options_;
   std::unique_ptr<GroupCommitLog> log_;
-  // Reads for learners being synchronized: stored snapshot files and log chunks (one at a
-  // time; joined by Stop).
+  // Reads for learners being synchronized (stored snapshot files and log chunks) and the state
+  // machine's background work (RunInBackground), one at a time; joined by Stop.
   asio::thread_pool reader_{1};
   std::unique_ptr<DiskPort> disk_port_;
   std::unique_ptr<NetworkPort> network_port_;

@@ -88,6 +88,7 @@ void Replica::Start() { Process(); }
 void Replica::Stop() {
   stopped_ = true;
   log_streams_.clear();
+  held_.clear();
 }
 
 void Replica::Tick() {
@@ -152,20 +153,50 @@ void Replica::Process() {
   while (!failed_ && peer_->HasActions()) {
     for (Action& a : peer_->TakeActions()) {
       if (failed_) break;
-      Carry(a);
-    }
-    if (persisted_after_batch_ > 0 && !failed_) {
-      const uint64_t seq = persisted_after_batch_;
-      persisted_after_batch_ = 0;
-      Persisted(seq);
+      if (load_) {
+        held_.push_back(std::move(a));
+      } else {
+        Carry(a);
+      }
     }
   }
   processing_ = false;
   ReportRole();
 }
 
+void Replica::BeginLoad(uint64_t seq, int64_t truncate_after, StateLoad load) {
+  pending_disk_.push_back({seq, false, 0});
+  load_ = PendingLoad{seq, std::move(load), false};
+  disk_->Truncate(seq, truncate_after);
+}
+
+void Replica::CarryHeld() {
+  while (!held_.empty() && !load_ && !failed_ && !stopped_) {
+    Action a = std::move(held_.front());
+    held_.pop_front();
+    Carry(a);
+  }
+}
+
+void Replica::OnStateLoaded(const Status& status) {
+  if (stopped_ || failed_ || !load_ || !load_->started) return;
+  if (!status.ok()) {
+    Fail(status);
+    return;
+  }
+  const uint64_t seq = load_->seq;
+  load_.reset();
+  Persisted(seq);
+  // The held actions came before whatever Persisted caused: they go first.
+  processing_ = true;
+  CarryHeld();
+  processing_ = false;
+  Process();
+}
+
 void Replica::ReportRole() {
-  if (failed_ || stopped_) return;
+  // While a state load is pending the machine hears nothing: the change is reported after it.
+  if (failed_ || stopped_ || load_) return;
   const PeerState state = peer_->state();
   const bool serving = peer_->serving();
   const int64_t epoch = peer_->current_epoch();
@@ -193,19 +224,13 @@ void Replica::Carry(Action& a) {
     pending_disk_.push_back({ap->seq, true, ap->entries.back().zxid});
     disk_->Append(ap->seq, std::move(ap->entries));
   } else if (auto* t = std::get_if<TruncateAction>(&a)) {
+    if (t->rebuild_state) {
+      // The state machine holds txns being removed: truncate, then rebuild from disk.
+      BeginLoad(t->seq, t->after_zxid, StateLoad{StateLoad::Kind::kRebuild, t->after_zxid, {}});
+      return;
+    }
     pending_disk_.push_back({t->seq, false, 0});
-    if (!t->rebuild_state) {
-      disk_->Truncate(t->seq, t->after_zxid);
-      return;
-    }
-    // The state machine holds txns being removed: truncate, wait, rebuild from disk.
-    Status s = disk_->TruncateNow(t->after_zxid);
-    if (s.ok()) s = machine_->RebuildState(t->after_zxid);
-    if (!s.ok()) {
-      Fail(s);
-      return;
-    }
-    persisted_after_batch_ = t->seq;
+    disk_->Truncate(t->seq, t->after_zxid);
   } else if (auto* se = std::get_if<SaveEpochsAction>(&a)) {
     pending_disk_.push_back({se->seq, false, 0});
     disk_->SaveEpochs(se->seq, se->accepted_epoch, se->current_epoch);
@@ -214,14 +239,8 @@ void Replica::Carry(Action& a) {
     disk_->SaveConfig(sc->seq, sc->config);
   } else if (auto* is = std::get_if<InstallSnapshotAction>(&a)) {
     // Empty the log first: a crash in between leaves an older state and no foreign history.
-    pending_disk_.push_back({is->seq, false, 0});
-    Status s = disk_->TruncateNow(0);
-    if (s.ok()) s = machine_->InstallState(is->zxid, is->data);
-    if (!s.ok()) {
-      Fail(s);
-      return;
-    }
-    persisted_after_batch_ = is->seq;
+    BeginLoad(is->seq, 0,
+              StateLoad{StateLoad::Kind::kInstall, is->zxid, std::move(is->data)});
   } else if (auto* apply = std::get_if<ApplyAction>(&a)) {
     machine_->ApplyCommitted(apply->entry);
   } else if (auto* send = std::get_if<SendAction>(&a)) {
@@ -393,6 +412,17 @@ void Replica::OnDiskOpDone(uint64_t seq, const Status& status) {
   if (stopped_ || failed_) return;
   if (!status.ok()) {
     Fail(status);
+    return;
+  }
+  if (load_ && seq >= load_->seq) {
+    // The truncation before a state load is durable: the load starts; it is reported Persisted
+    // once it completed (OnStateLoaded).
+    if (load_->seq > 1) Persisted(load_->seq - 1);
+    if (!load_->started) {
+      load_->started = true;
+      machine_->LoadState(std::move(load_->load));
+    }
+    Process();
     return;
   }
   Persisted(seq);

@@ -12,10 +12,13 @@
 // What it does with the Peer's actions, in the order given:
 //   - Append / Truncate / SaveEpochs / SaveConfig are queued on the disk port; their completions report
 //     Persisted(seq) to the Peer once everything up to seq is durable;
-//   - Truncate with rebuild_state truncates synchronously (after all queued work) and has the
-//     StateMachine rebuild its state from durable storage before the next action; InstallSnapshot
-//     empties the log synchronously and has the StateMachine install (and persist) the snapshot.
-//     Both report Persisted after the current batch of actions;
+//   - Truncate with rebuild_state and InstallSnapshot replace the state machine's state: the
+//     truncation (for InstallSnapshot, of the whole log) is queued on the disk port like any
+//     other, and once it is done the StateMachine loads its state (StateMachine::LoadState,
+//     rebuilt from durable storage or from the leader's snapshot), off the driver's thread where
+//     there is one. Until the load completes (OnStateLoaded), every later action is held, in
+//     order, and carried out after it; nothing else reaches the StateMachine, and no role change
+//     is reported. Persisted is reported for the load once it completed;
 //   - Apply / Deliver go to the StateMachine; Disconnect to the network port;
 //   - Send goes to the network port, except that a LogRange is streamed as Proposal + Commit
 //     pairs read a chunk at a time from the log (at most stream_high_water_bytes queued on the
@@ -31,7 +34,7 @@
 //
 // Thread-safety: none; every call, and every call into the ports and the StateMachine, happens
 // on the owner's thread. Port completions must come back as later input calls, never from inside
-// the port call that requested them (except TruncateNow, which is synchronous by contract).
+// the port call that requested them.
 // Ownership: borrows the LogStore, StateMachine and ports (all must outlive the Replica); owns
 // the Peer.
 #pragma once
@@ -52,6 +55,17 @@
 
 namespace zk::zab {
 
+// A replacement of the state machine's state (see StateMachine::LoadState).
+struct StateLoad {
+  enum class Kind {
+    kInstall,  // the leader's snapshot `data` at `zxid` (empty data at zxid 0: the initial state)
+    kRebuild,  // rebuilt from durable storage (stored snapshot + log) up to `zxid` inclusive
+  };
+  Kind kind = Kind::kRebuild;
+  int64_t zxid = 0;
+  std::string data;
+};
+
 // What the driver needs from the replicated state machine (the server's tree and sessions).
 class StateMachine {
  public:
@@ -64,12 +78,12 @@ class StateMachine {
   // every txn). Returns false if there is no such snapshot. The file is read through the disk
   // port (ReplicaDisk::ReadSnapshotFile), so a large snapshot never stalls the driver's thread.
   virtual bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) = 0;
-  // Replaces the state with a snapshot received from the leader (empty data at zxid 0: the
-  // initial state) and makes it durable (the driver has emptied the log before). A non-OK
-  // status fails the driver.
-  virtual Status InstallState(int64_t zxid, const std::string& data) = 0;
-  // Rebuilds the state from durable storage (snapshot + log) up to `zxid` inclusive.
-  virtual Status RebuildState(int64_t zxid) = 0;
+  // Starts replacing the state: kInstall installs the leader's snapshot and makes it durable
+  // (the log has been emptied before); kRebuild rebuilds the state from durable storage up to
+  // load.zxid (the log has been cut after it before). The work may run off the driver's thread;
+  // the log is not written meanwhile. Completion: Replica::OnStateLoaded, a later input call; a
+  // non-OK status fails the driver. Until then the driver calls nothing else on the machine.
+  virtual void LoadState(StateLoad load) = 0;
   // An application payload from a peer.
   virtual void Deliver(ServerId from, std::string data) = 0;
   // The peer's state, serving flag or epoch changed (checked after every batch of actions).
@@ -127,10 +141,6 @@ class ReplicaDisk {
   virtual void SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) = 0;
   // Queues WriteCommittedConfig(config). Completion: Replica::OnDiskOpDone(seq, status).
   virtual void SaveConfig(uint64_t seq, const QuorumConfig& config) = 0;
-  // Synchronous: waits until every operation queued before is done, then truncates the log
-  // after `after_zxid` durably and returns the status. Completions of the earlier operations
-  // may still arrive later (the Replica tolerates that).
-  virtual Status TruncateNow(int64_t after_zxid) = 0;
   // Reads log entries, then the log's FirstZxid() (to tell a range purged meanwhile).
   // Completion: Replica::OnLogChunkRead(request, status, entries, first_zxid).
   virtual void ReadLogChunk(const LogChunkRequest& request) = 0;
@@ -207,12 +217,17 @@ class Replica {
   void OnLogChunkRead(const LogChunkRequest& request, const Status& status,
                       std::vector<LogEntry> entries, int64_t first_zxid);
   void OnSnapshotFileRead(const SnapshotFileRequest& request, std::string data);
+  // StateMachine::LoadState completed.
+  void OnStateLoaded(const Status& status);
 
   const Peer& peer() const { return *peer_; }
   bool failed() const { return failed_; }
   bool stopped() const { return stopped_; }
   // Learners with a log range or snapshot on its way (for tests).
   size_t active_streams() const { return log_streams_.size(); }
+  // A state load is queued or running; actions wait behind it (for tests).
+  bool loading_state() const { return load_.has_value(); }
+  size_t held_actions() const { return held_.size(); }
 
  private:
   struct PendingDisk {
@@ -235,8 +250,20 @@ class Replica {
     uint64_t generation = 0;
   };
 
+  // A state load in progress: its disk sequence number, what to load, and whether the
+  // truncation before it is done (the StateMachine is then loading).
+  struct PendingLoad {
+    uint64_t seq = 0;
+    StateLoad load;
+    bool started = false;
+  };
+
   void Process();  // carries out the Peer's actions until there are none
   void Carry(Action& a);
+  // Queues the truncation a state load needs; the load starts when it is done.
+  void BeginLoad(uint64_t seq, int64_t truncate_after, StateLoad load);
+  // Carries out the held actions in order, until none is left or one begins another load.
+  void CarryHeld();
   void ReportRole();
   void SendExpanded(ServerId to, Message& msg);
   // Streams the logged txns in (after, upto] as Proposal + Commit pairs; quorum messages to
@@ -259,8 +286,8 @@ class Replica {
   ReplicaOptions options_;
   std::unique_ptr<Peer> peer_;
   std::deque<PendingDisk> pending_disk_;
-  // A synchronous disk action of the current batch: reported Persisted after the batch.
-  uint64_t persisted_after_batch_ = 0;
+  std::optional<PendingLoad> load_;
+  std::deque<Action> held_;  // actions that came after load_'s, in order
   std::map<ServerId, LogStream> log_streams_;
   uint64_t stream_generation_ = 0;
   bool processing_ = false;

@@ -215,16 +215,6 @@ void SimDisk::SaveConfig(uint64_t seq, const zab::QuorumConfig& config) {
   ScheduleCompletion();
 }
 
-zab::Status SimDisk::TruncateNow(int64_t after_zxid) {
-  uint64_t seq = 0;
-  while (!pending_.empty()) seq = CompleteOne();
-  if (seq > 0 && trace_ != nullptr && trace_->verbose()) {
-    trace_->Print("server " + std::to_string(id_) + ": persisted seq " + std::to_string(seq) +
-                  " (flushed)");
-  }
-  return TruncateAfter(after_zxid);
-}
-
 void SimDisk::ReadLogChunk(const zab::LogChunkRequest& request) {
   const uint64_t gen = generation_;
   queue_->After(RandomDelay(), [this, gen, request] {

@@ -4,8 +4,8 @@
 // newest snapshot — and a queue of pending operations (appends, truncates, epoch writes) that
 // become durable one at a time, in order, when the simulation completes them: after a random
 // delay (sometimes a slow one) a completion makes everything queued durable (group commit), or
-// sometimes only a prefix, and reports it to the attached Replica. TruncateNow completes all
-// pending work at once. Log chunk and snapshot file reads complete after a random delay.
+// sometimes only a prefix, and reports it to the attached Replica. Log chunk and snapshot file
+// reads complete after a random delay.
 //
 // The Peer reads the log through the LogStore interface, which shows the durable records only.
 //
@@ -108,7 +108,6 @@ class SimDisk final : public zab::LogStore, public zab::ReplicaDisk {
   void Truncate(uint64_t seq, int64_t after_zxid) override;
   void SaveEpochs(uint64_t seq, int64_t accepted, int64_t current) override;
   void SaveConfig(uint64_t seq, const zab::QuorumConfig& config) override;
-  zab::Status TruncateNow(int64_t after_zxid) override;
   void ReadLogChunk(const zab::LogChunkRequest& request) override;
   void ReadSnapshotFile(const zab::SnapshotFileRequest& request) override;
 

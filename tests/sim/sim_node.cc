@@ -140,22 +140,26 @@ bool SimNode::StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::stri
   return true;
 }
 
-zab::Status SimNode::InstallState(int64_t zxid, const std::string& data) {
-  std::string err = sm_.Reset(zxid, data);
-  if (!err.empty()) Fail("snapshot at " + Hex(zxid) + " does not load: " + err);
-  prep_.reset();
-  ctx_.checker->OnTreeReset(config_.id, sm_, false, "snapshot");
-  disk_.InstallSnapshot(zxid, data);
-  return zab::Status::OK();
-}
-
-zab::Status SimNode::RebuildState(int64_t zxid) {
-  if (disk_.snapshot_zxid() > zxid) {
-    Fail("truncate after " + Hex(zxid) + " below the durable snapshot at " +
-         Hex(disk_.snapshot_zxid()));
-  }
-  Rebuild("truncate", false);
-  return zab::Status::OK();
+void SimNode::LoadState(zab::StateLoad load) {
+  const uint64_t inc = incarnation_;
+  ctx_.queue->After(ctx_.rng->Range(1, 30), [this, inc, load = std::move(load)] {
+    if (!alive_ || inc != incarnation_) return;  // crashed meanwhile: the load is lost with it
+    const int64_t zxid = load.zxid;
+    if (load.kind == zab::StateLoad::Kind::kInstall) {
+      std::string err = sm_.Reset(zxid, load.data);
+      if (!err.empty()) Fail("snapshot at " + Hex(zxid) + " does not load: " + err);
+      prep_.reset();
+      ctx_.checker->OnTreeReset(config_.id, sm_, false, "snapshot");
+      disk_.InstallSnapshot(zxid, load.data);
+    } else {
+      if (disk_.snapshot_zxid() > zxid) {
+        Fail("truncate after " + Hex(zxid) + " below the durable snapshot at " +
+             Hex(disk_.snapshot_zxid()));
+      }
+      Rebuild("truncate", false);
+    }
+    replica_->OnStateLoaded(zab::Status::OK());
+  });
 }
 
 void SimNode::Deliver(zab::ServerId from, std::string data) {

@@ -105,8 +105,8 @@ class SimNode final : public Endpoint, private zab::StateMachine, private zab::R
   // zab::StateMachine.
   void ApplyCommitted(const zab::LogEntry& entry) override;
   bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override;
-  zab::Status InstallState(int64_t zxid, const std::string& data) override;
-  zab::Status RebuildState(int64_t zxid) override;
+  // Carried out in an event of its own, a random 1-30 units later (a load takes a while).
+  void LoadState(zab::StateLoad load) override;
   void Deliver(zab::ServerId from, std::string data) override;
   void RoleChanged() override { Observe(); }
   void Failed(const zab::Status& status) override;

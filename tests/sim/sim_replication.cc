@@ -75,16 +75,26 @@ void SimReplication::ApplyCommitted(const zab::LogEntry& entry) {
   if (hooks_.applied) hooks_.applied(entry);
 }
 
-zab::Status SimReplication::InstallState(int64_t zxid, const std::string& data) {
-  zab::Status s = node_->InstallState(zxid, data);
-  if (s.ok() && hooks_.reset) hooks_.reset("snapshot");
-  return s;
+void SimReplication::LoadState(zab::StateLoad load) {
+  loading_ = load.kind == zab::StateLoad::Kind::kInstall ? "snapshot" : "truncate";
+  node_->LoadState(std::move(load));
 }
 
-zab::Status SimReplication::RebuildState(int64_t zxid) {
-  zab::Status s = node_->RebuildState(zxid);
-  if (s.ok() && hooks_.reset) hooks_.reset("truncate");
-  return s;
+void SimReplication::RunInBackground(std::function<void()> work, std::function<void()> then) {
+  ctx_.queue->After(ctx_.rng->Range(1, 30),
+                    [alive = std::weak_ptr<bool>(alive_), work = std::move(work),
+                     then = std::move(then)] {
+                      if (alive.expired()) return;  // the node crashed or stopped
+                      work();
+                      then();
+                    });
+}
+
+void SimReplication::StateLoaded(const zab::Status& status) {
+  const char* why = loading_;
+  loading_ = nullptr;
+  if (status.ok() && why != nullptr && hooks_.reset) hooks_.reset(why);
+  replica_->OnStateLoaded(status);
 }
 
 void SimReplication::RoleChanged() {

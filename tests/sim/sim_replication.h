@@ -68,6 +68,10 @@ class SimReplication final : public server::NodeReplication,
     });
   }
   void Defer(std::function<void()> fn) override;
+  // Both run in one event, a random 1-30 units later (a load takes a while); neither once
+  // the replication stopped.
+  void RunInBackground(std::function<void()> work, std::function<void()> then) override;
+  void StateLoaded(const zab::Status& status) override;
   zab::GroupCommitLog::Stats LogStats() const override { return {}; }
 
  private:
@@ -78,8 +82,7 @@ class SimReplication final : public server::NodeReplication,
   bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) override {
     return node_->StoredSnapshotFile(zxid, snapshot_zxid, path);
   }
-  zab::Status InstallState(int64_t zxid, const std::string& data) override;
-  zab::Status RebuildState(int64_t zxid) override;
+  void LoadState(zab::StateLoad load) override;
   void Deliver(zab::ServerId from, std::string data) override {
     node_->Deliver(from, std::move(data));
   }
@@ -97,6 +100,8 @@ class SimReplication final : public server::NodeReplication,
   SimReplicationHooks hooks_;
   zab::StateMachine* node_;
   std::unique_ptr<zab::Replica> replica_;
+  // What the node's pending state load is for the reset hook: "snapshot" or "truncate".
+  const char* loading_ = nullptr;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

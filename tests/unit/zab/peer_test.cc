@@ -79,7 +79,13 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
   std::deque<LogChunkRequest> log_reads;
   std::deque<SnapshotFileRequest> snapshot_reads;
 
-  bool Busy() const { return !disk.empty() || !log_reads.empty() || !snapshot_reads.empty(); }
+  std::deque<StateLoad> loads;  // state loads the Replica started, not yet carried out
+  bool defer_loads = false;     // leave them pending (a slow load)
+
+  bool Busy() const {
+    return !disk.empty() || !log_reads.empty() || !snapshot_reads.empty() ||
+           (!loads.empty() && !defer_loads);
+  }
   // Completes every queued disk operation and read, reporting each to the Replica.
   void CompleteDiskWork();
   void ApplyDiskOp(const DiskOp& op);
@@ -98,13 +104,6 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
     DiskOp op{seq, {}};
     op.config = c;
     disk.push_back(std::move(op));
-  }
-  Status TruncateNow(int64_t after_zxid) override {
-    while (!disk.empty()) {
-      ApplyDiskOp(disk.front());
-      disk.pop_front();
-    }
-    return log->TruncateAfter(after_zxid);
   }
   void ReadLogChunk(const LogChunkRequest& r) override { log_reads.push_back(r); }
   void ReadSnapshotFile(const SnapshotFileRequest& r) override { snapshot_reads.push_back(r); }
@@ -126,17 +125,18 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
     *path = zxid == 0 ? std::string() : "state-at-" + std::to_string(zxid);
     return true;
   }
-  Status InstallState(int64_t, const std::string& data) override {
-    applied = Deserialize(data);
-    snapshot = applied;
-    return Status::OK();
-  }
-  Status RebuildState(int64_t zxid) override {
+  void LoadState(StateLoad load) override { loads.push_back(std::move(load)); }
+  // Carries out a state load (CompleteDiskWork does, as the disk work).
+  void CarryOutLoad(const StateLoad& load) {
+    if (load.kind == StateLoad::Kind::kInstall) {
+      applied = Deserialize(load.data);
+      snapshot = applied;
+      return;
+    }
     applied = snapshot;
     std::vector<LogEntry> entries;
-    REQUIRE(log->Read(0, zxid, SIZE_MAX, &entries).ok());
+    REQUIRE(log->Read(0, load.zxid, SIZE_MAX, &entries).ok());
     for (LogEntry& e : entries) applied.push_back(e);
-    return Status::OK();
   }
   void Deliver(ServerId, std::string) override {}
   void RoleChanged() override {}
@@ -220,6 +220,7 @@ class Cluster {
     nodes_[id].disk.clear();  // pending disk work is lost
     nodes_[id].log_reads.clear();
     nodes_[id].snapshot_reads.clear();
+    nodes_[id].loads.clear();
     for (auto& [other, o] : nodes_) {
       if (other == id || !o.up) continue;
       for (Channel ch : {Channel::kElection, Channel::kQuorum}) o.replica->OnDisconnected(id, ch);
@@ -350,6 +351,11 @@ void Node::CompleteDiskWork() {
       } else {
         replica->OnAppendDurable(op.entries.back().zxid, Status::OK());
       }
+    } else if (!loads.empty() && !defer_loads) {
+      StateLoad load = std::move(loads.front());
+      loads.pop_front();
+      CarryOutLoad(load);
+      replica->OnStateLoaded(Status::OK());
     } else if (!log_reads.empty()) {
       LogChunkRequest r = log_reads.front();
       log_reads.pop_front();
@@ -443,6 +449,36 @@ TEST_CASE("a wiped follower rejoins by SNAP") {
   c.Start(1);
   c.Ticks(10);
   CHECK(c.node(1).syncs[SyncMode::kSnap] == 1);
+  CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
+  c.Write("after");
+  CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
+}
+
+TEST_CASE("a learner loading the leader's snapshot holds what follows until the load is done") {
+  Cluster c(3);
+  c.Ticks(5);
+  for (int i = 0; i < 5; ++i) c.Write("w" + std::to_string(i));
+  c.Crash(1);
+  c.Wipe(1);
+  c.Write("while away");
+  c.node(1).defer_loads = true;
+  c.Start(1);
+  c.Ticks(3);
+  Replica& learner = *c.node(1).replica;
+  REQUIRE(c.node(1).syncs[SyncMode::kSnap] == 1);
+  REQUIRE(c.node(1).loads.size() == 1);
+  CHECK(c.node(1).loads.front().kind == StateLoad::Kind::kInstall);
+  CHECK(learner.loading_state());
+  // The leader goes on committing with the other follower; what reaches server 1 waits.
+  c.Write("during the load");
+  CHECK(learner.held_actions() > 0);
+  CHECK(c.node(1).applied.empty());
+  CHECK(!learner.peer().serving());
+  c.node(1).defer_loads = false;
+  c.Ticks(5);
+  CHECK(!learner.loading_state());
+  CHECK(learner.held_actions() == 0);
+  CHECK(learner.peer().serving());
   CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
   c.Write("after");
   CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));

@@ -23,13 +23,13 @@ class ScriptedMachine final : public StateMachine {
     path->clear();
     return true;
   }
-  Status InstallState(int64_t, const std::string&) override { return Status::OK(); }
-  Status RebuildState(int64_t) override { return Status::OK(); }
+  void LoadState(StateLoad load) override { loads.push_back(std::move(load)); }
   void Deliver(ServerId, std::string) override {}
   void RoleChanged() override { ++role_changes; }
   void Failed(const Status& status) override { failure = status.ToString(); }
 
   std::vector<int64_t> applied;
+  std::vector<StateLoad> loads;
   int role_changes = 0;
   std::string failure;
 };
@@ -50,10 +50,6 @@ class ScriptedDisk final : public ReplicaDisk {
   }
   void SaveConfig(uint64_t seq, const QuorumConfig&) override {
     ops_.push_back({seq, {}, 0, 0, 0, Kind::kConfig});
-  }
-  Status TruncateNow(int64_t after_zxid) override {
-    CompleteAll(nullptr);
-    return store_->TruncateAfter(after_zxid);
   }
   void ReadLogChunk(const LogChunkRequest& request) override { log_reads.push_back(request); }
   void ReadSnapshotFile(const SnapshotFileRequest&) override { FAIL("no snapshot expected"); }
