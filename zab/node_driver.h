@@ -7,8 +7,8 @@
 // one voter and no network. The simulator runs the same Replica with simulated ports.
 //
 // Threads: everything runs on the io thread except the disk work, the reads and background
-// work, whose completions are posted back to it. Callbacks into the StateMachine run on the io thread. Not
-// thread-safe otherwise.
+// work, whose completions are posted back to it. Callbacks into the StateMachine run on the io
+// thread. Not thread-safe otherwise.
 // Ownership: borrows the LogStore (which must outlive the driver) and the StateMachine; owns the
 // Replica, the GroupCommitLog and the reader thread.
 #pragma once

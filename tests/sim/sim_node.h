@@ -1,8 +1,8 @@
 // SimNode: one simulated server — the production driver core zab::Replica (zab/replica.h), its
 // SimDisk (the Replica's disk port) and its StateMachine. SimNode is the rest of the Replica's
 // environment: its network port (the simulated Network; every proposal on the wire is checked),
-// its zab::StateMachine (the DataTree: Apply applies the decoded server::Txn, InstallState and
-// RebuildState replace the tree, the stored snapshot is the disk's newest one) and its clock
+// its zab::StateMachine (the DataTree: Apply applies the decoded server::Txn, LoadState replaces
+// the tree a little later, the stored snapshot is the disk's newest one) and its clock
 // (Tick every kUnitsPerTick units). So the simulator runs the same driver code as the server.
 // Crash loses the Replica and the pending disk work (maybe tearing an append); Restart recovers
 // the disk, rebuilds the tree from snapshot + the WHOLE durable log and constructs a new
