@@ -75,8 +75,9 @@ class StateMachine {
   // For a learner being synchronized by snapshot: the file of a stored snapshot at the largest
   // zxid S <= `zxid` (every txn up to `zxid` is durable), whose bytes the learner loads
   // (StateLoad::kInstall); S = 0 with an empty path stands for the initial state (nothing
-  // stored yet: the log then holds every txn). Returns false if there is no such snapshot. The file is read through the disk
-  // port (ReplicaDisk::ReadSnapshotFile), so a large snapshot never stalls the driver's thread.
+  // stored yet: the log then holds every txn). Returns false if there is no such snapshot. The
+  // file is read through the disk port (ReplicaDisk::ReadSnapshotFile), so a large snapshot
+  // never stalls the driver's thread.
   virtual bool StoredSnapshotFile(int64_t zxid, int64_t* snapshot_zxid, std::string* path) = 0;
   // Starts replacing the state: kInstall installs the leader's snapshot and makes it durable
   // (the log has been emptied before); kRebuild rebuilds the state from durable storage up to
