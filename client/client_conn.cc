@@ -35,7 +35,8 @@ void Client::Impl::StartConnect() {
   attempt_deadline_ = Clock::now() + std::max<Clock::duration>(budget, kMinConnectTimeout);
   resolver_.async_resolve(
       hp.host, std::to_string(hp.port),
-      [this, gen](const asio::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+      [this, keep = Keep(), gen](const asio::error_code& ec,
+                                 asio::ip::tcp::resolver::results_type results) {
         if (gen != gen_) return;
         if (ec) {
           Disconnect(Err::kConnectionLoss);
@@ -43,7 +44,8 @@ void Client::Impl::StartConnect() {
         }
         phase_ = Phase::kConnecting;
         asio::async_connect(socket_, results,
-                            [this, gen](const asio::error_code& ec2, const asio::ip::tcp::endpoint&) {
+                            [this, keep = Keep(), gen](const asio::error_code& ec2,
+                                                       const asio::ip::tcp::endpoint&) {
                               if (gen != gen_) return;
                               if (ec2) {
                                 Disconnect(Err::kConnectionLoss);
@@ -58,7 +60,7 @@ void Client::Impl::ScheduleReconnect() {
   std::uniform_int_distribution<int> jitter(10, kMaxBackoffMs);
   backoff_timer_.expires_after(std::chrono::milliseconds(jitter(rng_)));
   const uint64_t gen = gen_;
-  backoff_timer_.async_wait([this, gen](const asio::error_code& ec) {
+  backoff_timer_.async_wait([this, keep = Keep(), gen](const asio::error_code& ec) {
     if (ec || gen != gen_) return;
     StartConnect();
   });
@@ -84,7 +86,7 @@ void Client::Impl::StartTlsHandshake(uint64_t gen) {
     tls_->set_verify_callback(asio::ssl::host_name_verification(current_host_), ec);
   }
   tls_->async_handshake(asio::ssl::stream_base::client,
-                        [this, gen, tls = tls_](const asio::error_code& hec) {
+                        [this, keep = Keep(), gen, tls = tls_](const asio::error_code& hec) {
                           if (gen != gen_) return;
                           if (hec) {
                             Disconnect(Err::kConnectionLoss);
@@ -129,7 +131,7 @@ void Client::Impl::StartRead(uint64_t gen) {
   size_t want = kReadChunk;
   if (in_end_ >= 4) want = std::max(want, 4 + static_cast<size_t>(FrameLength()));
   if (in_buf_.size() < want + kReadChunk / 2) in_buf_.resize(want + kReadChunk / 2);
-  auto on_read = [this, gen, tls = tls_](const asio::error_code& ec, size_t n) {
+  auto on_read = [this, keep = Keep(), gen, tls = tls_](const asio::error_code& ec, size_t n) {
     if (gen != gen_) return;
     if (ec) {
       Disconnect(Err::kConnectionLoss);
@@ -233,7 +235,7 @@ void Client::Impl::KickWrite() {
   out_inflight_.swap(out_pending_);
   out_pending_.clear();
   const uint64_t gen = gen_;
-  auto on_written = [this, gen, tls = tls_](const asio::error_code& ec, size_t) {
+  auto on_written = [this, keep = Keep(), gen, tls = tls_](const asio::error_code& ec, size_t) {
     if (gen != gen_) return;
     writing_ = false;
     out_inflight_.clear();
@@ -425,7 +427,7 @@ void Client::Impl::Disconnect(Err why) {
 
 void Client::Impl::ArmTick() {
   tick_timer_.expires_after(kTick);
-  tick_timer_.async_wait([this](const asio::error_code& ec) {
+  tick_timer_.async_wait([this, keep = Keep()](const asio::error_code& ec) {
     if (ec || phase_ == Phase::kDone) return;
     Tick();
     if (phase_ != Phase::kDone) ArmTick();

@@ -1,9 +1,12 @@
-// Client::Impl: the session engine behind zk::client::Client (internal header).
+// Client::Impl: the session engine behind zk::client::Client (internal header), and
+// EventLoop::Impl, the io thread several of them may share.
 //
 // All state below the "io thread only" line is touched only on the io thread; the few fields
-// that public methods read from other threads are guarded by mu_. Impl outlives its io thread:
-// the thread holds a shared_ptr to it, and Close() joins the thread (or, when called on the io
-// thread itself, lets it finish and destroy the Impl last).
+// that public methods read from other threads are guarded by mu_. With an io thread of its own,
+// Impl outlives it: the thread holds a shared_ptr to it, and Close() joins the thread (or, when
+// called on the io thread itself, lets it finish and destroy the Impl last). On a shared
+// EventLoop, every pending handler holds a shared_ptr to the Impl (Keep()), so the Impl lives
+// until the last of them has run after the close, and Close() waits for the close to finish.
 #pragma once
 
 #include <asio.hpp>
@@ -11,6 +14,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "client/connect_string.h"
+#include "client/event_loop.h"
 #include "client/watch_registry.h"
 #include "client/zk_client.h"
 
@@ -50,6 +55,27 @@ struct Request {
   bool done = false;  // on_reply already called (timed out); a late reply is dropped.
 };
 
+class EventLoop::Impl {
+ public:
+  Impl();   // starts the thread
+  ~Impl();  // waits for every client to be gone, then stops and joins the thread
+
+  asio::io_context& io() { return io_; }
+  std::thread::id thread_id() const { return thread_id_; }
+  // A Client::Impl on this loop was constructed / destroyed.
+  void ClientStarted();
+  void ClientGone();
+
+ private:
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::thread::id thread_id_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int clients_ = 0;
+};
+
 class Client::Impl {
  public:
   // `tls_context` is set when options.tls.enabled (see MakeTlsContext).
@@ -70,6 +96,9 @@ class Client::Impl {
   bool RemoveLocalWatches(const std::string& server_path, WatcherType type);
 
   bool OnIoThread() const { return std::this_thread::get_id() == io_thread_id_; }
+  // What a handler captures to keep this Impl alive until it ran: a shared_ptr on a shared
+  // EventLoop, null with an io thread of its own (whose thread keeps the Impl alive).
+  std::shared_ptr<Impl> Keep() const { return loop_ != nullptr ? self_.lock() : nullptr; }
   const ConnectString& cs() const { return cs_; }
   Clock::duration request_timeout() const { return options_.request_timeout; }
 
@@ -134,10 +163,27 @@ class Client::Impl {
   const Options options_;
   const ConnectString cs_;
 
-  asio::io_context io_;
+  // Registers this Impl with the shared loop, and unregisters it last of all its members, once
+  // its sockets and timers are gone (the loop may be destroyed from then on).
+  struct LoopRegistration {
+    explicit LoopRegistration(EventLoop::Impl* l) : loop(l) {
+      if (loop != nullptr) loop->ClientStarted();
+    }
+    ~LoopRegistration() {
+      if (loop != nullptr) loop->ClientGone();
+    }
+    LoopRegistration(const LoopRegistration&) = delete;
+    LoopRegistration& operator=(const LoopRegistration&) = delete;
+    EventLoop::Impl* const loop;
+  };
+  const LoopRegistration registration_;
+  EventLoop::Impl* const loop_;                // registration_.loop: the shared loop, or null
+  std::unique_ptr<asio::io_context> own_io_;   // without a shared loop
+  asio::io_context& io_;                       // the loop's or own_io_
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
+  std::thread thread_;  // the own io thread
   std::thread::id io_thread_id_;
+  std::weak_ptr<Impl> self_;  // set by StartThread
 
   // Guarded by mu_ (read by other threads).
   mutable std::mutex mu_;
@@ -146,6 +192,7 @@ class Client::Impl {
   bool close_requested_ = false;
   size_t posted_ = 0;  // Submits posted to the io thread and not yet enqueued.
   bool thread_joined_ = false;
+  bool closed_ = false;  // FinishClose ran (what Close waits for on a shared loop)
   ConnectionState state_ = ConnectionState::kSuspended;
   bool connected_ = false;
   int64_t session_id_ = 0;

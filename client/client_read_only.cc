@@ -25,7 +25,7 @@ void Client::Impl::ArmRwProbe() {
   const uint64_t gen = ++probe_gen_;
   probe_timer_.expires_after(probe_delay_);
   probe_delay_ = std::min(probe_delay_ * 2, kMaxProbeDelay);
-  probe_timer_.async_wait([this, gen](const asio::error_code& ec) {
+  probe_timer_.async_wait([this, keep = Keep(), gen](const asio::error_code& ec) {
     if (ec || gen != probe_gen_ || !read_only_ || phase_ != Phase::kConnected) return;
     const size_t index = next_host_;
     next_host_ = (next_host_ + 1) % hosts_.size();
@@ -39,13 +39,14 @@ void Client::Impl::ProbeHost(size_t index) {
   probe_answer_.clear();
   // The probe's own deadline: closing the socket ends whatever step it is in.
   probe_timer_.expires_after(kProbeTimeout);
-  probe_timer_.async_wait([this, gen, index](const asio::error_code& ec) {
+  probe_timer_.async_wait([this, keep = Keep(), gen, index](const asio::error_code& ec) {
     if (ec || gen != probe_gen_) return;
     ProbeDone(gen, index, false);
   });
   probe_resolver_.async_resolve(
       hp.host, std::to_string(hp.port),
-      [this, gen, index](const asio::error_code& ec, asio::ip::tcp::resolver::results_type rs) {
+      [this, keep = Keep(), gen, index](const asio::error_code& ec,
+                                        asio::ip::tcp::resolver::results_type rs) {
         if (gen != probe_gen_) return;
         if (ec) {
           ProbeDone(gen, index, false);
@@ -53,7 +54,8 @@ void Client::Impl::ProbeHost(size_t index) {
         }
         asio::async_connect(
             probe_socket_, rs,
-            [this, gen, index](const asio::error_code& ec2, const asio::ip::tcp::endpoint&) {
+            [this, keep = Keep(), gen, index](const asio::error_code& ec2,
+                                              const asio::ip::tcp::endpoint&) {
               if (gen != probe_gen_) return;
               if (ec2) {
                 ProbeDone(gen, index, false);
@@ -62,7 +64,7 @@ void Client::Impl::ProbeHost(size_t index) {
               static const std::string kIsro = "isro";
               asio::async_write(
                   probe_socket_, asio::buffer(kIsro),
-                  [this, gen, index](const asio::error_code& ec3, size_t) {
+                  [this, keep = Keep(), gen, index](const asio::error_code& ec3, size_t) {
                     if (gen != probe_gen_) return;
                     if (ec3) {
                       ProbeDone(gen, index, false);
@@ -71,7 +73,7 @@ void Client::Impl::ProbeHost(size_t index) {
                     // The server answers and closes: read to the end of the stream.
                     asio::async_read(
                         probe_socket_, asio::dynamic_buffer(probe_answer_, 64),
-                        [this, gen, index](const asio::error_code&, size_t) {
+                        [this, keep = Keep(), gen, index](const asio::error_code&, size_t) {
                           if (gen != probe_gen_) return;
                           ProbeDone(gen, index, probe_answer_.starts_with("rw"));
                         });

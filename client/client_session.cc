@@ -9,6 +9,10 @@ Client::Impl::Impl(Options options, ConnectString cs,
                    std::shared_ptr<asio::ssl::context> tls_context)
     : options_(std::move(options)),
       cs_(std::move(cs)),
+      registration_(options_.event_loop != nullptr ? &options_.event_loop->impl() : nullptr),
+      loop_(registration_.loop),
+      own_io_(loop_ == nullptr ? std::make_unique<asio::io_context>() : nullptr),
+      io_(loop_ != nullptr ? loop_->io() : *own_io_),
       work_(asio::make_work_guard(io_)),
       socket_(io_),
       tls_context_(std::move(tls_context)),
@@ -28,6 +32,8 @@ Client::Impl::Impl(Options options, ConnectString cs,
 }
 
 Client::Impl::~Impl() {
+  // On a shared loop there is no thread to join: the Impl is destroyed by the last handler that
+  // held it, or by the last Client reference once the close finished.
   if (thread_.joinable()) {
     if (std::this_thread::get_id() == thread_.get_id()) {
       thread_.detach();
@@ -38,6 +44,15 @@ Client::Impl::~Impl() {
 }
 
 void Client::Impl::StartThread(std::shared_ptr<Impl> self) {
+  self_ = self;
+  if (loop_ != nullptr) {
+    io_thread_id_ = loop_->thread_id();
+    asio::post(io_, [this, keep = std::move(self)] {
+      ArmTick();
+      StartConnect();
+    });
+    return;
+  }
   std::mutex m;
   std::condition_variable cv;
   bool started = false;
@@ -72,7 +87,7 @@ void Client::Impl::Submit(std::shared_ptr<Request> req) {
     } else if (!OnIoThread() || posted_ > 0) {
       // From another thread (or behind requests that are): hand over in submission order.
       ++posted_;
-      asio::post(io_, [this, req = std::move(req)]() mutable {
+      asio::post(io_, [this, keep = Keep(), req = std::move(req)]() mutable {
         {
           std::lock_guard<std::mutex> l2(mu_);
           --posted_;
@@ -138,7 +153,7 @@ void Client::Impl::AddAuth(std::string scheme, std::string auth, Callback<void> 
     if (terminal_err_ != Err::kOk) {
       inline_err = terminal_err_;
     } else {
-      asio::post(io_, [this, scheme = std::move(scheme), auth = std::move(auth),
+      asio::post(io_, [this, keep = Keep(), scheme = std::move(scheme), auth = std::move(auth),
                        cb = std::move(cb)]() mutable {
         if (phase_ == Phase::kDone || phase_ == Phase::kClosing) {
           cb(Err::kClosing);
@@ -265,14 +280,20 @@ void Client::Impl::Close() {
     std::lock_guard<std::mutex> l(mu_);
     if (!close_requested_) {
       close_requested_ = true;
-      asio::post(io_, [this] { StartClose(); });
+      asio::post(io_, [this, keep = Keep()] { StartClose(); });
     }
     if (!OnIoThread() && !thread_joined_) {
       thread_joined_ = true;
       join = true;
     }
   }
-  if (join && thread_.joinable()) thread_.join();
+  if (!join) return;
+  if (loop_ != nullptr) {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [this] { return closed_; });
+    return;
+  }
+  if (thread_.joinable()) thread_.join();
 }
 
 void Client::Impl::StartClose() {
@@ -330,11 +351,18 @@ void Client::Impl::FinishClose() {
   watches_.TakeAll();
   Notify(ConnectionState::kClosed);
   work_.reset();
+  if (loop_ != nullptr) {
+    // The loop goes on serving its other clients; Close() waits for this.
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+    cv_.notify_all();
+    return;
+  }
   io_.stop();
 }
 
 void Client::Impl::DropConnection() {
-  asio::post(io_, [this] {
+  asio::post(io_, [this, keep = Keep()] {
     if (phase_ == Phase::kConnected) Disconnect(Err::kConnectionLoss);
   });
 }

@@ -32,7 +32,8 @@ file(GLOB ZK_DISCOVERY_HEADERS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/client/di
 install(FILES ${ZK_DISCOVERY_HEADERS}
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client/discovery)
 
-set(ZK_PUBLIC_HEADERS client/zk_client.h client/result.h client/retry.h client/watch_stream.h)
+set(ZK_PUBLIC_HEADERS client/zk_client.h client/event_loop.h client/result.h client/retry.h
+                      client/watch_stream.h)
 set(ZK_PUBLIC_PROTO_HEADERS client/proto/jute.h client/proto/records.h
   client/proto/wire_constants.h)
 install(FILES ${ZK_PUBLIC_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/zabkeeper/client)

@@ -1,7 +1,8 @@
 // zk::client::Client: an asynchronous ZooKeeper client session.
 //
-// One Client is one ZooKeeper session. It owns one internal io thread (standalone asio) that
-// runs the connection: handshake, pipelined requests (many outstanding at once, replies matched
+// One Client is one ZooKeeper session. It owns one internal io thread (standalone asio), or
+// shares one with other clients (Options::event_loop, client/event_loop.h), that runs the
+// connection: handshake, pipelined requests (many outstanding at once, replies matched
 // in order), pings, reconnects to the next host with session resume, watch re-registration and
 // timers. Every operation exists in three forms:
 //
@@ -35,8 +36,8 @@
 // if no reply arrived in time; its late reply is discarded. When the session expires every queued
 // and outstanding request completes with kSessionExpired, and so does every later request.
 //
-// Ownership: the Client owns its thread, socket and all registered watchers. Destroying it calls
-// Close().
+// Ownership: the Client owns its thread (unless it shares an EventLoop), socket and all
+// registered watchers. Destroying it calls Close().
 #pragma once
 
 #include <chrono>
@@ -48,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/event_loop.h"
 #include "client/proto/records.h"
 #include "client/proto/wire_constants.h"
 #include "client/result.h"
@@ -223,13 +225,16 @@ struct Options {
   // Called on the io thread on every state change.
   StateListener state_listener;
   TlsOptions tls;
+  // Run on this shared io thread instead of one of the client's own (not owned; it must outlive
+  // the client). Null: the client starts its own.
+  EventLoop* event_loop = nullptr;
 };
 
 class Client {
  public:
-  // Validates the options, starts the io thread and begins connecting. Does not wait for the
-  // connection: requests issued before it is up are queued. Errors: kBadArguments (malformed
-  // connect string or chroot, no host, non-positive timeout).
+  // Validates the options, starts the io thread (or joins the shared one) and begins
+  // connecting. Does not wait for the connection: requests issued before it is up are queued.
+  // Errors: kBadArguments (malformed connect string or chroot, no host, non-positive timeout).
   static Result<std::unique_ptr<Client>> Start(Options options);
 
   ~Client();
@@ -242,7 +247,8 @@ class Client {
 
   // Ends the session: waits (bounded by the request timeout, or the negotiated read timeout)
   // for outstanding requests and the closeSession reply, completes everything still pending
-  // with kClosing, reports kClosed, and joins the io thread. Idempotent. After Close returns no
+  // with kClosing, reports kClosed, and joins the io thread (on a shared EventLoop: waits until
+  // the close is done). Idempotent. After Close returns no
   // callback of this client runs any more (except inline ones of later requests, see above).
   // Called from a callback, Close only starts closing and returns at once.
   void Close();
