@@ -11,7 +11,10 @@
 namespace zk::server {
 namespace {
 
-constexpr size_t kReadChunk = 64 * 1024;
+// A read asks for read_chunk_ bytes: kMinReadChunk on a quiet connection (an idle session costs
+// no 64 KiB buffer), doubled up to kMaxReadChunk while reads fill it (a pipelining client).
+constexpr size_t kMinReadChunk = 4 * 1024;
+constexpr size_t kMaxReadChunk = 64 * 1024;
 constexpr size_t kMaxGather = 64;
 
 bool IsFourLetterWord(const char* p) {
@@ -96,8 +99,8 @@ void Connection::Read() {
     in_start_ = 0;
   }
   size_t used = in_.size();
-  in_.resize(used + kReadChunk);
-  stream_.AsyncReadSome(asio::buffer(in_.data() + used, kReadChunk),
+  in_.resize(used + read_chunk_);
+  stream_.AsyncReadSome(asio::buffer(in_.data() + used, read_chunk_),
                         [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
                           self->in_.resize(used + (ec ? 0 : n));
                           self->OnRead(ec, n);
@@ -116,7 +119,22 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
     return;
   }
   stats_.bytes_received += n;
+  if (n == read_chunk_ && read_chunk_ < kMaxReadChunk) {
+    read_chunk_ *= 2;
+  } else if (n < read_chunk_ / 8 && read_chunk_ > kMinReadChunk) {
+    read_chunk_ /= 2;
+  }
   ParseFrames();
+  if (in_start_ == in_.size()) {
+    // Everything parsed: start over at the front, and give back a buffer grown for a burst or
+    // a large frame once the connection is quiet again.
+    in_.clear();
+    in_start_ = 0;
+    if (in_.capacity() > 2 * kMaxReadChunk ||
+        (read_chunk_ == kMinReadChunk && in_.capacity() > 2 * kMinReadChunk)) {
+      std::string().swap(in_);
+    }
+  }
   Read();
 }
 
@@ -141,8 +159,8 @@ void Connection::ParseFrames() {
     }
     if (in_.size() - in_start_ < 4 + static_cast<size_t>(len)) {
       // Make room for a large frame in one go.
-      if (in_.capacity() < in_start_ + 4 + static_cast<size_t>(len) + kReadChunk) {
-        in_.reserve(in_start_ + 4 + static_cast<size_t>(len) + kReadChunk);
+      if (in_.capacity() < in_start_ + 4 + static_cast<size_t>(len) + read_chunk_) {
+        in_.reserve(in_start_ + 4 + static_cast<size_t>(len) + read_chunk_);
       }
       return;
     }

@@ -10,7 +10,9 @@
 // object with the same figures. `--op lock` runs the lock benchmark instead
 // (client/bench/lock_bench.h: contenders on one zk::recipes::Mutex), and `--op discovery` the
 // registry benchmark (client/bench/discovery_bench.h: how fast a provider's arrival and death
-// reach every consumer's cache).
+// reach every consumer's cache), and `--op watch-scale` the scale benchmark
+// (client/bench/watch_scale_bench.h: many idle sessions, a million watches, memory per session
+// and per watch, idle CPU, the time to deliver a batch of watch events).
 //
 // By default every session runs its own io thread (the client library's default). With
 // `--loops N` the sessions share N event loops (client/event_loop.h), assigned round-robin: many
@@ -35,6 +37,7 @@
 #include "client/bench/discovery_bench.h"
 #include "client/bench/lock_bench.h"
 #include "client/bench/server_cpu.h"
+#include "client/bench/watch_scale_bench.h"
 #include "client/zk_client.h"
 
 namespace zk::bench {
@@ -244,9 +247,10 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", cfg.warmup_s, "seconds before measuring")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--op", cfg.op, "create|set|get|exists|mixed|lock|discovery")
+  app.add_option("--op", cfg.op, "create|set|get|exists|mixed|lock|discovery|watch-scale")
       ->check(CLI::IsMember(
-          {"create", "set", "get", "exists", "mixed", "lock", "discovery", "discovery-provider"}))
+          {"create", "set", "get", "exists", "mixed", "lock", "discovery", "discovery-provider",
+           "watch-scale"}))
       ->capture_default_str();
   app.add_option("--read-ratio", cfg.read_ratio, "share of gets in mixed")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
@@ -284,7 +288,33 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--discovery-base", disc.base, "discovery: base path")->capture_default_str();
   app.add_option("--provider-id", provider_id, "discovery-provider: the instance id");
+  WatchScaleConfig scale;
+  app.add_option("--parents", scale.parents, "watch-scale: parent znodes")->capture_default_str();
+  app.add_option("--children", scale.children, "watch-scale: leaves per parent")
+      ->capture_default_str();
+  app.add_option("--data-watchers", scale.data_watchers,
+                 "watch-scale: sessions with a data watch on each leaf")
+      ->capture_default_str();
+  app.add_option("--child-watchers", scale.child_watchers,
+                 "watch-scale: sessions with a child watch on each parent")
+      ->capture_default_str();
+  app.add_option("--fire", scale.fire, "watch-scale: leaves changed to fire their watches")
+      ->capture_default_str();
+  app.add_option("--idle", scale.idle_s, "watch-scale: seconds of idle measured")
+      ->capture_default_str();
+  app.add_option("--mem-cmd", scale.mem_cmd,
+                 "watch-scale: shell command printing the server's memory in bytes (default: "
+                 "the RSS of the first --cpu-pids process)");
   CLI11_PARSE(app, argc, argv);
+  if (cfg.op == "watch-scale") {
+    scale.servers = cfg.servers;
+    scale.sessions = cfg.sessions;
+    scale.loops = std::max(1, cfg.loops);
+    scale.session_timeout_ms = cfg.session_timeout_ms;
+    scale.cpu_pids = cfg.cpu_pids;
+    scale.json = cfg.json;
+    return RunWatchScaleBench(scale);
+  }
   if (cfg.op == "discovery" || cfg.op == "discovery-provider") {
     disc.servers = cfg.servers;
     disc.warmup_s = cfg.warmup_s;
