@@ -13,7 +13,7 @@ namespace {
 
 // A read asks for read_chunk_ bytes: kMinReadChunk on a quiet connection (an idle session costs
 // no 64 KiB buffer), doubled up to kMaxReadChunk while reads fill it (a pipelining client).
-constexpr size_t kMinReadChunk = 4 * 1024;
+constexpr size_t kMinReadChunk = 1024;
 constexpr size_t kMaxReadChunk = 64 * 1024;
 constexpr size_t kMaxGather = 64;
 

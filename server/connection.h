@@ -76,7 +76,7 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
 
   std::string in_;        // bytes read, not yet parsed
   size_t in_start_ = 0;   // parse position in in_
-  size_t read_chunk_ = 4 * 1024;  // bytes asked for by the next read (connection.cc)
+  size_t read_chunk_ = 1024;  // bytes asked for by the next read (connection.cc)
   bool first_frame_ = true;
   bool reading_ = false;
   bool read_paused_ = false;     // paused because queued output is over the limit
