@@ -43,23 +43,14 @@ done
 
 ZABKEEPER=$BIN_DIR/zabkeeper
 ZKBENCH=$BIN_DIR/zkbench
-JAVA=/usr/bin/java
-ZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar
-ZK_JARS=$ZK_JARS:/usr/share/java/log4j-1.2.jar
+# shellcheck source=lib/bench-servers.sh
+. "$here/scripts/lib/bench-servers.sh"
 BENCH_EXTRA_CFG="maxClientCnxns=0"
 for f in "$ZABKEEPER" "$ZKBENCH"; do
   [ -x "$f" ] || { echo "missing $f (build it or set BIN_DIR)" >&2; exit 2; }
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-discovery.XXXXXX")
-# shellcheck source=lib/bench-servers.sh
-. "$here/scripts/lib/bench-servers.sh"
-cleanup() {
-  stop_all
-  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM
+bench_tmpdir bench-discovery
 
 declare -A result
 for kind in ${servers//,/ }; do

@@ -46,10 +46,9 @@ done
 
 ZABKEEPER=$BIN_DIR/zabkeeper
 ZKBENCH=$BIN_DIR/zkbench
-JAVA=/usr/bin/java
+# shellcheck source=lib/bench-servers.sh
+. "$here/scripts/lib/bench-servers.sh"
 JAVAC=/usr/bin/javac
-ZK_JARS=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar
-ZK_JARS=$ZK_JARS:/usr/share/java/log4j-1.2.jar
 CURATOR_CP=""
 for j in zookeeper zookeeper-jute curator-client curator-framework curator-recipes guava \
          slf4j-api slf4j-simple netty-buffer netty-codec netty-common netty-handler \
@@ -64,15 +63,7 @@ for f in ${CURATOR_CP//:/ }; do
   [ -f "$f" ] || { echo "missing $f (apt-get install libcurator-recipes-java)" >&2; exit 2; }
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-recipes.XXXXXX")
-# shellcheck source=lib/bench-servers.sh
-. "$here/scripts/lib/bench-servers.sh"
-cleanup() {
-  stop_all
-  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM
+bench_tmpdir bench-recipes
 
 mkdir -p "$tmp/classes"
 "$JAVAC" -Xlint:all,-path -d "$tmp/classes" -cp "$CURATOR_CP" \

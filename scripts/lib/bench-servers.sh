@@ -1,11 +1,25 @@
-# Servers for the benchmark scripts (sourced by bench-vs-zookeeper.sh and bench-recipes.sh):
+# Servers for the benchmark scripts (sourced by bench-vs-zookeeper.sh, bench-recipes.sh,
+# bench-discovery.sh, bench-scale.sh and bench-latency.sh):
 # start_servers KIND N runs N zabkeeper or Apache ZooKeeper servers (an ensemble when N > 1) on
 # free loopback ports under $tmp/KIND, each with tickTime=2000 and fsync on, Apache with the java
 # command of Debian's `zkServer.sh start`; it sets `pids` and `connect` and waits until all
-# serve. stop_all stops them (SIGTERM, then SIGKILL after 10 s). The caller sets tmp, ZABKEEPER,
-# JAVA and ZK_JARS (and BENCH_EXTRA_CFG, lines added to every zoo.cfg), and installs a trap that
-# calls stop_all.
+# serve. stop_all stops them (SIGTERM, then SIGKILL after 10 s). bench_tmpdir NAME makes $tmp
+# and installs the traps that stop the servers and remove it on exit (KEEP_TMP=1 keeps it). The
+# caller sets ZABKEEPER (and BENCH_EXTRA_CFG, lines added to every zoo.cfg); JAVA and ZK_JARS
+# default to Debian's java and Apache ZooKeeper's class path.
+JAVA=${JAVA:-/usr/bin/java}
+ZK_JARS=${ZK_JARS:-/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar}
+[[ $ZK_JARS == *log4j-1.2.jar* ]] || ZK_JARS=$ZK_JARS:/usr/share/java/log4j-1.2.jar
 pids=()
+bench_cleanup() {
+  stop_all
+  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
+bench_tmpdir() {  # name
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  trap bench_cleanup EXIT
+  trap "exit 130" INT TERM
+}
 stop_all() {
   local p
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
