@@ -4,8 +4,12 @@
 // implementation on dataDir; the simulator gives the node one of its own. The transaction log is
 // a separate port, zab::LogStore.
 //
-// Threads: called on the node's thread only. A background snapshot runs elsewhere (a forked
-// child in production) and reports through PollSnapshot.
+// Threads: called on the node's thread, except that a learner's state load
+// (ServerNode::LoadState, on the replication's background thread) calls LoadNewestSnapshot,
+// SnapshotZxids, StoreSnapshot and RemoveSnapshot while the node's thread may call the others:
+// implementations keep those four free of shared mutable state (FileNodeStorage: they only touch
+// files). A background snapshot runs elsewhere (a forked child in production) and reports
+// through PollSnapshot.
 #pragma once
 
 #include <cstdint>
