@@ -98,7 +98,8 @@ class Client::Impl {
   bool OnIoThread() const { return std::this_thread::get_id() == io_thread_id_; }
   // What a handler captures to keep this Impl alive until it ran: a shared_ptr on a shared
   // EventLoop, null with an io thread of its own (whose thread keeps the Impl alive).
-  std::shared_ptr<Impl> Keep() const { return loop_ != nullptr ? self_.lock() : nullptr; }
+  std::shared_ptr<Impl> Keep() const { return shared_loop() ? self_.lock() : nullptr; }
+  bool shared_loop() const { return registration_.loop != nullptr; }
   const ConnectString& cs() const { return cs_; }
   Clock::duration request_timeout() const { return options_.request_timeout; }
 
@@ -177,7 +178,6 @@ class Client::Impl {
     EventLoop::Impl* const loop;
   };
   const LoopRegistration registration_;
-  EventLoop::Impl* const loop_;                // registration_.loop: the shared loop, or null
   std::unique_ptr<asio::io_context> own_io_;   // without a shared loop
   asio::io_context& io_;                       // the loop's or own_io_
   asio::executor_work_guard<asio::io_context::executor_type> work_;

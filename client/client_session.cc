@@ -10,9 +10,8 @@ Client::Impl::Impl(Options options, ConnectString cs,
     : options_(std::move(options)),
       cs_(std::move(cs)),
       registration_(options_.event_loop != nullptr ? &options_.event_loop->impl() : nullptr),
-      loop_(registration_.loop),
-      own_io_(loop_ == nullptr ? std::make_unique<asio::io_context>() : nullptr),
-      io_(loop_ != nullptr ? loop_->io() : *own_io_),
+      own_io_(registration_.loop == nullptr ? std::make_unique<asio::io_context>() : nullptr),
+      io_(registration_.loop != nullptr ? registration_.loop->io() : *own_io_),
       work_(asio::make_work_guard(io_)),
       socket_(io_),
       tls_context_(std::move(tls_context)),
@@ -45,8 +44,8 @@ Client::Impl::~Impl() {
 
 void Client::Impl::StartThread(std::shared_ptr<Impl> self) {
   self_ = self;
-  if (loop_ != nullptr) {
-    io_thread_id_ = loop_->thread_id();
+  if (shared_loop()) {
+    io_thread_id_ = registration_.loop->thread_id();
     asio::post(io_, [this, keep = std::move(self)] {
       ArmTick();
       StartConnect();
@@ -288,7 +287,7 @@ void Client::Impl::Close() {
     }
   }
   if (!join) return;
-  if (loop_ != nullptr) {
+  if (shared_loop()) {
     std::unique_lock<std::mutex> l(mu_);
     cv_.wait(l, [this] { return closed_; });
     return;
@@ -351,7 +350,7 @@ void Client::Impl::FinishClose() {
   watches_.TakeAll();
   Notify(ConnectionState::kClosed);
   work_.reset();
-  if (loop_ != nullptr) {
+  if (shared_loop()) {
     // The loop goes on serving its other clients; Close() waits for this.
     std::lock_guard<std::mutex> l(mu_);
     closed_ = true;

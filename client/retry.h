@@ -88,13 +88,12 @@ class RetryUntilElapsed : public RetryPolicy {
 // retryable, or the policy gives up; returns the last result.
 template <class Attempt>
 auto CallWithRetry(const RetryPolicy& policy, Attempt&& attempt) -> std::invoke_result_t<Attempt&> {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  const auto start = std::chrono::steady_clock::now();
   for (int retry = 0;; ++retry) {
     auto r = attempt();
     if (r.ok() || !IsRetryable(r.err())) return r;
-    const auto elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
     std::chrono::milliseconds sleep{0};
     if (!policy.AllowRetry(retry, elapsed, &sleep)) return r;
     if (sleep.count() > 0) std::this_thread::sleep_for(sleep);

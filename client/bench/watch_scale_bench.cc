@@ -10,6 +10,7 @@
 #include <memory>
 #include <thread>
 
+#include "client/bench/pipelined.h"
 #include "client/bench/server_cpu.h"
 #include "client/event_loop.h"
 #include "client/zk_client.h"
@@ -57,23 +58,6 @@ std::string LeafPath(const WatchScaleConfig& cfg, int p, int c) {
   char name[32];
   std::snprintf(name, sizeof(name), "/n%04d", c);
   return ParentPath(cfg, p) + name;
-}
-
-// Runs `op(i)` for i in [0, n), each returning a future; at most `window` wait at once. The
-// number of results other than kOk (and, with tolerate, other than `tolerate`).
-template <class Op>
-int64_t Pipelined(int64_t n, Op op, Err tolerate = Err::kOk) {
-  constexpr int64_t kWindow = 1000;
-  int64_t errors = 0;
-  for (int64_t i = 0; i < n; i += kWindow) {
-    std::vector<decltype(op(0))> inflight;
-    for (int64_t j = i; j < std::min(n, i + kWindow); ++j) inflight.push_back(op(j));
-    for (auto& f : inflight) {
-      auto r = f.get();
-      if (!r.ok() && r.err() != tolerate) ++errors;
-    }
-  }
-  return errors;
 }
 
 // Waits until `count` reaches `target`; false after `timeout`.

@@ -36,6 +36,7 @@
 #include "client/bench/latency_histogram.h"
 #include "client/bench/discovery_bench.h"
 #include "client/bench/lock_bench.h"
+#include "client/bench/pipelined.h"
 #include "client/bench/server_cpu.h"
 #include "client/bench/watch_scale_bench.h"
 #include "client/zk_client.h"
@@ -215,20 +216,16 @@ bool Populate(Client& c, const Config& cfg, const std::vector<std::string>& keys
   }
   if (cfg.kind == OpKind::kCreate) return true;
   const std::string data(static_cast<size_t>(cfg.size), 'x');
-  const size_t window = 1000;
-  std::vector<std::future<Result<client::CreateResult>>> inflight;
-  for (size_t i = 0; i < keys.size(); i += window) {
-    inflight.clear();
-    for (size_t j = i; j < std::min(keys.size(), i + window); ++j) {
-      inflight.push_back(c.CreateFuture(keys[j], data, client::OpenAclUnsafe()));
-    }
-    for (auto& f : inflight) {
-      auto r = f.get();
-      if (!r.ok() && r.err() != Err::kNodeExists) {
-        std::fprintf(stderr, "zkbench: populate: %s\n", std::string(ErrName(r.err())).c_str());
-        return false;
-      }
-    }
+  const int64_t errors = Pipelined(
+      static_cast<int64_t>(keys.size()),
+      [&](int64_t i) {
+        return c.CreateFuture(keys[static_cast<size_t>(i)], data, client::OpenAclUnsafe());
+      },
+      Err::kNodeExists);
+  if (errors > 0) {
+    std::fprintf(stderr, "zkbench: populate: %lld creates failed\n",
+                 static_cast<long long>(errors));
+    return false;
   }
   return true;
 }
