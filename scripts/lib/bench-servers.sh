@@ -30,9 +30,10 @@ stop_all() {
   done
   pids=()
 }
-free_port() {
-  /usr/bin/python3 -c \
-    'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+BENCH_FIXTURES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration" && pwd)
+free_ports() {  # n: n distinct free loopback ports below the ephemeral range (zkfixtures)
+  /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import zkfixtures as z
+print(" ".join(str(z.free_port()) for _ in range(int(sys.argv[2]))))' "$BENCH_FIXTURES" "$1"
 }
 srvr() {  # port; bounded: a starting server may accept and never answer
   timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"$1" && printf srvr >&3 && cat <&3' _ "$1" \
@@ -43,10 +44,11 @@ srvr() {  # port; bounded: a starting server may accept and never answer
 # exit or do not serve within 60 s.
 start_servers() {  # kind n
   local kind=$1 n=$2 i dir cfg ports=() quorum=() election=()
-  for i in $(seq 1 "$n"); do
-    ports+=("$(free_port)")
-    quorum+=("$(free_port)")
-    election+=("$(free_port)")
+  local all=($(free_ports $((3 * n))))
+  for i in $(seq 0 $((n - 1))); do
+    ports+=("${all[3 * i]}")
+    quorum+=("${all[3 * i + 1]}")
+    election+=("${all[3 * i + 2]}")
   done
   connect=""
   for i in $(seq 1 "$n"); do

@@ -20,6 +20,7 @@ configures both servers; zabkeeper is expected to read them from zoo.cfg.
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -83,14 +84,41 @@ def in_ci():
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def free_port(host="127.0.0.1"):
-    """A free TCP port on a loopback address (bind to 0, read, close)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+# Ports handed out by free_port in this process; never handed out twice.
+_ports_given = set()
+# Listening ports come from below the kernel's ephemeral range, so that no outgoing connection
+# (a server dialing a peer, a client) can take one between the probe and the server's bind.
+_PORT_RANGE = (20000, 32767)
+
+
+def _ephemeral_floor():
     try:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port(host="127.0.0.1"):
+    """A TCP port that is free on a loopback address now and that this process has not handed
+    out before: two calls never return the same port (probing with bind(0) and closing could),
+    and the port lies below the ephemeral range so outgoing connections don't take it."""
+    low, high = _PORT_RANGE[0], min(_PORT_RANGE[1], _ephemeral_floor() - 1)
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(1000):
+        port = rng.randint(low, high)
+        if port in _ports_given:
+            continue
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((host, port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _ports_given.add(port)
+        return port
+    raise RuntimeError("no free port on %s in %d..%d" % (host, low, high))
 
 
 def four_letter(host, port, word, timeout=5.0):

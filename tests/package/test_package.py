@@ -25,11 +25,15 @@ import signal
 import socket
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from zkfixtures import free_port  # noqa: E402  (one port allocator for every suite)
 
 PACKAGES = ("zabkeeper", "zabkeeper-dev")
 USER = "zabkeeper"
@@ -63,12 +67,6 @@ def group_exists(name):
         return True
     except KeyError:
         return False
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def four_letter(port, word):
