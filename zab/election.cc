@@ -9,11 +9,14 @@
 #include <algorithm>
 
 #include "zab/peer.h"
+#include "zab/quorum_config.h"
 
 namespace zk::zab {
 
 Notification Peer::MyNotification() const {
-  return Notification{vote_, round_, state_, committed_.version};
+  Notification n{vote_, round_, state_, committed_.version, {}};
+  if (committed_.version != 0) n.config = EncodeQuorumConfig(committed_);
+  return n;
 }
 
 void Peer::StartElection() {
@@ -69,21 +72,43 @@ void Peer::EvaluateVotes() {
 }
 
 void Peer::OnNotification(ServerId from, const Notification& n) {
-  // A server that knows our pending config txn committed (a removed leader, say, whose COMMIT
-  // did not reach us): activate it, and look again under it if we are looking.
-  if (n.config_version > committed_.version && pending_.contains(n.config_version)) {
-    CommitConfigsUpTo(n.config_version);
-    if (state_ == PeerState::kLooking) {
+  // A server that knows a newer committed membership: activate it, and look again under it if
+  // we are looking. Either we hold its config txn pending (a removed leader's last COMMIT did not
+  // reach us), or we missed the change entirely (down, partitioned, or never synced) and take the
+  // membership the notification carries. A leader that never heard of a committed change has
+  // been replaced without knowing it: it steps down first.
+  if (n.config_version > committed_.version) {
+    QuorumConfig carried;
+    const bool held = pending_.contains(n.config_version);
+    const bool learned = !held && !n.config.empty() && DecodeQuorumConfig(n.config, &carried) &&
+                         carried.version == n.config_version && carried.Validate().empty();
+    if (held) CommitConfigsUpTo(n.config_version);
+    if (learned) AdoptCommittedConfig(std::move(carried));
+    if (learned && state_ == PeerState::kLeading) {
       config_changed_ = false;
-      StartElection();
-    } else {
-      AfterConfigChange();
+      BecomeLooking("a membership this leader never proposed committed elsewhere");
+    } else if (held || learned) {
+      if (state_ == PeerState::kLooking) {
+        config_changed_ = false;
+        StartElection();
+      } else {
+        AfterConfigChange();
+      }
     }
   }
-  if (!IsVoter(from)) {
-    Send(from, MyNotification());  // observers learn the election's outcome from voters
+  const bool from_voter = IsVoter(from);
+  if (!from_voter && n.state == PeerState::kLooking) {
+    // Observers (and servers outside the membership) learn the election's outcome from voters.
+    // The same answer goes at most once a tick: a server that counts us as a voter while we do
+    // not count it (its view of the membership differs) would otherwise trade answers with us
+    // without end.
+    TellOncePerTick(from);
     return;
   }
+  // A server that is no voter to us and does not look may still lead (or follow the leader of)
+  // a membership we have not seen yet: a looking server keeps what it says to confirm that
+  // leader below, and ignores it otherwise.
+  if (!from_voter && state_ != PeerState::kLooking) return;
   if (state_ != PeerState::kLooking) {
     if (n.state == PeerState::kLooking) Send(from, MyNotification());
     // The server we chose to follow follows (or observes) another: it will never lead this
@@ -134,7 +159,13 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
   }
   // The sender follows or leads: join its leader if a quorum agrees and the leader confirms.
   outside_[from] = n;
-  if (n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
+  if (from_voter && n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
+  if (!LeaderConfirmed(n.vote)) {
+    // A leader that is no voter to us (a pending membership we lack may make it one) never
+    // hears our broadcasts: ask it directly; its answer confirms it.
+    if (n.vote.leader != config_.id && !IsVoter(n.vote.leader)) TellOncePerTick(n.vote.leader);
+    return;
+  }
   // Servers that joined the same leader in different rounds report different votes for it (each
   // the vote it decided): outside the election only the leader they follow counts.
   std::set<ServerId> behind_leader;
@@ -142,10 +173,18 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
     if (on.vote.leader == n.vote.leader) behind_leader.insert(id);
   }
   const bool in_round = n.round == round_ && IsVoter(config_.id) && QuorumAgrees(received_, n.vote);
-  if ((in_round || QuorumOfAll(behind_leader)) && LeaderConfirmed(n.vote)) {
+  if (in_round || QuorumToJoin(behind_leader, outside_.at(n.vote.leader).vote)) {
     round_ = std::max(round_, n.round);
     Decide(n.vote);
   }
+}
+
+void Peer::TellOncePerTick(ServerId to) {
+  Notification mine = MyNotification();
+  auto [it, fresh] = told_.try_emplace(to, now_, mine);
+  if (!fresh && it->second.first == now_ && it->second.second == mine) return;
+  it->second = {now_, mine};
+  Send(to, std::move(mine));
 }
 
 bool Peer::LeaderConfirmed(const Vote& v) const {

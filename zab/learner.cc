@@ -116,7 +116,10 @@ void Peer::OnSyncStart(const SyncStart& s) {
     case SyncMode::kDiff:
       break;
     case SyncMode::kTrunc:
-      if (s.zxid < known_committed_ || s.zxid < committed_.version) {
+      // Only the txns known committed bound a truncation: the committed membership may lie
+      // above it when it was learned from an election notification rather than from the log
+      // (the DIFF after the TRUNC brings its txn again).
+      if (s.zxid < known_committed_) {
         BecomeLooking("the leader asked to truncate committed txns");
         return;
       }

@@ -40,6 +40,16 @@ bool Peer::QuorumOfAll(const std::set<ServerId>& ids) const {
   return true;
 }
 
+bool Peer::QuorumToJoin(const std::set<ServerId>& ids, const Vote& leader) const {
+  if (!committed_.IsQuorum(ids)) return false;
+  for (const auto& [v, c] : pending_) {
+    // The leader established an epoch above leader.epoch with the log it had when elected.
+    const bool outside_its_history = v > leader.zxid && ZxidEpoch(v) <= leader.epoch;
+    if (!outside_its_history && !c.IsQuorum(ids)) return false;
+  }
+  return true;
+}
+
 bool Peer::CommitQuorum(const std::set<ServerId>& ids, int64_t zxid) const {
   if (config_.TEST_commit_with_new_quorum_only) {
     const QuorumConfig* newest = &committed_;
@@ -80,8 +90,14 @@ void Peer::NoteLoggedConfig(const LogEntry& e) {
 void Peer::CommitConfigsUpTo(int64_t zxid) {
   auto end = pending_.upper_bound(zxid);
   if (end == pending_.begin()) return;
-  committed_ = std::prev(end)->second;
-  pending_.erase(pending_.begin(), end);
+  AdoptCommittedConfig(std::prev(end)->second);
+}
+
+void Peer::AdoptCommittedConfig(QuorumConfig config) {
+  // Pending configs at or below it were superseded (one change is pending at a time); newer ones
+  // stay pending.
+  pending_.erase(pending_.begin(), pending_.upper_bound(config.version));
+  committed_ = std::move(config);
   committed_history_[committed_.version] = committed_;
   while (committed_history_.size() > kMembershipHistoryKept) {
     committed_history_.erase(committed_history_.begin());

@@ -309,11 +309,13 @@ bool ReadMessage(Reader& r, uint64_t tag, uint32_t fields, Message* msg) {
   switch (static_cast<Tag>(tag)) {
     case Tag::kNotification: {
       Notification n;
-      // A sixth field, the committed membership's version, only when it is not the static one.
-      if ((fields != 6 && !Arity(r, fields, 5)) || !r.Int(&n.vote.leader, "leader") ||
+      // Two more fields, the committed membership's version and the membership, only when it is
+      // not the static one.
+      if ((fields != 7 && !Arity(r, fields, 5)) || !r.Int(&n.vote.leader, "leader") ||
           !r.Int(&n.vote.zxid, "zxid") || !r.Int(&n.vote.epoch, "epoch") ||
           !r.Int(&n.round, "round") || !r.Enum(&n.state, "state", PeerState::kObserving) ||
-          (fields == 6 && !r.Int(&n.config_version, "config_version"))) {
+          (fields == 7 && (!r.Int(&n.config_version, "config_version") ||
+                           !ReadString(r, &n.config, "config")))) {
         return false;
       }
       *msg = n;
@@ -421,13 +423,16 @@ Status EncodeMessage(const Message& msg, std::string* out) {
   Packer pk(sink);
   std::visit(Overloaded{
                  [&](const Notification& m) {
-                   Head(pk, Tag::kNotification, m.config_version != 0 ? 6 : 5);
+                   Head(pk, Tag::kNotification, m.config_version != 0 ? 7 : 5);
                    pk.pack_int64(m.vote.leader);
                    pk.pack_int64(m.vote.zxid);
                    pk.pack_int64(m.vote.epoch);
                    pk.pack_int64(m.round);
                    pk.pack_uint8(static_cast<uint8_t>(m.state));
-                   if (m.config_version != 0) pk.pack_int64(m.config_version);
+                   if (m.config_version != 0) {
+                     pk.pack_int64(m.config_version);
+                     Bytes(pk, m.config);
+                   }
                  },
                  [&](const LearnerInfo& m) {
                    Head(pk, Tag::kLearnerInfo, 3);

@@ -55,6 +55,10 @@ struct Notification {
   // The version (zxid) of the sender's committed membership; 0: the static one. A receiver
   // holding that config txn pending learns from it that the txn committed (one txn per zxid).
   int64_t config_version = 0;
+  // That membership itself (EncodeQuorumConfig) when it is not the static one, so that a server
+  // which missed the change entirely (down, partitioned, not yet synced) adopts it, as
+  // ZooKeeper's notifications carry the sender's configuration.
+  std::string config;
 
   friend bool operator==(const Notification&, const Notification&) = default;
 };

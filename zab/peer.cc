@@ -224,7 +224,6 @@ void Peer::AppendToLog(std::vector<LogEntry> entries) {
 void Peer::TruncateLog(int64_t after_zxid) {
   ZK_CHECK(after_zxid >= known_committed_);  // a committed prefix is never truncated
   const bool rebuild = applied_zxid_ > after_zxid;
-  ZK_CHECK(committed_.version <= after_zxid);
   pending_.erase(pending_.upper_bound(after_zxid), pending_.end());
   while (!tail_.empty() && tail_.back().zxid > after_zxid) tail_.pop_back();
   while (!durable_marks_.empty() && durable_marks_.back().second > after_zxid) {

@@ -259,6 +259,10 @@ class Peer {
   PeerState LearnerState() const;
   // `ids` holds a quorum of the committed membership and of every pending one.
   bool QuorumOfAll(const std::set<ServerId>& ids) const;
+  // The same for joining an established leader whose election vote was `leader`, leaving out the
+  // pending memberships its history cannot hold (their txns lie above its vote's zxid, in an
+  // epoch before the one it established): those never commit, and the leader truncates them.
+  bool QuorumToJoin(const std::set<ServerId>& ids, const Vote& leader) const;
   // `ids` holds the quorum the txn `zxid` needs to commit: of the committed membership and of
   // every pending one at or below `zxid`.
   bool CommitQuorum(const std::set<ServerId>& ids, int64_t zxid) const;
@@ -269,6 +273,8 @@ class Peer {
   void NoteLoggedConfig(const LogEntry& e);
   // Activates the newest pending membership at or below `zxid` (known committed now).
   void CommitConfigsUpTo(int64_t zxid);
+  // Makes `config` (known committed) the committed membership and persists it.
+  void AdoptCommittedConfig(QuorumConfig config);
   // The membership in force at `zxid` as far as this server knows (for a SNAP).
   const QuorumConfig* ConfigAt(int64_t zxid) const;
   // After an activation: drop learners outside it, step down if removed, change role.
@@ -289,6 +295,9 @@ class Peer {
   void OnNotification(ServerId from, const Notification& n);
   void EvaluateVotes();
   bool LeaderConfirmed(const Vote& v) const;
+  // Sends our notification to a server outside our broadcasts, at most once a tick unless it
+  // changed.
+  void TellOncePerTick(ServerId to);
   void ElectionTick();
   void BroadcastNotification();
   Notification MyNotification() const;
@@ -363,6 +372,8 @@ class Peer {
   Vote vote_;
   std::map<ServerId, Vote> received_;            // this round
   std::map<ServerId, Notification> outside_;     // from voters following or leading
+  // Per server that is no voter to us: the tick of our last notification to it and what it said.
+  std::map<ServerId, std::pair<int64_t, Notification>> told_;
   int64_t next_notify_ = 0;
   int64_t notify_backoff_ = 0;
   int64_t decide_at_ = -1;  // a quorum agrees: decide at this tick unless a better vote comes

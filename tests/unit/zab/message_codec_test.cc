@@ -1,4 +1,5 @@
 #include "zab/message_codec.h"
+#include "zab/quorum_config.h"
 
 #include <doctest/doctest.h>
 
@@ -27,7 +28,8 @@ std::vector<Message> Samples() {
   return {
       Notification{Vote{3, 0x500000007, 5}, 12, PeerState::kLooking},
       Notification{Vote{kMax, kMin, -1}, kMax, PeerState::kObserving},
-      Notification{Vote{1, 2, 3}, 4, PeerState::kFollowing, 0x300000009},  // a membership version
+      Notification{Vote{1, 2, 3}, 4, PeerState::kFollowing, 0x300000009,
+                   EncodeQuorumConfig(MakeQuorumConfig(0x300000009, {1, 2, 4}, {5}))},
       LearnerInfo{4, 0x400000010, false},
       LearnerInfo{0, 0, true},
       LeaderInfo{7},

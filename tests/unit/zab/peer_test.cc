@@ -710,6 +710,39 @@ TEST_CASE("reconfig: a change without a synced quorum of the new voters is refus
         ConfigChange::kNotLeader);
 }
 
+TEST_CASE("reconfig: a member that missed a change entirely learns it from a notification") {
+  Cluster c(3);
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  c.Crash(1);
+  c.StartJoiner(4);
+  c.StartJoiner(5);
+  c.Ticks(5);
+  // {1, 4, 5}: 4 and 5 are synced and 2 and 3 ack under the old membership; 1 is down.
+  ConfigProposal p = c.Reconfig({1, 4, 5});
+  REQUIRE(p.result == ConfigChange::kProposed);
+  c.Ticks(40);
+  const ServerId l = c.Leader();
+  REQUIRE((l == 4 || l == 5));
+  // Everyone who knew the static membership goes, and one of the new voters: server 1 comes
+  // back with {1, 2, 3} and neither the config txn nor a live voter of that membership.
+  const ServerId survivor = l == 4 ? 5 : 4;
+  c.Crash(l);
+  c.Crash(2);
+  c.Crash(3);
+  c.Start(1);
+  REQUIRE(c.node(1).replica->peer().committed_config().version == 0);
+  c.Ticks(60);
+  const Peer& p1 = c.node(1).replica->peer();
+  CHECK(p1.committed_config().version == p.zxid);
+  CHECK(Voters(p1) == std::vector<ServerId>{1, 4, 5});
+  CHECK(c.node(1).committed_config == p1.committed_config());  // durable
+  REQUIRE(c.Leader() == survivor);
+  int64_t z = c.Write("by the new membership's quorum");
+  CHECK(c.node(1).applied.back().zxid == z);
+  CHECK(c.node(survivor).applied.back().zxid == z);
+}
+
 TEST_CASE("reconfig: a restarted member recovers the committed membership and a pending one") {
   Cluster c(3);
   c.Ticks(5);
