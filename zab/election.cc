@@ -160,10 +160,26 @@ void Peer::OnNotification(ServerId from, const Notification& n) {
   // The sender follows or leads: join its leader if a quorum agrees and the leader confirms.
   outside_[from] = n;
   if (from_voter && n.round == round_ && IsVoter(config_.id)) received_[from] = n.vote;
+  if (n.vote.leader == config_.id) {
+    // They follow us, elected in a round we have since left (a server still looking pulled us
+    // on): a quorum of them following our current vote is enough to lead. Discovery still
+    // steps down if a follower's history is more recent, as after any election.
+    const Vote mine{config_.id, last_zxid_, current_epoch_};
+    if (!IsVoter(config_.id) || !(n.vote == mine)) return;
+    std::set<ServerId> behind_us{config_.id};
+    for (const auto& [id, on] : outside_) {
+      if (on.state == PeerState::kFollowing && on.vote == mine) behind_us.insert(id);
+    }
+    if (QuorumOfAll(behind_us)) {
+      round_ = std::max(round_, n.round);
+      Decide(mine);
+    }
+    return;
+  }
   if (!LeaderConfirmed(n.vote)) {
     // A leader that is no voter to us (a pending membership we lack may make it one) never
     // hears our broadcasts: ask it directly; its answer confirms it.
-    if (n.vote.leader != config_.id && !IsVoter(n.vote.leader)) TellOncePerTick(n.vote.leader);
+    if (!IsVoter(n.vote.leader)) TellOncePerTick(n.vote.leader);
     return;
   }
   // Servers that joined the same leader in different rounds report different votes for it (each

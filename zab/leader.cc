@@ -54,8 +54,12 @@ void Peer::LeaderStep(ServerId from, Message& msg) {
 void Peer::OnLearnerInfo(ServerId from, const LearnerInfo& info) {
   Learner& l = learners_[from];
   // The learner's own view of its role decides what it is sent; its acks count only in the
-  // memberships that list it as a voter.
-  l.observer = info.observer;
+  // memberships that list it as a voter. One exception: a learner that announces itself an
+  // observer but votes in a membership of ours (a pending change promotes it, and it has not
+  // logged that change yet) is synchronized as a follower. It logs the change from that stream
+  // and follows from then on (OnLearnerProposal); as an observer it would only learn the change
+  // once committed, and the change may need its ack to commit.
+  l.observer = info.observer && !IsVoter(from);
   l.info = info;
   l.last_heard = now_;
   if (epoch_decided_) {

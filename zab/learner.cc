@@ -166,6 +166,12 @@ void Peer::OnLearnerProposal(Proposal& p) {
   std::vector<LogEntry> entries;
   entries.push_back(LogEntry{p.zxid, std::move(p.data)});
   AppendToLog(std::move(entries));
+  if (observer && phase_ == LearnPhase::kSync && LearnerState() == PeerState::kFollowing) {
+    // A pending change in the synchronization stream makes us a voter: the leader syncs us as a
+    // follower (OnLearnerInfo), so follow, and ack, from now on.
+    state_ = PeerState::kFollowing;
+    last_transition_ = "a pending configuration in the synchronization made this server a voter";
+  }
 }
 
 void Peer::OnLearnerCommit(int64_t zxid) {

@@ -6,6 +6,9 @@
 // its handlers ran (the connections' shared_ptr does).
 #pragma once
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <memory>
 #include <string>
 #include <utility>
@@ -77,6 +80,29 @@ class SocketStream {
     } else {
       socket_.async_read_some(buffer, std::move(handler));
     }
+  }
+
+  // Plain TCP only: waits until the socket is readable (data, end of stream or an error) without
+  // a buffer; ReceiveNow then reads what is there without blocking (would_block if nothing is:
+  // wait again). An idle connection waiting this way holds no read buffer.
+  template <typename Handler>
+  void AsyncWaitReadable(Handler handler) {
+    socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
+  }
+  size_t ReceiveNow(asio::mutable_buffer buffer, asio::error_code& ec) {
+    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      ec.clear();
+      return static_cast<size_t>(n);
+    }
+    if (n == 0) {
+      ec = buffer.size() == 0 ? asio::error_code() : asio::error::eof;
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+      ec = asio::error::would_block;
+    } else {
+      ec = asio::error_code(errno, asio::error::get_system_category());
+    }
+    return 0;
   }
 
   // Writes all of `buffers`; REQUIRES: no write in progress.

@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   app.add_flag("--observer", observer, "add an observer (default: chosen by the seed)");
   app.add_flag("--no-observer", no_observer, "no observer");
   app.add_option("--reconfig", base.reconfig,
-                 "membership changes: 1 on (spare servers, random reconfigs), 0 off")
+                 "membership changes: 1 on (spare servers, random reconfigs), 0 off "
+                 "(default: chosen by the seed, a third of them)")
       ->check(CLI::IsMember({0, 1}));
   app.add_flag("--plant-new-quorum-only", base.plant_commit_with_new_quorum_only,
                "planted bug: commit a pending config change with the new quorum alone");
@@ -72,7 +73,7 @@ int main(int argc, char** argv) {
     if (base.voters != 0) cmd += " --nodes " + std::to_string(base.voters);
     if (observer) cmd += " --observer";
     if (no_observer) cmd += " --no-observer";
-    if (base.reconfig > 0) cmd += " --reconfig " + std::to_string(base.reconfig);
+    if (base.reconfig >= 0) cmd += " --reconfig " + std::to_string(base.reconfig);
     if (base.plant_commit_with_new_quorum_only) cmd += " --plant-new-quorum-only";
     if (base.liveness_ticks > 0) cmd += " --liveness-ticks " + std::to_string(base.liveness_ticks);
     return cmd + " --verbose";

@@ -242,7 +242,7 @@ SimResult RunSimulation(const SimOptions& o) {
   co.observers = o.observers >= 0 ? o.observers : (setup.PerMille(300) ? 1 : 0);
   co.timing = SimTiming();
   co.node.compact_per_mille = setup.PerMille(500) ? 20 : 0;
-  const bool reconfig = o.reconfig == 1;
+  const bool reconfig = o.reconfig == 1 || (o.reconfig < 0 && setup.PerMille(333));
   if (reconfig) {
     co.spares = 2;
     if (o.voters == 0 && setup.PerMille(250)) co.voters = 1;  // grow from one

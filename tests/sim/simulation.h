@@ -20,7 +20,8 @@ struct SimOptions {
   int observers = -1;          // 0 or 1; -1: chosen by the seed
   int64_t steps = 600;         // ticks of the fault phase
   int64_t liveness_ticks = 0;  // bound of the liveness phase; 0: derived from the timing
-  int reconfig = 0;             // membership changes (spare servers, random reconfigs): 1 on
+  int reconfig = -1;  // membership changes (spare servers, random reconfigs): 1 on, 0 off,
+                      // -1: chosen by the seed (a third of the seeds)
   // The planted bug: commit with the new membership's quorum alone (the checkers must catch it).
   bool plant_commit_with_new_quorum_only = false;
   bool verbose = false;
