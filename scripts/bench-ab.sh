@@ -7,7 +7,8 @@
 #   scripts/bench-ab.sh old/zabkeeper build/bin/zabkeeper                 # set, 8 x 64
 #   OP=create ROUNDS=6 scripts/bench-ab.sh old/zabkeeper build/bin/zabkeeper
 # Environment: OP (set), ROUNDS (4), SESSIONS (8), DEPTH (64), DURATION seconds (8), SIZE (100),
-# KEYS (1000), BENCH_DIR where the servers' data goes (a new directory under $TMPDIR or /tmp).
+# KEYS (1000), BENCH_DIR where the servers' data goes (a new directory under $TMPDIR or /tmp),
+# ZKBENCH_ARGS more zkbench flags (e.g. "--loops 2" for many sessions on shared loops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -40,7 +41,7 @@ run() {  # binary -> "ops_per_s cpu_us_per_op p999_us max_gap_ms errors"
   fi
   "$ZKBENCH" --servers "$connect" --op "$OP" --sessions "$SESSIONS" --depth "$DEPTH" \
     --size "$SIZE" --keys "$KEYS" --warmup 2 --duration "$DURATION" --cpu-pids "${pids[0]}" \
-    --json | tail -1 | /usr/bin/python3 -c '
+    ${ZKBENCH_ARGS:-} --json | tail -1 | /usr/bin/python3 -c '
 import json, sys
 j = json.load(sys.stdin)
 cpu = j["server_cpu_s"] * 1e6 / max(j["ops"], 1)

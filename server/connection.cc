@@ -5,14 +5,18 @@
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
 namespace zk::server {
 namespace {
 
-// A read asks for read_chunk_ bytes: kMinReadChunk on a quiet connection (an idle session costs
-// no 64 KiB buffer), doubled up to kMaxReadChunk while reads fill it (a pipelining client).
+// A read asks for read_chunk_ bytes: kMinReadChunk on a quiet connection, doubled up to
+// kMaxReadChunk while reads fill it (a pipelining client). A quiet plain-TCP connection with no
+// partial frame waits for readability without any buffer and reads once data is there, so an
+// idle session holds no read buffer at all (TLS keeps its kMinReadChunk: OpenSSL may hold
+// decrypted bytes the socket no longer shows).
 constexpr size_t kMinReadChunk = 1024;
 constexpr size_t kMaxReadChunk = 64 * 1024;
 constexpr size_t kMaxGather = 64;
@@ -93,6 +97,12 @@ void Connection::Read() {
   }
   read_paused_ = false;
   reading_ = true;
+  if (!stream_.is_tls() && in_start_ == in_.size() && read_chunk_ == kMinReadChunk) {
+    // Quiet, nothing partial: wait without a buffer, then read what came (OnReadable).
+    stream_.AsyncWaitReadable(
+        [self = shared_from_this()](const asio::error_code& ec) { self->OnReadable(ec); });
+    return;
+  }
   // Compact the buffer, then read into its tail.
   if (in_start_ > 0) {
     in_.erase(0, in_start_);
@@ -105,6 +115,29 @@ void Connection::Read() {
                           self->in_.resize(used + (ec ? 0 : n));
                           self->OnRead(ec, n);
                         });
+}
+
+void Connection::OnReadable(const asio::error_code& wait_ec) {
+  if (closed_) {
+    reading_ = false;
+    return;
+  }
+  if (wait_ec) {
+    OnRead(wait_ec, 0);
+    return;
+  }
+  in_.clear();
+  in_start_ = 0;
+  in_.resize(read_chunk_);
+  asio::error_code ec;
+  const size_t n = stream_.ReceiveNow(asio::buffer(in_.data(), read_chunk_), ec);
+  in_.resize(n);
+  if (ec == asio::error::would_block) {  // woken with nothing to read: wait again
+    reading_ = false;
+    Read();
+    return;
+  }
+  OnRead(ec, n);
 }
 
 void Connection::OnRead(const asio::error_code& ec, size_t n) {
@@ -130,8 +163,10 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
     // a large frame once the connection is quiet again.
     in_.clear();
     in_start_ = 0;
+    // A quiet plain connection waits without a buffer (Read): give it back. Otherwise keep one
+    // unless it grew for a burst or a large frame.
     if (in_.capacity() > 2 * kMaxReadChunk ||
-        (read_chunk_ == kMinReadChunk && in_.capacity() > 2 * kMinReadChunk)) {
+        (read_chunk_ == kMinReadChunk && (!stream_.is_tls() || in_.capacity() > 2 * kMinReadChunk))) {
       std::string().swap(in_);
     }
   }
@@ -180,14 +215,26 @@ void Connection::Send(std::string frame) {
   if (writing_.empty()) Write();
 }
 
+bool Connection::OutputQueued() const { return out_head_ < out_.size(); }
+
 void Connection::Write() {
-  if (closed_ || out_.empty()) return;
-  std::vector<asio::const_buffer> bufs;
-  while (!out_.empty() && bufs.size() < kMaxGather) {
-    writing_.push_back(std::move(out_.front()));
-    out_.pop_front();
-    bufs.emplace_back(asio::buffer(writing_.back()));
+  if (closed_ || !OutputQueued()) return;
+  if (out_head_ == 0 && out_.size() <= kMaxGather) {
+    writing_.swap(out_);  // the usual case: everything queued goes in one gathered write
+  } else {
+    const size_t end = std::min(out_.size(), out_head_ + kMaxGather);
+    for (; out_head_ < end; ++out_head_) writing_.push_back(std::move(out_[out_head_]));
+    if (out_head_ == out_.size()) {
+      out_.clear();
+      out_head_ = 0;
+    } else if (out_head_ > out_.size() / 2) {  // drop the moved-from half: amortized O(1)
+      out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_head_));
+      out_head_ = 0;
+    }
   }
+  std::vector<asio::const_buffer> bufs;
+  bufs.reserve(writing_.size());
+  for (const std::string& frame : writing_) bufs.emplace_back(asio::buffer(frame));
   stream_.AsyncWrite(bufs, [self = shared_from_this()](const asio::error_code& ec, size_t n) {
     self->OnWrite(ec, n);
   });
@@ -202,11 +249,16 @@ void Connection::OnWrite(const asio::error_code& ec, size_t n) {
   stats_.bytes_sent += n;
   queued_bytes_ -= n;
   writing_.clear();
-  if (!out_.empty()) {
+  if (OutputQueued()) {
     Write();
   } else if (close_after_flush_) {
     Close();
     return;
+  } else if (writing_.capacity() > kMaxGather || out_.capacity() > kMaxGather) {
+    // A burst is over: an idle connection keeps no more than a small queue's worth.
+    std::vector<std::string>().swap(writing_);
+    std::vector<std::string>().swap(out_);
+    out_head_ = 0;
   }
   if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
 }
@@ -222,7 +274,7 @@ void Connection::ResumeReading() {
 void Connection::CloseAfterFlush() {
   if (closed_) return;
   close_after_flush_ = true;
-  if (out_.empty() && writing_.empty()) Close();
+  if (!OutputQueued() && writing_.empty()) Close();
 }
 
 void Connection::Close() {

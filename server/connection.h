@@ -9,10 +9,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -57,11 +57,13 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
  private:
   void StartTls();
   void Read();
+  void OnReadable(const asio::error_code& ec);
   void OnRead(const asio::error_code& ec, size_t n);
   void ParseFrames();
   void Write();
   void OnWrite(const asio::error_code& ec, size_t n);
   void NotifyClosed();
+  bool OutputQueued() const;
 
   zab::SocketStream stream_;
   ConnectionSecurity security_;
@@ -82,8 +84,11 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
   bool read_paused_ = false;     // paused because queued output is over the limit
   bool handler_paused_ = false;  // paused by the handler
 
-  std::deque<std::string> out_;
-  std::deque<std::string> writing_;
+  // Frames queued (from out_head_ on) and frames being written. Vectors rather than deques: an
+  // empty deque still holds a map and a 512-byte node, twice per idle session.
+  std::vector<std::string> out_;
+  size_t out_head_ = 0;
+  std::vector<std::string> writing_;
   size_t queued_bytes_ = 0;
   bool close_after_flush_ = false;
   bool closed_ = false;

@@ -58,6 +58,7 @@
 #include "server/node_storage.h"
 #include "server/snapshot.h"
 #include "server/watch_manager.h"
+#include "server/fifo.h"
 #include "server/forwarding.h"
 #include "server/admin_commands.h"
 #include "server/four_letter_format.h"
@@ -169,7 +170,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     uint64_t latency_count = 0;
     Principal who;
     std::unique_ptr<DigestMd5Server> sasl;  // this connection's SASL exchange, once begun
-    std::deque<Pending> queue;
+    Fifo<Pending> queue;  // in arrival order; empty costs nothing (fifo.h)
     std::vector<std::string> early_frames;  // requests sent before the handshake completed
   };
 

@@ -1,13 +1,20 @@
-#include <algorithm>
 #include "server/watch_manager.h"
+
+#include <algorithm>
 
 #include "server/path_utils.h"
 
 namespace zk::server {
 
+WatchManager::WatchRef WatchManager::RefOf(WatchKind kind, const std::string& key) {
+  static_assert(alignof(std::string) >= 4, "two low bits of a key's address hold the kind");
+  return reinterpret_cast<WatchRef>(&key) | static_cast<WatchRef>(kind);
+}
+
 void WatchManager::Add(WatchKind kind, const std::string& path, WatcherId watcher) {
-  if (MapOf(kind)[path].insert(watcher).second) {
-    by_watcher_[watcher].emplace(kind, path);
+  auto it = MapOf(kind).try_emplace(path).first;
+  if (it->second.insert(watcher).second) {
+    by_watcher_[watcher].insert(RefOf(kind, it->first));
     ++total_;
   }
 }
@@ -16,12 +23,12 @@ bool WatchManager::RemoveOne(WatchKind kind, const std::string& path, WatcherId 
   PathMap& m = MapOf(kind);
   auto it = m.find(path);
   if (it == m.end() || !it->second.erase(watcher)) return false;
-  if (it->second.empty()) m.erase(it);
   auto w = by_watcher_.find(watcher);
   if (w != by_watcher_.end()) {
-    w->second.erase({kind, path});
+    w->second.erase(RefOf(kind, it->first));
     if (w->second.empty()) by_watcher_.erase(w);
   }
+  if (it->second.empty()) m.erase(it);  // after the ref to its key went
   --total_;
   return true;
 }
@@ -123,9 +130,9 @@ void WatchManager::RemoveWatcher(WatcherId watcher) {
   if (it == by_watcher_.end()) return;
   auto entries = std::move(it->second);
   by_watcher_.erase(it);
-  for (const auto& [kind, path] : entries) {
-    PathMap& m = MapOf(kind);
-    auto p = m.find(path);
+  for (WatchRef ref : entries) {
+    PathMap& m = MapOf(KindOf(ref));
+    auto p = m.find(PathOf(ref));
     if (p == m.end()) continue;
     if (p->second.erase(watcher)) --total_;
     if (p->second.empty()) m.erase(p);
@@ -143,7 +150,7 @@ size_t WatchManager::path_count() const {
 std::map<WatcherId, std::set<std::string>> WatchManager::ByWatcher() const {
   std::map<WatcherId, std::set<std::string>> out;
   for (const auto& [w, entries] : by_watcher_) {
-    for (const auto& e : entries) out[w].insert(e.second);
+    for (WatchRef ref : entries) out[w].insert(PathOf(ref));
   }
   return out;
 }

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "client/proto/wire_constants.h"
 #include "server/data_tree.h"
 
@@ -52,7 +53,18 @@ class WatchManager {
   std::map<std::string, std::set<WatcherId>> ByPath() const;
 
  private:
-  using PathMap = absl::flat_hash_map<std::string, absl::flat_hash_set<WatcherId>>;
+  // path -> its watchers, per kind. Nodes (not flat slots), so that a path's key keeps its
+  // address while it is watched: a watcher's entries point at it.
+  using PathMap = absl::node_hash_map<std::string, absl::flat_hash_set<WatcherId>>;
+  // One watch of a watcher: the address of its path's key in MapOf(kind), with the kind in the
+  // low bits (keys are 8-byte aligned). 8 bytes a watch instead of a tree node holding a copy of
+  // the path.
+  using WatchRef = uintptr_t;
+  static WatchRef RefOf(WatchKind kind, const std::string& key);
+  static WatchKind KindOf(WatchRef ref) { return static_cast<WatchKind>(ref & 3); }
+  static const std::string& PathOf(WatchRef ref) {
+    return *reinterpret_cast<const std::string*>(ref & ~static_cast<WatchRef>(3));
+  }
   PathMap& MapOf(WatchKind kind) { return maps_[static_cast<int>(kind)]; }
   const PathMap& MapOf(WatchKind kind) const { return maps_[static_cast<int>(kind)]; }
   bool RemoveOne(WatchKind kind, const std::string& path, WatcherId watcher);
@@ -62,7 +74,7 @@ class WatchManager {
             std::vector<Notification>* out);
 
   PathMap maps_[4];
-  absl::flat_hash_map<WatcherId, std::set<std::pair<WatchKind, std::string>>> by_watcher_;
+  absl::flat_hash_map<WatcherId, absl::flat_hash_set<WatchRef>> by_watcher_;
   size_t total_ = 0;
 };
 

@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <random>
+#include <set>
 #include <sstream>
 
 #include <doctest/doctest.h>
@@ -25,16 +27,30 @@ std::string Env(const char* name, const char* def = "") {
   return v != nullptr ? v : def;
 }
 
+// A loopback port that is free now and that this process has not handed out before (probing
+// with bind(0) and closing can return the same port twice). Ports come from below the kernel's
+// ephemeral range (32768+) so no outgoing connection takes one before the server binds it.
 uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  static std::set<uint16_t> given;
+  static std::mt19937 rng(static_cast<uint32_t>(getpid()) ^
+                          static_cast<uint32_t>(std::random_device{}()));
+  std::uniform_int_distribution<int> pick(20000, 32767);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<uint16_t>(pick(rng));
+    if (given.contains(port)) continue;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (!free) continue;
+    given.insert(port);
+    return port;
+  }
+  FAIL("no free loopback port in 20000..32767");
+  return 0;
 }
 
 // Sends a four-letter word and returns the reply ("" if no connection).

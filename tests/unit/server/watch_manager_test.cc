@@ -226,6 +226,54 @@ TEST_CASE("RemoveWatcher drops every watch of a watcher") {
   CHECK(w.watcher_count() == 0);
 }
 
+// Many paths come and go while watchers hold entries pointing at their keys: every count and
+// index agrees with a plain model after one-shot fires, removals and whole watchers leaving (the
+// sanitized twin turns a stale key pointer into a failure).
+TEST_CASE("Watch indexes stay consistent as thousands of paths come and go") {
+  WatchManager w;
+  std::map<WatcherId, std::set<std::string>> model;  // data watches only
+  auto path = [](int i) { return "/p" + std::to_string(i / 50) + "/c" + std::to_string(i); };
+  for (int i = 0; i < 3000; ++i) {
+    for (WatcherId watcher = 1; watcher <= 4; ++watcher) {
+      if ((i + static_cast<int>(watcher)) % 3 == 0) continue;
+      w.Add(WatchKind::kData, path(i), watcher);
+      model[watcher].insert(path(i));
+    }
+  }
+  auto count = [&] {
+    size_t n = 0;
+    for (const auto& [watcher, paths] : model) n += paths.size();
+    return n;
+  };
+  REQUIRE(w.watch_count() == count());
+  // Fire every other path (one-shot: gone for everyone), remove some single watches.
+  for (int i = 0; i < 3000; i += 2) {
+    std::set<WatcherId> expected;
+    for (auto& [watcher, paths] : model) {
+      if (paths.erase(path(i))) expected.insert(watcher);
+    }
+    CHECK(Who(Fire(w, EventType::kNodeDataChanged, path(i))) == expected);
+  }
+  for (int i = 1; i < 3000; i += 6) {
+    const bool had = model[2].erase(path(i)) > 0;
+    CHECK(w.Remove(path(i), WatcherType::kData, 2) == had);
+  }
+  CHECK(w.watch_count() == count());
+  std::erase_if(model, [](const auto& e) { return e.second.empty(); });
+  CHECK(w.ByWatcher() == model);
+  w.RemoveWatcher(3);
+  model.erase(3);
+  CHECK(w.watch_count() == count());
+  CHECK(w.ByWatcher() == model);
+  // Re-adding after the churn: the same path again under new keys.
+  w.Add(WatchKind::kData, path(0), 3);
+  CHECK(Who(Fire(w, EventType::kNodeDeleted, path(0))) == std::set<WatcherId>{3});
+  for (WatcherId watcher : {1, 2, 4}) w.RemoveWatcher(watcher);
+  CHECK(w.watch_count() == 0);
+  CHECK(w.path_count() == 0);
+  CHECK(w.watcher_count() == 0);
+}
+
 TEST_CASE("ByWatcher and ByPath") {
   WatchManager w;
   w.Add(WatchKind::kData, "/a", 1);
