@@ -41,14 +41,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ZABKEEPER=$BIN_DIR/zabkeeper
-ZKBENCH=$BIN_DIR/zkbench
 # shellcheck source=lib/bench-servers.sh
 . "$here/scripts/lib/bench-servers.sh"
+bench_binaries
 BENCH_EXTRA_CFG="maxClientCnxns=0"
-for f in "$ZABKEEPER" "$ZKBENCH"; do
-  [ -x "$f" ] || { echo "missing $f (build it or set BIN_DIR)" >&2; exit 2; }
-done
 
 bench_tmpdir bench-discovery
 

@@ -44,8 +44,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-ZABKEEPER=$BIN_DIR/zabkeeper
-ZKBENCH=$BIN_DIR/zkbench
 # shellcheck source=lib/bench-servers.sh
 . "$here/scripts/lib/bench-servers.sh"
 JAVAC=/usr/bin/javac
@@ -56,9 +54,7 @@ for j in zookeeper zookeeper-jute curator-client curator-framework curator-recip
          netty-transport-native-unix-common; do
   CURATOR_CP+="${CURATOR_CP:+:}/usr/share/java/$j.jar"
 done
-for f in "$ZABKEEPER" "$ZKBENCH" "$JAVAC"; do
-  [ -x "$f" ] || { echo "missing $f (build it, set BIN_DIR, or install the JDK)" >&2; exit 2; }
-done
+bench_binaries "$JAVAC"
 for f in ${CURATOR_CP//:/ }; do
   [ -f "$f" ] || { echo "missing $f (apt-get install libcurator-recipes-java)" >&2; exit 2; }
 done

@@ -36,13 +36,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-ZABKEEPER=$BIN_DIR/zabkeeper
-ZKBENCH=$BIN_DIR/zkbench
 # shellcheck source=lib/bench-servers.sh
 . "$here/scripts/lib/bench-servers.sh"
-for f in "$ZABKEEPER" "$ZKBENCH"; do
-  [ -x "$f" ] || { echo "missing $f (build it, or set BIN_DIR)" >&2; exit 2; }
-done
+bench_binaries
 # Each session takes a socket on both sides.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 bench_tmpdir bench-scale

@@ -69,13 +69,9 @@ case "$topology" in standalone|ensemble) ;; *) echo "bad --topology $topology" >
 # The footprint rows measure standalone servers; they belong to the standalone table.
 [ "$topology" = ensemble ] && footprint=0
 
-ZABKEEPER=$BIN_DIR/zabkeeper
-ZKBENCH=$BIN_DIR/zkbench
 # shellcheck source=lib/bench-servers.sh
 . "$here/scripts/lib/bench-servers.sh"
-for f in "$ZABKEEPER" "$ZKBENCH"; do
-  [ -x "$f" ] || { echo "missing $f (build it, or set BIN_DIR)" >&2; exit 2; }
-done
+bench_binaries
 [ -f /usr/share/java/zookeeper.jar ] || { echo "Apache ZooKeeper not installed" >&2; exit 2; }
 
 bench_tmpdir bench-vs-zk

@@ -4,13 +4,24 @@
 # free loopback ports under $tmp/KIND, each with tickTime=2000 and fsync on, Apache with the java
 # command of Debian's `zkServer.sh start`; it sets `pids` and `connect` and waits until all
 # serve. stop_all stops them (SIGTERM, then SIGKILL after 10 s). bench_tmpdir NAME makes $tmp
-# and installs the traps that stop the servers and remove it on exit (KEEP_TMP=1 keeps it). The
+# and installs the traps that stop the servers and remove it on exit (KEEP_TMP=1 keeps it).
+# bench_binaries sets ZABKEEPER and ZKBENCH from BIN_DIR and checks them. The
 # caller sets ZABKEEPER (and BENCH_EXTRA_CFG, lines added to every zoo.cfg); JAVA and ZK_JARS
 # default to Debian's java and Apache ZooKeeper's class path.
 JAVA=${JAVA:-/usr/bin/java}
 ZK_JARS=${ZK_JARS:-/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar}
 [[ $ZK_JARS == *log4j-1.2.jar* ]] || ZK_JARS=$ZK_JARS:/usr/share/java/log4j-1.2.jar
 pids=()
+# bench_binaries [more executables]: ZABKEEPER and ZKBENCH from $BIN_DIR, and each of them (and
+# of the extra ones) executable, or exit 2 saying which is missing.
+bench_binaries() {
+  ZABKEEPER=$BIN_DIR/zabkeeper
+  ZKBENCH=$BIN_DIR/zkbench
+  local f
+  for f in "$ZABKEEPER" "$ZKBENCH" "$@"; do
+    [ -x "$f" ] || { echo "missing $f (build it, set BIN_DIR, or install its package)" >&2; exit 2; }
+  done
+}
 bench_cleanup() {
   stop_all
   if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
