@@ -5,21 +5,20 @@
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <cstring>
 #include <vector>
 
 namespace zk::server {
 namespace {
 
-// A read asks for read_chunk_ bytes: kMinReadChunk on a quiet connection, doubled up to
+// A read asks for read_chunk_ bytes: kMinReadChunk (connection.h) on a quiet connection, doubled up to
 // kMaxReadChunk while reads fill it (a pipelining client). A quiet plain-TCP connection with no
 // partial frame waits for readability without any buffer and reads once data is there, so an
 // idle session holds no read buffer at all (TLS keeps its kMinReadChunk: OpenSSL may hold
 // decrypted bytes the socket no longer shows).
-constexpr size_t kMinReadChunk = 1024;
 constexpr size_t kMaxReadChunk = 64 * 1024;
 constexpr size_t kMaxGather = 64;
+constexpr size_t kKeptWriteSlots = 8;  // an idle connection keeps no more than this
 
 bool IsFourLetterWord(const char* p) {
   for (int i = 0; i < 4; ++i) {
@@ -159,14 +158,14 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
   }
   ParseFrames();
   if (in_start_ == in_.size()) {
-    // Everything parsed: start over at the front, and give back a buffer grown for a burst or
-    // a large frame once the connection is quiet again.
+    // Everything parsed: start over at the front. Give the buffer back when the next read
+    // waits without one (quiet plain TCP, see Read) or when it grew for a burst or a large
+    // frame beyond what the next read needs.
     in_.clear();
     in_start_ = 0;
-    // A quiet plain connection waits without a buffer (Read): give it back. Otherwise keep one
-    // unless it grew for a burst or a large frame.
-    if (in_.capacity() > 2 * kMaxReadChunk ||
-        (read_chunk_ == kMinReadChunk && (!stream_.is_tls() || in_.capacity() > 2 * kMinReadChunk))) {
+    const bool quiet = read_chunk_ == kMinReadChunk;
+    if ((quiet && (!stream_.is_tls() || in_.capacity() > 2 * kMinReadChunk)) ||
+        in_.capacity() > 2 * kMaxReadChunk) {
       std::string().swap(in_);
     }
   }
@@ -215,22 +214,11 @@ void Connection::Send(std::string frame) {
   if (writing_.empty()) Write();
 }
 
-bool Connection::OutputQueued() const { return out_head_ < out_.size(); }
-
 void Connection::Write() {
-  if (closed_ || !OutputQueued()) return;
-  if (out_head_ == 0 && out_.size() <= kMaxGather) {
-    writing_.swap(out_);  // the usual case: everything queued goes in one gathered write
-  } else {
-    const size_t end = std::min(out_.size(), out_head_ + kMaxGather);
-    for (; out_head_ < end; ++out_head_) writing_.push_back(std::move(out_[out_head_]));
-    if (out_head_ == out_.size()) {
-      out_.clear();
-      out_head_ = 0;
-    } else if (out_head_ > out_.size() / 2) {  // drop the moved-from half: amortized O(1)
-      out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(out_head_));
-      out_head_ = 0;
-    }
+  if (closed_ || out_.empty()) return;
+  while (!out_.empty() && writing_.size() < kMaxGather) {
+    writing_.push_back(std::move(out_.front()));
+    out_.pop_front();
   }
   std::vector<asio::const_buffer> bufs;
   bufs.reserve(writing_.size());
@@ -249,16 +237,13 @@ void Connection::OnWrite(const asio::error_code& ec, size_t n) {
   stats_.bytes_sent += n;
   queued_bytes_ -= n;
   writing_.clear();
-  if (OutputQueued()) {
+  if (!out_.empty()) {
     Write();
   } else if (close_after_flush_) {
     Close();
     return;
-  } else if (writing_.capacity() > kMaxGather || out_.capacity() > kMaxGather) {
-    // A burst is over: an idle connection keeps no more than a small queue's worth.
-    std::vector<std::string>().swap(writing_);
-    std::vector<std::string>().swap(out_);
-    out_head_ = 0;
+  } else if (writing_.capacity() > kKeptWriteSlots) {
+    std::vector<std::string>().swap(writing_);  // a burst is over (out_ gives its own back)
   }
   if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
 }
@@ -274,7 +259,7 @@ void Connection::ResumeReading() {
 void Connection::CloseAfterFlush() {
   if (closed_) return;
   close_after_flush_ = true;
-  if (!OutputQueued() && writing_.empty()) Close();
+  if (out_.empty() && writing_.empty()) Close();
 }
 
 void Connection::Close() {

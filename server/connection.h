@@ -17,6 +17,7 @@
 #include <asio.hpp>
 
 #include "server/client_link.h"
+#include "server/fifo.h"
 #include "zab/socket_stream.h"
 
 namespace zk::server {
@@ -63,7 +64,6 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
   void Write();
   void OnWrite(const asio::error_code& ec, size_t n);
   void NotifyClosed();
-  bool OutputQueued() const;
 
   zab::SocketStream stream_;
   ConnectionSecurity security_;
@@ -78,16 +78,16 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
 
   std::string in_;        // bytes read, not yet parsed
   size_t in_start_ = 0;   // parse position in in_
-  size_t read_chunk_ = 1024;  // bytes asked for by the next read (connection.cc)
+  static constexpr size_t kMinReadChunk = 1024;
+  size_t read_chunk_ = kMinReadChunk;  // bytes asked for by the next read (connection.cc)
   bool first_frame_ = true;
   bool reading_ = false;
   bool read_paused_ = false;     // paused because queued output is over the limit
   bool handler_paused_ = false;  // paused by the handler
 
-  // Frames queued (from out_head_ on) and frames being written. Vectors rather than deques: an
-  // empty deque still holds a map and a 512-byte node, twice per idle session.
-  std::vector<std::string> out_;
-  size_t out_head_ = 0;
+  // Frames queued and frames being written. Not deques: an empty std::deque still holds a map
+  // and a 512-byte node, twice per idle session (fifo.h).
+  Fifo<std::string> out_;
   std::vector<std::string> writing_;
   size_t queued_bytes_ = 0;
   bool close_after_flush_ = false;

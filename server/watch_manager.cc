@@ -23,14 +23,17 @@ bool WatchManager::RemoveOne(WatchKind kind, const std::string& path, WatcherId 
   PathMap& m = MapOf(kind);
   auto it = m.find(path);
   if (it == m.end() || !it->second.erase(watcher)) return false;
-  auto w = by_watcher_.find(watcher);
-  if (w != by_watcher_.end()) {
-    w->second.erase(RefOf(kind, it->first));
-    if (w->second.empty()) by_watcher_.erase(w);
-  }
+  DropRef(watcher, RefOf(kind, it->first));
   if (it->second.empty()) m.erase(it);  // after the ref to its key went
   --total_;
   return true;
+}
+
+void WatchManager::DropRef(WatcherId watcher, WatchRef ref) {
+  auto w = by_watcher_.find(watcher);
+  if (w == by_watcher_.end()) return;
+  w->second.erase(ref);
+  if (w->second.empty()) by_watcher_.erase(w);
 }
 
 bool WatchManager::HasOne(WatchKind kind, const std::string& path, WatcherId watcher) const {
@@ -50,8 +53,13 @@ void WatchManager::Fire(WatchKind kind, const std::string& path, bool one_shot, 
   std::sort(fired.begin(), fired.end());
   for (WatcherId w : fired) {
     if (seen->insert(w).second) out->push_back({w, type, event_path});
-    if (one_shot) RemoveOne(kind, path, w);
   }
+  if (!one_shot) return;
+  // One-shot: every watch here goes at once, the path's entry last (the refs point at its key).
+  const WatchRef ref = RefOf(kind, it->first);
+  for (WatcherId w : fired) DropRef(w, ref);
+  total_ -= fired.size();
+  m.erase(it);
 }
 
 void WatchManager::Trigger(const TreeEvent& event, std::vector<Notification>* out) {

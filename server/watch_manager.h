@@ -68,6 +68,8 @@ class WatchManager {
   PathMap& MapOf(WatchKind kind) { return maps_[static_cast<int>(kind)]; }
   const PathMap& MapOf(WatchKind kind) const { return maps_[static_cast<int>(kind)]; }
   bool RemoveOne(WatchKind kind, const std::string& path, WatcherId watcher);
+  // Removes one watch from its watcher's index (the path's watcher set is the caller's).
+  void DropRef(WatcherId watcher, WatchRef ref);
   bool HasOne(WatchKind kind, const std::string& path, WatcherId watcher) const;
   void Fire(WatchKind kind, const std::string& path, bool one_shot, EventType type,
             const std::string& event_path, absl::flat_hash_set<WatcherId>* seen,

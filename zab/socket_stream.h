@@ -6,9 +6,6 @@
 // its handlers ran (the connections' shared_ptr does).
 #pragma once
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <memory>
 #include <string>
 #include <utility>
@@ -90,19 +87,10 @@ class SocketStream {
     socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
   }
   size_t ReceiveNow(asio::mutable_buffer buffer, asio::error_code& ec) {
-    const ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
-    if (n > 0) {
-      ec.clear();
-      return static_cast<size_t>(n);
-    }
-    if (n == 0) {
-      ec = buffer.size() == 0 ? asio::error_code() : asio::error::eof;
-    } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      ec = asio::error::would_block;
-    } else {
-      ec = asio::error_code(errno, asio::error::get_system_category());
-    }
-    return 0;
+    // In asio's user non-blocking mode a synchronous read returns would_block instead of
+    // polling; the stream's other operations are asynchronous and unaffected.
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    return ec ? 0 : socket_.read_some(buffer, ec);
   }
 
   // Writes all of `buffers`; REQUIRES: no write in progress.
