@@ -1,4 +1,5 @@
 #include "server/config.h"
+#include "server/reconfig.h"
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <system_error>
 
@@ -51,7 +53,7 @@ constexpr auto kNoEffectPrefixes = std::to_array<std::string_view>({
 // ZooKeeper features zabkeeper does not implement: accepted with a warning, because ignoring
 // them changes what the ensemble does compared with Apache ZooKeeper.
 constexpr auto kUnsupportedKeys = std::to_array<std::string_view>({
-    "dynamicConfigFile", "multiAddress.enabled",
+    "multiAddress.enabled",
 });
 constexpr auto kUnsupportedPrefixes =
     std::to_array<std::string_view>({"group.", "weight.", "quorum.auth."});
@@ -262,7 +264,9 @@ bool SplitHostAndPorts(std::string_view s, std::vector<std::string_view>* parts)
   return true;
 }
 
-Status ParseServerLine(std::string_view key, std::string_view value, ServerAddress* out) {
+}  // namespace
+
+Status ParseServerSpec(std::string_view key, std::string_view value, ServerAddress* out) {
   const auto malformed = [&](std::string_view why) { return Invalid(key, value, why); };
   std::string_view server_part = value;
   std::optional<std::string_view> client_part;
@@ -316,6 +320,12 @@ Status ParseServerLine(std::string_view key, std::string_view value, ServerAddre
     out->client_port = p;
   }
   return Status::OK();
+}
+
+namespace {
+
+Status ParseServerLine(std::string_view key, std::string_view value, ServerAddress* out) {
+  return ParseServerSpec(key, value, out);
 }
 
 std::string HostForPrint(const std::string& host) {
@@ -509,6 +519,10 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     return Status::OK();
   }
   if (name == "extendedTypesEnabled") return ParseBool(key, value, &config->extended_types_enabled);
+  if (name == "dynamicConfigFile") {
+    config->dynamic_config_file = std::string(value);
+    return Status::OK();
+  }
   if (name == "reconfigEnabled") return ParseBool(key, value, &config->reconfig_enabled);
   if (name == "standaloneEnabled") return ParseBool(key, value, &config->standalone_enabled);
   if (name == "quorumListenOnAllIPs") {
@@ -877,9 +891,6 @@ zab::Result<ServerConfig> ParseConfigTextOnto(std::string_view text, ServerConfi
   if (config.ssl_quorum && config.quorum_tls.trust_store_location.empty()) {
     return Status::InvalidArgument("sslQuorum=true needs ssl.quorum.trustStore.location");
   }
-  if (config.reconfig_enabled) {
-    Warn(warnings, "reconfigEnabled=true: dynamic reconfiguration is not supported; ignored");
-  }
   return config;
 }
 
@@ -899,6 +910,26 @@ zab::Result<ServerConfig> ParseConfigFile(const std::string& path) {
   if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.status().message());
   ServerConfig config = std::move(parsed).value();
   config.config_file_text = buffer.str();
+  config.config_file_path = path;
+  if (!config.dynamic_config_file.empty()) {
+    std::ifstream dyn_in(config.dynamic_config_file, std::ios::binary);
+    std::stringstream dyn_text;
+    dyn_text << dyn_in.rdbuf();
+    if (!dyn_in || dyn_in.bad()) {
+      return Status::IOError("cannot read dynamicConfigFile " + config.dynamic_config_file);
+    }
+    Membership dyn;
+    if (!ParseMembershipText(dyn_text.str(), &dyn)) {
+      return Status::InvalidArgument(config.dynamic_config_file +
+                                     ": not a dynamic configuration (server.N lines, version=)");
+    }
+    if (!config.servers.empty()) {
+      spdlog::warn("config: {} has server lines and a dynamicConfigFile; using the servers of {}",
+                   path, config.dynamic_config_file);
+    }
+    config.servers = std::move(dyn.servers);
+    config.dynamic_config_version = dyn.version;
+  }
 
   const std::string myid_path = (std::filesystem::path(config.data_dir) / "myid").string();
   std::ifstream myid_file(myid_path);

@@ -34,6 +34,9 @@ struct ServerAddress {
 
 enum class PeerType { kParticipant = 0, kObserver = 1 };
 
+// Parses the value of a `server.N` line (the part after '='); `key` names it in errors.
+zab::Status ParseServerSpec(std::string_view key, std::string_view value, ServerAddress* out);
+
 // --- TLS (ssl.* and ssl.quorum.* keys) ---
 // ssl.clientAuth: whether a TLS peer must present a certificate signed by the trust store.
 enum class TlsClientAuth { kNone, kWant, kNeed };
@@ -99,6 +102,12 @@ struct ServerConfig {
   // The text of the config file as read (the AdminServer's initial_configuration); set by
   // ParseConfigFile.
   std::string config_file_text;
+  // The path of that file (ParseConfigFile): committed reconfigurations are written beside it.
+  std::string config_file_path;
+  // dynamicConfigFile: the file holding the server.N lines (and `version=`); ParseConfigFile
+  // reads it into `servers` and `dynamic_config_version`.
+  std::string dynamic_config_file;
+  int64_t dynamic_config_version = 0;  // its `version=` line (hex), 0 when none
 
   // znode.container.checkIntervalMs: how often empty containers and expired TTL nodes are
   // looked for; znode.container.maxPerMinute: how many of them are deleted per minute at most;

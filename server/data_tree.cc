@@ -47,7 +47,7 @@ namespace {
 
 constexpr std::string_view kZookeeper = "/zookeeper";
 constexpr std::string_view kQuota = "/zookeeper/quota";
-constexpr std::string_view kConfig = "/zookeeper/config";
+constexpr std::string_view kConfig = kConfigNodePath;
 
 
 }  // namespace
@@ -291,6 +291,7 @@ const std::set<std::string>& DataTree::EphemeralsOf(int64_t session_id) const {
 }
 
 uint64_t DataTree::HashOf(std::string_view path, const Node& node) const {
+  if (path == kConfig) return 0;  // outside the digest (see kConfigNodePath)
   const NodeStat& s = node.stat;
   const int64_t fields[] = {s.czxid,     s.mzxid,
                             s.pzxid,     s.ctime,
@@ -509,6 +510,16 @@ ApplyResult DataTree::ApplySetAcl(const Txn&, const SetAclTxn& s) {
   digest_ += HashOf(s.path, *n);
   r.stat = StatOf(*n);
   return r;
+}
+
+bool DataTree::SetConfigData(std::string_view text, int64_t version, int64_t time_ms) {
+  Node* n = FindMutable(kConfig);
+  if (!n || (DataOf(*n) == text && !n->data_null)) return false;
+  n = ReplaceData(kConfig, n, text, false);
+  n->stat.version = -1;
+  n->stat.mzxid = version;
+  n->stat.mtime = time_ms;
+  return true;
 }
 
 bool DataTree::RaiseChildVersion(std::string_view path, int32_t cversion, int64_t zxid) {

@@ -48,6 +48,11 @@ struct NodeStat {
 enum class OwnerKind { kNone, kSession, kContainer, kTtl };
 OwnerKind ClassifyOwner(int64_t ephemeral_owner);
 
+// The node holding the ensemble's configuration (ZooKeeper's ZooDefs.CONFIG_NODE). As in
+// ZooKeeper, it is outside the tree's digest: each member also sets it locally
+// (DataTree::SetConfigData) from the configuration it has committed.
+inline constexpr std::string_view kConfigNodePath = "/zookeeper/config";
+
 // A change the tree made, for the watch manager.
 struct TreeEvent {
   EventType type;
@@ -119,6 +124,10 @@ class DataTree {
   bool LoadNode(std::string_view path, const NodeStat& stat, std::string_view data, bool data_null,
                 const AclList& acl, uint64_t expected_children = 0);
   void SetLastZxid(int64_t zxid) { last_zxid_ = zxid; }
+  // Sets kConfigNodePath's data outside any txn, as ZooKeeper's initConfigInZKDatabase does:
+  // data version -1, mzxid `version` (the configuration's), mtime `time_ms`. False (nothing
+  // changed) when the node already holds `text`.
+  bool SetConfigData(std::string_view text, int64_t version, int64_t time_ms);
   // Importing a fuzzy snapshot (server/zookeeper_import.h): when `cversion` (stored form) is
   // above the node's, raises it and sets its pzxid to `zxid`, as replaying a create the snapshot
   // already holds does in ZooKeeper. Returns false if the node is missing.

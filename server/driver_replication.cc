@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "server/dynamic_config_file.h"
+
 namespace zk::server {
 ReplicationFactory DriverReplication::Factory(asio::io_context& io, const ServerConfig& config) {
   return [&io, &config](ReplicationSetup setup)
@@ -78,6 +80,17 @@ void DriverReplication::Stop() {
   if (quorum_tls_) quorum_tls_->Stop();
   if (transport_) transport_->Stop();
   if (driver_) driver_->Stop();  // drains and syncs what was submitted
+}
+
+void DriverReplication::MembershipChanged(const std::map<zab::ServerId, zab::PeerAddress>& servers,
+                                          const std::string& text, int64_t version) {
+  if (transport_) transport_->SetServers(servers);
+  if (version == 0 || config_.config_file_path.empty()) return;
+  if (zab::Status s = WriteDynamicConfig(config_.config_file_path, text, version); !s.ok()) {
+    // The log holds the membership (what a restart uses); the files are for operators.
+    spdlog::warn("could not write the dynamic configuration of version {:x}: {}", version,
+                 s.message());
+  }
 }
 
 void DriverReplication::Defer(std::function<void()> fn) {

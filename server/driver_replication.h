@@ -31,7 +31,12 @@ class DriverReplication final : public NodeReplication {
   zab::Status Start() override;
   void Stop() override;
   int64_t Propose(std::string data) override { return driver_->Propose(std::move(data)); }
+  zab::ConfigProposal ProposeConfig(zab::QuorumConfig next, std::string txn) override {
+    return driver_->ProposeConfig(std::move(next), std::move(txn));
+  }
   int64_t NextZxid() const override { return driver_->NextZxid(); }
+  void MembershipChanged(const std::map<zab::ServerId, zab::PeerAddress>& servers,
+                         const std::string& text, int64_t version) override;
   bool SendApp(zab::ServerId to, std::string data) override {
     return driver_->SendApp(to, std::move(data));
   }

@@ -15,11 +15,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "zab/group_commit.h"
 #include "zab/peer.h"
+#include "zab/peer_transport.h"
 #include "zab/replica.h"
 #include "zab/status.h"
 
@@ -40,8 +42,17 @@ class NodeReplication {
 
   // Leader, serving: proposes a txn; its zxid, or 0 (see zab::Peer::Propose).
   virtual int64_t Propose(std::string data) = 0;
+  // Leader, serving: proposes a membership change with the application's txn `txn` (see
+  // zab::Peer::ProposeConfig); kProposed means it took the zxid NextZxid() gave.
+  virtual zab::ConfigProposal ProposeConfig(zab::QuorumConfig next, std::string txn) = 0;
   // The zxid the next Propose will take (leader only).
   virtual int64_t NextZxid() const = 0;
+  // The node saw a newly committed membership: `servers` has every member's address (this
+  // server's included), `text` is ZooKeeper's text of it (/zookeeper/config), `version` its
+  // version. The process's transport learns where the members are now, and a reconfigured
+  // membership (version > 0) is written beside the config file as ZooKeeper does.
+  virtual void MembershipChanged(const std::map<zab::ServerId, zab::PeerAddress>& servers,
+                                 const std::string& text, int64_t version) = 0;
   // Sends an application payload to a peer; false when it cannot now.
   virtual bool SendApp(zab::ServerId to, std::string data) = 0;
   virtual const zab::Peer& peer() const = 0;

@@ -73,6 +73,26 @@ Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int
       PrepCloseSession(session_id, txn.zxid);
       txn.body = CloseSessionTxn{};
       return txn;
+    case OpCode::kReconfig: {
+      // The membership checks were made by the leader (WriteRequest::reconfig_err); the ACL of
+      // /zookeeper/config comes last, as in ZooKeeper. The txn sets the node's data with version
+      // -1, as ZooKeeper's does; no overlay record: nothing else prepared reads it back.
+      Err err = req.reconfig_err;
+      if (err == Err::kOk) {
+        auto rec = Lookup(std::string(kConfigNodePath), ScratchRecords());
+        if (!rec) {
+          err = Err::kNoNode;
+        } else if (!CheckAcl(rec->acl, perms::kWrite, who.ids, who.is_super)) {
+          err = Err::kNoAuth;
+        }
+      }
+      if (err != Err::kOk) {
+        txn.body = ErrorTxn{err};
+      } else {
+        txn.body = SetDataTxn{std::string(kConfigNodePath), req.config_text, false, -1};
+      }
+      return txn;
+    }
     case OpCode::kMulti: {
       RecordMap& local = ScratchRecords();
       MultiTxn multi;

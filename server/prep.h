@@ -35,11 +35,17 @@ struct WriteOp {
 };
 
 struct WriteRequest {
-  OpCode type = OpCode::kError;  // a WriteOp type, kMulti, kCreateSession or kCloseSession
+  OpCode type = OpCode::kError;  // a WriteOp type, kMulti, kCreateSession, kCloseSession or
+                                 // kReconfig
   WriteOp op;                    // single ops
   std::vector<WriteOp> multi;    // kMulti
   int32_t session_timeout_ms = 0;  // kCreateSession
   std::string session_password;    // kCreateSession: NewSessionPassword()'s bytes
+  // kReconfig: the request as sent; then, filled in by the leader before Prep (the membership
+  // checks need the ZAB state): the error of those checks, or the new /zookeeper/config text.
+  proto::ReconfigRequest reconfig;
+  Err reconfig_err = Err::kOk;
+  std::string config_text;
 };
 
 // Who is asking: the identities of the session (for ACL checks and the `auth` scheme).

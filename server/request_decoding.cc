@@ -86,6 +86,7 @@ bool IsWriteOp(OpCode t) {
     case OpCode::kCheck:
     case OpCode::kMulti:
     case OpCode::kCloseSession:
+    case OpCode::kReconfig:
       return true;
     default:
       return false;
@@ -105,6 +106,7 @@ bool DecodeWriteRequest(OpCode type, std::string_view body, size_t max_field_byt
   proto::JuteReader r(body, max_field_bytes);
   req->type = type;
   if (type == OpCode::kCloseSession) return true;
+  if (type == OpCode::kReconfig) return req->reconfig.Read(r);
   if (type != OpCode::kMulti) return ReadWriteOp(type, r, &req->op);
   while (true) {
     proto::MultiHeader mh;

@@ -13,7 +13,7 @@
 
 namespace zk::server {
 
-// create*, delete, setData, setACL, check, multi and closeSession.
+// create*, delete, setData, setACL, check, multi, closeSession and reconfig.
 bool IsWriteOp(OpCode type);
 
 // Reads one op of a multi (or of a multiRead holding writes) after its MultiHeader: create,

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include "zab/config_txn.h"
 #include "server/server_node.h"
 
 #include <spdlog/spdlog.h>
@@ -80,7 +81,7 @@ zab::Status ServerNode::ReadState(int64_t upto, bool may_cut_log, StoredState* o
     if (entries.empty()) break;
     for (const auto& e : entries) {
       Txn txn;
-      if (!DecodeTxn(e.data, &txn) || txn.zxid != e.zxid) {
+      if (!DecodeTxn(zab::SplitConfigTxn(e.data), &txn) || txn.zxid != e.zxid) {
         if (!may_cut_log) {
           return zab::Status::Corruption(
               fmt::format("transaction log: undecodable record at zxid 0x{:x}", e.zxid));
@@ -92,6 +93,11 @@ zab::Status ServerNode::ReadState(int64_t upto, bool may_cut_log, StoredState* o
         break;
       }
       out->tree->Apply(txn, nullptr);
+      if (zab::IsConfigTxn(e.data)) {
+        zab::QuorumConfig c;
+        std::string_view ignored;
+        if (zab::DecodeConfigTxn(e.data, &c, &ignored)) out->configs.push_back(std::move(c));
+      }
       if (const auto* create = std::get_if<CreateSessionTxn>(&txn.body)) {
         out->sessions[txn.session_id] = StoredState::Session{
             create->timeout_ms, SessionPasswordOf(txn.session_id, create->password)};
@@ -104,6 +110,13 @@ zab::Status ServerNode::ReadState(int64_t upto, bool may_cut_log, StoredState* o
     }
   }
   out->tree->SetLastZxid(std::max(out->tree->last_zxid(), applied));
+  // The membership the tree's /zookeeper/config holds (the last one applied or in force).
+  if (const DataTree::Node* node = out->tree->Find(kConfigNodePath)) {
+    Membership m;
+    if (ParseMembershipText(out->tree->DataOf(*node), &m) && m.version > 0) {
+      out->configs.push_back(ToQuorumConfig(m));
+    }
+  }
   return zab::Status::OK();
 }
 
@@ -118,6 +131,7 @@ zab::Status ServerNode::LoadStateNow(int64_t upto, int64_t* replayed, int64_t* s
 
 void ServerNode::AdoptState(StoredState state) {
   tree_ = std::move(state.tree);
+  recovered_configs_ = std::move(state.configs);
   digest_audit_.Reset();
   sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
   const int64_t now = NowMs();

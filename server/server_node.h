@@ -53,6 +53,7 @@
 #include "server/node_clock.h"
 #include "server/node_replication.h"
 #include "server/prep.h"
+#include "server/reconfig.h"
 #include "server/server_stats.h"
 #include "server/session_tracker.h"
 #include "server/node_storage.h"
@@ -204,6 +205,9 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     std::map<int64_t, Session> sessions;  // by id: the snapshot's, with the log's opens/closes
     int64_t snapshot_zxid = 0;
     int64_t replayed = 0;  // txns replayed from the log
+    // The memberships the state holds: each config txn replayed from the log, and the one in
+    // the tree's /zookeeper/config (zab::DurableState::seen_configs).
+    std::vector<zab::QuorumConfig> configs;
   };
 
   // server_node.cc
@@ -266,6 +270,20 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   int64_t RouteWrite(ConnState& st, const WriteRequest& req, int32_t type, int32_t xid,
                      std::string_view body);
   void ApplyOne(const Txn& txn);
+  // Proposes a txn Prep made; its zxid, or 0 (see SubmitWrite).
+  int64_t ProposePrepared(Txn txn);
+  // server_reconfig.cc
+  // Leader: fills in req's membership checks (WriteRequest::reconfig_err, config_text) and the
+  // next membership they produce.
+  void PlanMembershipChange(WriteRequest* req, zab::QuorumConfig* next) const;
+  // Proposes a prepared reconfig txn as a membership change; false (and nothing proposed) when
+  // ZAB refused it, with *err set to the answer.
+  bool ProposeReconfig(const Txn& txn, zab::QuorumConfig next, Err* err, int64_t* zxid);
+  // The membership committed now; when it is new: /zookeeper/config's data, the transport's
+  // addresses and the dynamic configuration files follow it.
+  void NoteMembership();
+  // The newest membership (pending, else committed) as server lines.
+  Membership NewestMembership() const;
   void AnswerApplied(const Txn& txn, const ApplyResult& result);
   std::string BuildWriteReply(const Pending& p, const Txn& txn, const ApplyResult& r);
   void SendNotifications(const std::vector<Notification>& notes);
@@ -386,6 +404,10 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
 
   // Read-only mode (read_only_mode.cc).
   bool read_only_ = false;
+  // The memberships of the state recovered at start-up (StoredState::configs).
+  std::vector<zab::QuorumConfig> recovered_configs_;
+  // The version of the membership NoteMembership last acted on; -1: none yet.
+  int64_t membership_version_ = -1;
   int64_t read_only_due_ms_ = -1;  // NowMs() at which to enter read-only mode; -1: not due
   absl::flat_hash_map<int64_t, ReadOnlySession> read_only_sessions_;
 };

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 
+#include "zab/config_txn.h"
 #include "zab/zxid.h"
 #include "server/request_decoding.h"
 #include "server/server_node.h"
@@ -44,6 +45,10 @@ zab::Status ServerNode::StartReplication(const ReplicationFactory& make_replicat
     return s;
   }
   durable.last_zxid = tree_->last_zxid();
+  if (zab::Status s = zab::ReadCommittedConfig(log_store_, &durable.committed_config); !s.ok()) {
+    return s;
+  }
+  durable.seen_configs = recovered_configs_;
   // Data written before epochs were recorded: its zxids carry the epoch.
   const int64_t data_epoch = zab::ZxidEpoch(durable.last_zxid);
   durable.accepted_epoch = std::max(durable.accepted_epoch, data_epoch);
@@ -67,6 +72,7 @@ zab::Status ServerNode::StartReplication(const ReplicationFactory& make_replicat
   TrackElection();  // a member starts out looking for a leader
   if (zab::Status s = replication_->Start(); !s.ok()) return s;
   UpdateReadOnlyMode();  // a member starts looking for a leader
+  NoteMembership();
   return zab::Status::OK();
 }
 
@@ -79,12 +85,14 @@ void ServerNode::ApplyCommitted(const zab::LogEntry& entry) {
     ApplyOne(txn);
   } else {
     Txn txn;
-    if (!DecodeTxn(entry.data, &txn) || txn.zxid != entry.zxid) {
+    if (!DecodeTxn(zab::SplitConfigTxn(entry.data), &txn) || txn.zxid != entry.zxid) {
       Failed(zab::Status::Corruption(fmt::format("undecodable committed txn 0x{:x}", entry.zxid)));
       return;
     }
     ApplyOne(txn);
   }
+  // A committed membership change is in force from its txn on (zab activated it on commit).
+  if (zab::IsConfigTxn(entry.data)) NoteMembership();
   if (!sync_points_.empty()) ReleaseSyncs(entry.zxid, /*inclusive=*/true);
 }
 
@@ -257,7 +265,9 @@ void ServerNode::CloseAllConnections(const char* why) {
   const std::vector<std::shared_ptr<ClientLink>> doomed =
       LinksWhere([](const ConnState& st) { return st.session_id != 0 || st.handshake_pending; });
   if (!doomed.empty()) spdlog::info("closing {} client connections: {}", doomed.size(), why);
-  for (auto& c : doomed) c->Close();
+  // Replies already queued (say, to the reconfig that just removed this server) still go out;
+  // nothing more is read from these connections.
+  for (auto& c : doomed) c->CloseAfterFlush();
 }
 
 void ServerNode::SampleDigest() {
@@ -283,6 +293,7 @@ void ServerNode::OnDigestMismatch(const DigestMismatch& m) {
 }
 
 void ServerNode::RoleChanged() {
+  NoteMembership();
   TrackElection();
   digest_audit_.Reset();
   UpdateReadOnlyMode();

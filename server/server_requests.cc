@@ -29,7 +29,6 @@ bool IsKnownRead(OpCode t) {
     case OpCode::kRemoveWatches:
     case OpCode::kCheckWatches:
     case OpCode::kWhoAmI:
-    case OpCode::kReconfig:
     case OpCode::kSasl:
       return true;
     default:
@@ -247,6 +246,12 @@ void ServerNode::HandleRequest(ConnState& st, std::string_view frame) {
   p.type = type;
   p.received = std::chrono::steady_clock::now();
   if (st.read_only && AnswerReadOnly(st, p)) return;
+  if (type == OpCode::kReconfig && !config_.reconfig_enabled) {
+    // As ZooKeeper with reconfigEnabled=false (its default).
+    AnswerInOrder(st, std::move(p),
+                  FrameReply(h.xid, tree_->last_zxid(), Err::kReconfigDisabled));
+    return;
+  }
   if (IsWriteOp(type)) {
     WriteRequest req;
     if (!DecodeWriteRequest(type, body, MaxFieldBytes(), &req)) {
@@ -645,10 +650,6 @@ std::string ServerNode::EvaluateRead(ConnState& st, OpCode type, int32_t xid,
       w.EndFrame(mark);
       return w.Take();
     }
-    case OpCode::kReconfig:
-      // Dynamic reconfiguration is not supported: answered as ZooKeeper with
-      // reconfigEnabled=false (its default).
-      return FrameReply(xid, zxid, Err::kReconfigDisabled);
     case OpCode::kSasl: {
       // No SASL provider is configured: as ZooKeeper then, OK with a null token and zxid 0,
       // and the connection stays unauthenticated.

@@ -14,7 +14,29 @@ namespace zk::server {
 int64_t ServerNode::SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
                                      const Principal& who) {
   if (stopped_ || !leading()) return 0;
-  Txn txn = prep_->Prepare(req, session_id, cxid, WallMs(), who);
+  if (req.type == OpCode::kReconfig) {
+    WriteRequest planned = req;
+    zab::QuorumConfig next;
+    PlanMembershipChange(&planned, &next);
+    Txn txn = prep_->Prepare(planned, session_id, cxid, WallMs(), who);
+    if (std::holds_alternative<SetDataTxn>(txn.body)) {
+      Err err = Err::kOk;
+      int64_t zxid = 0;
+      in_flight_.push_back(InFlight{txn});
+      if (ProposeReconfig(txn, std::move(next), &err, &zxid)) {
+        ++stats_.proposals;
+        return zxid;
+      }
+      if (!in_flight_.empty() && in_flight_.back().txn.zxid == txn.zxid) in_flight_.pop_back();
+      if (!leading()) return 0;
+      txn.body = ErrorTxn{err};  // refused by ZAB: the same zxid carries the error
+    }
+    return ProposePrepared(std::move(txn));
+  }
+  return ProposePrepared(prep_->Prepare(req, session_id, cxid, WallMs(), who));
+}
+
+int64_t ServerNode::ProposePrepared(Txn txn) {
   const int64_t zxid = txn.zxid;
   std::string data = EncodeTxn(txn);
   in_flight_.push_back(InFlight{std::move(txn)});
@@ -125,6 +147,12 @@ std::string ServerNode::BuildWriteReply(const Pending& p, const Txn& txn,
     case OpCode::kSetData:
     case OpCode::kSetAcl:
       return FrameReply(p.xid, txn.zxid, proto::StatResponse{r.stat});
+    case OpCode::kReconfig:
+      // As ZooKeeper: the new configuration's text and /zookeeper/config's Stat.
+      if (const auto* set = std::get_if<SetDataTxn>(&txn.body)) {
+        return FrameReply(p.xid, txn.zxid, proto::GetDataResponse{set->data, false, r.stat});
+      }
+      return FrameReply(p.xid, txn.zxid, Err::kOk);
     case OpCode::kMulti: {
       proto::JuteWriter w;
       size_t mark = w.BeginFrame();

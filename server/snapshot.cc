@@ -661,8 +661,9 @@ Status LoadFile(const std::string& path, int64_t expected_zxid, DataTree* tree,
   if (produced != payload_size || !loader.complete()) {
     return Status::Corruption("payload size or item counts differ from the header");
   }
-  // Format 2 stored a digest that did not cover ACLs; its checksum still protects the file.
-  if (version >= 3 && tree->digest() != digest) {
+  // Formats 2 and 3 stored digests of other rules (2: no ACLs; 3: /zookeeper/config included);
+  // their checksum still protects the file.
+  if (version >= 4 && tree->digest() != digest) {
     return Status::Corruption("tree digest mismatch");
   }
   tree->SetLastZxid(zxid);

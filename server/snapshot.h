@@ -11,13 +11,14 @@
 //
 // File format (all integers little-endian):
 //   offset 0   magic           8 bytes  "ZKSNAP01"
-//   offset 8   format_version  u32      3 (2 is read too: its sessions carry no password)
+//   offset 8   format_version  u32      4 (3 and 2 are read too: 2's sessions carry no password)
 //   offset 12  flags           u32      0 (reserved)
 //   offset 16  zxid            i64      the tree's last_zxid(); equals the zxid in the file name
 //   offset 24  node_count      u64
 //   offset 32  session_count   u64
-//   offset 40  tree_digest     u64      DataTree::digest() of the serialized tree (format 2: a
-//                                       digest without ACLs, not checked when loading)
+//   offset 40  tree_digest     u64      DataTree::digest() of the serialized tree, which leaves
+//                                       /zookeeper/config out (formats 2 and 3: digests of
+//                                       other rules, not checked when loading)
 //   offset 48  payload_size    u64      uncompressed payload bytes
 //   offset 56  one zstd frame holding the payload
 //   last 8     trailer         u64      XXH64 (seed 0) of every byte before it
@@ -54,7 +55,7 @@
 namespace zk::server {
 
 inline constexpr char kSnapshotMagic[] = "ZKSNAP01";  // 8 bytes on disk (no NUL)
-inline constexpr uint32_t kSnapshotFormatVersion = 3;
+inline constexpr uint32_t kSnapshotFormatVersion = 4;
 // The oldest format LoadSnapshotFile still reads.
 inline constexpr uint32_t kOldestSnapshotFormatVersion = 2;
 inline constexpr size_t kSnapshotHeaderSize = 56;

@@ -166,6 +166,11 @@ int64_t NodeDriver::Propose(std::string data) {
   return replica_->Propose(std::move(data));
 }
 
+ConfigProposal NodeDriver::ProposeConfig(QuorumConfig next, std::string txn) {
+  if (stopped_) return {};
+  return replica_->ProposeConfig(std::move(next), std::move(txn));
+}
+
 bool NodeDriver::SendApp(ServerId to, std::string data) {
   if (stopped_) return false;
   return replica_->SendApp(to, std::move(data));

@@ -66,6 +66,8 @@ class NodeDriver {
 
   // Leader, serving: proposes a txn; its zxid, or 0 (see Peer::Propose).
   int64_t Propose(std::string data);
+  // Leader, serving: proposes a membership change (see Peer::ProposeConfig).
+  ConfigProposal ProposeConfig(QuorumConfig next, std::string txn);
   // The zxid the next Propose will take (leader only).
   int64_t NextZxid() const { return replica_->NextZxid(); }
   bool SendApp(ServerId to, std::string data);

@@ -137,6 +137,7 @@ bool PeerConnection::OnFrame(std::string_view payload) {
       Fail(s.message());
       return false;
     }
+    if (owner_ == nullptr) return false;
     owner_->OnHandshake(*this, hs);
     if (!closed_ && !peer_known_) Close();  // the owner neither adopted nor closed it
     return !closed_;
@@ -181,7 +182,7 @@ bool PeerConnection::OnFrame(std::string_view payload) {
 
 void PeerConnection::Deliver(Message&& msg) {
   ++counters_.messages_in;
-  owner_->OnMessage(*this, std::move(msg));
+  if (owner_ != nullptr) owner_->OnMessage(*this, std::move(msg));
 }
 
 // ---- Writing ---------------------------------------------------------------------------------
@@ -292,6 +293,10 @@ void PeerConnection::OnWrite(const asio::error_code& ec, size_t n) {
   queued_bytes_ -= writing_frames_;
   writing_frames_ = 0;
   Write();
+  if (close_after_flush_ && !write_in_flight_ && !write_posted_) {
+    Close();
+    return;
+  }
   if (!closed_ && owner_ && peer_known_) owner_->OnWritten(*this);
 }
 
@@ -311,6 +316,17 @@ void PeerConnection::SetDeadline(std::chrono::milliseconds after, std::string wh
 void PeerConnection::CancelDeadline() {
   ++deadline_generation_;
   deadline_.cancel();
+}
+
+void PeerConnection::CloseAfterFlush(std::chrono::milliseconds limit) {
+  if (closed_) return;
+  owner_ = nullptr;
+  if (out_.empty() && !write_in_flight_ && !write_posted_) {
+    Close();
+    return;
+  }
+  close_after_flush_ = true;
+  SetDeadline(limit, "flushing before close");  // its handler holds the connection
 }
 
 void PeerConnection::Close() {

@@ -94,6 +94,10 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 
   // Closes now without telling the owner; drops queued output. Idempotent.
   void Close();
+  // Tells the owner nothing more and reads nothing more from now on, but writes the output
+  // already queued before closing (at most `limit` later). The connection keeps itself alive
+  // meanwhile.
+  void CloseAfterFlush(std::chrono::milliseconds limit);
 
   bool closed() const { return closed_; }
   ServerId peer() const { return peer_; }
@@ -160,6 +164,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   uint64_t deadline_generation_ = 0;
 
   bool closed_ = false;
+  bool close_after_flush_ = false;
   PeerConnectionCounters counters_;
 };
 

@@ -42,7 +42,7 @@ void PeerTransport::ScheduleDial(Link& link) {
 }
 
 void PeerTransport::Dial(Link& link) {
-  if (!running_ || link.conn || link.dialing) return;
+  if (!running_ || link.conn || link.dialing || config_.servers.count(link.peer) == 0) return;
   const PeerAddress& addr = config_.servers.at(link.peer);
   const uint16_t port = link.channel == Channel::kElection ? addr.election_port : addr.quorum_port;
   std::vector<asio::ip::tcp::endpoint> endpoints;
@@ -135,7 +135,9 @@ void PeerTransport::OnDialed(Link& link, const asio::error_code& ec) {
   std::optional<TlsSetup> tls;
   if (config_.tls_context) {
     tls = TlsSetup{config_.tls_context(), asio::ssl::stream_base::client,
-                   config_.tls_verify_hostname ? config_.servers.at(link.peer).host : ""};
+                   config_.tls_verify_hostname && config_.servers.count(link.peer) != 0
+                       ? config_.servers.at(link.peer).host
+                       : ""};
   }
   auto conn = std::make_shared<PeerConnection>(std::move(*socket), AsOwner(), config_.limits,
                                                tls ? &*tls : nullptr);

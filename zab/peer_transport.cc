@@ -13,6 +13,8 @@ namespace zk::zab {
 namespace {
 
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+// Unlisted servers with higher ids that may connect (joining through a reconfiguration).
+constexpr size_t kMaxUnknownPeers = 64;
 
 }  // namespace
 
@@ -53,15 +55,56 @@ PeerTransport::PeerTransport(asio::io_context& io, PeerTransportConfig config,
                              PeerTransportCallbacks callbacks)
     : io_(io), config_(std::move(config)), callbacks_(std::move(callbacks)) {
   for (const auto& [id, addr] : config_.servers) {
+    if (id != config_.self) AddPeer(id, /*known=*/true);
+  }
+}
+
+PeerTransport::PeerEntry& PeerTransport::AddPeer(ServerId id, bool known) {
+  PeerEntry& entry = peers_[id];
+  entry.known = known;
+  for (Channel channel : {Channel::kElection, Channel::kQuorum}) {
+    Link& link = entry.links[Index(channel)];
+    link.peer = id;
+    link.channel = channel;
+    link.dialer = config_.self > id;
+    link.timer = std::make_unique<asio::steady_timer>(io_);
+    link.backoff = config_.initial_backoff;
+  }
+  return entry;
+}
+
+void PeerTransport::SetServers(const std::map<ServerId, PeerAddress>& servers) {
+  for (const auto& [id, addr] : servers) {
     if (id == config_.self) continue;
-    PeerEntry& entry = peers_[id];
-    for (Channel channel : {Channel::kElection, Channel::kQuorum}) {
-      Link& link = entry.links[Index(channel)];
-      link.peer = id;
-      link.channel = channel;
-      link.dialer = config_.self > id;
-      link.timer = std::make_unique<asio::steady_timer>(io_);
-      link.backoff = config_.initial_backoff;
+    auto old = config_.servers.find(id);
+    const bool moved = old != config_.servers.end() &&
+                       (old->second.host != addr.host || old->second.quorum_port != addr.quorum_port ||
+                        old->second.election_port != addr.election_port);
+    config_.servers[id] = addr;
+    auto it = peers_.find(id);
+    if (it == peers_.end()) {
+      AddPeer(id, /*known=*/true);
+      it = peers_.find(id);
+    } else if (!it->second.known) {
+      it->second.known = true;
+    }
+    for (Link& link : it->second.links) {
+      if (!link.dialer || !running_) continue;
+      if (moved && link.conn) {
+        LinkDown(link, "its address changed");  // redials at the new address
+      } else if (!link.conn && !link.dialing) {
+        link.backoff = config_.initial_backoff;
+        Dial(link);
+      }
+    }
+  }
+  for (auto& [id, entry] : peers_) {
+    if (servers.count(id) != 0 || !entry.known) continue;
+    entry.known = false;
+    config_.servers.erase(id);
+    for (Link& link : entry.links) {
+      ++link.generation;  // no redial
+      link.timer->cancel();
     }
   }
 }
@@ -231,14 +274,27 @@ void PeerTransport::OnHandshake(PeerConnection& conn, const Handshake& hs) {
   } else if (hs.channel != port_channel) {
     why = std::string("a handshake for the ") + ChannelName(hs.channel) + " channel on the " +
           ChannelName(port_channel) + " port";
-  } else if (hs.server_id == config_.self || peers_.count(hs.server_id) == 0) {
+  } else if (hs.server_id == config_.self) {
+    why = "this server's own id " + std::to_string(hs.server_id);
+  } else if (hs.server_id < config_.self &&
+             (peers_.count(hs.server_id) == 0 || !peers_.at(hs.server_id).known)) {
     why = "unknown server id " + std::to_string(hs.server_id);
+  } else if (hs.server_id > config_.self && peers_.count(hs.server_id) == 0 &&
+             unknown_peers_ >= kMaxUnknownPeers) {
+    why = "unknown server id " + std::to_string(hs.server_id) + " (too many unknown servers)";
   } else if (hs.server_id < config_.self) {
     why = "server " + std::to_string(hs.server_id) + " has the lower id and must not dial";
   }
   if (!why.empty()) {
     Reject(conn, why);
     return;
+  }
+  if (peers_.count(hs.server_id) == 0) {
+    // A server not (yet) in the configuration: one joining through a reconfiguration.
+    ++unknown_peers_;
+    AddPeer(hs.server_id, /*known=*/false);
+    spdlog::info("server {} is not in this server's configuration; accepting it (joining)",
+                 hs.server_id);
   }
   conn.CancelDeadline();
   conn.SetPeer(hs.server_id, hs.channel);
@@ -271,9 +327,13 @@ void PeerTransport::Adopt(Link& link, std::shared_ptr<PeerConnection> conn, cons
   callbacks_.on_connected(link.peer, link.channel);
 }
 
-void PeerTransport::Retire(Link& link) {
+void PeerTransport::Retire(Link& link, bool flush) {
   std::shared_ptr<PeerConnection> conn = std::move(link.conn);
-  conn->Close();
+  if (flush) {
+    conn->CloseAfterFlush(config_.handshake_timeout);
+  } else {
+    conn->Close();
+  }
   PeerStats& totals = peers_[link.peer].totals;
   const PeerConnectionCounters& c = conn->counters();
   totals.messages_in += c.messages_in;
@@ -282,12 +342,12 @@ void PeerTransport::Retire(Link& link) {
   totals.bytes_out += c.bytes_out;
 }
 
-void PeerTransport::LinkDown(Link& link, const std::string& reason) {
+void PeerTransport::LinkDown(Link& link, const std::string& reason, bool flush) {
   // A connection that carried traffic or lasted was a real one: redial quickly. One that died
   // at once, silent (say, its handshake was refused), keeps the back-off growing.
   const bool proven = link.conn->counters().messages_in > 0 ||
                       std::chrono::steady_clock::now() - link.up_since >= config_.max_backoff;
-  Retire(link);
+  Retire(link, flush);
   ++peers_[link.peer].totals.disconnects;
   spdlog::info("peer server {} disconnected on the {} channel: {}", link.peer,
                ChannelName(link.channel), reason);
@@ -337,7 +397,7 @@ bool PeerTransport::Send(ServerId to, Message msg) {
 void PeerTransport::Disconnect(ServerId peer, Channel channel) {
   Link* link = FindLink(peer, channel);
   if (!running_ || link == nullptr || !link->conn) return;
-  LinkDown(*link, "closed by this server");
+  LinkDown(*link, "closed by this server", /*flush=*/true);
 }
 
 size_t PeerTransport::QueuedBytes(ServerId peer, Channel channel) const {

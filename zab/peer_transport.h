@@ -14,8 +14,9 @@
 // there is at most one connection per channel, and only the server with the higher id dials
 // (the lower id's port for that channel). The dialer opens with a Handshake frame (magic,
 // version, its id, the channel); the acceptor closes, with one log line, a connection whose
-// handshake is malformed, has a bad magic or version, an unknown or lower id, or names the
-// other port's channel. A newly accepted connection from a peer replaces the one it had for that
+// handshake is malformed, has a bad magic or version, a lower id, or names the other port's
+// channel. A higher id the acceptor does not know is accepted (a server joining through a
+// reconfiguration dials the members before they list it; at most 64 such ids), but never dialed. A newly accepted connection from a peer replaces the one it had for that
 // channel (on_disconnected for the old one, then on_connected). A dialer redials a lost
 // connection, or a failed dial, with exponential back-off: initial_backoff doubling to
 // max_backoff, and back to initial_backoff after a connection that received a message or lasted
@@ -139,8 +140,14 @@ class PeerTransport final : private PeerConnection::Owner {
   // that connection is not up or the message cannot be sent (see PeerConnection::Send).
   bool Send(ServerId to, Message msg);
   // Closes the connection to `peer` on `channel`, if up, and reports it down; the dialing side
-  // redials after its back-off.
+  // redials after its back-off. What was queued on it is still written (within the handshake
+  // timeout): a leader that steps down delivers its last COMMITs.
   void Disconnect(ServerId peer, Channel channel);
+  // The ensemble's members changed (a committed reconfiguration): dials the new servers it
+  // should dial, redials a member whose address changed, and stops dialing servers no longer
+  // listed (their connections stay until either side closes them). This server's own entry is
+  // ignored: it keeps listening where it started.
+  void SetServers(const std::map<ServerId, PeerAddress>& servers);
 
   bool IsConnected(ServerId peer, Channel channel) const;
   // Bytes of ordinary frames queued on that connection and not yet written (0 when down).
@@ -170,22 +177,27 @@ class PeerTransport final : private PeerConnection::Owner {
   };
   struct PeerEntry {
     std::array<Link, 2> links;
+    // Listed in the configuration (its address known). A server with a higher id that is not
+    // listed may still connect (it is joining through a reconfiguration); it is never dialed.
+    bool known = true;
     PeerStats totals;  // connects, disconnects, drops, and the traffic of closed connections
   };
 
   static size_t Index(Channel c) { return static_cast<size_t>(c); }
   PeerConnection::Owner* AsOwner() { return this; }
   Link* FindLink(ServerId peer, Channel channel);
+  PeerEntry& AddPeer(ServerId id, bool known);
 
   // peer_transport.cc
   Status Listen(Channel channel, const asio::ip::tcp::endpoint& endpoint);
   void Accept(Channel channel);
   void OnAccepted(Channel channel, asio::ip::tcp::socket socket);
   void Adopt(Link& link, std::shared_ptr<PeerConnection> conn, const char* how);
-  // Closes the link's connection and adds its traffic to the totals; reports nothing.
-  void Retire(Link& link);
+  // Closes the link's connection (with `flush`, after writing what is queued) and adds its
+  // traffic to the totals; reports nothing.
+  void Retire(Link& link, bool flush = false);
   // Takes the link's connection down: closes it, logs, schedules a redial, reports it.
-  void LinkDown(Link& link, const std::string& reason);
+  void LinkDown(Link& link, const std::string& reason, bool flush = false);
   void OnHandshake(PeerConnection& conn, const Handshake& hs) override;
   void OnMessage(PeerConnection& conn, Message&& msg) override;
   void OnFailed(PeerConnection& conn, const std::string& reason) override;
@@ -218,6 +230,7 @@ class PeerTransport final : private PeerConnection::Owner {
   // Accepted connections awaiting their handshake, with the channel of the port they came to.
   std::unordered_map<PeerConnection*, std::pair<std::shared_ptr<PeerConnection>, Channel>> pending_;
   uint64_t rejected_ = 0;
+  size_t unknown_peers_ = 0;  // entries made for unlisted servers that connected
 };
 
 }  // namespace zk::zab

@@ -57,6 +57,14 @@ void SimReplication::Defer(std::function<void()> fn) {
   });
 }
 
+zab::ConfigProposal SimReplication::ProposeConfig(zab::QuorumConfig next, std::string txn) {
+  const int64_t zxid = replica_->NextZxid();
+  if (hooks_.proposing) hooks_.proposing(zxid, txn);
+  zab::ConfigProposal p = replica_->ProposeConfig(std::move(next), std::move(txn));
+  if (p.result != zab::ConfigChange::kProposed && hooks_.withdrawn) hooks_.withdrawn(zxid);
+  return p;
+}
+
 int64_t SimReplication::Propose(std::string data) {
   const int64_t next = replica_->NextZxid();
   if (hooks_.proposing) hooks_.proposing(next, data);

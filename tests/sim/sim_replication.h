@@ -57,7 +57,11 @@ class SimReplication final : public server::NodeReplication,
   zab::Status Start() override;
   void Stop() override;
   int64_t Propose(std::string data) override;
+  zab::ConfigProposal ProposeConfig(zab::QuorumConfig next, std::string txn) override;
   int64_t NextZxid() const override { return replica_->NextZxid(); }
+  // The simulated network needs no addresses.
+  void MembershipChanged(const std::map<zab::ServerId, zab::PeerAddress>&, const std::string&,
+                         int64_t) override {}
   bool SendApp(zab::ServerId to, std::string data) override {
     return replica_->SendApp(to, std::move(data));
   }
