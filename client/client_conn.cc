@@ -22,6 +22,7 @@ void Client::Impl::StartConnect() {
   }
   const HostPort& hp = hosts_[next_host_];
   current_host_ = hp.host;
+  current_ = hp;
   next_host_ = (next_host_ + 1) % hosts_.size();
   ++attempts_in_round_;
   const uint64_t gen = ++gen_;

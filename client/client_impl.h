@@ -90,6 +90,8 @@ class Client::Impl {
   void Close();
   Result<void> WaitConnected(std::chrono::milliseconds timeout);
   void DropConnection();
+  // Client::UpdateServerList on the io thread.
+  void UpdateHosts(std::vector<HostPort> hosts);
 
   // io thread only. Removes the client's watchers of `type` at `server_path` and tells each of
   // them with its removal event; false if there was none.
@@ -208,6 +210,7 @@ class Client::Impl {
   std::shared_ptr<asio::ssl::context> tls_context_;
   std::shared_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
   std::string current_host_;  // the host of the current connection attempt
+  HostPort current_;          // the host and port of the current connection attempt
   asio::ip::tcp::resolver resolver_;
   asio::steady_timer tick_timer_;
   asio::steady_timer backoff_timer_;

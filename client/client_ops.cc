@@ -200,6 +200,18 @@ void Client::ExistsAsync(std::string_view path, Watcher watcher, Callback<Stat> 
       WatchKind::kExist, sp, std::move(watcher)));
 }
 
+namespace {
+constexpr std::string_view kConfigNode = "/zookeeper/config";
+
+bool ReadDataResult(proto::JuteReader& r, DataResult* out) {
+  proto::GetDataResponse resp;
+  if (!resp.Read(r)) return false;
+  out->data = std::move(resp.data);
+  out->stat = resp.stat;
+  return true;
+}
+}  // namespace
+
 void Client::GetDataAsync(std::string_view path, Watcher watcher, Callback<DataResult> cb) {
   if (!ValidPath(path)) {
     cb(Err::kBadArguments);
@@ -345,6 +357,67 @@ void Client::AddAuthAsync(std::string_view scheme, std::string_view auth, Callba
     return;
   }
   impl_->AddAuth(std::string(scheme), std::string(auth), std::move(cb));
+}
+
+void Client::GetConfigAsync(Watcher watcher, Callback<DataResult> cb) {
+  const std::string sp(kConfigNode);  // never under the chroot
+  const bool watch = static_cast<bool>(watcher);
+  impl_->Submit(WithWatch(MakeRequest<DataResult>(impl_.get(), OpCode::kGetData,
+                                                  Encode(proto::PathWatchRequest{sp, watch}),
+                                                  std::move(cb), ReadDataResult),
+                          WatchKind::kData, sp, std::move(watcher)));
+}
+
+void Client::ReconfigAsync(std::string_view joining, std::string_view leaving,
+                           std::string_view new_members, int64_t from_config,
+                           Callback<DataResult> cb) {
+  const auto nullable = [](std::string_view s) {
+    return s.empty() ? std::nullopt : std::optional<std::string>(s);
+  };
+  proto::ReconfigRequest req{nullable(joining), nullable(leaving), nullable(new_members),
+                             from_config};
+  impl_->Submit(MakeRequest<DataResult>(impl_.get(), OpCode::kReconfig, Encode(req),
+                                        std::move(cb), ReadDataResult));
+}
+
+Result<void> Client::UpdateServerList(std::string_view hosts) {
+  std::optional<ConnectString> parsed = ParseConnectString(hosts);
+  if (!parsed || !parsed->chroot.empty()) return Err::kBadArguments;
+  impl_->UpdateHosts(std::move(parsed->hosts));
+  return Result<void>();
+}
+
+std::string ClientHostsOf(std::string_view config_text) {
+  std::string out;
+  size_t start = 0;
+  while (start < config_text.size()) {
+    size_t end = config_text.find('\n', start);
+    if (end == std::string_view::npos) end = config_text.size();
+    std::string_view line = config_text.substr(start, end - start);
+    start = end + 1;
+    if (!line.starts_with("server.")) continue;
+    const size_t eq = line.find('=');
+    const size_t semi = line.find(';');
+    if (eq == std::string_view::npos || semi == std::string_view::npos || semi < eq) continue;
+    std::string_view quorum_host = line.substr(eq + 1, semi - eq - 1);
+    quorum_host = quorum_host.starts_with('[')
+                      ? quorum_host.substr(0, quorum_host.find(']') + 1)
+                      : quorum_host.substr(0, quorum_host.find(':'));
+    std::string_view client = line.substr(semi + 1);
+    std::string_view host;
+    std::string_view port = client;
+    if (const size_t colon = client.rfind(':'); colon != std::string_view::npos) {
+      host = client.substr(0, colon);
+      port = client.substr(colon + 1);
+    }
+    if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "[0:0:0:0:0:0:0:0]") {
+      host = quorum_host;
+    }
+    if (port.empty()) continue;
+    if (!out.empty()) out += ",";
+    out += std::string(host) + ":" + std::string(port);
+  }
+  return out;
 }
 
 void Client::WhoAmIAsync(Callback<std::vector<ClientInfo>> cb) {

@@ -366,6 +366,45 @@ void Client::Impl::DropConnection() {
   });
 }
 
+void Client::Impl::UpdateHosts(std::vector<HostPort> fresh) {
+  asio::post(io_, [this, keep = Keep(), fresh = std::move(fresh)]() mutable {
+    if (fresh.empty() || phase_ == Phase::kClosing || phase_ == Phase::kDone) return;
+    const auto same = [](const HostPort& a, const HostPort& b) {
+      return a.host == b.host && a.port == b.port;
+    };
+    const auto contains = [&](const std::vector<HostPort>& list, const HostPort& hp) {
+      return std::any_of(list.begin(), list.end(), [&](const HostPort& x) { return same(x, hp); });
+    };
+    std::vector<HostPort> added;
+    for (const HostPort& hp : fresh) {
+      if (!contains(hosts_, hp)) added.push_back(hp);
+    }
+    const size_t old_count = hosts_.size();
+    std::shuffle(fresh.begin(), fresh.end(), rng_);
+    const bool connected = phase_ == Phase::kConnected;
+    std::optional<HostPort> target;
+    if (connected && !contains(fresh, current_)) {
+      target = fresh.front();  // its server left: any of the new list
+    } else if (connected && fresh.size() > old_count && !added.empty()) {
+      // Grown: move with probability 1 - old/new, to an added server, so that the sessions end
+      // up spread evenly (ZooKeeper's StaticHostProvider does the same).
+      const double p = 1.0 - static_cast<double>(old_count) / static_cast<double>(fresh.size());
+      if (std::uniform_real_distribution<double>(0.0, 1.0)(rng_) < p) {
+        target = added[std::uniform_int_distribution<size_t>(0, added.size() - 1)(rng_)];
+      }
+    }
+    hosts_ = std::move(fresh);
+    next_host_ = 0;
+    attempts_in_round_ = 0;
+    if (target) {
+      for (size_t i = 0; i < hosts_.size(); ++i) {
+        if (same(hosts_[i], *target)) next_host_ = i;
+      }
+      Disconnect(Err::kConnectionLoss);
+    }
+  });
+}
+
 Result<void> Client::Impl::WaitConnected(std::chrono::milliseconds timeout) {
   if (OnIoThread()) return Err::kInvalidState;
   std::unique_lock<std::mutex> l(mu_);

@@ -57,6 +57,11 @@ ZK_FUTURE_AND_BLOCKING(int32_t, GetAllChildrenNumber, (std::string_view path),
 ZK_FUTURE_AND_BLOCKING(std::vector<std::string>, GetEphemerals, (std::string_view prefix),
                        (prefix, std::move(cb)))
 ZK_FUTURE_AND_BLOCKING(std::string, Sync, (std::string_view path), (path, std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(DataResult, GetConfig, (Watcher watcher), (std::move(watcher), std::move(cb)))
+ZK_FUTURE_AND_BLOCKING(DataResult, Reconfig,
+                       (std::string_view joining, std::string_view leaving,
+                        std::string_view new_members, int64_t from_config),
+                       (joining, leaving, new_members, from_config, std::move(cb)))
 ZK_FUTURE_AND_BLOCKING(MultiResult, Multi, (std::vector<Op> ops), (std::move(ops), std::move(cb)))
 ZK_FUTURE_AND_BLOCKING(void, AddAuth, (std::string_view scheme, std::string_view auth),
                        (scheme, auth, std::move(cb)))

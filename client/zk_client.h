@@ -230,6 +230,11 @@ struct Options {
   EventLoop* event_loop = nullptr;
 };
 
+// The client connect string ("host:port,...") of a configuration's text (GetConfig's data):
+// each member's client address and port, a wildcard address (0.0.0.0, ::) replaced by the
+// member's quorum host; members without a client port are left out. Empty when there is none.
+std::string ClientHostsOf(std::string_view config_text);
+
 class Client {
  public:
   // Validates the options, starts the io thread (or joins the shared one) and begins
@@ -400,6 +405,40 @@ class Client {
   void WhoAmIAsync(Callback<std::vector<ClientInfo>> cb);
   std::future<Result<std::vector<ClientInfo>>> WhoAmIFuture();
   Result<std::vector<ClientInfo>> WhoAmI();
+
+  // --- dynamic membership (ZooKeeper 3.5+) ---------------------------------------------------
+  // The ensemble's configuration, /zookeeper/config (outside any chroot): "server.N=<line>"
+  // lines, then "version=<hex>". `watcher` is told when it changes (a reconfig committed).
+  void GetConfigAsync(Watcher watcher, Callback<DataResult> cb);
+  std::future<Result<DataResult>> GetConfigFuture(Watcher watcher = nullptr);
+  Result<DataResult> GetConfig(Watcher watcher = nullptr);
+
+  // Changes the membership (servers with reconfigEnabled=true; the session must be super or
+  // have WRITE on /zookeeper/config). Incremental: `joining` holds comma-separated
+  // "server.N=host:quorumPort:electionPort[:participant|:observer];[clientHost:]clientPort"
+  // lines (added, or replacing the line of that id), `leaving` comma-separated ids. Bulk:
+  // `new_members` holds the whole new membership (joining and leaving then empty). An empty
+  // argument is sent as null. `from_config` is the version the change applies to
+  // (kAnyConfigId: any; otherwise kBadVersion if the configuration moved on). Returns the new
+  // configuration, as GetConfig. Errors as ZooKeeper's: kReconfigDisabled, kNoAuth,
+  // kBadArguments, kNewConfigNoQuorum, kReconfigInProgress, kBadVersion.
+  void ReconfigAsync(std::string_view joining, std::string_view leaving,
+                     std::string_view new_members, int64_t from_config, Callback<DataResult> cb);
+  std::future<Result<DataResult>> ReconfigFuture(std::string_view joining,
+                                                 std::string_view leaving,
+                                                 std::string_view new_members,
+                                                 int64_t from_config = kAnyConfigId);
+  Result<DataResult> Reconfig(std::string_view joining, std::string_view leaving,
+                              std::string_view new_members, int64_t from_config = kAnyConfigId);
+
+  // Replaces the servers this client connects to, as the Java client's updateServerList (for
+  // instance with the client addresses of a new configuration; ClientHostsOf below). The
+  // session moves when the server it is connected to is not in `hosts`, and, so that sessions
+  // spread over a grown ensemble, with probability 1 - old/new to one of the added servers when
+  // the list grew: the client then drops its connection and resumes the session there
+  // (kSuspended, kReconnected). `hosts` is "host:port,..." without a chroot (the chroot stays).
+  // kBadArguments when it is malformed. Any thread.
+  Result<void> UpdateServerList(std::string_view hosts);
 
   // --- more connection-state listeners (for libraries such as the recipes) ---------------------
   // Adds a listener called, like Options::state_listener and after it, on the io thread for

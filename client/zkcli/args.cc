@@ -119,6 +119,15 @@ std::optional<ParsedArgs> ParseCommandArgs(const OptionSpec& spec,
       out.positional.push_back(w);
       continue;
     }
+    if (auto it = spec.long_names.find(w); it != spec.long_names.end()) {
+      if (i + 1 >= words.size()) {
+        if (error) *error = "option " + w + " needs a value";
+        return std::nullopt;
+      }
+      std::string& v = out.values[it->second];
+      v += (v.empty() ? "" : ",") + words[++i];
+      continue;
+    }
     // A cluster of letters ("-se"), or one valued letter followed by its value ("-v3").
     for (size_t j = 1; j < w.size(); ++j) {
       char c = w[j];

@@ -43,6 +43,10 @@ std::string QuoteWord(std::string_view word);
 struct OptionSpec {
   std::string flags;
   std::string valued;
+  // Whole-word options standing for a letter of `valued` ("-add" for 'a', as zkCli.sh's
+  // reconfig spells them); a valued option given more than once keeps its values joined by
+  // commas.
+  std::map<std::string, char> long_names = {};
 };
 
 struct ParsedArgs {

@@ -1,6 +1,8 @@
 // Node commands: ls, get, set, create, delete, deleteall, stat, sync, getEphemerals,
-// getAllChildrenNumber, config.
+// getAllChildrenNumber, config, reconfig.
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "client/zkcli/commands.h"
@@ -250,27 +252,16 @@ void RunGetAllChildrenNumber(Shell& shell, const ParsedArgs& args) {
   }
 }
 
-// "server.1=host:2888:3888:participant;0.0.0.0:2181" -> "host:2181".
+// The client addresses of a configuration's text, one per member with a client port.
 static std::vector<std::string> ClientAddresses(const std::string& config) {
   std::vector<std::string> out;
+  const std::string joined = client::ClientHostsOf(config);
   size_t pos = 0;
-  while (pos < config.size()) {
-    size_t nl = config.find('\n', pos);
-    std::string line = config.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    pos = nl == std::string::npos ? config.size() : nl + 1;
-    if (!line.starts_with("server.")) continue;
-    size_t eq = line.find('='), semi = line.find(';');
-    if (eq == std::string::npos || semi == std::string::npos) continue;
-    std::string host = line.substr(eq + 1, line.find(':', eq) - eq - 1);
-    std::string client = line.substr(semi + 1);
-    size_t colon = client.rfind(':');
-    if (colon == std::string::npos) {
-      out.push_back(host + ":" + client);
-    } else {
-      std::string addr = client.substr(0, colon);
-      if (addr == "0.0.0.0" || addr.empty()) addr = host;
-      out.push_back(addr + client.substr(colon));
-    }
+  while (pos < joined.size()) {
+    size_t comma = joined.find(',', pos);
+    if (comma == std::string::npos) comma = joined.size();
+    out.push_back(joined.substr(pos, comma - pos));
+    pos = comma + 1;
   }
   return out;
 }
@@ -279,7 +270,7 @@ void RunConfig(Shell& shell, const ParsedArgs& args) {
   std::string path(kConfigNode);
   client::Client& zk = shell.Session();
   auto r = ReadWithWatch(shell, path, args.Has('w'), WatchClass::kData,
-                         [&](client::Watcher w) { return zk.GetDataFuture(path, std::move(w)); });
+                         [&](client::Watcher w) { return zk.GetConfigFuture(std::move(w)); });
   auto servers = ClientAddresses(r.data);
   if (shell.json()) {
     Json j{{"config", r.data}, {"servers", servers}};
@@ -294,6 +285,51 @@ void RunConfig(Shell& shell, const ParsedArgs& args) {
   } else {
     shell.out() << r.data << "\n";
   }
+  if (args.Has('s')) shell.out() << FormatStat(r.stat);
+}
+
+// zkCli.sh's reconfig: incremental (-add, -remove, each repeatable) or bulk (-members, or -file
+// holding server.N lines); -v the configuration version it applies to; -s prints the Stat.
+void RunReconfig(Shell& shell, const ParsedArgs& args) {
+  const std::string* add = args.Value('a');
+  const std::string* remove = args.Value('r');
+  const std::string* members = args.Value('m');
+  const std::string* file = args.Value('f');
+  std::string bulk;
+  if (members != nullptr) bulk = *members;
+  if (file != nullptr) {
+    std::ifstream in(*file);
+    if (!in) throw CommandError{kExitUsage, "reconfig: cannot read " + *file};
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.starts_with("server.")) continue;
+      bulk += (bulk.empty() ? "" : ",") + line;
+    }
+  }
+  const bool incremental = add != nullptr || remove != nullptr;
+  if (incremental == (members != nullptr || file != nullptr) || (members && file)) {
+    throw CommandError{kExitUsage,
+                       "reconfig: give -add and/or -remove, or one of -members and -file"};
+  }
+  int64_t from = kAnyConfigId;
+  if (const std::string* v = args.Value('v')) {
+    char* end = nullptr;
+    from = static_cast<int64_t>(std::strtoull(v->c_str(), &end, 16));
+    if (v->empty() || *end != '\0') {
+      throw CommandError{kExitUsage, "reconfig: -v takes a configuration version in hex"};
+    }
+  }
+  client::Client& zk = shell.Session();
+  auto r = shell.Check(shell.Await(zk.ReconfigFuture(add ? *add : "", remove ? *remove : "", bulk,
+                                                     from)),
+                       std::string(kConfigNode));
+  if (shell.json()) {
+    Json j{{"config", r.data}, {"servers", ClientAddresses(r.data)}};
+    if (args.Has('s')) j["stat"] = StatJson(r.stat);
+    shell.EmitJson(j);
+    return;
+  }
+  shell.out() << "Committed new configuration:\n" << r.data << "\n";
   if (args.Has('s')) shell.out() << FormatStat(r.stat);
 }
 

@@ -146,6 +146,16 @@ const std::vector<CommandDef>& Commands() {
        true,
        "print watch events as they arrive (on) or not"},
       {"quit", "", {"", ""}, 0, 0, RunQuit, true, "leave the shell"},
+      {"reconfig",
+       "[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | "
+       "[-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]",
+       {"s", "v", {{"-add", 'a'}, {"-remove", 'r'}, {"-members", 'm'}, {"-file", 'f'}}},
+       0,
+       0,
+       RunReconfig,
+       true,
+       "change the ensemble's membership (reconfigEnabled servers; super or WRITE on "
+       "/zookeeper/config)"},
       {"redo", "cmdno", {"", ""}, 1, 1, nullptr, true, "run a command of the history again"},
       {"removewatches",
        "path [-c|-d|-a] [-l]",

@@ -54,6 +54,7 @@ void RunSync(Shell&, const ParsedArgs&);
 void RunGetEphemerals(Shell&, const ParsedArgs&);
 void RunGetAllChildrenNumber(Shell&, const ParsedArgs&);
 void RunConfig(Shell&, const ParsedArgs&);
+void RunReconfig(Shell&, const ParsedArgs&);
 // cmd_acl.cc
 void RunGetAcl(Shell&, const ParsedArgs&);
 void RunSetAcl(Shell&, const ParsedArgs&);

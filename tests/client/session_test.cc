@@ -238,5 +238,38 @@ TEST_CASE("another client can resume a session with its id and password") {
   CHECK(std::find(eph->begin(), eph->end(), p) != eph->end());
 }
 
+TEST_CASE("UpdateServerList moves the session when its server left the list") {
+  Proxy a(Server().port());
+  Proxy b(Server().port());
+  StateRecorder states;
+  Options o;
+  o.state_listener = states.Listener();
+  auto c = Connect(a.hosts(), o);
+  const int64_t sid = c->session_id();
+  CHECK(c->UpdateServerList("not a host list:x").err() == Err::kBadArguments);
+  CHECK(c->UpdateServerList(b.hosts() + "/chroot").err() == Err::kBadArguments);
+  // The same server again: nothing moves.
+  REQUIRE(c->UpdateServerList(a.hosts()).ok());
+  REQUIRE(c->Sync("/").ok());
+  CHECK(states.States() == std::vector<ConnectionState>{ConnectionState::kConnected});
+  // Its server is not in the new list: the session moves to one that is.
+  REQUIRE(c->UpdateServerList(b.hosts()).ok());
+  CHECK(states.Wait(ConnectionState::kSuspended, 5s));
+  CHECK(states.Wait(ConnectionState::kReconnected, 10s));
+  CHECK(c->session_id() == sid);
+  a.Cut(/*refuse=*/true);  // the old route is gone for good; the session does not need it
+  CHECK(c->Create(UniquePath("moved"), "", OpenAclUnsafe(), CreateMode::kEphemeral).ok());
+  CHECK(c->connected());
+}
+
+TEST_CASE("ClientHostsOf reads the client addresses of a configuration") {
+  CHECK(ClientHostsOf("server.1=10.0.0.1:2888:3888:participant;0.0.0.0:2181\n"
+                      "server.2=10.0.0.2:2888:3888:observer;10.0.1.2:2182\n"
+                      "server.3=10.0.0.3:2888:3888:participant\n"
+                      "server.4=[::1]:2888:3888:participant;2184\n"
+                      "version=100000003") == "10.0.0.1:2181,10.0.1.2:2182,[::1]:2184");
+  CHECK(ClientHostsOf("version=0").empty());
+}
+
 }  // namespace
 }  // namespace zk::client::test

@@ -20,6 +20,7 @@ from kazoo.exceptions import (BadArgumentsError, BadVersionError, NewConfigNoQuo
                               NoAuthError)
 from kazoo.security import make_digest_acl_credential
 
+import zkcli_driver
 from ensemble import Ensemble, Member, retrying_client, serve
 from zkfixtures import free_port, wait_until
 
@@ -77,6 +78,8 @@ def new_member(ens, sid, observer=False):
     role = "observer" if observer else "participant"
     servers["server.%d" % sid] = "%s:%d:%d:%s" % (host, q, e, role)
     d = os.path.join(ens.tmp, "s%d" % sid)
+    while os.path.exists(d):  # a replacement of a member that had the id
+        d += "+"
     os.makedirs(d)
     m = Member(sid, servers, d, observer=observer, host=host)
     m.extra_cfg.update(RECONFIG_CFG)
@@ -304,3 +307,59 @@ def test_membership_survives_restart(ensemble):
     for m in ensemble.members.values():
         got, v = config_of(m)
         assert set(got) == {1, 2, 3, 4} and v == version
+
+
+def test_replace_a_failed_member(ensemble):
+    """Member 3's machine is gone: a fresh server 3 on other ports takes its place."""
+    c = super_client(ensemble.hosts())
+    writer = Writer(ensemble.hosts([ensemble.members[s] for s in (1, 2)]))
+    try:
+        old = ensemble.members[3]
+        old.kill9()
+        del ensemble.members[3]
+        replacement = new_member(ensemble, 3)  # new ports, empty data directory
+        replacement.start()
+        data, _ = c.reconfig(joining=replacement.spec, leaving=None, new_members=None)
+        servers, _ = parse_config(data)
+        assert servers[3].endswith(";%s:%d" % (replacement.host, replacement.port))
+        wait_config_everywhere(ensemble.members.values(), {1, 2, 3})
+        wait_until(lambda: replacement.mode() in ("follower", "leader"), TIMEOUT,
+                   what="the replacement following")
+        # It is a voter now: with member 1 stopped, 2 and 3 still make a quorum.
+        ensemble.members[1].stop()
+        time.sleep(0.5)
+    finally:
+        writer.stop()
+        old.cleanup()
+    c2 = retrying_client(ensemble.hosts([ensemble.members[s] for s in (2, 3)]))
+    try:
+        c2.create("/with-the-replacement", b"")
+    finally:
+        c2.stop()
+    check_everywhere([ensemble.members[2], ensemble.members[3]], writer.acked)
+
+
+def test_zkcli_reconfig_and_config(ensemble):
+    joiner = new_member(ensemble, 4, observer=True)
+    joiner.start()
+    script = "addauth digest super:%s\nreconfig -add %s\nconfig -c\n" % (SUPER_PASSWORD,
+                                                                         joiner.spec)
+    r = zkcli_driver.run(ensemble.hosts(), "-f", "-", input=script)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Committed new configuration:" in r.stdout
+    assert re.search(r"^server\.4=.*:observer;", r.stdout, re.M)
+    assert joiner.hosts in r.stdout  # config -c: the client addresses
+    version = parse_config(r.stdout.split("Committed new configuration:")[1])[1]
+    script = ("addauth digest super:%s\nreconfig -remove 4 -v %x -s\nconfig\n" %
+              (SUPER_PASSWORD, version))
+    r = zkcli_driver.run(ensemble.hosts([ensemble.members[s] for s in (1, 2, 3)]), "-f", "-",
+                         input=script)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "server.4=" not in r.stdout.split("Committed new configuration:")[1]
+    assert "dataVersion = -1" in r.stdout  # -s: the Stat of /zookeeper/config
+    # A stale version is refused as ZooKeeper refuses it.
+    r = zkcli_driver.run(ensemble.hosts([ensemble.members[s] for s in (1, 2, 3)]), "-f", "-",
+                         input="addauth digest super:%s\nreconfig -remove 3 -v %x\n" %
+                         (SUPER_PASSWORD, version))
+    assert r.returncode != 0
+    assert "version No is not valid : /zookeeper/config" in r.stderr  # zkCli.sh's words

@@ -458,7 +458,6 @@ TEST_CASE("bad peers are closed while the others keep working") {
       {"a message instead of a handshake", quorum, Frame(Commit{1})},
       {"bad magic", quorum, hs(2, kQ, 0xdeadbeef)},
       {"bad version", quorum, hs(2, kQ, wire::kHandshakeMagic, 99)},
-      {"unknown id", quorum, hs(9, kQ)},
       {"own id", election, hs(1, kE)},
       {"wrong channel for the port", election, hs(2, kQ)},
       {"no handshake at all", quorum, ""},
@@ -485,6 +484,61 @@ TEST_CASE("bad peers are closed while the others keep working") {
   }
   REQUIRE(mesh.T(2).Send(1, Proposal{1, "still fine"}));
   REQUIRE(mesh.RunUntil([&] { return mesh.N(1).Received(2, kQ).size() == 1; }));
+}
+
+TEST_CASE("membership changes: a joining server with a higher id, SetServers, removal") {
+  Mesh mesh(2);
+  REQUIRE(mesh.RunUntil([&] { return mesh.AllConnected(); }));
+
+  SUBCASE("a server no member lists yet, with a higher id, is accepted") {
+    mesh.Start(3);  // lists 1, 2 and itself; 1 and 2 do not list 3
+    REQUIRE(mesh.RunUntil([&] { return mesh.Connected(1, 3) && mesh.Connected(2, 3); }));
+    CHECK(mesh.N(1).Count(Event::kUp, 3, kQ) == 1);
+    REQUIRE(mesh.T(3).Send(1, Proposal{1, "joining"}));
+    REQUIRE(mesh.RunUntil([&] { return mesh.N(1).Received(3, kQ).size() == 1; }));
+    // Listing it changes nothing for a connection it dialed; unlisting it keeps the connection.
+    mesh.T(1).SetServers({{1, mesh.Address(1)}, {2, mesh.Address(2)}, {3, mesh.Address(3)}});
+    mesh.T(1).SetServers({{1, mesh.Address(1)}, {2, mesh.Address(2)}});
+    mesh.RunFor(50ms);
+    CHECK(mesh.Connected(1, 3));
+  }
+
+  SUBCASE("an unlisted lower id is refused; listed later, it is dialed") {
+    mesh.Start(2, [](PeerTransportConfig& c) { c.servers.erase(1); });
+    mesh.RunFor(100ms);
+    CHECK(!mesh.Connected(2, 1));
+    {
+      RawPeer raw(mesh, mesh.Address(2).quorum_port);
+      raw.Write(EncodeHandshakeFrame(Handshake{wire::kHandshakeMagic, wire::kProtocolVersion, 1,
+                                               kQ}));
+      CHECK(raw.WaitClosed());
+    }
+    mesh.T(2).SetServers({{1, mesh.Address(1)}, {2, mesh.Address(2)}});
+    REQUIRE(mesh.RunUntil([&] { return mesh.Connected(2, 1) && mesh.Connected(1, 2); }));
+  }
+
+  SUBCASE("a server no longer listed is not redialed") {
+    mesh.T(2).SetServers({{2, mesh.Address(2)}});
+    mesh.T(2).Disconnect(1, kQ);
+    mesh.T(2).Disconnect(1, kE);
+    mesh.RunFor(300ms);  // beyond max_backoff
+    CHECK(!mesh.T(2).IsConnected(1, kQ));
+    CHECK(!mesh.T(2).IsConnected(1, kE));
+  }
+}
+
+TEST_CASE("Disconnect writes what was queued on the connection before closing it") {
+  Mesh mesh(2);
+  REQUIRE(mesh.RunUntil([&] { return mesh.AllConnected(); }));
+  // Queued and closed within one handler, as a leader stepping down sends its last COMMITs.
+  for (int i = 1; i <= 200; ++i) REQUIRE(mesh.T(1).Send(2, Commit{i}));
+  mesh.T(1).Disconnect(2, kQ);
+  CHECK(mesh.N(1).Count(Event::kDown, 2, kQ) == 1);  // reported at once
+  CHECK(!mesh.T(1).Send(2, Commit{999}));
+  REQUIRE(mesh.RunUntil([&] { return mesh.N(2).Count(Event::kDown, 1, kQ) >= 1; }));
+  const auto got = mesh.N(2).Received(1, kQ);
+  REQUIRE(got.size() == 200);
+  CHECK(got.back() == Message(Commit{200}));
 }
 
 TEST_CASE("an impostor's connection replaces the peer's, and its bad frames close it") {
