@@ -753,7 +753,8 @@ bool ServerConfig::IsFourLetterWordAllowed(std::string_view word) const {
   return four_letter_whitelist.contains(std::string(word));
 }
 
-std::string ServerConfig::ToConfString(int64_t data_dir_size, int64_t data_log_size) const {
+std::string ServerConfig::ToConfString(int64_t data_dir_size, int64_t data_log_size,
+                                       std::string_view membership) const {
   std::ostringstream out;
   out << "clientPort=" << client_port << "\n"
       << "secureClientPort=" << secure_client_port << "\n"
@@ -778,6 +779,10 @@ std::string ServerConfig::ToConfString(int64_t data_dir_size, int64_t data_log_s
       << "quorumPort=" << (self != servers.end() ? self->second.quorum_port : -1) << "\n"
       << "peerType=" << (observer ? 1 : 0) << "\n"
       << "membership: \n";
+  if (!membership.empty()) {
+    out << membership;
+    return out.str();
+  }
   for (const auto& [id, address] : servers) {
     out << "server." << id << "=" << address.ToString() << "\n";
   }

@@ -209,7 +209,10 @@ struct ServerConfig {
   // The text of the `conf` four-letter word, as Apache ZooKeeper 3.8 prints it (see
   // docs/reference-4lw-outputs.md), with the given sizes of dataDir and dataLogDir in bytes.
   // Prints data_dir/data_log_dir as configured (ZooKeeper appends its "version-2" subdirectory).
-  std::string ToConfString(int64_t data_dir_bytes, int64_t data_log_dir_bytes) const;
+  // `membership`: the text of the membership in force (ConfigText, server/reconfig.h); empty:
+  // the server.N lines with version 0.
+  std::string ToConfString(int64_t data_dir_bytes, int64_t data_log_dir_bytes,
+                           std::string_view membership = {}) const;
 };
 
 // Where this server keeps its own files: snapshots in <dataDir>/snapshots, the transaction log in

@@ -85,7 +85,12 @@ void DriverReplication::Stop() {
 void DriverReplication::MembershipChanged(const std::map<zab::ServerId, zab::PeerAddress>& servers,
                                           const std::string& text, int64_t version) {
   if (transport_) transport_->SetServers(servers);
-  if (version == 0 || config_.config_file_path.empty()) return;
+  // Written once per version (the config file named it already when the server started).
+  if (version == 0 || config_.config_file_path.empty() || version == dynamic_written_ ||
+      version == config_.dynamic_config_version) {
+    return;
+  }
+  dynamic_written_ = version;
   if (zab::Status s = WriteDynamicConfig(config_.config_file_path, text, version); !s.ok()) {
     // The log holds the membership (what a restart uses); the files are for operators.
     spdlog::warn("could not write the dynamic configuration of version {:x}: {}", version,

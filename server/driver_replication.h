@@ -63,6 +63,7 @@ class DriverReplication final : public NodeReplication {
   std::unique_ptr<zab::NodeDriver> driver_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
+  int64_t dynamic_written_ = -1;  // the version of the last dynamic config file written
 };
 
 }  // namespace zk::server

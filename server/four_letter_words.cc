@@ -77,7 +77,12 @@ std::string ServerNode::FourLetterWord(std::string_view word) {
   if (word == "envi") return FormatEnvironment(ProcessEnvironment());
   if (word == "conf") {
     const StorageSizes sizes = storage_->Sizes();
-    return config_.ToConfString(sizes.data_dir, sizes.data_log_dir);
+    // The membership in force, as /zookeeper/config holds it (a reconfig changes it).
+    std::string membership;
+    if (config_.IsDistributed() && replication_) {
+      membership = ConfigText(MembershipOf(replication_->peer().committed_config(), config_.servers));
+    }
+    return config_.ToConfString(sizes.data_dir, sizes.data_log_dir, membership);
   }
   // As ZooKeeper: "null" while no server runs, "ro" in read-only mode.
   if (word == "isro") return read_only_ ? "ro" : serving() ? "rw" : "null";

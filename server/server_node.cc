@@ -132,6 +132,7 @@ zab::Status ServerNode::LoadStateNow(int64_t upto, int64_t* replayed, int64_t* s
 void ServerNode::AdoptState(StoredState state) {
   tree_ = std::move(state.tree);
   recovered_configs_ = std::move(state.configs);
+  membership_version_ = -1;  // the new tree's /zookeeper/config is set again (NoteMembership)
   digest_audit_.Reset();
   sessions_ = std::make_unique<SessionTracker>(config_.server_id, config_.tick_time_ms, WallMs());
   const int64_t now = NowMs();

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/server_node.h"
+#include "zab/check.h"
 
 namespace zk::server {
 

@@ -162,6 +162,7 @@ void ServerNode::LoadState(zab::StateLoad load) {
         AdoptState(std::move(job->state));
         replication_->RunInBackground([old = std::move(old)]() mutable { old.reset(); }, [] {});
         in_flight_.clear();
+        NoteMembership();  // the loaded tree may hold another text (or none: the initial state)
         if (job->load.kind == zab::StateLoad::Kind::kInstall) {
           txns_since_snapshot_ = 0;
           spdlog::info("installed the leader's snapshot of zxid 0x{:x}: {} znodes, {} sessions",

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
                  "duplicate-event, version-skew, repeated-sequence, frozen-leader-clock, "
                  "stale-read, lost-ack) to see its checker catch it")
       ->capture_default_str();
+  app.add_option("--reconfig", base.reconfig,
+                 "membership changes: 1 on, 0 off, -1 the seed decides (a third of the seeds)")
+      ->capture_default_str();
   app.add_flag("--verbose,-v", base.verbose, "trace every action and fault, with the logs");
   app.add_flag("--check-determinism", determinism, "run every seed twice, compare the traces");
   app.add_flag("--quiet,-q", quiet, "print failures and the summary only");
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
     if (base.voters != 0) cmd += " --nodes " + std::to_string(base.voters);
     if (base.observers >= 0) cmd += " --observers " + std::to_string(base.observers);
     if (!base.faults) cmd += " --no-faults";
+    if (base.reconfig >= 0) cmd += " --reconfig " + std::to_string(base.reconfig);
     if (base.plant != zk::sim::PlantedBug::kNone) cmd += " --plant " + plant;
     return cmd + " --verbose";
   };
@@ -67,7 +71,8 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   uint64_t failures = 0;
   int64_t sessions = 0, ops = 0, acked = 0, events = 0, expired = 0, crashes = 0,
-          partitions = 0, slowest_end = 0, snapshots = 0, diffs = 0, truncs = 0, snaps = 0;
+          partitions = 0, slowest_end = 0, snapshots = 0, diffs = 0, truncs = 0, snaps = 0,
+          reconfigs = 0, memberships = 0, reconfig_seeds = 0;
   for (uint64_t s = first; s <= last; ++s) {
     zk::sim::ServerSimOptions o = base;
     o.seed = s;
@@ -112,6 +117,9 @@ int main(int argc, char** argv) {
     diffs += r.diffs;
     truncs += r.truncs;
     snaps += r.snaps;
+    reconfigs += r.reconfigs;
+    memberships += r.memberships;
+    reconfig_seeds += r.reconfigs > 0 ? 1 : 0;
     std::fflush(stdout);
   }
   const double secs =
@@ -120,7 +128,8 @@ int main(int argc, char** argv) {
     std::printf(
         "server_sim: %llu seeds (%llu..%llu), %llu failed; %lld sessions, %lld requests, %lld "
         "writes acknowledged, %lld watch events, %lld expired, %lld crashes, %lld partitions, "
-        "%lld snapshots, %lld/%lld/%lld DIFF/TRUNC/SNAP; slowest end phase %lld ticks; %.1f s\n",
+        "%lld snapshots, %lld/%lld/%lld DIFF/TRUNC/SNAP; %lld reconfigs in %lld seeds, %lld "
+        "memberships committed; slowest end phase %lld ticks; %.1f s\n",
         static_cast<unsigned long long>(last - first + 1), static_cast<unsigned long long>(first),
         static_cast<unsigned long long>(last), static_cast<unsigned long long>(failures),
         static_cast<long long>(sessions), static_cast<long long>(ops),
@@ -128,7 +137,9 @@ int main(int argc, char** argv) {
         static_cast<long long>(expired), static_cast<long long>(crashes),
         static_cast<long long>(partitions), static_cast<long long>(snapshots),
         static_cast<long long>(diffs), static_cast<long long>(truncs),
-        static_cast<long long>(snaps), static_cast<long long>(slowest_end), secs);
+        static_cast<long long>(snaps), static_cast<long long>(reconfigs),
+        static_cast<long long>(reconfig_seeds), static_cast<long long>(memberships),
+        static_cast<long long>(slowest_end), secs);
   }
   return failures == 0 ? 0 : 1;
 }

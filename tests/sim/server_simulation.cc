@@ -8,6 +8,10 @@
 #include <set>
 #include <vector>
 
+#include "client/proto/jute.h"
+#include "client/proto/records.h"
+#include "server/forwarding.h"
+#include "server/reconfig.h"
 #include "tests/sim/checker.h"
 #include "tests/sim/history_checker.h"
 #include "tests/sim/partitions.h"
@@ -38,6 +42,7 @@ struct ServerSimProfile {
   int snap_count = 0;            // the servers' snapCount; 0: ZooKeeper's default
   int reap_interval_ms = 500;    // znode.container.checkIntervalMs
   int reap_per_minute = 10000;   // znode.container.maxPerMinute
+  uint64_t reconfig_pm = 0;      // per tick: a reconfig sent to the leader
   std::string Describe() const {
     return "crash " + std::to_string(crash_pm) + "/1000 (up to " + std::to_string(crash_budget) +
            " down, tear " + std::to_string(tear_pm) + "/1000), partition " +
@@ -46,7 +51,8 @@ struct ServerSimProfile {
            std::to_string(request_pm) + "/1000" +
            (snap_count > 0 ? ", snapCount " + std::to_string(snap_count) : "") +
            ", reaper every " + std::to_string(reap_interval_ms) + " ms, " +
-           std::to_string(reap_per_minute) + "/min";
+           std::to_string(reap_per_minute) + "/min" +
+           (reconfig_pm > 0 ? ", reconfig " + std::to_string(reconfig_pm) + "/1000" : "");
   }
 };
 
@@ -77,6 +83,7 @@ class ServerRun {
     base.container_max_per_minute = p_.reap_per_minute;
     if (o_.plant == PlantedBug::kIdleReaper) base.container_check_interval_ms = 3'600'000;
     base.test_reaper_ignores_ttl = o_.plant == PlantedBug::kEarlyTtlReap;
+    base.reconfig_enabled = p_.reconfig_pm > 0;
     for (int i = 1; i <= voters + observers; ++i) {
       base.servers[i] = server::ServerAddress{"10.0.0." + std::to_string(i), 2888, 3888,
                                               /*observer=*/i > voters};
@@ -139,6 +146,58 @@ class ServerRun {
         PeerBreak();
       }
       Clients(/*issue=*/true);
+      if (p_.reconfig_pm > 0 && rng_.PerMille(p_.reconfig_pm)) Reconfig(r);
+      NoteMemberships(r);
+    }
+  }
+
+  // A reconfig at the serving leader, as a follower forwards a super session's request: one
+  // member's role changed, or every member's role stated at once (bulk); fromConfig the current
+  // version, any (-1), or a stale one.
+  void Reconfig(ServerSimResult* r) {
+    const zab::ServerId leader = Leader();
+    if (leader == 0) return;
+    const zab::QuorumConfig& now = nodes_[leader]->peer().committed_config();
+    const auto line = [](zab::ServerId id, bool observer) {
+      return "server." + std::to_string(id) + "=10.0.0." + std::to_string(id) + ":2888:3888:" +
+             (observer ? "observer" : "participant") + ";2181";
+    };
+    proto::ReconfigRequest req;
+    if (rng_.PerMille(700)) {
+      const zab::ServerId id = ids_[rng_.Below(ids_.size())];
+      req.joining = line(id, !now.IsObserver(id));
+    } else {
+      std::string members;
+      for (zab::ServerId id : ids_) {
+        members += (members.empty() ? "" : ",") + line(id, rng_.PerMille(300));
+      }
+      req.new_members = members;
+    }
+    const uint64_t from = rng_.Below(10);
+    req.cur_config_id = from < 5 ? kAnyConfigId : from < 9 ? now.version : now.version + 1;
+    proto::JuteWriter w;
+    req.Write(w);
+    server::Principal super_user;
+    super_user.is_super = true;
+    const server::ForwardedWrite fw{0, static_cast<int32_t>(++admin_cxid_),
+                                    static_cast<int32_t>(OpCode::kReconfig), w.Take(),
+                                    super_user};
+    const zab::ServerId from_id = ids_[rng_.Below(ids_.size())];
+    if (trace_.verbose()) {
+      trace_.Print("reconfig at server " + std::to_string(leader) + ": " +
+                   (req.joining ? "add " + *req.joining : "members " + *req.new_members) +
+                   " from version " +
+                   (req.cur_config_id == kAnyConfigId ? std::string("any") : Hex(req.cur_config_id)));
+    }
+    nodes_[leader]->node()->Deliver(from_id, server::EncodeAppMessage(fw));
+    ++r->reconfigs;
+  }
+
+  void NoteMemberships(ServerSimResult* r) {
+    for (const auto& [id, n] : nodes_) {
+      if (!n->alive() || n->node() == nullptr) continue;
+      const int64_t v = n->peer().committed_config().version;
+      if (v > 0 && committed_versions_.insert(v).second) r->memberships = committed_versions_.size();
     }
   }
 
@@ -325,6 +384,30 @@ class ServerRun {
       if (zxid >= 0 && node.tree().last_zxid() != zxid) return "the members' zxids differ";
       zxid = node.tree().last_zxid();
     }
+    return SameMembership();
+  }
+
+  // Empty when every member holds the same committed membership and /zookeeper/config holds
+  // its text (server/reconfig.h); else the first difference.
+  std::string SameMembership() const {
+    const zab::QuorumConfig* first = nullptr;
+    for (const auto& [id, n] : nodes_) {
+      const zab::QuorumConfig& c = n->peer().committed_config();
+      if (first != nullptr && (c.version != first->version || !c.SameMembers(*first))) {
+        return "server " + std::to_string(id) + " holds the membership " + c.Describe() +
+               " where server " + std::to_string(nodes_.begin()->first) + " holds " +
+               first->Describe();
+      }
+      first = &c;
+      const server::DataTree& tree = n->node()->tree();
+      const server::DataTree::Node* node = tree.Find(server::kConfigNodePath);
+      const std::string want =
+          server::ConfigText(server::MembershipOf(c, n->node()->config().servers));
+      if (node == nullptr || tree.DataOf(*node) != want) {
+        return "server " + std::to_string(id) + "'s /zookeeper/config is not its membership " +
+               c.Describe();
+      }
+    }
     return {};
   }
 
@@ -502,6 +585,8 @@ class ServerRun {
   std::map<zab::ServerId, int64_t> restart_at_;
   int64_t partition_until_ = 0;
   int64_t tick_ = 0;
+  uint64_t admin_cxid_ = 0;
+  std::set<int64_t> committed_versions_;
 };
 
 template <class T>
@@ -558,6 +643,9 @@ ServerSimResult RunServerSimulation(const ServerSimOptions& o) {
   p.reap_interval_ms = PickOne<int>(setup, {200, 500, 1000});
   p.reap_per_minute = PickOne<int>(setup, {10000, 1200});
   if (!o.faults) p.crash_pm = p.partition_pm = p.peer_break_pm = p.client_break_pm = 0;
+  // Drawn last, so that the other choices of a seed do not depend on it.
+  const bool reconfig = o.reconfig >= 0 ? o.reconfig == 1 : setup.PerMille(333);
+  if (reconfig) p.reconfig_pm = PickOne<uint64_t>(setup, {10, 30});
   r.profile = std::to_string(voters) + " voters" +
               (observers > 0 ? " + " + std::to_string(observers) + " observer" : "") + ", " +
               std::to_string(o.clients) + " clients; " + p.Describe();

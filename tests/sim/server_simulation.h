@@ -18,6 +18,14 @@
 // read-your-writes, watch order, one event per watch, write order, sequential numbers, ephemerals
 // and acknowledged writes against the final tree).
 //
+// Membership changes (a third of the seeds): now and then the serving leader receives a
+// reconfig as a follower forwards it (a super session's request, through ServerNode::Deliver),
+// that changes a member's role, or states every member's role at once, with or without the
+// current version as fromConfig (sometimes a stale one); some are refused (BADARGUMENTS with
+// fewer than two voters, BADVERSION, RECONFIGINPROGRESS, NEWCONFIGNOQUORUM). They commit under
+// the same faults, and the end phase also waits for every member to hold the same committed
+// membership, with /zookeeper/config holding its text.
+//
 // Planted bugs (`plant`) break one guarantee on purpose, in the simulated environment, so the
 // tests can assert that the checker of its domain catches it.
 //
@@ -56,6 +64,8 @@ struct ServerSimOptions {
   int clients = 6;     // sessions at any time
   int64_t steps = 1200;  // ticks of the fault phase
   bool faults = true;  // false: no crashes, partitions or breaks (planted-bug tests)
+  // Membership changes: 1 on, 0 off, -1 the seed decides (a third of the seeds).
+  int reconfig = -1;
   PlantedBug plant = PlantedBug::kNone;
   bool verbose = false;
 };
@@ -78,6 +88,8 @@ struct ServerSimResult {
   int64_t snapshots = 0;    // taken by the servers
   int64_t reaped = 0;       // containers and TTL nodes the reaper deleted (committed)
   int64_t diffs = 0, truncs = 0, snaps = 0;  // learner synchronizations by mode
+  int64_t reconfigs = 0;    // reconfig requests the leaders received
+  int64_t memberships = 0;  // memberships committed (distinct versions above 0)
 };
 
 ServerSimResult RunServerSimulation(const ServerSimOptions& options);

@@ -28,6 +28,21 @@ TEST_CASE("seeds with crashes, partitions and broken connections pass every chec
   }
 }
 
+TEST_CASE("seeds with membership changes pass, and the changes commit") {
+  int64_t memberships = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    ServerSimOptions o;
+    o.seed = seed;
+    o.reconfig = 1;
+    const ServerSimResult r = RunServerSimulation(o);
+    INFO("seed ", seed, ": ", r.failure);
+    CHECK(r.ok);
+    CHECK(r.reconfigs > 0);
+    memberships += r.memberships;
+  }
+  CHECK(memberships > 0);
+}
+
 TEST_CASE("a seed replays event for event") {
   ServerSimOptions o;
   o.seed = 7;
