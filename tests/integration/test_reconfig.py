@@ -11,6 +11,7 @@ before, during and after a change present everywhere), and what survives a resta
 """
 import os
 import re
+import subprocess
 import threading
 import time
 
@@ -20,6 +21,7 @@ from kazoo.exceptions import (BadArgumentsError, BadVersionError, NewConfigNoQuo
                               NoAuthError)
 from kazoo.security import make_digest_acl_credential
 
+import java_support
 import zkcli_driver
 from ensemble import Ensemble, Member, retrying_client, serve
 from zkfixtures import free_port, wait_until
@@ -363,3 +365,40 @@ def test_zkcli_reconfig_and_config(ensemble):
                          (SUPER_PASSWORD, version))
     assert r.returncode != 0
     assert "version No is not valid : /zookeeper/config" in r.stderr  # zkCli.sh's words
+
+
+@pytest.fixture(scope="module")
+def java_classes(tmp_path_factory):
+    reason = java_support.java_missing()
+    if reason:
+        pytest.skip(reason)
+    return java_support.compile_classes(tmp_path_factory)
+
+
+def test_java_admin_and_curator_reconfig(ensemble, java_classes):
+    """Apache's ZooKeeperAdmin and Curator (tests/java/ReconfigAdmin.java) reconfigure the
+    ensemble (an observer added, then a bulk membership without it whose lines carry the client
+    addresses); every configuration text they get back is parsed by ZooKeeper's own QuorumMaj,
+    and Curator's EnsembleTracker takes its connection string from the last one."""
+    voters = [ensemble.members[sid] for sid in (1, 2, 3)]
+    observer = new_member(ensemble, 4, observer=True)
+    observer.start()
+    # The bulk membership Curator sets: the voters, now with their client addresses.
+    members = ",".join("server.%d=%s;%s" % (m.sid, server_lines(ensemble)[m.sid], m.hosts)
+                       for m in voters)
+    cmd = java_support.java_command(java_classes, "ReconfigAdmin",
+                                    [ensemble.hosts(voters), SUPER_PASSWORD, observer.spec, "4",
+                                     members])
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=150,
+                       cwd=java_support.JAVA_SRC)
+    out = r.stdout.splitlines()
+    assert r.returncode == 0 and out and out[-1] == "OK ReconfigAdmin", r.stdout + r.stderr
+    s = dict(line[len("SUMMARY "):].split("=", 1) for line in out if line.startswith("SUMMARY "))
+    assert s["before"] == "1:participant,2:participant,3:participant"
+    assert s["before_version"] == "0"
+    assert s["after"] == "1:participant,2:participant,3:participant,4:observer"
+    assert s["event"] == "config NodeDataChanged /zookeeper/config"
+    assert s["stale"] == "BADVERSION"
+    assert s["curator_after"] == "1:participant,2:participant,3:participant"
+    assert s["curator_connection"] == ",".join(sorted(m.hosts for m in voters))
+    wait_config_everywhere(voters, {1, 2, 3})
