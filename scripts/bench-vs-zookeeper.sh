@@ -5,7 +5,7 @@
 #
 #   scripts/bench-vs-zookeeper.sh [--topology standalone|ensemble] [--ci] [--duration S]
 #                                 [--warmup S] [--jvm-warmup S] [--rounds N] [--sessions N]
-#                                 [--depth N] [--only KIND] [--no-footprint]
+#                                 [--depth N] [--only KIND] [--no-footprint] [--basic-ops]
 #
 # Each server kind runs in a fresh temp dir with tickTime=2000, fsync on (both defaults;
 # Apache's forceSync=yes), the default snapCount, on loopback. standalone: one server; ensemble:
@@ -19,7 +19,7 @@
 # min-max range. zkbench counts only successful completions as ops; a load that had errors in
 # any round is marked "!" and its error count printed. Server CPU (utime+stime of the server
 # processes from /proc/PID/stat, in the measured window) is reported in microseconds per op for
-# every load.
+# every load; on an ensemble also the leader's and each follower's (their mean) apart.
 #
 # Loads (build/bin/zkbench against each server in turn, --size 100, --keys 10000):
 #   write ops/s   --op set     S sessions x D outstanding
@@ -27,11 +27,15 @@
 #   mixed         --op mixed --read-ratio 0.9, S x D; also its p99 latency
 #   create ops/s  --op create  S x D
 #   single-session latency: --op get and --op set, 1 session, 1 outstanding (p50)
+# and, for server CPU per op (and ops/s) of every kind of request, S x D each:
+#   --op create-seq (sequential nodes), --op delete (400,000 nodes created before the load, then
+#   deleted; the load ends when they run out), --op exists, --op children (getChildren of a node
+#   with 100 children), --op multi (10 setData ops per multi; ops/s and CPU per multi)
 # Footprint (standalone; scripts/bench-footprint.sh): RSS after 1,000,000 znodes of 100 bytes,
 # data-dir size and restart time (one round).
 #
-# --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, footprint --ci with
-# 20,000 znodes).
+# --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, 40,000 nodes to delete,
+# footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
 # Environment: BIN_DIR (zabkeeper, zkbench, zk_populate; default build/bin; use a Release
 # build), KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
@@ -48,7 +52,10 @@ sessions=8
 depth=64
 only=""
 ci=0
+leader_pid=""
 footprint=1
+all_ops=1
+delete_keys=400000
 while [ $# -gt 0 ]; do
   case "$1" in
     --topology) topology=$2; shift 2 ;;
@@ -60,8 +67,9 @@ while [ $# -gt 0 ]; do
     --depth) depth=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --no-footprint) footprint=0; shift ;;
-    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; shift ;;
-    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --basic-ops) all_ops=0; shift ;;
+    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=40000; shift ;;
+    -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,19 +89,26 @@ declare -A R
 bench() {  # kind round name zkbench-args...
   local kind=$1 round=$2 name=$3 out json
   shift 3
-  out=$("$ZKBENCH" --servers "$connect" --duration "$duration" --warmup "$warmup" --size 100 \
-        --keys 10000 --prefix "/bench-$name" --cpu-pids "$(IFS=,; echo "${pids[*]}")" --json "$@" \
+  out=$("$ZKBENCH" --servers "$connect" --duration "$duration" --warmup "${load_warmup:-$warmup}" \
+        --size 100 --keys "${keys:-10000}" --prefix "/bench-$name" --cpu-pids "$(IFS=,; echo "${pids[*]}")" --json "$@" \
         2> "$tmp/$kind/$name.err") || { echo "   zkbench $name failed: $(tail -2 "$tmp/$kind/$name.err")" >&2; return 0; }
   json=$(tail -1 <<< "$out")
-  eval "$(/usr/bin/python3 - "$kind,$name" "$round" "$json" <<'PYEOF'
+  eval "$(/usr/bin/python3 - "$kind,$name" "$round" "$json" "$leader_pid" <<'PYEOF'
 import json, sys
-key, rnd, j = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+key, rnd, j, leader = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 ops = j["ops_per_sec"]
+n = j["ops"]
 cpu10k = j.get("server_cpu_s_per_10k_ops", "")
 vals = {"ops": ops, "p50": j["latency_us"]["p50"], "p99": j["latency_us"]["p99"],
         "errors": j["errors"],
         # seconds per 10,000 ops -> microseconds per op
         "cpu_us": (cpu10k * 100.0) if cpu10k != "" else ""}
+by_pid = j.get("server_cpu_s_by_pid", {})
+if leader and leader in by_pid and n > 0 and len(by_pid) > 1:
+    # An ensemble: the leader's CPU per op, and each follower's (their mean).
+    followers = [v for p, v in by_pid.items() if p != leader]
+    vals["cpu_leader_us"] = by_pid[leader] * 1e6 / n
+    vals["cpu_follower_us"] = sum(followers) / len(followers) * 1e6 / n
 for k, v in vals.items():
     print(f'R[{key},{k},{rnd}]="{v}"')
 PYEOF
@@ -114,6 +129,14 @@ run_kind() {  # kind round
     stop_all
     return 0
   fi
+  leader_pid=""
+  if [ "$n" -gt 1 ]; then
+    local i
+    for i in $(seq 0 $((n - 1))); do
+      [ "$(server_mode "${server_ports[$i]}")" = leader ] && leader_pid=${pids[$i]}
+    done
+    [ -n "$leader_pid" ] || echo "   no leader found: leader/follower CPU not reported" >&2
+  fi
   if [ "$kind" = apache ] && [ "$jvm_warmup" -gt 0 ]; then
     # Unmeasured: the JIT compiles the request path before anything is measured.
     "$ZKBENCH" --servers "$connect" --duration "$jvm_warmup" --warmup 0 --size 100 --keys 10000 \
@@ -126,6 +149,15 @@ run_kind() {  # kind round
   bench "$kind" "$round" create --op create --sessions "$sessions" --depth "$depth"
   bench "$kind" "$round" lat_get --op get --sessions 1 --depth 1
   bench "$kind" "$round" lat_set --op set --sessions 1 --depth 1
+  if [ "$all_ops" = 1 ]; then
+    bench "$kind" "$round" create_seq --op create-seq --sessions "$sessions" --depth "$depth"
+    keys=$delete_keys load_warmup=0.5 \
+      bench "$kind" "$round" delete --op delete --sessions "$sessions" --depth "$depth"
+    bench "$kind" "$round" exists --op exists --sessions "$sessions" --depth "$depth"
+    bench "$kind" "$round" children --op children --fanout 100 --sessions "$sessions" \
+      --depth "$depth"
+    bench "$kind" "$round" multi --op multi --multi-ops 10 --sessions "$sessions" --depth "$depth"
+  fi
   stop_all
 }
 
@@ -239,6 +271,24 @@ row "server CPU us per op, set" write,cpu_us g "<= 0.25"
 row "server CPU us per op, get" read,cpu_us g "<= 0.25"
 row "server CPU us per op, mixed" mixed,cpu_us g "<= 0.25"
 row "server CPU us per op, create" create,cpu_us g "<= 0.25"
+if [ "$topology" = ensemble ]; then
+  for pair in "set:write" "get:read" "mixed:mixed" "create:create"; do
+    row "  ${pair%%:*}: the leader's CPU us per op" "${pair#*:},cpu_leader_us" g ""
+    row "  ${pair%%:*}: each follower's CPU us per op" "${pair#*:},cpu_follower_us" g ""
+  done
+fi
+if [ "$all_ops" = 1 ]; then
+  row "server CPU us per op, create sequential" create_seq,cpu_us g "<= 0.25"
+  row "server CPU us per op, delete" delete,cpu_us g "<= 0.25"
+  row "server CPU us per op, exists" exists,cpu_us g "<= 0.25"
+  row "server CPU us per op, getChildren of 100" children,cpu_us g "<= 0.25"
+  row "server CPU us per multi of 10 setData" multi,cpu_us g "<= 0.25"
+  row "create sequential ops/s" create_seq,ops int ""
+  row "delete ops/s" delete,ops int ""
+  row "exists ops/s" exists,ops int ""
+  row "getChildren of 100 ops/s" children,ops int ""
+  row "multi of 10 setData /s" multi,ops int ""
+fi
 if [ "$footprint" = 1 ]; then
   row "RSS after ${fp_count:-?} znodes of 100 B (MiB)" fp,rss g "<= 0.25"
   row "data dir after ${fp_count:-?} znodes (MiB)" fp,du g ""
@@ -247,7 +297,7 @@ fi
 echo
 errors_line=""
 for kind in zabkeeper apache; do
-  for name in write read mixed create lat_get lat_set; do
+  for name in write read mixed create lat_get lat_set create_seq delete exists children multi; do
     n=${R[$kind,$name,errors,any]:-0}
     [ "$n" != 0 ] && errors_line+=" $kind $name: $n errors;"
   done

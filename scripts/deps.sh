@@ -12,7 +12,7 @@ BUILD_PACKAGES=(
   cmake g++ ninja-build ccache pkg-config
   libasio-dev libmsgpack-cxx-dev libleveldb-dev libspdlog-dev doctest-dev
   libabsl-dev libzstd-dev libxxhash-dev libssl-dev libsnappy-dev zlib1g-dev libcli11-dev nlohmann-json3-dev
-  libedit-dev prometheus-cpp-dev libcpp-httplib-dev
+  libedit-dev prometheus-cpp-dev libcpp-httplib-dev libgoogle-perftools-dev
 )
 PACKAGE_PACKAGES=(
   dpkg-dev file

@@ -14,6 +14,13 @@
 // (client/bench/watch_scale_bench.h: many idle sessions, a million watches, memory per session
 // and per watch, idle CPU, the time to deliver a batch of watch events).
 //
+// The request loads: `create` (new persistent nodes), `create-seq` (persistent sequential nodes
+// under one parent per session), `set`, `get`, `exists` (over --keys nodes), `mixed` (gets and
+// sets, --read-ratio of gets), `children` (getChildren of a node with --fanout children),
+// `multi` (a multi of --multi-ops setData ops on distinct keys; one op per multi counted) and
+// `delete` (--keys nodes created before the run, then deleted, each once: the run ends early
+// when they run out, and the rate is over the measured time that passed).
+//
 // By default every session runs its own io thread (the client library's default). With
 // `--loops N` the sessions share N event loops (client/event_loop.h), assigned round-robin: many
 // sessions (up to 10,000) from few threads, so the generator's own CPU and context switches stay
@@ -48,7 +55,7 @@ using client::Client;
 using client::Result;
 using Clock = std::chrono::steady_clock;
 
-enum class OpKind { kCreate, kSet, kGet, kExists, kMixed };
+enum class OpKind { kCreate, kCreateSeq, kSet, kGet, kExists, kMixed, kChildren, kMulti, kDelete };
 
 struct Config {
   std::string servers = "127.0.0.1:2181";
@@ -66,6 +73,8 @@ struct Config {
   std::vector<int> cpu_pids;  // Server processes whose CPU time the run reports.
   bool json = false;
   int loops = 0;  // Shared event loops for the sessions; 0: an io thread per session.
+  int fanout = 100;   // children: the children of the node read
+  int multi_ops = 10; // multi: setData ops per multi
 };
 
 int64_t Nanos(Clock::time_point t) {
@@ -79,6 +88,8 @@ struct Run {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> last_completion_ns{0};
   std::atomic<int64_t> max_gap_ns{0};
+  std::atomic<size_t> next_delete{0};  // delete: the next key to delete
+  std::atomic<int> sessions_running{0};
 };
 
 // One session: its client, its counters (touched only by its io thread until the end) and its
@@ -90,6 +101,7 @@ class Session {
         data_(static_cast<size_t>(cfg.size), 'x'),
         rng_(0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(index + 1)) {
     create_prefix_ = cfg.prefix + "/c" + std::to_string(index) + "-";
+    if (cfg.kind == OpKind::kCreateSeq) create_prefix_ = cfg.prefix + "/s" + std::to_string(index) + "/n-";
   }
 
   bool Connect(client::EventLoop* loop) {
@@ -105,10 +117,10 @@ class Session {
 
   // Fills the pipeline; completions refill it until run.stop.
   void Start() {
-    for (int i = 0; i < cfg_.depth; ++i) {
-      outstanding_.fetch_add(1, std::memory_order_relaxed);
-      Issue(Clock::now());
-    }
+    // Every slot counted before the first is issued: a slot may retire at once (delete).
+    run_.sessions_running.fetch_add(1, std::memory_order_relaxed);
+    outstanding_.store(cfg_.depth, std::memory_order_release);
+    for (int i = 0; i < cfg_.depth; ++i) Issue(Clock::now());
   }
 
   int outstanding() const { return outstanding_.load(std::memory_order_acquire); }
@@ -127,7 +139,7 @@ class Session {
 
   void Issue(Clock::time_point start) {
     if (run_.stop.load(std::memory_order_relaxed)) {
-      outstanding_.fetch_sub(1, std::memory_order_release);
+      Retire();
       return;
     }
     OpKind kind = cfg_.kind;
@@ -155,8 +167,49 @@ class Session {
             CreateMode::kPersistent, 0,
             [this, start](Result<client::CreateResult> r) { Done(start, r.err()); });
         break;
+      case OpKind::kCreateSeq:
+        client_->CreateAsync(
+            create_prefix_, data_, client::OpenAclUnsafe(), CreateMode::kPersistentSequential, 0,
+            [this, start](Result<client::CreateResult> r) { Done(start, r.err()); });
+        break;
+      case OpKind::kChildren:
+        client_->GetChildrenAsync(
+            keys_.front(), nullptr,
+            [this, start](Result<client::ChildrenResult> r) { Done(start, r.err()); });
+        break;
+      case OpKind::kMulti: {
+        std::vector<client::Op> ops;
+        ops.reserve(static_cast<size_t>(cfg_.multi_ops));
+        // Distinct keys: a run of consecutive ones from a random start.
+        const size_t first = Next() % keys_.size();
+        for (int i = 0; i < cfg_.multi_ops; ++i) {
+          ops.push_back(client::Op::SetData(keys_[(first + static_cast<size_t>(i)) % keys_.size()],
+                                            data_));
+        }
+        client_->MultiAsync(std::move(ops), [this, start](Result<client::MultiResult> r) {
+          Done(start, r.ok() ? r.value().err : r.err());
+        });
+        break;
+      }
+      case OpKind::kDelete: {
+        const size_t i = run_.next_delete.fetch_add(1, std::memory_order_relaxed);
+        if (i >= keys_.size()) {  // every key deleted: this slot is done
+          Retire();
+          return;
+        }
+        client_->DeleteAsync(keys_[i], kAnyVersion,
+                             [this, start](Result<void> r) { Done(start, r.err()); });
+        break;
+      }
       case OpKind::kMixed:
         break;
+    }
+  }
+
+  // One pipeline slot ends; the last one ends the session's part of the run.
+  void Retire() {
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      run_.sessions_running.fetch_sub(1, std::memory_order_release);
     }
   }
 
@@ -184,7 +237,7 @@ class Session {
       }
     }
     if (err == Err::kSessionExpired || err == Err::kClosing || err == Err::kAuthFailed) {
-      outstanding_.fetch_sub(1, std::memory_order_release);  // This session is over.
+      Retire();  // This session is over.
       return;
     }
     Issue(now);
@@ -216,10 +269,21 @@ bool Populate(Client& c, const Config& cfg, const std::vector<std::string>& keys
   }
   if (cfg.kind == OpKind::kCreate) return true;
   const std::string data(static_cast<size_t>(cfg.size), 'x');
+  std::vector<std::string> paths = keys;
+  if (cfg.kind == OpKind::kCreateSeq) {  // the sessions' parents
+    paths.clear();
+    for (int i = 0; i < cfg.sessions; ++i) paths.push_back(cfg.prefix + "/s" + std::to_string(i));
+  } else if (cfg.kind == OpKind::kChildren) {  // the node read, then its children
+    for (int i = 0; i < cfg.fanout; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof(name), "/child-%06d", i);
+      paths.push_back(keys.front() + name);
+    }
+  }
   const int64_t errors = Pipelined(
-      static_cast<int64_t>(keys.size()),
+      static_cast<int64_t>(paths.size()),
       [&](int64_t i) {
-        return c.CreateFuture(keys[static_cast<size_t>(i)], data, client::OpenAclUnsafe());
+        return c.CreateFuture(paths[static_cast<size_t>(i)], data, client::OpenAclUnsafe());
       },
       Err::kNodeExists);
   if (errors > 0) {
@@ -244,16 +308,22 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--warmup", cfg.warmup_s, "seconds before measuring")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--op", cfg.op, "create|set|get|exists|mixed|lock|discovery|watch-scale")
-      ->check(CLI::IsMember(
-          {"create", "set", "get", "exists", "mixed", "lock", "discovery", "discovery-provider",
-           "watch-scale"}))
+  app.add_option("--op", cfg.op,
+                 "create|create-seq|set|get|exists|mixed|children|multi|delete|lock|discovery|"
+                 "watch-scale")
+      ->check(CLI::IsMember({"create", "create-seq", "set", "get", "exists", "mixed", "children",
+                             "multi", "delete", "lock", "discovery", "discovery-provider",
+                             "watch-scale"}))
       ->capture_default_str();
+  app.add_option("--fanout", cfg.fanout, "children: children of the node read")
+      ->check(CLI::Range(0, 1000000))->capture_default_str();
+  app.add_option("--multi-ops", cfg.multi_ops, "multi: setData ops per multi")
+      ->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option("--read-ratio", cfg.read_ratio, "share of gets in mixed")
       ->check(CLI::Range(0.0, 1.0))->capture_default_str();
   app.add_option("--size", cfg.size, "bytes of data per create/set")
       ->check(CLI::Range(0, 1 << 20))->capture_default_str();
-  app.add_option("--keys", cfg.keys, "keys for set/get/exists/mixed")
+  app.add_option("--keys", cfg.keys, "keys for set/get/exists/mixed/multi; nodes to delete")
       ->check(CLI::Range(1, 100000000))->capture_default_str();
   app.add_option("--prefix", cfg.prefix, "parent of the benchmark's znodes")->capture_default_str();
   app.add_option("--session-timeout", cfg.session_timeout_ms, "ms")->capture_default_str();
@@ -330,19 +400,26 @@ int Main(int argc, char** argv) {
     lock.json = cfg.json;
     return RunLockBench(lock);
   }
-  const std::map<std::string, OpKind> kinds = {{"create", OpKind::kCreate},
-                                               {"set", OpKind::kSet},
-                                               {"get", OpKind::kGet},
-                                               {"exists", OpKind::kExists},
-                                               {"mixed", OpKind::kMixed}};
+  const std::map<std::string, OpKind> kinds = {
+      {"create", OpKind::kCreate}, {"create-seq", OpKind::kCreateSeq}, {"set", OpKind::kSet},
+      {"get", OpKind::kGet},       {"exists", OpKind::kExists},        {"mixed", OpKind::kMixed},
+      {"children", OpKind::kChildren}, {"multi", OpKind::kMulti},     {"delete", OpKind::kDelete}};
   cfg.kind = kinds.at(cfg.op);
+  if (cfg.kind == OpKind::kMulti && cfg.multi_ops > cfg.keys) {
+    std::fprintf(stderr, "zkbench: --multi-ops %d needs at least as many --keys\n", cfg.multi_ops);
+    return 2;
+  }
 
   std::vector<std::string> keys;
-  keys.reserve(static_cast<size_t>(cfg.keys));
-  for (int i = 0; i < cfg.keys; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof(name), "/k%08d", i);
-    keys.push_back(cfg.prefix + name);
+  if (cfg.kind == OpKind::kChildren) {
+    keys.push_back(cfg.prefix + "/parent");
+  } else {
+    keys.reserve(static_cast<size_t>(cfg.keys));
+    for (int i = 0; i < cfg.keys; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof(name), cfg.kind == OpKind::kDelete ? "/d%08d" : "/k%08d", i);
+      keys.push_back(cfg.prefix + name);
+    }
   }
 
   Run run;
@@ -367,9 +444,28 @@ int Main(int argc, char** argv) {
                                              std::chrono::duration<double>(cfg.duration_s));
   for (auto& s : sessions) s->Start();
   std::this_thread::sleep_until(run.measure_from);
+  std::vector<double> cpu_before_each;
+  for (int pid : cfg.cpu_pids) cpu_before_each.push_back(CpuSeconds(pid));
   const double cpu_before = TotalCpuSeconds(cfg.cpu_pids);
-  std::this_thread::sleep_until(run.measure_until);
+  // Until the window ends, or every session ran out of work (delete: every key deleted).
+  while (Clock::now() < run.measure_until &&
+         run.sessions_running.load(std::memory_order_acquire) > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const auto measured_until = std::min(Clock::now(), run.measure_until);
   const double cpu_after = TotalCpuSeconds(cfg.cpu_pids);
+  // Each server's own share (an ensemble's leader and followers apart); -1 if unreadable.
+  std::vector<double> cpu_each;
+  for (size_t i = 0; i < cfg.cpu_pids.size(); ++i) {
+    const double after = CpuSeconds(cfg.cpu_pids[i]);
+    cpu_each.push_back(after < 0 || cpu_before_each[i] < 0 ? -1 : after - cpu_before_each[i]);
+  }
+  const double measured_s =
+      std::chrono::duration<double>(measured_until - run.measure_from).count();
+  if (measured_s <= 0) {
+    std::fprintf(stderr, "zkbench: the work ran out before the measured window began\n");
+    return 1;
+  }
   const double server_cpu =
       cfg.cpu_pids.empty() || cpu_before < 0 || cpu_after < 0 ? -1 : cpu_after - cpu_before;
   run.stop = true;
@@ -392,7 +488,7 @@ int Main(int argc, char** argv) {
   }
   uint64_t error_count = 0;
   for (auto [e, n] : errors) error_count += n;
-  const double ops_per_s = static_cast<double>(ops) / cfg.duration_s;
+  const double ops_per_s = static_cast<double>(ops) / measured_s;
   const double gap_ms = static_cast<double>(run.max_gap_ns.load()) / 1e6;
 
   std::printf("zkbench: op=%s sessions=%d loops=%d depth=%d size=%d keys=%d%s servers=%s\n",
@@ -402,7 +498,7 @@ int Main(int argc, char** argv) {
                   : "",
               cfg.servers.c_str());
   std::printf("  ops: %llu in %.1f s = %.0f ops/s (errors: %llu)\n",
-              static_cast<unsigned long long>(ops), cfg.duration_s, ops_per_s,
+              static_cast<unsigned long long>(ops), measured_s, ops_per_s,
               static_cast<unsigned long long>(error_count));
   std::printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n",
               Us(hist.Quantile(0.5)), Us(hist.Quantile(0.99)), Us(hist.Quantile(0.999)),
@@ -411,6 +507,11 @@ int Main(int argc, char** argv) {
   const double cpu_per_10k = server_cpu >= 0 && ops > 0 ? server_cpu * 1e4 / ops : -1;
   if (server_cpu >= 0) {
     std::printf("  server CPU: %.2f s = %.3f s per 10k ops\n", server_cpu, cpu_per_10k);
+    if (cfg.cpu_pids.size() > 1) {
+      for (size_t i = 0; i < cfg.cpu_pids.size(); ++i) {
+        std::printf("    pid %d: %.2f s\n", cfg.cpu_pids[i], cpu_each[i]);
+      }
+    }
   }
   for (auto [e, n] : errors) {
     std::printf("  error %s: %llu\n", std::string(ErrName(e)).c_str(),
@@ -429,7 +530,7 @@ int Main(int argc, char** argv) {
         {"keys", cfg.keys},
         {"read_ratio", cfg.read_ratio},
         {"warmup_s", cfg.warmup_s},
-        {"duration_s", cfg.duration_s},
+        {"duration_s", measured_s},
         {"ops", ops},
         {"ops_per_sec", ops_per_s},
         {"errors", error_count},
@@ -445,6 +546,11 @@ int Main(int argc, char** argv) {
     if (server_cpu >= 0) {
       j["server_cpu_s"] = server_cpu;
       j["server_cpu_s_per_10k_ops"] = cpu_per_10k;
+      nlohmann::json by_pid = nlohmann::json::object();
+      for (size_t i = 0; i < cfg.cpu_pids.size(); ++i) {
+        by_pid[std::to_string(cfg.cpu_pids[i])] = cpu_each[i];
+      }
+      j["server_cpu_s_by_pid"] = by_pid;
     }
     std::printf("%s\n", j.dump().c_str());
   }

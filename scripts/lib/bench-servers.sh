@@ -2,8 +2,9 @@
 # bench-discovery.sh, bench-scale.sh and bench-latency.sh):
 # start_servers KIND N runs N zabkeeper or Apache ZooKeeper servers (an ensemble when N > 1) on
 # free loopback ports under $tmp/KIND, each with tickTime=2000 and fsync on, Apache with the java
-# command of Debian's `zkServer.sh start`; it sets `pids` and `connect` and waits until all
-# serve. stop_all stops them (SIGTERM, then SIGKILL after 10 s). bench_tmpdir NAME makes $tmp
+# command of Debian's `zkServer.sh start`; it sets `pids`, `connect` and `server_ports` (the
+# client ports, in the order of pids) and waits until all serve. server_mode PORT prints a
+# serving server's mode (standalone, leader, follower, observer). stop_all stops them (SIGTERM, then SIGKILL after 10 s). bench_tmpdir NAME makes $tmp
 # and installs the traps that stop the servers and remove it on exit (KEEP_TMP=1 keeps it).
 # bench_binaries sets ZABKEEPER and ZKBENCH from BIN_DIR and checks them. The
 # caller sets ZABKEEPER (and BENCH_EXTRA_CFG, lines added to every zoo.cfg); JAVA and ZK_JARS
@@ -50,6 +51,9 @@ srvr() {  # port; bounded: a starting server may accept and never answer
   timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"$1" && printf srvr >&3 && cat <&3' _ "$1" \
     2>/dev/null || true
 }
+server_mode() {  # port
+  srvr "$1" | sed -n 's/^Mode: //p'
+}
 
 # Starts `kind` with n servers under $tmp/kind; sets pids and connect. Returns 1 if the servers
 # exit or do not serve within 60 s.
@@ -62,6 +66,7 @@ start_servers() {  # kind n
     election+=("${all[3 * i + 2]}")
   done
   connect=""
+  server_ports=("${ports[@]}")
   for i in $(seq 1 "$n"); do
     dir=$tmp/$kind/s$i
     mkdir -p "$dir/data" "$dir/conf"
