@@ -34,7 +34,7 @@
 # Footprint (standalone; scripts/bench-footprint.sh): RSS after 1,000,000 znodes of 100 bytes,
 # data-dir size and restart time (one round).
 #
-# --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, 40,000 nodes to delete,
+# --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, 150,000 nodes to delete,
 # footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
 # Environment: BIN_DIR (zabkeeper, zkbench, zk_populate; default build/bin; use a Release
 # build), KEEP_TMP=1 keeps the temp dir.
@@ -68,7 +68,7 @@ while [ $# -gt 0 ]; do
     --only) only=$2; shift 2 ;;
     --no-footprint) footprint=0; shift ;;
     --basic-ops) all_ops=0; shift ;;
-    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=40000; shift ;;
+    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=150000; shift ;;
     -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -151,7 +151,7 @@ run_kind() {  # kind round
   bench "$kind" "$round" lat_set --op set --sessions 1 --depth 1
   if [ "$all_ops" = 1 ]; then
     bench "$kind" "$round" create_seq --op create-seq --sessions "$sessions" --depth "$depth"
-    keys=$delete_keys load_warmup=0.5 \
+    keys=$delete_keys load_warmup=0.2 \
       bench "$kind" "$round" delete --op delete --sessions "$sessions" --depth "$depth"
     bench "$kind" "$round" exists --op exists --sessions "$sessions" --depth "$depth"
     bench "$kind" "$round" children --op children --fanout 100 --sessions "$sessions" \
