@@ -8,6 +8,8 @@
   the test's kind and stops it after the test; its log is printed if the test
   failed.
 * ``zk``: one started server with the default config.
+* ``java_classes``: the Java test programs of tests/java/, compiled once per session
+  (java_support.py); skipped where the JDK or a jar is missing, a failure when CI=true.
 """
 
 import os
@@ -70,3 +72,14 @@ def zk_factory(request, server_kind):
 @pytest.fixture
 def zk(zk_factory):
     return zk_factory()
+
+
+@pytest.fixture(scope="session")
+def java_classes(tmp_path_factory):
+    import java_support
+    reason = java_support.java_missing()
+    if reason:
+        if zf.in_ci():
+            pytest.fail("the Java test programs cannot run: " + reason)
+        pytest.skip(reason)
+    return java_support.compile_classes(tmp_path_factory)

@@ -42,14 +42,6 @@ CACHE_ACTIVITY_S = 10
 JAVA_TIMEOUT_S = 150
 
 
-@pytest.fixture(scope="session")
-def java_classes(tmp_path_factory):
-    reason = js.java_missing()
-    if reason:
-        pytest.skip(reason)
-    return js.compile_classes(tmp_path_factory)
-
-
 # -- servers ------------------------------------------------------------------------------------
 
 class EnsembleTarget(object):

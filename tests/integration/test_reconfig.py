@@ -367,14 +367,6 @@ def test_zkcli_reconfig_and_config(ensemble):
     assert "version No is not valid : /zookeeper/config" in r.stderr  # zkCli.sh's words
 
 
-@pytest.fixture(scope="module")
-def java_classes(tmp_path_factory):
-    reason = java_support.java_missing()
-    if reason:
-        pytest.skip(reason)
-    return java_support.compile_classes(tmp_path_factory)
-
-
 def test_java_admin_and_curator_reconfig(ensemble, java_classes):
     """Apache's ZooKeeperAdmin and Curator (tests/java/ReconfigAdmin.java) reconfigure the
     ensemble (an observer added, then a bulk membership without it whose lines carry the client

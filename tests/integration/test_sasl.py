@@ -242,14 +242,6 @@ def test_sasl_required(required_server):
 
 # -- Apache's Java client ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def java_classes(tmp_path_factory):
-    missing = js.java_missing()
-    if missing:
-        pytest.skip(missing)
-    return js.compile_classes(tmp_path_factory)
-
-
 def run_sasl_java(classes, tmp_path, srv, user, password, path):
     jaas = tmp_path / ("client-%s.conf" % uuid.uuid4().hex)
     quote = lambda v: v.replace("\\", "\\\\").replace('"', '\\"')
