@@ -222,16 +222,22 @@ std::string AclTable::Key(const AclList& acl) {
 }
 
 uint32_t AclTable::Intern(const AclList& acl) {
+  if (auto last = by_id_.find(last_interned_); last != by_id_.end() && *last->second.acl == acl) {
+    ++last->second.refs;
+    return last_interned_;
+  }
   std::string key = Key(acl);
   auto it = by_key_.find(key);
   if (it != by_key_.end()) {
     ++by_id_[it->second].refs;
+    last_interned_ = it->second;
     return it->second;
   }
   uint32_t id = next_id_++;
   const uint64_t hash = XXH3_64bits(key.data(), key.size());
   by_key_.emplace(std::move(key), id);
-  by_id_.emplace(id, Entry{acl, 1, hash});
+  by_id_.emplace(id, Entry{std::make_shared<const AclList>(acl), 1, hash});
+  last_interned_ = id;
   return id;
 }
 
@@ -245,7 +251,7 @@ void AclTable::Release(uint32_t id) {
   auto it = by_id_.find(id);
   ZK_CHECK(it != by_id_.end());
   if (--it->second.refs == 0) {
-    by_key_.erase(Key(it->second.acl));
+    by_key_.erase(Key(*it->second.acl));
     by_id_.erase(it);
   }
 }
@@ -257,6 +263,12 @@ uint64_t AclTable::ContentHash(uint32_t id) const {
 }
 
 const AclList& AclTable::Get(uint32_t id) const {
+  auto it = by_id_.find(id);
+  ZK_CHECK(it != by_id_.end());
+  return *it->second.acl;
+}
+
+std::shared_ptr<const AclList> AclTable::Shared(uint32_t id) const {
   auto it = by_id_.find(id);
   ZK_CHECK(it != by_id_.end());
   return it->second.acl;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,9 @@ class AclTable {
   void Release(uint32_t id);               // drops a reference
   void AddRef(uint32_t id);
   const AclList& Get(uint32_t id) const;   // REQUIRES: id is referenced
+  // The list itself, shared: it stays valid after the id's last reference is released.
+  // REQUIRES: id is referenced.
+  std::shared_ptr<const AclList> Shared(uint32_t id) const;
   // A hash of the list's content (never of its id, which differs between replicas); part of the
   // tree digest. REQUIRES: id is referenced.
   uint64_t ContentHash(uint32_t id) const;
@@ -63,7 +67,7 @@ class AclTable {
 
  private:
   struct Entry {
-    AclList acl;
+    std::shared_ptr<const AclList> acl;
     uint64_t refs = 0;
     uint64_t hash = 0;  // XXH3-64 of Key(acl)
   };
@@ -71,6 +75,7 @@ class AclTable {
   absl::flat_hash_map<uint32_t, Entry> by_id_;
   absl::flat_hash_map<std::string, uint32_t> by_key_;
   uint32_t next_id_ = 1;
+  uint32_t last_interned_ = 0;  // most creates reuse the previous create's list
 };
 
 namespace acls {

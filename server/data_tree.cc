@@ -202,6 +202,10 @@ std::string_view DataTree::DataOf(const Node& node) const { return node.data(); 
 bool DataTree::DataIsNull(const Node& node) const { return node.data_null; }
 const AclList& DataTree::AclOf(const Node& node) const { return acls_.Get(node.acl_id); }
 
+std::shared_ptr<const AclList> DataTree::SharedAclOf(const Node& node) const {
+  return acls_.Shared(node.acl_id);
+}
+
 std::vector<std::string> DataTree::Children(const Node& node) const {
   std::vector<std::string> out;
   if (!node.children) return out;

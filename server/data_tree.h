@@ -88,6 +88,8 @@ class DataTree {
   std::string_view DataOf(const Node& node) const;
   bool DataIsNull(const Node& node) const;
   const AclList& AclOf(const Node& node) const;
+  // The node's ACL list, shared (valid after the node changes or goes).
+  std::shared_ptr<const AclList> SharedAclOf(const Node& node) const;
   int32_t NumChildren(const Node& node) const;
   std::vector<std::string> Children(const Node& node) const;
   // Number of nodes below `node` (not counting itself).

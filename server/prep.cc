@@ -45,7 +45,7 @@ std::optional<Prep::Record> Prep::Lookup(const std::string& path, const RecordMa
   r.exists = true;
   r.stat = tree_.StoredStat(*n);
   r.child_count = tree_.NumChildren(*n);
-  r.acl = tree_.AclOf(*n);
+  r.acl = tree_.SharedAclOf(*n);
   r.data_len = static_cast<int64_t>(tree_.DataOf(*n).size());
   return r;
 }
@@ -82,7 +82,7 @@ Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int
         auto rec = Lookup(std::string(kConfigNodePath), ScratchRecords());
         if (!rec) {
           err = Err::kNoNode;
-        } else if (!CheckAcl(rec->acl, perms::kWrite, who.ids, who.is_super)) {
+        } else if (!CheckAcl(*rec->acl, perms::kWrite, who.ids, who.is_super)) {
           err = Err::kNoAuth;
         }
       }
@@ -234,7 +234,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (!IsValidPath(op.path)) return Err::kBadArguments;
       auto rec = Lookup(op.path, *local);
       if (!rec) return Err::kNoNode;
-      if (!CheckAcl(rec->acl, perms::kWrite, who.ids, who.is_super)) return Err::kNoAuth;
+      if (!CheckAcl(*rec->acl, perms::kWrite, who.ids, who.is_super)) return Err::kNoAuth;
       const int64_t new_len = static_cast<int64_t>(op.data.size());
       if (Err e = CheckQuota(tree_, op.path, new_len - rec->data_len, 0, options_.enforce_quota,
                              options_.quota_warning);
@@ -257,11 +257,11 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (Err e = FixupAcl(op.acl, who.ids, &fixed, options_.sasl_scheme); e != Err::kOk) return e;
       auto rec = Lookup(op.path, *local);
       if (!rec) return Err::kNoNode;
-      if (!CheckAcl(rec->acl, perms::kAdmin, who.ids, who.is_super)) return Err::kNoAuth;
+      if (!CheckAcl(*rec->acl, perms::kAdmin, who.ids, who.is_super)) return Err::kNoAuth;
       int32_t next;
       if (Err e = CheckVersion(rec->stat.aversion, op.version, &next); e != Err::kOk) return e;
       rec->stat.aversion = next;
-      rec->acl = fixed;
+      rec->acl = std::make_shared<const AclList>(fixed);
       (*local)[op.path] = std::move(*rec);
       *out = SetAclTxn{op.path, std::move(fixed), next};
       return Err::kOk;
@@ -270,7 +270,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       if (!IsValidPath(op.path)) return Err::kBadArguments;
       auto rec = Lookup(op.path, *local);
       if (!rec) return Err::kNoNode;
-      if (!CheckAcl(rec->acl, perms::kRead, who.ids, who.is_super)) return Err::kNoAuth;
+      if (!CheckAcl(*rec->acl, perms::kRead, who.ids, who.is_super)) return Err::kNoAuth;
       int32_t next;
       if (Err e = CheckVersion(rec->stat.version, op.version, &next); e != Err::kOk) return e;
       *out = CheckTxn{op.path};
@@ -311,7 +311,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   std::string parent_path(last_slash == 0 ? std::string_view("/") : ParentPath(op.path));
   auto parent = Lookup(parent_path, *local);
   if (!parent) return Err::kNoNode;
-  if (!CheckAcl(parent->acl, perms::kCreate, who.ids, who.is_super)) return Err::kNoAuth;
+  if (!CheckAcl(*parent->acl, perms::kCreate, who.ids, who.is_super)) return Err::kNoAuth;
   std::string path = op.path;
   if (sequential) {
     char suffix[16];
@@ -338,16 +338,17 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   } else if (ttl_mode) {
     owner = ephemeral_owner::kTtlMask | op.ttl;
   }
-  parent->child_count++;
-  parent->stat.cversion = new_cversion;
-  parent->stat.pzxid = zxid;
-  local->insert_or_assign(std::move(parent_path), std::move(*parent));
   Record rec;
   rec.exists = true;
   rec.stat.czxid = rec.stat.mzxid = rec.stat.pzxid = zxid;
   rec.stat.ctime = rec.stat.mtime = time_ms_;
   rec.stat.ephemeral_owner = owner;
-  rec.acl = fixed;
+  // Most nodes have their parent's ACL: then the record shares the parent's list.
+  rec.acl = *parent->acl == fixed ? parent->acl : std::make_shared<const AclList>(fixed);
+  parent->child_count++;
+  parent->stat.cversion = new_cversion;
+  parent->stat.pzxid = zxid;
+  local->insert_or_assign(std::move(parent_path), std::move(*parent));
   rec.data_len = static_cast<int64_t>(op.data.size());
   (*local)[path] = std::move(rec);
   *out = CreateTxn{path, op.data, op.data_null, std::move(fixed), owner, new_cversion};
@@ -365,7 +366,7 @@ Err Prep::PrepDelete(const WriteOp& op, int64_t zxid, const Principal& who, Reco
                                           : std::string_view(op.path).substr(0, last_slash));
   auto parent = Lookup(parent_path, *local);
   if (!parent) return Err::kNoNode;
-  if (!CheckAcl(parent->acl, perms::kDelete, who.ids, who.is_super)) return Err::kNoAuth;
+  if (!CheckAcl(*parent->acl, perms::kDelete, who.ids, who.is_super)) return Err::kNoAuth;
   auto node = Lookup(op.path, *local);
   if (!node) return Err::kNoNode;
   int32_t next;

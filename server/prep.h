@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,7 +96,7 @@ class Prep {
     bool exists = false;
     NodeStat stat;
     int32_t child_count = 0;
-    AclList acl;
+    std::shared_ptr<const AclList> acl;  // shared with the tree and other records: never copied
     int64_t data_len = 0;  // for the quota check of setData
   };
   using RecordMap = absl::flat_hash_map<std::string, Record>;
