@@ -1,6 +1,8 @@
 #include "zab/config_txn.h"
 
 #include <cstdint>
+#include <map>
+#include <utility>
 
 namespace zk::zab {
 
@@ -30,6 +32,19 @@ std::string_view SplitConfigTxn(std::string_view data) {
   QuorumConfig ignored;
   std::string_view txn;
   return DecodeConfigTxn(data, &ignored, &txn) ? txn : data;
+}
+
+QuorumConfig NormalizeProposedConfig(QuorumConfig next) {
+  std::map<ServerId, std::string> addresses = std::move(next.addresses);
+  QuorumConfig normalized = MakeQuorumConfig(0, std::move(next.voters), std::move(next.observers));
+  normalized.addresses = std::move(addresses);
+  return normalized;
+}
+
+std::string ConfigProposalEntry(QuorumConfig next, int64_t zxid, std::string_view txn) {
+  QuorumConfig logged = NormalizeProposedConfig(std::move(next));
+  logged.version = zxid;
+  return EncodeConfigTxn(logged, txn);
 }
 
 }  // namespace zk::zab

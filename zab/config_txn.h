@@ -12,6 +12,7 @@
 // Stateless functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,12 @@ namespace zk::zab {
 inline constexpr char kConfigTxnMarker = '\xc1';
 
 std::string EncodeConfigTxn(const QuorumConfig& config, std::string_view txn);
+// A proposed membership as the leader keeps and logs it: voters and observers normalized
+// (MakeQuorumConfig), addresses kept, version 0 until it is proposed.
+QuorumConfig NormalizeProposedConfig(QuorumConfig next);
+// The log entry of a membership change proposed at `zxid` (Peer::ProposeConfig): the config
+// envelope of NormalizeProposedConfig(next) with version = zxid, around `txn`.
+std::string ConfigProposalEntry(QuorumConfig next, int64_t zxid, std::string_view txn);
 // True when `data` starts with the config txn marker (it may still fail to decode).
 inline bool IsConfigTxn(std::string_view data) {
   return !data.empty() && data[0] == kConfigTxnMarker;

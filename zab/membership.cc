@@ -152,9 +152,7 @@ void Peer::AfterConfigChange() {
 ConfigProposal Peer::ProposeConfig(QuorumConfig next, std::string txn) {
   if (state_ != PeerState::kLeading || !serving_) return {ConfigChange::kNotLeader, 0};
   if (!pending_.empty()) return {ConfigChange::kInProgress, 0};
-  std::map<ServerId, std::string> addresses = std::move(next.addresses);
-  next = MakeQuorumConfig(0, std::move(next.voters), std::move(next.observers));
-  next.addresses = std::move(addresses);
+  next = NormalizeProposedConfig(std::move(next));
   if (!next.Validate().empty()) return {ConfigChange::kInvalid, 0};
   std::set<ServerId> synced{config_.id};
   for (const auto& [id, l] : learners_) {
@@ -163,10 +161,10 @@ ConfigProposal Peer::ProposeConfig(QuorumConfig next, std::string txn) {
     }
   }
   if (!next.IsQuorum(synced)) return {ConfigChange::kNoQuorum, 0};
-  next.version = NextZxid();
-  const int64_t zxid = ProposeEntry(EncodeConfigTxn(next, txn));
+  const int64_t expected = NextZxid();
+  const int64_t zxid = ProposeEntry(ConfigProposalEntry(std::move(next), expected, txn));
   if (zxid == 0) return {ConfigChange::kNotLeader, 0};
-  ZK_CHECK(zxid == next.version);
+  ZK_CHECK(zxid == expected);
   return {ConfigChange::kProposed, zxid};
 }
 

@@ -62,10 +62,8 @@ void SimReplication::Defer(std::function<void()> fn) {
 zab::ConfigProposal SimReplication::ProposeConfig(zab::QuorumConfig next, std::string txn) {
   const int64_t zxid = replica_->NextZxid();
   if (hooks_.proposing) {
-    // The bytes ZAB logs and sends: the config envelope (its version is the txn's zxid).
-    zab::QuorumConfig logged = next;
-    logged.version = zxid;
-    hooks_.proposing(zxid, zab::EncodeConfigTxn(logged, txn));
+    // The bytes ZAB logs and sends, built by the function Peer::ProposeConfig logs with.
+    hooks_.proposing(zxid, zab::ConfigProposalEntry(next, zxid, txn));
   }
   zab::ConfigProposal p = replica_->ProposeConfig(std::move(next), std::move(txn));
   if (p.result != zab::ConfigChange::kProposed && hooks_.withdrawn) hooks_.withdrawn(zxid);
