@@ -13,7 +13,7 @@ WatchManager::WatchRef WatchManager::RefOf(WatchKind kind, const std::string& ke
 
 void WatchManager::Add(WatchKind kind, const std::string& path, WatcherId watcher) {
   auto it = MapOf(kind).try_emplace(path).first;
-  if (it->second.insert(watcher).second) {
+  if (it->second.insert(watcher)) {
     by_watcher_[watcher].insert(RefOf(kind, it->first));
     ++total_;
   }
@@ -49,8 +49,7 @@ void WatchManager::Fire(WatchKind kind, const std::string& path, bool one_shot, 
   auto it = m.find(path);
   if (it == m.end()) return;
   // In watcher order: the connections hear of one change in one order, run after run.
-  std::vector<WatcherId> fired(it->second.begin(), it->second.end());
-  std::sort(fired.begin(), fired.end());
+  const std::vector<WatcherId> fired = it->second.Sorted();
   for (WatcherId w : fired) {
     if (seen->insert(w).second) out->push_back({w, type, event_path});
   }
@@ -166,7 +165,9 @@ std::map<WatcherId, std::set<std::string>> WatchManager::ByWatcher() const {
 std::map<std::string, std::set<WatcherId>> WatchManager::ByPath() const {
   std::map<std::string, std::set<WatcherId>> out;
   for (const auto& m : maps_) {
-    for (const auto& [p, ws] : m) out[p].insert(ws.begin(), ws.end());
+    for (const auto& [p, ws] : m) {
+      for (WatcherId w : ws.Sorted()) out[p].insert(w);
+    }
   }
   return out;
 }

@@ -18,10 +18,9 @@
 #include "absl/container/node_hash_map.h"
 #include "client/proto/wire_constants.h"
 #include "server/data_tree.h"
+#include "server/watcher_set.h"
 
 namespace zk::server {
-
-using WatcherId = uint64_t;
 
 enum class WatchKind : uint8_t { kData = 0, kChild = 1, kPersistent = 2, kRecursive = 3 };
 
@@ -55,7 +54,7 @@ class WatchManager {
  private:
   // path -> its watchers, per kind. Nodes (not flat slots), so that a path's key keeps its
   // address while it is watched: a watcher's entries point at it.
-  using PathMap = absl::node_hash_map<std::string, absl::flat_hash_set<WatcherId>>;
+  using PathMap = absl::node_hash_map<std::string, WatcherSet>;
   // One watch of a watcher: the address of its path's key in MapOf(kind), with the kind in the
   // low bits (keys are 8-byte aligned). 8 bytes a watch instead of a tree node holding a copy of
   // the path.
