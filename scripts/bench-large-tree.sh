@@ -46,72 +46,25 @@ done
 per_parent=$((count / parents))
 [ $((per_parent * parents)) -eq "$count" ] || { echo "--count must be a multiple of --parents" >&2; exit 2; }
 
-ZABKEEPER=$BIN_DIR/zabkeeper
+# shellcheck source=lib/bench-servers.sh
+. "$here/scripts/lib/bench-servers.sh"
 POPULATE=$BIN_DIR/zk_populate
-ZKBENCH=$BIN_DIR/zkbench
-for f in "$ZABKEEPER" "$POPULATE" "$ZKBENCH"; do
-  [ -x "$f" ] || { echo "missing $f (build it, or set BIN_DIR)" >&2; exit 2; }
-done
+bench_binaries "$POPULATE"
+bench_tmpdir bench-large-tree
+BENCH_EXTRA_CFG="snapCount=100000"
+BENCH_LOG_LEVEL=info  # the snapshot and fork lines read below
+log=$tmp/zabkeeper/s1/server.out
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-large-tree.XXXXXX")
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-  fi
-  if [ "${KEEP_TMP:-0}" = 1 ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-trap "exit 130" INT TERM
-
-port=$(free_port)
-mkdir -p "$tmp/data"
-cat > "$tmp/zoo.cfg" <<EOF
-tickTime=2000
-dataDir=$tmp/data
-clientPort=$port
-clientPortAddress=127.0.0.1
-snapCount=100000
-4lw.commands.whitelist=*
-admin.enableServer=false
-EOF
-log=$tmp/server.log
-
-start_server() {
-  "$ZABKEEPER" --config "$tmp/zoo.cfg" --log-level info >> "$log" 2>&1 < /dev/null &
-  server_pid=$!
-}
-stop_server() {
-  kill -TERM "$server_pid"
-  for _ in $(seq 1 1200); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=""
-}
+start_server() { start_servers zabkeeper 1 || exit 1; port=${server_ports[0]}; server_pid=${pids[0]}; }
 mntr() {  # key
-  /usr/bin/python3 - "$port" "$1" <<'PY'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"mntr")
-data = b""
-while True:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-for line in data.decode().splitlines():
-    k, _, v = line.partition("\t")
-    if k == sys.argv[2]:
-        print(v)
-PY
+  four_letter_word "$port" mntr | awk -F '\t' -v k="$1" '$1 == k { print $2 }'
 }
 # The longest "snapshot: fork took N ms" in the server log from line $1 on (0 if none logged:
 # every fork took less than 20 ms).
 longest_fork_ms() {
-  tail -n +"$1" "$log" | sed -n 's/.*snapshot: fork took \([0-9]*\) ms.*/\1/p' |
-    sort -n | tail -1 | sed 's/^$/0/' | grep . || echo 0
+  local ms
+  ms=$(tail -n +"$1" "$log" | sed -n 's/.*snapshot: fork took \([0-9]*\) ms.*/\1/p' | sort -n | tail -1)
+  echo "${ms:-0}"
 }
 snapshots_started() { tail -n +"$1" "$log" | grep -c 'snapshot of zxid' || true; }
 # Waits until every parent has all its children (the server serves the whole tree).
@@ -140,7 +93,6 @@ fmt() { awk -v v="$1" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; }
 echo "large tree: $count znodes of $size bytes under $parents parents; $(nproc) CPUs;" \
   "load average $(uptime | sed 's/.*load average: //'); dir $tmp" >&2
 start_server
-sleep 0.5
 t0=$(now_ns)
 for p in $(seq 0 $((parents - 1))); do
   "$POPULATE" --port "$port" --count "$per_parent" --size "$size" --depth 1000 \
@@ -152,8 +104,8 @@ echo "   populated in $populate_s s ($populate_rate creates/s)" >&2
 wait_idle "$server_pid"
 rss=$(kib_of "$server_pid" VmRSS)
 hwm=$(kib_of "$server_pid" VmHWM)
-data_bytes=$(du -sb "$tmp/data" | cut -f1)
-snap_bytes=$(newest_snapshot_bytes "$tmp/data")
+data_bytes=$(du -sb "$tmp/zabkeeper/s1/data" | cut -f1)
+snap_bytes=$(newest_snapshot_bytes "$tmp/zabkeeper/s1/data")
 snap_count=$(mntr zk_cnt_snapshottime)
 snap_max_ms=$(mntr zk_max_snapshottime)
 fork_max_populate=$(longest_fork_ms 1)
@@ -169,14 +121,14 @@ load_snap_ms=$(( $(mntr zk_sum_snapshottime) - snap_sum_before ))
 load_fork_max=$(longest_fork_ms "$log_line")
 snap_max_after=$(mntr zk_max_snapshottime)
 
-stop_server
+stop_all
 t0=$(now_ns)
 start_server
 restart_s=$(wait_serving "$t0")
 wait_idle "$server_pid"
 rss_restart=$(kib_of "$server_pid" VmRSS)
 recovered=$(grep 'recovered .* znodes' "$log" | tail -1 | sed 's/.*recovered/recovered/')
-stop_server
+stop_all
 
 mibb() { awk -v v="$1" 'BEGIN { printf "%.0f", v / 1048576 }'; }
 echo

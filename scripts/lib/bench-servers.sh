@@ -7,7 +7,9 @@
 # serving server's mode (standalone, leader, follower, observer). stop_all stops them (SIGTERM, then SIGKILL after 10 s). bench_tmpdir NAME makes $tmp
 # and installs the traps that stop the servers and remove it on exit (KEEP_TMP=1 keeps it).
 # bench_binaries sets ZABKEEPER and ZKBENCH from BIN_DIR and checks them. The
-# caller sets ZABKEEPER (and BENCH_EXTRA_CFG, lines added to every zoo.cfg); JAVA and ZK_JARS
+# caller sets ZABKEEPER (and BENCH_EXTRA_CFG, lines added to every zoo.cfg; BENCH_LOG_LEVEL,
+# zabkeeper's --log-level, default warn); four_letter_word PORT WORD prints a server's answer to a
+# four-letter word; JAVA and ZK_JARS
 # default to Debian's java and Apache ZooKeeper's class path.
 JAVA=${JAVA:-/usr/bin/java}
 ZK_JARS=${ZK_JARS:-/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar}
@@ -47,10 +49,11 @@ free_ports() {  # n: n distinct free loopback ports below the ephemeral range (z
   /usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import zkfixtures as z
 print(" ".join(str(z.free_port()) for _ in range(int(sys.argv[2]))))' "$BENCH_FIXTURES" "$1"
 }
-srvr() {  # port; bounded: a starting server may accept and never answer
-  timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"$1" && printf srvr >&3 && cat <&3' _ "$1" \
-    2>/dev/null || true
+four_letter_word() {  # port word; bounded: a starting server may accept and never answer
+  timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/"$1" && printf "%s" "$2" >&3 && cat <&3' _ "$1" \
+    "$2" 2>/dev/null || true
 }
+srvr() { four_letter_word "$1" srvr; }  # port
 server_mode() {  # port
   srvr "$1" | sed -n 's/^Mode: //p'
 }
@@ -90,7 +93,8 @@ start_servers() {  # kind n
     } > "$cfg"
     [ "$n" -gt 1 ] && echo "$i" > "$dir/data/myid"
     if [ "$kind" = zabkeeper ]; then
-      "$ZABKEEPER" --config "$cfg" --log-level warn >> "$dir/server.out" 2>&1 < /dev/null &
+      "$ZABKEEPER" --config "$cfg" --log-level "${BENCH_LOG_LEVEL:-warn}" >> "$dir/server.out" 2>&1 \
+        < /dev/null &
     else
       cat > "$dir/conf/log4j.properties" <<EOF
 log4j.rootLogger=WARN, FILE
