@@ -4,18 +4,21 @@
 // child watches; NodeChildrenChanged reaches child watches; persistent watches see all four at
 // their path; recursive watches see everything at or below their path except
 // NodeChildrenChanged. A watcher hears one event per change at most. Single-threaded.
+// Memory, for a million watches over 100,000 paths: each watched path is one allocation (its
+// watchers and its bytes) named by a 4-byte id; a watch costs its 8-byte id in the path's
+// WatcherSet and the path's 4-byte id in its watcher's set.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/container/node_hash_map.h"
 #include "client/proto/wire_constants.h"
 #include "server/data_tree.h"
 #include "server/watcher_set.h"
@@ -32,6 +35,12 @@ struct Notification {
 
 class WatchManager {
  public:
+  WatchManager();
+  ~WatchManager();
+  // The indexes' hashers point at paths_: neither copied nor moved.
+  WatchManager(const WatchManager&) = delete;
+  WatchManager& operator=(const WatchManager&) = delete;
+
   void Add(WatchKind kind, const std::string& path, WatcherId watcher);
 
   // Appends the notifications `event` causes; one-shot watches it fires are removed.
@@ -52,30 +61,50 @@ class WatchManager {
   std::map<std::string, std::set<WatcherId>> ByPath() const;
 
  private:
-  // path -> its watchers, per kind. Nodes (not flat slots), so that a path's key keeps its
-  // address while it is watched: a watcher's entries point at it.
-  using PathMap = absl::node_hash_map<std::string, WatcherSet>;
-  // One watch of a watcher: the address of its path's key in MapOf(kind), with the kind in the
-  // low bits (keys are 8-byte aligned). 8 bytes a watch instead of a tree node holding a copy of
-  // the path.
-  using WatchRef = uintptr_t;
-  static WatchRef RefOf(WatchKind kind, const std::string& key);
-  static WatchKind KindOf(WatchRef ref) { return static_cast<WatchKind>(ref & 3); }
-  static const std::string& PathOf(WatchRef ref) {
-    return *reinterpret_cast<const std::string*>(ref & ~static_cast<WatchRef>(3));
-  }
-  PathMap& MapOf(WatchKind kind) { return maps_[static_cast<int>(kind)]; }
-  const PathMap& MapOf(WatchKind kind) const { return maps_[static_cast<int>(kind)]; }
+  // One watched path of one kind: its watchers, its kind and the path's bytes, in one
+  // allocation (watch_manager.cc). Named by a PathId, its slot in paths_.
+  struct WatchedPath;
+  using PathId = uint32_t;
+  // Hash and equality of PathIds by their paths, so a kind's index holds 4-byte ids and is
+  // searched with a std::string_view.
+  struct PathIdHash {
+    using is_transparent = void;
+    const std::vector<WatchedPath*>* paths;
+    size_t operator()(std::string_view path) const;
+    size_t operator()(PathId id) const;
+  };
+  struct PathIdEq {
+    using is_transparent = void;
+    const std::vector<WatchedPath*>* paths;
+    bool operator()(PathId a, PathId b) const { return a == b; }
+    bool operator()(PathId a, std::string_view b) const;
+    bool operator()(std::string_view a, PathId b) const { return (*this)(b, a); }
+  };
+  using PathIndex = absl::flat_hash_set<PathId, PathIdHash, PathIdEq>;
+
+  PathIndex& IndexOf(WatchKind kind) { return index_[static_cast<int>(kind)]; }
+  const PathIndex& IndexOf(WatchKind kind) const { return index_[static_cast<int>(kind)]; }
+  // A new entry for `path` (no watchers yet), in a free slot of paths_, and in its kind's index.
+  PathId NewPath(WatchKind kind, std::string_view path);
+  // Removes an entry (its watchers must be gone) from its index and frees its slot.
+  void FreePath(PathId id);
+  std::string_view PathOf(PathId id) const;
   bool RemoveOne(WatchKind kind, const std::string& path, WatcherId watcher);
   // Removes one watch from its watcher's index (the path's watcher set is the caller's).
-  void DropRef(WatcherId watcher, WatchRef ref);
+  void DropRef(WatcherId watcher, PathId id);
   bool HasOne(WatchKind kind, const std::string& path, WatcherId watcher) const;
   void Fire(WatchKind kind, const std::string& path, bool one_shot, EventType type,
             const std::string& event_path, absl::flat_hash_set<WatcherId>* seen,
             std::vector<Notification>* out);
 
-  PathMap maps_[4];
-  absl::flat_hash_map<WatcherId, absl::flat_hash_set<WatchRef>> by_watcher_;
+  // Every watched path by id; null marks a free id (in free_ids_). Never shrinks: 8 bytes per
+  // path at the peak.
+  std::vector<WatchedPath*> paths_;
+  std::vector<PathId> free_ids_;
+  // path -> its id, per kind (the hashers read paths_).
+  PathIndex index_[4];
+  // watcher -> the ids of the paths it watches: 4 bytes a watch.
+  absl::flat_hash_map<WatcherId, absl::flat_hash_set<PathId>> by_watcher_;
   size_t total_ = 0;
 };
 

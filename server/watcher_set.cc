@@ -1,46 +1,89 @@
 #include "server/watcher_set.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace zk::server {
 
 namespace {
-constexpr size_t kGrowBy = 4;  // slots added when the sorted vector is full
+constexpr uint32_t kGrowBy = 2;  // ids added when the sorted array is full: 16 bytes
 }  // namespace
 
+WatcherSet::~WatcherSet() { Release(); }
+
+WatcherSet::WatcherSet(WatcherSet&& other) noexcept
+    : size_(std::exchange(other.size_, 0)), capacity_(std::exchange(other.capacity_, 0)) {
+  sorted_ = std::exchange(other.sorted_, nullptr);
+}
+
+WatcherSet& WatcherSet::operator=(WatcherSet&& other) noexcept {
+  if (this != &other) {
+    Release();
+    size_ = std::exchange(other.size_, 0);
+    capacity_ = std::exchange(other.capacity_, 0);
+    sorted_ = std::exchange(other.sorted_, nullptr);
+  }
+  return *this;
+}
+
+void WatcherSet::Release() {
+  if (is_large()) {
+    delete large_;
+  } else {
+    delete[] sorted_;
+  }
+  sorted_ = nullptr;
+  size_ = 0;
+  capacity_ = 0;
+}
+
 bool WatcherSet::insert(WatcherId w) {
-  if (large_) return large_->insert(w).second;
-  auto at = std::lower_bound(sorted_.begin(), sorted_.end(), w);
-  if (at != sorted_.end() && *at == w) return false;
-  if (sorted_.size() == kMaxSorted) {
-    large_ = std::make_unique<absl::flat_hash_set<WatcherId>>(sorted_.begin(), sorted_.end());
-    std::vector<WatcherId>().swap(sorted_);
-    return large_->insert(w).second;
+  if (is_large()) return large_->insert(w).second;
+  WatcherId* end = sorted_ + size_;
+  WatcherId* at = std::lower_bound(sorted_, end, w);
+  if (at != end && *at == w) return false;
+  if (size_ == kMaxSorted) {
+    auto* large = new LargeSet(sorted_, end);
+    large->insert(w);
+    delete[] sorted_;
+    large_ = large;
+    size_ = 0;
+    capacity_ = kLarge;
+    return true;
   }
-  if (sorted_.size() == sorted_.capacity()) {
-    const auto offset = at - sorted_.begin();
-    sorted_.reserve(sorted_.size() + kGrowBy);
-    at = sorted_.begin() + offset;
+  const size_t offset = static_cast<size_t>(at - sorted_);
+  if (size_ == capacity_) {
+    auto* grown = new WatcherId[capacity_ + kGrowBy];
+    std::copy(sorted_, at, grown);
+    std::copy(at, end, grown + offset + 1);
+    delete[] sorted_;
+    sorted_ = grown;
+    capacity_ += kGrowBy;
+  } else {
+    std::copy_backward(at, end, end + 1);
   }
-  sorted_.insert(at, w);
+  sorted_[offset] = w;
+  ++size_;
   return true;
 }
 
 bool WatcherSet::erase(WatcherId w) {
-  if (large_) return large_->erase(w) > 0;
-  auto at = std::lower_bound(sorted_.begin(), sorted_.end(), w);
-  if (at == sorted_.end() || *at != w) return false;
-  sorted_.erase(at);
+  if (is_large()) return large_->erase(w) > 0;
+  WatcherId* end = sorted_ + size_;
+  WatcherId* at = std::lower_bound(sorted_, end, w);
+  if (at == end || *at != w) return false;
+  std::copy(at + 1, end, at);
+  if (--size_ == 0) Release();
   return true;
 }
 
 bool WatcherSet::contains(WatcherId w) const {
-  if (large_) return large_->contains(w);
-  return std::binary_search(sorted_.begin(), sorted_.end(), w);
+  if (is_large()) return large_->contains(w);
+  return std::binary_search(sorted_, sorted_ + size_, w);
 }
 
 std::vector<WatcherId> WatcherSet::Sorted() const {
-  if (!large_) return sorted_;
+  if (!is_large()) return std::vector<WatcherId>(sorted_, sorted_ + size_);
   std::vector<WatcherId> out(large_->begin(), large_->end());
   std::sort(out.begin(), out.end());
   return out;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
+#include <utility>
 #include <set>
 #include <string>
 #include <vector>
@@ -272,6 +274,75 @@ TEST_CASE("Watch indexes stay consistent as thousands of paths come and go") {
   CHECK(w.watch_count() == 0);
   CHECK(w.path_count() == 0);
   CHECK(w.watcher_count() == 0);
+}
+
+// Random adds, removes, fires and watcher removals of data, child and persistent watches over a
+// few paths, so path entries are freed and their ids reused many times; checked after every step
+// against a model of (kind, path) -> watchers and ZooKeeper's trigger rules.
+TEST_CASE("Random watch churn agrees with a model") {
+  WatchManager w;
+  std::map<std::pair<WatchKind, std::string>, std::set<WatcherId>> model;
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+  const std::vector<std::string> paths = {"/a", "/b", "/a/x", "/a/y", "/b/z", "/c"};
+  const std::vector<WatchKind> kinds = {WatchKind::kData, WatchKind::kChild,
+                                        WatchKind::kPersistent};
+  auto count = [&] {
+    size_t n = 0;
+    for (const auto& [key, ws] : model) n += ws.size();
+    return n;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    const std::string& path = paths[pick(static_cast<int>(paths.size()))];
+    const WatcherId watcher = 1 + static_cast<WatcherId>(pick(12));
+    const int op = pick(10);
+    if (op < 5) {
+      const WatchKind kind = kinds[pick(3)];
+      w.Add(kind, path, watcher);
+      model[{kind, path}].insert(watcher);
+    } else if (op < 7) {
+      const WatchKind kind = kinds[pick(3)];
+      const WatcherType type = kind == WatchKind::kData    ? WatcherType::kData
+                               : kind == WatchKind::kChild ? WatcherType::kChildren
+                                                           : WatcherType::kPersistent;
+      const bool had = model[{kind, path}].erase(watcher) > 0;
+      CHECK(w.Has(path, type, watcher) == had);
+      CHECK(w.Remove(path, type, watcher) == had);
+      CHECK_FALSE(w.Has(path, type, watcher));
+    } else if (op < 9) {
+      const EventType type = std::vector<EventType>{
+          EventType::kNodeCreated, EventType::kNodeDataChanged, EventType::kNodeDeleted,
+          EventType::kNodeChildrenChanged}[pick(4)];
+      std::set<WatcherId> expected;
+      const bool data = type != EventType::kNodeChildrenChanged;
+      const bool child =
+          type == EventType::kNodeDeleted || type == EventType::kNodeChildrenChanged;
+      if (data) expected.merge(std::set<WatcherId>(std::exchange(model[{WatchKind::kData, path}], {})));
+      if (child) expected.merge(std::set<WatcherId>(std::exchange(model[{WatchKind::kChild, path}], {})));
+      for (WatcherId p : model[{WatchKind::kPersistent, path}]) expected.insert(p);
+      const auto out = Fire(w, type, path);
+      CHECK(out.size() == expected.size());  // one event per watcher
+      CHECK(Who(out) == expected);
+    } else {
+      w.RemoveWatcher(watcher);
+      for (auto& [key, ws] : model) ws.erase(watcher);
+    }
+    REQUIRE(w.watch_count() == count());
+  }
+  std::map<std::string, std::set<WatcherId>> by_path;
+  std::map<WatcherId, std::set<std::string>> by_watcher;
+  for (const auto& [key, ws] : model) {
+    for (WatcherId x : ws) {
+      by_path[key.second].insert(x);
+      by_watcher[x].insert(key.second);
+    }
+  }
+  CHECK(w.ByPath() == by_path);
+  CHECK(w.ByWatcher() == by_watcher);
+  CHECK(w.path_count() == by_path.size());
+  for (WatcherId x = 1; x <= 12; ++x) w.RemoveWatcher(x);
+  CHECK(w.watch_count() == 0);
+  CHECK(w.path_count() == 0);
 }
 
 TEST_CASE("ByWatcher and ByPath") {
