@@ -5,6 +5,10 @@
 #include <arpa/inet.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
+#include <span>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -33,12 +37,14 @@ Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, LinkHandler* h
                        size_t max_frame_bytes, size_t max_queued_output_bytes,
                        ConnectionSecurity security, std::shared_ptr<asio::ssl::context> tls_context)
     : stream_(std::move(socket)),
-      security_(security),
-      tls_context_(std::move(tls_context)),
+      tls_(tls_context ? std::make_unique<TlsParts>(TlsParts{std::move(tls_context), {}})
+                       : nullptr),
       id_(id),
       handler_(handler),
-      max_frame_bytes_(max_frame_bytes),
-      max_queued_bytes_(max_queued_output_bytes) {
+      max_frame_bytes_(static_cast<uint32_t>(std::min<size_t>(max_frame_bytes, UINT32_MAX))),
+      max_queued_bytes_(
+          static_cast<uint32_t>(std::min<size_t>(max_queued_output_bytes, UINT32_MAX))),
+      security_(security) {
   asio::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) {
@@ -72,8 +78,19 @@ void Connection::Start() {
   }
 }
 
+const std::string& Connection::tls_peer_subject() const {
+  static const std::string kNone;
+  return tls_ ? tls_->peer_subject : kNone;
+}
+
 void Connection::StartTls() {
-  stream_.StartTls(tls_context_);
+  if (!tls_) {  // a TLS port without a context: nothing to speak TLS with
+    spdlog::warn("connection from {}:{} wants TLS, but no TLS context is configured",
+                 remote_address_, remote_port_);
+    Close();
+    return;
+  }
+  stream_.StartTls(tls_->context);
   stream_.AsyncHandshake([self = shared_from_this()](const asio::error_code& ec) {
     if (self->closed_) return;
     if (ec) {
@@ -82,7 +99,7 @@ void Connection::StartTls() {
       self->Close();
       return;
     }
-    self->tls_peer_subject_ = PeerSubjectDn(self->stream_.ssl());
+    self->tls_->peer_subject = PeerSubjectDn(self->stream_.ssl());
     self->handler_->OnTlsEstablished(*self);
     self->Read();
   });
@@ -211,7 +228,64 @@ void Connection::Send(std::string frame) {
   queued_bytes_ += frame.size();
   out_.push_back(std::move(frame));
   ++stats_.packets_sent;
-  if (writing_.empty()) Write();
+  // Replies to one batch of requests or txns go out together: the flush runs once the io thread
+  // is done with the handler sending them.
+  if (writing_.empty() && !flush_posted_) {
+    flush_posted_ = true;
+    asio::post(stream_.socket().get_executor(), [self = shared_from_this()] {
+      self->flush_posted_ = false;
+      self->Flush();
+    });
+  }
+}
+
+void Connection::Flush() {
+  if (closed_ || !writing_.empty()) return;  // OnWrite flushes after the write in flight
+  if (!stream_.is_tls()) WriteNow();
+  if (closed_) return;
+  if (!out_.empty()) {
+    Write();
+  } else if (close_after_flush_) {
+    Close();
+    return;
+  } else if (writing_.capacity() > kKeptWriteSlots) {
+    std::vector<std::string>().swap(writing_);  // a burst is over (out_ gives its own back)
+  }
+  if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
+}
+
+void Connection::WriteNow() {
+  std::array<asio::const_buffer, kMaxGather> bufs;
+  while (!out_.empty()) {
+    size_t count = 0;
+    size_t total = 0;
+    for (auto it = out_.begin(); it != out_.end() && count < bufs.size(); ++it) {
+      bufs[count++] = asio::buffer(*it);
+      total += it->size();
+    }
+    asio::error_code ec;
+    size_t n = stream_.SendNow(std::span<const asio::const_buffer>(bufs.data(), count), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      return;  // the socket is full: an async write takes the rest
+    }
+    if (ec) {
+      Close();
+      return;
+    }
+    stats_.bytes_sent += n;
+    queued_bytes_ -= n;
+    const bool all = n == total;
+    while (n > 0) {
+      std::string& front = out_.front();
+      if (n < front.size()) {
+        front.erase(0, n);  // written in part: the rest goes first next time
+        break;
+      }
+      n -= front.size();
+      out_.pop_front();
+    }
+    if (!all) return;
+  }
 }
 
 void Connection::Write() {
@@ -237,15 +311,7 @@ void Connection::OnWrite(const asio::error_code& ec, size_t n) {
   stats_.bytes_sent += n;
   queued_bytes_ -= n;
   writing_.clear();
-  if (!out_.empty()) {
-    Write();
-  } else if (close_after_flush_) {
-    Close();
-    return;
-  } else if (writing_.capacity() > kKeptWriteSlots) {
-    std::vector<std::string>().swap(writing_);  // a burst is over (out_ gives its own back)
-  }
-  if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
+  Flush();
 }
 
 void Connection::PauseReading() { handler_paused_ = true; }
@@ -259,7 +325,7 @@ void Connection::ResumeReading() {
 void Connection::CloseAfterFlush() {
   if (closed_) return;
   close_after_flush_ = true;
-  if (out_.empty() && writing_.empty()) Close();
+  if (out_.empty() && writing_.empty()) Close();  // else the flush or OnWrite closes
 }
 
 void Connection::Close() {

@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "client/proto/jute.h"
 #include "client/proto/records.h"
@@ -166,7 +167,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     int32_t negotiated_timeout_ms = 0;
     int64_t last_zxid = 0;
     int32_t last_cxid = 0;
-    std::string last_op = "NA";
+    const char* last_op = "NA";  // a static op name (server_requests.cc OpName)
     int64_t last_latency_ms = 0, min_latency_ms = -1, max_latency_ms = 0, total_latency_ms = 0;
     uint64_t latency_count = 0;
     Principal who;
@@ -387,7 +388,9 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
 
   std::deque<InFlight> in_flight_;
   uint64_t next_conn_id_ = 1;
-  absl::flat_hash_map<uint64_t, ConnState> conns_;
+  // Node-based: a flat map would hold a ConnState-sized slot for each of its (up to 2x) spare
+  // slots too, and a ConnState's address stays put while others come and go.
+  absl::node_hash_map<uint64_t, ConnState> conns_;
   absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
   absl::flat_hash_map<std::string, int> conns_per_ip_;
   bool sasl_enabled_ = false;                     // a JAAS file with users is configured

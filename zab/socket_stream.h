@@ -35,17 +35,14 @@ class SocketStream {
     StartTls(TlsSetup{std::move(context), asio::ssl::stream_base::server, ""});
   }
   void StartTls(const TlsSetup& setup) {
-    const std::string& verify_host = setup.verify_host;
-    context_ = setup.context;
-    role_ = setup.role;
-    tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket&>>(socket_, *context_);
-    if (!verify_host.empty()) {
+    tls_ = std::make_unique<Tls>(socket_, setup);
+    if (!setup.verify_host.empty()) {
       asio::error_code ec;
-      tls_->set_verify_callback(asio::ssl::host_name_verification(verify_host), ec);
+      tls_->stream.set_verify_callback(asio::ssl::host_name_verification(setup.verify_host), ec);
     }
   }
   bool is_tls() const { return tls_ != nullptr; }
-  SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
+  SSL* ssl() { return tls_ ? tls_->stream.native_handle() : nullptr; }
   asio::ip::tcp::socket& socket() { return socket_; }
 
   // Waits for the first byte and calls handler(ec, starts_tls) without consuming it: true when
@@ -67,13 +64,13 @@ class SocketStream {
 
   template <typename Handler>
   void AsyncHandshake(Handler handler) {
-    tls_->async_handshake(role_, std::move(handler));
+    tls_->stream.async_handshake(tls_->role, std::move(handler));
   }
 
   template <typename Handler>
   void AsyncReadSome(asio::mutable_buffer buffer, Handler handler) {
     if (tls_) {
-      tls_->async_read_some(buffer, std::move(handler));
+      tls_->stream.async_read_some(buffer, std::move(handler));
     } else {
       socket_.async_read_some(buffer, std::move(handler));
     }
@@ -93,6 +90,14 @@ class SocketStream {
     return ec ? 0 : socket_.read_some(buffer, ec);
   }
 
+  // Plain TCP only: sends what the socket takes now without blocking (would_block if nothing);
+  // returns the bytes sent. REQUIRES: no write in progress.
+  template <typename Buffers>
+  size_t SendNow(const Buffers& buffers, asio::error_code& ec) {
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    return ec ? 0 : socket_.write_some(buffers, ec);
+  }
+
   // Writes all of `buffers`; REQUIRES: no write in progress.
   template <typename Buffers, typename Handler>
   void AsyncWrite(const Buffers& buffers, Handler handler) {
@@ -100,11 +105,10 @@ class SocketStream {
       asio::async_write(socket_, buffers, std::move(handler));
       return;
     }
-    tls_out_.clear();
-    for (const auto& b : buffers) {
-      tls_out_.append(static_cast<const char*>(b.data()), b.size());
-    }
-    asio::async_write(*tls_, asio::buffer(tls_out_), std::move(handler));
+    std::string& out = tls_->out;
+    out.clear();
+    for (const auto& b : buffers) out.append(static_cast<const char*>(b.data()), b.size());
+    asio::async_write(tls_->stream, asio::buffer(out), std::move(handler));
   }
 
   void Close() {
@@ -114,11 +118,19 @@ class SocketStream {
   }
 
  private:
+  // What only a TLS stream needs, apart, so that a plain connection (most of them, and the
+  // idle ones of a big fleet) does not carry it.
+  struct Tls {
+    Tls(asio::ip::tcp::socket& socket, const TlsSetup& setup)
+        : context(setup.context), role(setup.role), stream(socket, *context) {}
+    std::shared_ptr<asio::ssl::context> context;  // kept alive for stream
+    asio::ssl::stream_base::handshake_type role;
+    asio::ssl::stream<asio::ip::tcp::socket&> stream;
+    std::string out;  // the coalesced write in progress
+  };
+
   asio::ip::tcp::socket socket_;
-  std::shared_ptr<asio::ssl::context> context_;  // kept alive for tls_
-  asio::ssl::stream_base::handshake_type role_ = asio::ssl::stream_base::server;
-  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
-  std::string tls_out_;  // the coalesced write in progress
+  std::unique_ptr<Tls> tls_;
 };
 
 }  // namespace zk::zab
