@@ -33,7 +33,7 @@ bool IsFourLetterWord(const char* p) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, uint64_t id, LinkHandler* handler,
+Connection::Connection(zab::TcpSocket socket, uint64_t id, LinkHandler* handler,
                        size_t max_frame_bytes, size_t max_queued_output_bytes,
                        ConnectionSecurity security, std::shared_ptr<asio::ssl::context> tls_context)
     : stream_(std::move(socket)),

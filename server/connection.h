@@ -31,7 +31,7 @@ enum class ConnectionSecurity : uint8_t { kPlain, kTls, kDetect };
 class Connection final : public ClientLink, public std::enable_shared_from_this<Connection> {
  public:
   // `tls_context` is used when `security` is kTls, or kDetect and the client starts TLS.
-  Connection(asio::ip::tcp::socket socket, uint64_t id, LinkHandler* handler,
+  Connection(zab::TcpSocket socket, uint64_t id, LinkHandler* handler,
              size_t max_frame_bytes, size_t max_queued_output_bytes,
              ConnectionSecurity security = ConnectionSecurity::kPlain,
              std::shared_ptr<asio::ssl::context> tls_context = nullptr);

@@ -149,13 +149,13 @@ std::optional<MetricsSnapshot> ZooKeeperServer::SnapshotForScrape() {
   }
 }
 
-zab::Status ZooKeeperServer::Listen(asio::ip::tcp::acceptor& acceptor, const std::string& host,
+zab::Status ZooKeeperServer::Listen(zab::TcpAcceptor& acceptor, const std::string& host,
                                     int port, const char* what, uint16_t* bound) {
   asio::error_code ec;
   asio::ip::tcp::endpoint ep(asio::ip::make_address(host, ec), static_cast<uint16_t>(port));
   if (ec) return zab::Status::InvalidArgument(std::string(what) + " " + host + ": " + ec.message());
   acceptor.open(ep.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) {
     acceptor.listen(config_.client_port_listen_backlog > 0
@@ -171,9 +171,9 @@ zab::Status ZooKeeperServer::Listen(asio::ip::tcp::acceptor& acceptor, const std
   return zab::Status::OK();
 }
 
-void ZooKeeperServer::Accept(asio::ip::tcp::acceptor& acceptor, ConnectionSecurity security) {
+void ZooKeeperServer::Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity security) {
   acceptor.async_accept([this, &acceptor, security](const asio::error_code& ec,
-                                                    asio::ip::tcp::socket socket) {
+                                                    zab::TcpSocket socket) {
     if (stopped_) return;
     if (ec) {
       if (ec != asio::error::operation_aborted) {

@@ -27,6 +27,7 @@
 #include "server/node_clock.h"
 #include "server/server_node.h"
 #include "server/tls_context.h"
+#include "zab/tcp_socket.h"
 #include "zab/leveldb_log_store.h"
 #include "zab/status.h"
 
@@ -61,9 +62,9 @@ class ZooKeeperServer {
   // if it did not answer in time. Never blocks the io thread.
   std::optional<MetricsSnapshot> SnapshotForScrape();
   // Listens on host:port (port 0: the kernel picks); returns the bound port in *bound.
-  zab::Status Listen(asio::ip::tcp::acceptor& acceptor, const std::string& host, int port,
+  zab::Status Listen(zab::TcpAcceptor& acceptor, const std::string& host, int port,
                      const char* what, uint16_t* bound);
-  void Accept(asio::ip::tcp::acceptor& acceptor, ConnectionSecurity security);
+  void Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity security);
   void ScheduleTick();
 
   asio::io_context& io_;
@@ -72,8 +73,8 @@ class ZooKeeperServer {
   std::unique_ptr<FileNodeStorage> storage_;
   ServerNode node_;  // declared after its ports: destroyed before them
   const ServerConfig& config_;  // the node's
-  asio::ip::tcp::acceptor acceptor_;
-  asio::ip::tcp::acceptor secure_acceptor_;       // secureClientPort
+  zab::TcpAcceptor acceptor_;
+  zab::TcpAcceptor secure_acceptor_;       // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
   std::unique_ptr<AdminServer> admin_;            // admin.enableServer
   std::unique_ptr<MetricsExporter> metrics_exporter_;

@@ -15,7 +15,7 @@ constexpr size_t kMaxWriteBatch = size_t{4} << 20;  // bytes per write, reached 
 
 }  // namespace
 
-PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Owner* owner,
+PeerConnection::PeerConnection(TcpSocket socket, Owner* owner,
                                const PeerConnectionLimits& limits, const TlsSetup* tls)
     : stream_(std::move(socket)),
       stream_ready_(tls == nullptr),

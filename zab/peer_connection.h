@@ -70,7 +70,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // REQUIRES: socket is connected; limits.snapshot_chunk_bytes + wire::kChunkOverheadBytes <=
   // limits.max_frame_bytes.
   // With `tls` (non-null), the connection speaks TLS as it says.
-  PeerConnection(asio::ip::tcp::socket socket, Owner* owner, const PeerConnectionLimits& limits,
+  PeerConnection(TcpSocket socket, Owner* owner, const PeerConnectionLimits& limits,
                  const TlsSetup* tls = nullptr);
   ~PeerConnection();
   PeerConnection(const PeerConnection&) = delete;

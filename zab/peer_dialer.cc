@@ -68,7 +68,7 @@ void PeerTransport::Dial(Link& link) {
       return;
     }
   }
-  link.dialing = std::make_shared<asio::ip::tcp::socket>(io_);
+  link.dialing = std::make_shared<TcpSocket>(io_);
   const uint64_t generation = ++link.generation;
   // The connect timeout closes the socket; the connect then completes with operation_aborted.
   link.timer->expires_after(config_.connect_timeout);
@@ -86,7 +86,7 @@ void PeerTransport::Dial(Link& link) {
 void PeerTransport::ConnectTo(Link& link,
                               std::shared_ptr<const std::vector<asio::ip::tcp::endpoint>> endpoints,
                               size_t next, uint64_t generation) {
-  std::shared_ptr<asio::ip::tcp::socket> socket = link.dialing;
+  std::shared_ptr<TcpSocket> socket = link.dialing;
   const asio::ip::tcp::endpoint& to = (*endpoints)[next];
   asio::error_code ec;
   socket->close(ec);
@@ -113,7 +113,7 @@ void PeerTransport::ConnectTo(Link& link,
 }
 
 void PeerTransport::OnDialed(Link& link, const asio::error_code& ec) {
-  std::shared_ptr<asio::ip::tcp::socket> socket = std::move(link.dialing);
+  std::shared_ptr<TcpSocket> socket = std::move(link.dialing);
   ++link.generation;  // the connect timeout is moot
   link.timer->cancel();
   if (ec) {

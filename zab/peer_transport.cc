@@ -184,7 +184,7 @@ void PeerTransport::Stop() {
 // ---- Accepting -------------------------------------------------------------------------------
 
 Status PeerTransport::Listen(Channel channel, const asio::ip::tcp::endpoint& endpoint) {
-  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+  auto acceptor = std::make_unique<TcpAcceptor>(io_);
   asio::error_code ec;
   acceptor->open(endpoint.protocol(), ec);
   if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
@@ -208,7 +208,7 @@ Status PeerTransport::Listen(Channel channel, const asio::ip::tcp::endpoint& end
 void PeerTransport::Accept(Channel channel) {
   const size_t i = Index(channel);
   acceptors_[i]->async_accept([this, alive = std::weak_ptr<char>(alive_), channel, i](
-                                  const asio::error_code& ec, asio::ip::tcp::socket socket) {
+                                  const asio::error_code& ec, TcpSocket socket) {
     if (alive.expired()) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -224,7 +224,7 @@ void PeerTransport::Accept(Channel channel) {
   });
 }
 
-void PeerTransport::OnAccepted(Channel channel, asio::ip::tcp::socket socket) {
+void PeerTransport::OnAccepted(Channel channel, TcpSocket socket) {
   if (pending_.size() >= config_.max_pending_handshakes) {
     ++rejected_;
     asio::error_code ec;

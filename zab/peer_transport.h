@@ -68,6 +68,7 @@
 #include "zab/messages.h"
 #include "zab/peer_connection.h"
 #include "zab/status.h"
+#include "zab/tcp_socket.h"
 
 namespace zk::zab {
 
@@ -170,7 +171,7 @@ class PeerTransport final : private PeerConnection::Owner {
     std::chrono::steady_clock::time_point up_since;
     // Dialing state.
     std::unique_ptr<asio::steady_timer> timer;  // back-off, then connect timeout
-    std::shared_ptr<asio::ip::tcp::socket> dialing;
+    std::shared_ptr<TcpSocket> dialing;
     uint64_t generation = 0;  // invalidates stale timer and connect completions
     std::chrono::milliseconds backoff{0};
     uint64_t failed_dials = 0;  // since the last connection
@@ -191,7 +192,7 @@ class PeerTransport final : private PeerConnection::Owner {
   // peer_transport.cc
   Status Listen(Channel channel, const asio::ip::tcp::endpoint& endpoint);
   void Accept(Channel channel);
-  void OnAccepted(Channel channel, asio::ip::tcp::socket socket);
+  void OnAccepted(Channel channel, TcpSocket socket);
   void Adopt(Link& link, std::shared_ptr<PeerConnection> conn, const char* how);
   // Closes the link's connection (with `flush`, after writing what is queued) and adds its
   // traffic to the totals; reports nothing.
@@ -222,7 +223,7 @@ class PeerTransport final : private PeerConnection::Owner {
   bool running_ = false;
   // Handlers hold a weak_ptr to this and do nothing once it has expired (Stop or destruction).
   std::shared_ptr<char> alive_;
-  std::array<std::unique_ptr<asio::ip::tcp::acceptor>, 2> acceptors_;
+  std::array<std::unique_ptr<TcpAcceptor>, 2> acceptors_;
   std::array<std::unique_ptr<asio::steady_timer>, 2> accept_retry_;
   std::array<uint16_t, 2> ports_{};
   std::optional<asio::ip::address> source_address_;

@@ -13,6 +13,8 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include "zab/tcp_socket.h"
+
 namespace zk::zab {
 
 // How one end of a connection speaks TLS.
@@ -25,7 +27,7 @@ struct TlsSetup {
 
 class SocketStream {
  public:
-  explicit SocketStream(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
+  explicit SocketStream(TcpSocket socket) : socket_(std::move(socket)) {}
   SocketStream(const SocketStream&) = delete;  // the TLS stream refers to socket_
   SocketStream& operator=(const SocketStream&) = delete;
 
@@ -43,7 +45,7 @@ class SocketStream {
   }
   bool is_tls() const { return tls_ != nullptr; }
   SSL* ssl() { return tls_ ? tls_->stream.native_handle() : nullptr; }
-  asio::ip::tcp::socket& socket() { return socket_; }
+  TcpSocket& socket() { return socket_; }
 
   // Waits for the first byte and calls handler(ec, starts_tls) without consuming it: true when
   // it opens a TLS handshake record (0x16), as ZooKeeper's port unification detects TLS.
@@ -121,15 +123,15 @@ class SocketStream {
   // What only a TLS stream needs, apart, so that a plain connection (most of them, and the
   // idle ones of a big fleet) does not carry it.
   struct Tls {
-    Tls(asio::ip::tcp::socket& socket, const TlsSetup& setup)
+    Tls(TcpSocket& socket, const TlsSetup& setup)
         : context(setup.context), role(setup.role), stream(socket, *context) {}
     std::shared_ptr<asio::ssl::context> context;  // kept alive for stream
     asio::ssl::stream_base::handshake_type role;
-    asio::ssl::stream<asio::ip::tcp::socket&> stream;
+    asio::ssl::stream<TcpSocket&> stream;
     std::string out;  // the coalesced write in progress
   };
 
-  asio::ip::tcp::socket socket_;
+  TcpSocket socket_;
   std::unique_ptr<Tls> tls_;
 };
 
