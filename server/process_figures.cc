@@ -1,6 +1,5 @@
 #include "server/process_figures.h"
 
-#include <malloc.h>
 #include <pwd.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
@@ -12,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/allocator.h"
 #include "server/four_letter_format.h"
 
 namespace zk::server {
@@ -98,10 +98,9 @@ std::vector<std::pair<std::string, std::string>> ProcessEnvironment() {
   std::error_code ec;
   env.emplace_back("user.dir", std::filesystem::current_path(ec).string());
   // Java reports its heap: total = held, free = held but unused, max = the limit. Ours: the
-  // resident set, malloc's free bytes within it, and the address-space limit or the RAM.
+  // resident set, the allocator's free bytes within it, and the address-space limit or the RAM.
   const uint64_t total = static_cast<uint64_t>(ResidentBytes());
-  const struct mallinfo2 heap = mallinfo2();
-  const uint64_t free_bytes = std::min<uint64_t>(heap.fordblks, total);
+  const uint64_t free_bytes = std::min<uint64_t>(CurrentAllocatorFigures().free_bytes, total);
   uint64_t max = 0;
   rlimit as_limit{};
   if (getrlimit(RLIMIT_AS, &as_limit) == 0 && as_limit.rlim_cur != RLIM_INFINITY) {

@@ -4,10 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <malloc.h>
 
 #include <random>
 
+#include "server/allocator.h"
 #include "zab/check.h"
 #include "zab/zxid.h"
 
@@ -179,7 +179,7 @@ zab::Status ServerNode::Recover() {
   next_snapshot_after_ = half + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(half));
   // Loading leaves freed buffers (decompression, msgpack zones, log reads) in the heap; hand
   // them back to the system before serving.
-  malloc_trim(0);
+  ReleaseFreeMemory();
   spdlog::info("recovered {} znodes, {} sessions from snapshot 0x{:x} + {} txns in {} ms",
                tree_->node_count(), sessions_->size(), snapshot_zxid, replayed, ms_since(t0));
   return zab::Status::OK();

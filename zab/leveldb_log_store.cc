@@ -53,6 +53,9 @@ Result<std::unique_ptr<LeveldbLogStore>> LeveldbLogStore::Open(const std::string
   db_options.paranoid_checks = false;
   db_options.reuse_logs = false;  // A preallocated log is never appended to after a restart.
   db_options.write_buffer_size = options.write_buffer_bytes;
+  // Each open table holds a descriptor (PreallocatingEnv reads tables with pread): keep them few
+  // beside the client connections'. A log of 256 tables of 2 MiB is half a GiB of txns.
+  db_options.max_open_files = 256;
   db_options.block_cache = cache.get();
   db_options.compression = leveldb::kNoCompression;
   leveldb::DB* raw_db = nullptr;

@@ -3,7 +3,11 @@
 // blocks that are already allocated and initialised: the sync writes the data and no file-system
 // metadata (no block allocation, no new file size, no unwritten-extent conversion), which makes a
 // small durable append markedly cheaper (tests/tools/fsync_limit measures the difference).
-// Every other file, and every other Env call, goes to the wrapped Env unchanged.
+// Table files are read with pread, never mapped (NewRandomAccessFile): LevelDB's default Env
+// maps up to 1,000 of them, and every page a log replay or a DIFF read touched then stayed in the
+// process's resident set; read with pread, they are cached by LevelDB's bounded block cache and
+// the kernel's page cache. Each open table holds a descriptor: the log store bounds how many
+// (max_open_files). Every other file, and every other Env call, goes to the wrapped Env unchanged.
 //
 // How a log file is kept ahead: the file holds LevelDB's data in [0, data end), then zeros up to
 // the "prewritten end", a multiple of LevelDB's 32 KiB log block. Whenever fewer than
@@ -53,7 +57,7 @@ class PreallocatingEnv final : public leveldb::EnvWrapper {
  public:
   struct Options {
     // Zeros kept written ahead of a log's data; rounded up to a multiple of 32 KiB (LevelDB's
-    // log block). 0 turns preallocation off (every file goes to the wrapped Env).
+    // log block). 0 turns preallocation off (logs are written through the wrapped Env).
     uint64_t chunk_bytes = 1 << 20;
   };
 
@@ -63,6 +67,8 @@ class PreallocatingEnv final : public leveldb::EnvWrapper {
                                   leveldb::WritableFile** result) override;
   leveldb::Status NewAppendableFile(const std::string& fname,
                                     leveldb::WritableFile** result) override;
+  leveldb::Status NewRandomAccessFile(const std::string& fname,
+                                      leveldb::RandomAccessFile** result) override;
 
   // True for the name of a LevelDB write-ahead log: a path whose last component is one or more
   // digits followed by ".log".
