@@ -854,3 +854,29 @@ def test_pipelined_requests_answered_in_order(srv, raws):
         got.append((rep[0], rep[2]))
     assert [x for x, _ in got] == list(range(1, n + 1))
     assert all(err == (OK if xid % 2 else NONODE) for xid, err in got)
+
+
+# ------------------------------------------- 8. a client that stops reading ---
+
+def test_replies_to_a_client_that_stops_reading_arrive_whole_and_in_order(srv, raws):
+    # 48 pipelined getData replies of 512 KiB each (24 MiB) far exceed the socket buffers and
+    # the server's queued-output limit: the server's sends fill the socket, the rest waits for
+    # the client to read, and its reading of requests pauses and resumes. Every reply must
+    # still arrive whole, in request order.
+    r = raws(srv)
+    path = "/stops-reading-%d" % time.monotonic_ns()
+    data = bytes((i * 7 + 3) % 251 for i in range(512 * 1024))
+    created = r.request(1, OP_CREATE, create_body(path, data))
+    assert created is not None and created[:3:2] == (1, OK)
+    count = 48
+    for xid in range(2, 2 + count):
+        r.send_frame(struct.pack(">ii", xid, OP_GETDATA) + get_data_body(path))
+    r.s.settimeout(30.0)
+    for xid in range(2, 2 + count):
+        rep = r.reply()
+        assert rep is not None, "connection closed before reply %d" % xid
+        got_xid, _, err, body = rep
+        assert (got_xid, err) == (xid, OK)
+        (n,) = struct.unpack_from(">i", body, 0)
+        assert n == len(data) and body[4:4 + n] == data, "reply %d corrupted" % xid
+    assert srv.running()
