@@ -7,9 +7,9 @@
 
 #include <algorithm>
 #include <array>
-#include <span>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <vector>
 
 namespace zk::server {

@@ -4,7 +4,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include <random>
 
 #include "server/allocator.h"
