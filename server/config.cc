@@ -29,7 +29,7 @@ constexpr auto kNoEffectKeys = std::to_array<std::string_view>({
     "audit.enable", "preAllocSize", "forceSync", "syncEnabled",
     "localSessionsEnabled", "localSessionsUpgradingEnabled",
     "snapshot.compression.method", "snapSizeLimitInKb", "txnLogSizeLimitInKb",
-    "fsync.warningthresholdms", "commitLogCount", "digest.enabled", "tcpKeepAlive",
+    "commitLogCount", "digest.enabled", "tcpKeepAlive",
     "clientTcpKeepAlive", "electionPortBindRetry", "cnxTimeout", "connectToLearnerMasterLimit",
     "maxConcurrentSnapSyncs", "maxConcurrentDiffSyncs", "observerMasterPort", "serverCnxnFactory",
     "requestThrottleLimit", "requestThrottleStallTime", "requestThrottleDropStale",
@@ -647,6 +647,9 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     return Status::OK();
   }
 
+  if (name == "fsync.warningthresholdms") {
+    return ParseIntIn(key, value, 0, kMaxInt, &config->fsync_warning_threshold_ms);
+  }
   if (name == "snapshot.compression") {
     return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
   }

@@ -83,6 +83,9 @@ struct ServerConfig {
   int max_session_timeout_ms = -1;         // maxSessionTimeout; -1 = 20 * tickTime
   int snap_count = 100000;                 // snapCount (raised to 2 if lower, as ZooKeeper does)
   int autopurge_snap_retain_count = 3;     // autopurge.snapRetainCount (minimum 3)
+  // fsync.warningthresholdms: a group commit (write and sync of the log) slower than this is
+  // logged as a warning and counted in fsync_threshold_exceed_count.
+  int fsync_warning_threshold_ms = 1000;
   int autopurge_purge_interval_hours = 0;  // autopurge.purgeInterval; 0 = off
   // 4lw.commands.whitelist. Always holds "srvr" (zkServer.sh needs it) and "isro" when
   // read_only_mode; "*" means every command.

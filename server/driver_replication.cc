@@ -30,6 +30,7 @@ zab::Status DriverReplication::Build(ReplicationSetup setup) {
   };
   options.stream_high_water_bytes = setup.replica.stream_high_water_bytes;
   options.stream_max_held_bytes = setup.replica.stream_max_held_bytes;
+  options.slow_sync = std::chrono::milliseconds(config_.fsync_warning_threshold_ms);
   member_ = setup.peer;
   driver_ = std::make_unique<zab::NodeDriver>(io_, setup.peer, setup.durable, setup.log, setup.machine,
                                               std::move(options), setup.seed);

@@ -63,7 +63,7 @@ std::optional<zab::Status> FileNodeStorage::PollSnapshot() {
 }
 
 int64_t FileNodeStorage::PurgeSnapshots(int retain_count) {
-  return server::PurgeSnapshots(snapshot_dir_, retain_count);
+  return server::PurgeSnapshots(snapshot_dir_, retain_count, &remover_);
 }
 
 void FileNodeStorage::Close() { writer_.reset(); }

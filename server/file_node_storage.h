@@ -1,13 +1,15 @@
 // FileNodeStorage: the NodeStorage of a server process — snapshot files in dataDir's snapshot
 // directory (server/snapshot.h: written by a forked child, or whole when received from a
 // leader), and the sizes of dataDir and dataLogDir read from the file system.
-// Threads: the node's thread only. Ownership: owns its SnapshotWriter (Close waits for it).
+// Threads: the node's thread only. Ownership: owns its SnapshotWriter (Close waits for it) and the
+// thread that unlinks purged snapshots (the destructor waits for it).
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "server/config.h"
+#include "server/file_remover.h"
 #include "server/node_storage.h"
 
 namespace zk::server {
@@ -38,6 +40,7 @@ class FileNodeStorage final : public NodeStorage {
   const std::string snapshot_dir_;
   const std::string log_dir_;
   std::unique_ptr<SnapshotWriter> writer_;
+  FileRemover remover_;  // purged snapshots are unlinked on its thread
 };
 
 }  // namespace zk::server

@@ -21,6 +21,8 @@
 #include <msgpack.hpp>
 #include <utility>
 
+#include "server/file_remover.h"
+
 namespace zk::server {
 namespace {
 
@@ -28,6 +30,7 @@ using zab::Status;
 
 constexpr std::string_view kPrefix = "snapshot.";
 constexpr std::string_view kTmpSuffix = ".tmp";
+constexpr std::string_view kPurgedSuffix = ".purged";  // a purged snapshot not yet unlinked
 constexpr size_t kIoBlock = 1 << 20;
 constexpr uint32_t kNodeFields = 14;
 
@@ -122,13 +125,18 @@ Status FsyncDir(const std::string& dir) {
   return Status::OK();
 }
 
-// Parses "snapshot.<16 hex>" or "snapshot.<16 hex>.tmp".
-bool ParseName(std::string_view name, int64_t* zxid, bool* tmp) {
+enum class NameKind { kSnapshot, kTmp, kPurged };
+
+// Parses "snapshot.<16 hex>", "snapshot.<16 hex>.tmp" or "snapshot.<16 hex>.purged".
+bool ParseName(std::string_view name, int64_t* zxid, NameKind* kind) {
   if (name.substr(0, kPrefix.size()) != kPrefix) return false;
   name.remove_prefix(kPrefix.size());
-  *tmp = false;
-  if (name.size() == 16 + kTmpSuffix.size() && name.substr(16) == kTmpSuffix) {
-    *tmp = true;
+  *kind = NameKind::kSnapshot;
+  if (name.size() > 16 && name.substr(16) == kTmpSuffix) {
+    *kind = NameKind::kTmp;
+    name = name.substr(0, 16);
+  } else if (name.size() > 16 && name.substr(16) == kPurgedSuffix) {
+    *kind = NameKind::kPurged;
     name = name.substr(0, 16);
   }
   if (name.size() != 16) return false;
@@ -151,6 +159,7 @@ bool ParseName(std::string_view name, int64_t* zxid, bool* tmp) {
 struct DirEntries {
   std::vector<int64_t> snapshots;  // ascending
   std::vector<int64_t> tmps;
+  std::vector<int64_t> purged;
 };
 
 // A missing directory is empty; other failures are errors.
@@ -162,9 +171,13 @@ Status ScanDir(const std::string& dir, DirEntries* out) {
   }
   while (struct dirent* e = ::readdir(d)) {
     int64_t zxid;
-    bool tmp;
-    if (!ParseName(e->d_name, &zxid, &tmp)) continue;
-    (tmp ? out->tmps : out->snapshots).push_back(zxid);
+    NameKind kind;
+    if (!ParseName(e->d_name, &zxid, &kind)) continue;
+    switch (kind) {
+      case NameKind::kSnapshot: out->snapshots.push_back(zxid); break;
+      case NameKind::kTmp: out->tmps.push_back(zxid); break;
+      case NameKind::kPurged: out->purged.push_back(zxid); break;
+    }
   }
   ::closedir(d);
   std::sort(out->snapshots.begin(), out->snapshots.end());
@@ -866,7 +879,7 @@ std::vector<int64_t> ListSnapshotZxids(const std::string& dir) {
   return entries.snapshots;
 }
 
-int64_t PurgeSnapshots(const std::string& dir, int retain_count) {
+int64_t PurgeSnapshots(const std::string& dir, int retain_count, FileRemover* remover) {
   DirEntries entries;
   if (Status s = ScanDir(dir, &entries); !s.ok()) {
     spdlog::warn("snapshot purge: {}", s.ToString());
@@ -876,15 +889,32 @@ int64_t PurgeSnapshots(const std::string& dir, int retain_count) {
   const size_t keep =
       std::min<size_t>(entries.snapshots.size(), static_cast<size_t>(std::max(retain_count, 1)));
   const size_t first_kept = entries.snapshots.size() - keep;
-  auto remove = [](const std::string& file) {
-    if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
-      spdlog::warn("snapshot purge: unlink {}: {}", file, ErrnoText(errno));
+  std::vector<std::string> doomed;
+  for (size_t i = 0; i < first_kept; ++i) {
+    // Renamed first: the snapshot leaves the listing now, whenever its blocks are freed.
+    const std::string file = SnapshotFileName(dir, entries.snapshots[i]);
+    std::string purged = file + std::string(kPurgedSuffix);
+    if (::rename(file.c_str(), purged.c_str()) == 0) {
+      doomed.push_back(std::move(purged));
+    } else if (errno != ENOENT) {
+      spdlog::warn("snapshot purge: rename {}: {}", file, ErrnoText(errno));
     }
-  };
-  for (size_t i = 0; i < first_kept; ++i) remove(SnapshotFileName(dir, entries.snapshots[i]));
+  }
+  for (int64_t zxid : entries.purged) {  // left by a purge a crash interrupted
+    doomed.push_back(SnapshotFileName(dir, zxid) + std::string(kPurgedSuffix));
+  }
   const int64_t newest = entries.snapshots.back();
   for (int64_t zxid : entries.tmps) {
-    if (zxid < newest) remove(SnapshotFileName(dir, zxid) + std::string(kTmpSuffix));
+    if (zxid < newest) doomed.push_back(SnapshotFileName(dir, zxid) + std::string(kTmpSuffix));
+  }
+  if (remover != nullptr) {
+    remover->Remove(std::move(doomed));
+  } else {
+    for (const std::string& file : doomed) {
+      if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
+        spdlog::warn("snapshot purge: unlink {}: {}", file, ErrnoText(errno));
+      }
+    }
   }
   return entries.snapshots[first_kept];
 }

@@ -54,6 +54,9 @@
 
 namespace zk::server {
 
+class FileRemover;
+
+
 inline constexpr char kSnapshotMagic[] = "ZKSNAP01";  // 8 bytes on disk (no NUL)
 inline constexpr uint32_t kSnapshotFormatVersion = 4;
 // The oldest format LoadSnapshotFile still reads.
@@ -150,8 +153,11 @@ std::vector<int64_t> ListSnapshotZxids(const std::string& dir);
 
 // Keeps the newest max(retain_count, 1) snapshots and deletes older ones, plus stray ".tmp" files
 // older than the newest snapshot (a newer or equal .tmp may belong to a running child, so this is
-// safe to call while a SnapshotWriter runs). Returns the zxid of the oldest retained snapshot
-// (the log before it may be purged), or 0 if there is none. Failures to delete are logged.
-int64_t PurgeSnapshots(const std::string& dir, int retain_count);
+// safe to call while a SnapshotWriter runs). An older snapshot is renamed to "<name>.purged"
+// here, so it has left the listing on return; it and the other files are unlinked by `remover`
+// when given (their blocks freed on its thread), else here. Returns the zxid of the oldest
+// retained snapshot (the log before it may be purged), or 0 if there is none. Failures to
+// rename or delete are logged; ".purged" files a crash left behind are deleted too.
+int64_t PurgeSnapshots(const std::string& dir, int retain_count, FileRemover* remover = nullptr);
 
 }  // namespace zk::server

@@ -9,8 +9,12 @@
 
 namespace zk::zab {
 
-GroupCommitLog::GroupCommitLog(LogStore* store, DurableCallback on_durable)
-    : store_(store), on_durable_(std::move(on_durable)), thread_([this] { Run(); }) {}
+GroupCommitLog::GroupCommitLog(LogStore* store, DurableCallback on_durable,
+                               uint64_t slow_sync_micros)
+    : store_(store),
+      on_durable_(std::move(on_durable)),
+      slow_sync_micros_(slow_sync_micros),
+      thread_([this] { Run(); }) {}
 
 GroupCommitLog::~GroupCommitLog() { Stop(); }
 
@@ -109,8 +113,15 @@ void GroupCommitLog::Flush(std::vector<LogEntry>* batch) {
     {
       MutexLock lock(&stats_mu_);
       sync_micros_.Record(static_cast<uint64_t>(micros));
-      if (static_cast<uint64_t>(micros) > kSlowSyncMicros) ++slow_syncs_;
+      if (static_cast<uint64_t>(micros) > slow_sync_micros_) ++slow_syncs_;
       if (s.ok()) batch_entries_.Record(batch->size());
+    }
+    if (static_cast<uint64_t>(micros) > slow_sync_micros_) {
+      // As ZooKeeper's warning: every write acknowledged by this group commit waited for it.
+      spdlog::warn(
+          "zab log: writing and syncing {} txns took {:.1f} ms (fsync.warningthresholdms is {}); "
+          "every write in them waited that long",
+          batch->size(), static_cast<double>(micros) / 1000, slow_sync_micros_ / 1000);
     }
     if (s.ok()) {
       entries_written_.fetch_add(batch->size(), std::memory_order_relaxed);

@@ -41,17 +41,18 @@ class GroupCommitLog {
     uint64_t entries_written = 0;    // Entries in successful Appends.
     uint64_t max_batch_entries = 0;  // Largest group committed in one Append.
     uint64_t total_sync_micros = 0;  // Wall time spent in synced Appends.
-    uint64_t slow_syncs = 0;         // Synced Appends that took longer than kSlowSyncMicros.
+    uint64_t slow_syncs = 0;         // Synced Appends slower than the warning threshold.
     LogLinearHistogram sync_micros;    // Duration of each synced Append, in microseconds.
     LogLinearHistogram batch_entries;  // Entries in each successful Append (the group size).
   };
-  // A synced Append slower than this counts in Stats::slow_syncs (ZooKeeper's default
-  // fsync.warningthresholdms, 1 s).
-  static constexpr uint64_t kSlowSyncMicros = 1000 * 1000;
+  // The default warning threshold: ZooKeeper's fsync.warningthresholdms, 1 s.
+  static constexpr uint64_t kDefaultSlowSyncMicros = 1000 * 1000;
 
-  // Starts the disk thread.
+  // Starts the disk thread. A synced Append slower than slow_sync_micros is logged as a warning
+  // and counted in Stats::slow_syncs.
   // REQUIRES: store != nullptr; on_durable is callable.
-  GroupCommitLog(LogStore* store, DurableCallback on_durable);
+  GroupCommitLog(LogStore* store, DurableCallback on_durable,
+                 uint64_t slow_sync_micros = kDefaultSlowSyncMicros);
   ~GroupCommitLog();  // Calls Stop().
 
   GroupCommitLog(const GroupCommitLog&) = delete;
@@ -89,6 +90,7 @@ class GroupCommitLog {
 
   LogStore* const store_;
   const DurableCallback on_durable_;
+  const uint64_t slow_sync_micros_;
 
   Mutex mu_;
   CondVar work_cv_{&mu_};

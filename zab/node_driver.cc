@@ -121,11 +121,14 @@ NodeDriver::NodeDriver(asio::io_context& io, PeerConfig config, DurableState res
                        LogStore* store, StateMachine* machine, NodeDriverOptions options,
                        uint64_t seed)
     : io_(io), store_(store), options_(std::move(options)), tick_timer_(io) {
-  log_ = std::make_unique<GroupCommitLog>(store_, [this](int64_t zxid, Status status) {
-    PostToIo([this, zxid, status = std::move(status)] {
-      replica_->OnAppendDurable(zxid, status);
-    });
-  });
+  log_ = std::make_unique<GroupCommitLog>(
+      store_,
+      [this](int64_t zxid, Status status) {
+        PostToIo([this, zxid, status = std::move(status)] {
+          replica_->OnAppendDurable(zxid, status);
+        });
+      },
+      static_cast<uint64_t>(std::chrono::microseconds(options_.slow_sync).count()));
   asio::post(reader_, [] { pthread_setname_np(pthread_self(), "zk-reader"); });
   disk_port_ = std::make_unique<DiskPort>(this);
   network_port_ = std::make_unique<NetworkPort>(&options_);

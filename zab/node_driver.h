@@ -45,6 +45,9 @@ struct NodeDriverOptions {
   // live load while it catches up). Keep 2 * high water + max held below the connection's limit.
   size_t stream_high_water_bytes = kLogStreamHighWaterBytes;
   size_t stream_max_held_bytes = size_t{32} << 20;
+  // A group commit (write and sync of the log) slower than this is logged as a warning and
+  // counted (fsync.warningthresholdms).
+  std::chrono::milliseconds slow_sync{1000};
 };
 
 class NodeDriver {

@@ -34,8 +34,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,6 +90,10 @@ struct Run {
   std::atomic<bool> stop{false};
   std::atomic<int64_t> last_completion_ns{0};
   std::atomic<int64_t> max_gap_ns{0};
+  // When the longest gap ended (steady clock ns); written under gap_mu, which only a new longest
+  // gap takes.
+  std::mutex gap_mu;
+  int64_t max_gap_end_ns = 0;
   std::atomic<size_t> next_delete{0};  // delete: the next key to delete
   std::atomic<int> sessions_running{0};
 };
@@ -230,9 +236,12 @@ class Session {
       const int64_t prev = run_.last_completion_ns.exchange(t, std::memory_order_relaxed);
       if (prev != 0) {
         const int64_t gap = t - prev;
-        int64_t cur = run_.max_gap_ns.load(std::memory_order_relaxed);
-        while (gap > cur &&
-               !run_.max_gap_ns.compare_exchange_weak(cur, gap, std::memory_order_relaxed)) {
+        if (gap > run_.max_gap_ns.load(std::memory_order_relaxed)) {
+          std::lock_guard<std::mutex> lock(run_.gap_mu);
+          if (gap > run_.max_gap_ns.load(std::memory_order_relaxed)) {
+            run_.max_gap_ns.store(gap, std::memory_order_relaxed);
+            run_.max_gap_end_ns = t;
+          }
         }
       }
     }
@@ -490,6 +499,21 @@ int Main(int argc, char** argv) {
   for (auto [e, n] : errors) error_count += n;
   const double ops_per_s = static_cast<double>(ops) / measured_s;
   const double gap_ms = static_cast<double>(run.max_gap_ns.load()) / 1e6;
+  // Where the longest gap ended: seconds into the measured window, and the wall clock (to find
+  // it in a server's log).
+  const Clock::time_point gap_end{std::chrono::duration_cast<Clock::duration>(
+      std::chrono::nanoseconds(run.max_gap_end_ns))};
+  const double gap_end_s =
+      run.max_gap_end_ns == 0 ? 0 : std::chrono::duration<double>(gap_end - run.measure_from).count();
+  const int64_t gap_end_unix_ms =
+      run.max_gap_end_ns == 0
+          ? 0
+          : std::chrono::duration_cast<std::chrono::milliseconds>(
+                (std::chrono::system_clock::now() -
+                 std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() -
+                                                                                  gap_end))
+                    .time_since_epoch())
+                .count();
 
   std::printf("zkbench: op=%s sessions=%d loops=%d depth=%d size=%d keys=%d%s servers=%s\n",
               cfg.op.c_str(), cfg.sessions, cfg.loops, cfg.depth, cfg.size, cfg.keys,
@@ -503,7 +527,15 @@ int Main(int argc, char** argv) {
   std::printf("  latency us: p50 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  mean %.1f\n",
               Us(hist.Quantile(0.5)), Us(hist.Quantile(0.99)), Us(hist.Quantile(0.999)),
               Us(hist.max()), hist.mean() / 1000.0);
-  std::printf("  longest gap between completions: %.2f ms\n", gap_ms);
+  {
+    const std::time_t secs = static_cast<std::time_t>(gap_end_unix_ms / 1000);
+    std::tm utc{};
+    gmtime_r(&secs, &utc);
+    char when[32];
+    std::strftime(when, sizeof when, "%H:%M:%S", &utc);
+    std::printf("  longest gap between completions: %.2f ms, ending %.3f s into the run (%s.%03d UTC)\n",
+                gap_ms, gap_end_s, when, static_cast<int>(gap_end_unix_ms % 1000));
+  }
   const double cpu_per_10k = server_cpu >= 0 && ops > 0 ? server_cpu * 1e4 / ops : -1;
   if (server_cpu >= 0) {
     std::printf("  server CPU: %.2f s = %.3f s per 10k ops\n", server_cpu, cpu_per_10k);
@@ -542,6 +574,8 @@ int Main(int argc, char** argv) {
           {"max", Us(hist.max())},
           {"mean", hist.mean() / 1000.0}}},
         {"max_gap_ms", gap_ms},
+        {"max_gap_end_s", gap_end_s},
+        {"max_gap_end_unix_ms", gap_end_unix_ms},
     };
     if (server_cpu >= 0) {
       j["server_cpu_s"] = server_cpu;

@@ -77,6 +77,7 @@ TEST_CASE("defaults are Apache ZooKeeper's") {
   CHECK(c.peer_type == PeerType::kParticipant);
   CHECK(c.server_id == 0);
   CHECK(c.snapshot_compression_level == 3);
+  CHECK(c.fsync_warning_threshold_ms == 1000);
   CHECK(c.node_seed == 0);
   CHECK_FALSE(c.IsDistributed());
 }
@@ -109,6 +110,7 @@ TEST_CASE("every key") {
       "electionAlg=3\n"
       "peerType=observer\n"
       "snapshot.compression=9\n"
+      "fsync.warningthresholdms=50\n"
       "node.seed=18446744073709\n",
       &warnings);
   CHECK(warnings.empty());
@@ -136,6 +138,7 @@ TEST_CASE("every key") {
   CHECK(c.global_outstanding_limit == 2000);
   CHECK(c.peer_type == PeerType::kObserver);
   CHECK(c.snapshot_compression_level == 9);
+  CHECK(c.fsync_warning_threshold_ms == 50);
   CHECK(c.node_seed == 18446744073709ULL);
 }
 

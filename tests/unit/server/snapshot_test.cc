@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "server/file_remover.h"
 #include "tests/unit/server/temp_dir.h"
 
 namespace zk::server {
@@ -443,6 +445,59 @@ TEST_CASE("snapshot: purge keeps the newest N and removes old tmp files") {
   auto loaded = MustLoad(dir.path, &loaded_tree);
   REQUIRE(loaded.has_value());
   CheckSameTree(tree, *loaded_tree);
+}
+
+TEST_CASE("snapshot: purge with a remover renames at once and unlinks on its thread") {
+  TempDir dir;
+  DataTree tree;
+  TreeBuilder b(&tree);
+  SessionTracker sessions(1, 2000, 0);
+  std::vector<int64_t> zxids;
+  for (int i = 0; i < 4; ++i) {
+    b.Create("/n" + std::to_string(i), "v");
+    REQUIRE(WriteSnapshotFile(tree, sessions, dir.path, 1).ok());
+    zxids.push_back(tree.last_zxid());
+  }
+  // What a purge a crash interrupted leaves: a renamed snapshot of the newest zxid's content
+  // (it must not be loaded) and no other trace.
+  const std::string left_over = SnapshotFileName(dir.path, zxids[3] + 7) + ".purged";
+  fs::copy_file(SnapshotFileName(dir.path, zxids[3]), left_over);
+
+  FileRemover remover;
+  CHECK(PurgeSnapshots(dir.path, 2, &remover) == zxids[2]);
+  // The listing changed before the remover ran: no purged snapshot is listed or loaded.
+  CHECK(ListSnapshotZxids(dir.path) == std::vector<int64_t>{zxids[2], zxids[3]});
+  remover.Drain();
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir.path)) names.push_back(e.path().filename());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{fs::path(SnapshotFileName(dir.path, zxids[2])).filename(),
+                                          fs::path(SnapshotFileName(dir.path, zxids[3])).filename()});
+  auto loaded_tree = std::make_unique<DataTree>();
+  auto loaded = MustLoad(dir.path, &loaded_tree);
+  REQUIRE(loaded.has_value());
+  CHECK(loaded->zxid == zxids[3]);
+}
+
+TEST_CASE("FileRemover: unlinks what is queued, in order; a missing file is no error") {
+  TempDir dir;
+  std::vector<std::string> files;
+  for (int i = 0; i < 50; ++i) {
+    files.push_back(dir.path + "/f" + std::to_string(i));
+    std::ofstream(files.back()) << std::string(4096, 'x');
+  }
+  files.push_back(dir.path + "/never-existed");
+  {
+    FileRemover remover;
+    remover.Drain();  // nothing queued: returns at once
+    remover.Remove({files.begin(), files.begin() + 10});
+    remover.Drain();
+    for (int i = 0; i < 10; ++i) CHECK_FALSE(fs::exists(files[i]));
+    CHECK(fs::exists(files[10]));
+    remover.Remove({files.begin() + 10, files.end()});
+  }  // the destructor removes what is still queued
+  for (const std::string& f : files) CHECK_FALSE(fs::exists(f));
+  CHECK(fs::is_empty(dir.path));
 }
 
 // Prints (does not assert) write / fork / load times. ZK_SNAPSHOT_BENCH_NODES sets the size
