@@ -36,7 +36,7 @@ zab::Status ZooKeeperServer::Start() {
   if (!store.ok()) return store.status();
   log_store_ = std::move(store.value());
   if (log_store_->TruncatedOnOpen() > 0) {
-    spdlog::warn("transaction log: cut {} damaged entries at its tail",
+    spdlog::warn("transaction log: cut {} damaged records at its tail",
                  log_store_->TruncatedOnOpen());
   }
   spdlog::info("transaction log opened and validated in {} ms",

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "zab/log_record.h"
 #include "zab/log_store_util.h"
@@ -37,6 +39,33 @@ std::string_view View(const leveldb::Slice& s) { return std::string_view(s.data(
 // The first key after every log key.
 const leveldb::Slice kLogEnd("M", 1);
 static_assert(record::kLogPrefix + 1 == record::kMetaPrefix);
+
+// The most entry data one record holds: a larger Append is written as several records (in one
+// atomic batch), so that a read or a rewrite of one record stays small. An entry larger than
+// this is a record of its own.
+constexpr size_t kMaxRecordDataBytes = size_t{1} << 20;
+
+// Where a seek finds the first record that may hold `zxid` or a later entry: records are keyed
+// by their last zxid, so the first key at or above LogKey(zxid) is the first record whose last
+// entry is at or above it.
+std::string SeekKeyFor(int64_t zxid) {
+  return zxid <= 0 ? std::string(1, record::kLogPrefix) : record::LogKey(zxid);
+}
+
+// The entries of the record under the iterator (views into its value).
+Status DecodeAt(const leveldb::Iterator& it, std::vector<record::EntryView>* entries) {
+  entries->clear();
+  return record::DecodeRecord(View(it.key()), View(it.value()), entries);
+}
+
+// Puts a group record of entries [begin, end) of `entries` into *batch.
+void PutGroup(const std::vector<record::EntryView>& entries, size_t begin, size_t end,
+              std::string* scratch, leveldb::WriteBatch* batch) {
+  record::GroupValueBuilder group(scratch);
+  for (size_t i = begin; i < end; ++i) group.Add(entries[i].zxid, entries[i].data);
+  group.Finish();
+  batch->Put(record::GroupKey(entries[end - 1].zxid), *scratch);
+}
 
 }  // namespace
 
@@ -93,28 +122,29 @@ Status LeveldbLogStore::ValidateAndCut() {
   std::string reason;
   int64_t bad_zxid = 0;
   bool bad_key = false;
+  std::vector<record::EntryView> entries;
   for (it->Seek(leveldb::Slice(&record::kLogPrefix, 1)); it->Valid() && IsLogKey(it->key());
        it->Next()) {
-    int64_t zxid = 0;
-    if (!record::DecodeLogKey(View(it->key()), &zxid)) {
+    int64_t key_zxid = 0;
+    bool group = false;
+    if (!record::DecodeRecordKey(View(it->key()), &key_zxid, &group)) {
       reason = "log key of " + std::to_string(it->key().size()) + " bytes";
       bad_key = true;
       break;
     }
-    if (zxid <= prev) {
-      reason = "zxid not above previous zxid " + std::to_string(prev);
-      bad_zxid = zxid;
-      break;
-    }
-    std::string_view data;
-    Status s = record::DecodeLogValue(zxid, View(it->value()), &data);
+    Status s = DecodeAt(*it, &entries);
     if (!s.ok()) {
       reason = s.message();
-      bad_zxid = zxid;
+      bad_zxid = key_zxid;
       break;
     }
-    if (first == 0) first = zxid;
-    prev = zxid;
+    if (entries.front().zxid <= prev) {
+      reason = "zxid not above previous zxid " + std::to_string(prev);
+      bad_zxid = entries.front().zxid;
+      break;
+    }
+    if (first == 0) first = entries.front().zxid;
+    prev = entries.back().zxid;
   }
   Status s = FromLeveldb(it->status(), "log recovery scan");
   if (!s.ok()) return s;
@@ -130,10 +160,10 @@ Status LeveldbLogStore::ValidateAndCut() {
     s = FromLeveldb(it->status(), "log recovery cut scan");
     if (!s.ok()) return s;
     if (bad_key) {
-      spdlog::warn("zab log: corrupt record after zxid {:#x} ({}); cutting {} entries from there",
+      spdlog::warn("zab log: corrupt record after zxid {:#x} ({}); cutting {} records from there",
                    prev, reason, cut);
     } else {
-      spdlog::warn("zab log: corrupt record at zxid {:#x} ({}); cutting it and {} later entries",
+      spdlog::warn("zab log: corrupt record at zxid {:#x} ({}); cutting it and {} later records",
                    bad_zxid, reason, cut - 1);
     }
     leveldb::WriteOptions write_options;
@@ -152,15 +182,20 @@ Status LeveldbLogStore::ReloadBounds() {
   int64_t first = 0;
   int64_t last = 0;
   it->Seek(leveldb::Slice(&record::kLogPrefix, 1));
-  if (it->Valid() && record::DecodeLogKey(View(it->key()), &first)) {
+  if (it->Valid() && IsLogKey(it->key())) {
+    std::vector<record::EntryView> entries;
+    Status s = DecodeAt(*it, &entries);
+    if (!s.ok()) return Status::Corruption("log bounds: the first record: " + s.message());
+    first = entries.front().zxid;
     it->Seek(kLogEnd);
     if (it->Valid()) {
       it->Prev();
     } else {
       it->SeekToLast();
     }
-    if (!it->Valid() || !record::DecodeLogKey(View(it->key()), &last)) {
-      return Status::Corruption("log bounds: cannot find the last log entry");
+    bool group = false;
+    if (!it->Valid() || !record::DecodeRecordKey(View(it->key()), &last, &group)) {
+      return Status::Corruption("log bounds: cannot find the last log record");
     }
   }
   Status s = FromLeveldb(it->status(), "log bounds");
@@ -174,10 +209,26 @@ Status LeveldbLogStore::Append(const std::vector<LogEntry>& entries, bool sync) 
   if (entries.empty()) return Status::OK();
   Status s = internal::CheckAppendOrder(entries, LastZxid());
   if (!s.ok()) return s;
+  // One group record per kMaxRecordDataBytes of data: a group commit is one LevelDB key, not one
+  // per txn (each key costs a memtable insert, a table entry and, when purged, a tombstone).
   leveldb::WriteBatch batch;
-  for (const LogEntry& e : entries) {
-    record::EncodeLogValue(e.zxid, e.data, &scratch_);
-    batch.Put(record::LogKey(e.zxid), scratch_);
+  for (size_t begin = 0; begin < entries.size();) {
+    record::GroupValueBuilder group(&scratch_);
+    size_t bytes = 0;
+    size_t end = begin;
+    do {
+      const LogEntry& e = entries[end];
+      if (e.data.size() > std::numeric_limits<uint32_t>::max()) {
+        return Status::InvalidArgument("log entry of " + std::to_string(e.data.size()) +
+                                       " bytes at zxid " + std::to_string(e.zxid));
+      }
+      group.Add(e.zxid, e.data);
+      bytes += e.data.size();
+      ++end;
+    } while (end < entries.size() && bytes + entries[end].data.size() <= kMaxRecordDataBytes);
+    group.Finish();
+    batch.Put(record::GroupKey(entries[end - 1].zxid), scratch_);
+    begin = end;
   }
   leveldb::WriteOptions write_options;
   write_options.sync = sync;
@@ -192,11 +243,22 @@ Status LeveldbLogStore::TruncateAfter(int64_t zxid) {
   if (zxid >= LastZxid()) return Status::OK();
   leveldb::WriteBatch batch;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  const std::string start =
-      zxid < 0 ? std::string(1, record::kLogPrefix) : record::LogKey(zxid + 1);
-  for (it->Seek(start); it->Valid() && IsLogKey(it->key()); it->Next()) {
-    batch.Delete(it->key());
+  std::vector<record::EntryView> entries;
+  std::string scratch;
+  it->Seek(SeekKeyFor(zxid));
+  // The first record found may hold entries at or below zxid too: it is rewritten with those.
+  if (it->Valid() && IsLogKey(it->key())) {
+    Status s = DecodeAt(*it, &entries);
+    if (!s.ok()) return Status::Corruption("log truncate: " + s.message());
+    if (entries.back().zxid > zxid) {
+      size_t keep = 0;
+      while (keep < entries.size() && entries[keep].zxid <= zxid) ++keep;
+      batch.Delete(it->key());
+      if (keep > 0) PutGroup(entries, 0, keep, &scratch, &batch);
+    }
+    it->Next();
   }
+  for (; it->Valid() && IsLogKey(it->key()); it->Next()) batch.Delete(it->key());
   Status s = FromLeveldb(it->status(), "log truncate scan");
   if (!s.ok()) return s;
   it.reset();
@@ -228,28 +290,40 @@ Status LeveldbLogStore::PurgeSome(int64_t zxid, size_t max_entries, bool* more) 
   *more = false;
   const int64_t first = FirstZxid();
   if (first == 0 || zxid <= first) return Status::OK();
-  const std::string end = record::LogKey(zxid);
-  // Seek to the first live entry: the tombstones of earlier steps, not yet compacted away,
-  // are skipped by the seek instead of being walked over again at every step.
+  // Seek to the record of the first live entry: the tombstones of earlier steps, not yet
+  // compacted away, are skipped by the seek instead of being walked over again at every step.
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   leveldb::WriteBatch batch;
-  size_t in_batch = 0;
-  for (it->Seek(record::LogKey(first)); it->Valid() && it->key().compare(end) < 0; it->Next()) {
-    if (in_batch == max_entries) {
-      *more = true;
+  std::vector<record::EntryView> entries;
+  std::string scratch;
+  size_t budget = max_entries;
+  int64_t new_first = 0;  // 0: no entry is left
+  for (it->Seek(SeekKeyFor(first)); it->Valid() && IsLogKey(it->key()); it->Next()) {
+    Status s = DecodeAt(*it, &entries);
+    if (!s.ok()) return Status::Corruption("log purge: " + s.message());
+    size_t below = 0;  // this record's entries below zxid: a prefix of it
+    while (below < entries.size() && entries[below].zxid < zxid) ++below;
+    if (below == 0 || budget == 0) {
+      *more = below > 0;
+      new_first = entries.front().zxid;
       break;
     }
-    batch.Delete(it->key());
-    ++in_batch;
+    const size_t removed = std::min(below, budget);
+    budget -= removed;
+    if (removed == entries.size()) {
+      batch.Delete(it->key());
+      continue;
+    }
+    // Part of this record goes: it is rewritten, under the same key, with the rest.
+    PutGroup(entries, removed, entries.size(), &scratch, &batch);
+    new_first = entries[removed].zxid;
+    *more = removed < below;
+    break;
   }
-  // Where the scan stopped is the new first entry. (ReloadBounds would seek from the start of
-  // the log, over every tombstone of the purge so far: quadratic over a long purge's steps.)
-  int64_t new_first = 0;
-  if (it->Valid() && !record::DecodeLogKey(View(it->key()), &new_first)) new_first = 0;
   Status s = FromLeveldb(it->status(), "log purge scan");
   if (!s.ok()) return s;
   it.reset();
-  if (in_batch == 0) return Status::OK();
+  if (budget == max_entries) return Status::OK();  // nothing below zxid
   s = FromLeveldb(db_->Write(leveldb::WriteOptions(), &batch), "log purge");
   if (!s.ok()) return s;
   if (new_first == 0) {
@@ -300,20 +374,29 @@ void LeveldbLogStore::CompactLoop() {
 Result<int64_t> LeveldbLogStore::FloorZxid(int64_t zxid) {
   if (zxid <= 0) return int64_t{0};
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  // The first key above `zxid` (or the first key past the log), then one step back.
-  if (zxid == INT64_MAX) {
-    it->Seek(leveldb::Slice(&record::kMetaPrefix, 1));
-  } else {
-    it->Seek(record::LogKey(zxid + 1));
-  }
-  if (it->Valid()) {
+  // The first record whose last entry is at or above zxid: the answer is in it when its first
+  // entry is at or below zxid, else it is the last entry of the record before it.
+  it->Seek(record::LogKey(zxid));
+  if (it->Valid() && IsLogKey(it->key())) {
+    std::vector<record::EntryView> entries;
+    Status s = DecodeAt(*it, &entries);
+    if (!s.ok()) return Status::Corruption("log floor: " + s.message());
+    int64_t found = 0;
+    for (const record::EntryView& e : entries) {
+      if (e.zxid > zxid) break;
+      found = e.zxid;
+    }
+    if (found != 0) return found;
+    it->Prev();
+  } else if (it->Valid()) {
     it->Prev();
   } else {
     it->SeekToLast();
   }
   for (; it->Valid() && IsLogKey(it->key()); it->Prev()) {
-    int64_t found = 0;
-    if (record::DecodeLogKey(View(it->key()), &found) && found <= zxid) return found;
+    int64_t last = 0;
+    bool group = false;
+    if (record::DecodeRecordKey(View(it->key()), &last, &group) && last <= zxid) return last;
   }
   Status s = FromLeveldb(it->status(), "log floor");
   if (!s.ok()) return s;
@@ -325,23 +408,18 @@ Status LeveldbLogStore::Read(int64_t from_zxid, int64_t to_zxid, size_t max_byte
   out->clear();
   if (from_zxid > to_zxid) return Status::OK();
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  const std::string start =
-      from_zxid <= 0 ? std::string(1, record::kLogPrefix) : record::LogKey(from_zxid);
+  std::vector<record::EntryView> entries;
   size_t bytes = 0;
-  for (it->Seek(start); it->Valid() && IsLogKey(it->key()); it->Next()) {
-    int64_t zxid = 0;
-    if (!record::DecodeLogKey(View(it->key()), &zxid)) {
-      return Status::Corruption("log read: log key of " + std::to_string(it->key().size()) +
-                                " bytes");
+  for (it->Seek(SeekKeyFor(from_zxid)); it->Valid() && IsLogKey(it->key()); it->Next()) {
+    Status s = DecodeAt(*it, &entries);
+    if (!s.ok()) return Status::Corruption("log read: " + s.message());
+    for (const record::EntryView& e : entries) {
+      if (e.zxid < from_zxid) continue;
+      if (e.zxid > to_zxid) return Status::OK();
+      bytes += e.data.size();
+      if (!out->empty() && bytes > max_bytes) return Status::OK();
+      out->push_back(LogEntry{e.zxid, std::string(e.data)});
     }
-    if (zxid > to_zxid) break;
-    std::string_view data;
-    Status s = record::DecodeLogValue(zxid, View(it->value()), &data);
-    if (!s.ok())
-      return Status::Corruption("log read at zxid " + std::to_string(zxid) + ": " + s.message());
-    bytes += data.size();
-    if (!out->empty() && bytes > max_bytes) break;
-    out->push_back(LogEntry{zxid, std::string(data)});
   }
   return FromLeveldb(it->status(), "log read");
 }

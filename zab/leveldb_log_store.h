@@ -1,9 +1,15 @@
 // LeveldbLogStore: the durable LogStore, on LevelDB (record layout in zab/log_record.h).
 //
+// Each Append is written as one record (a group of entries; several records in one atomic batch
+// when its data passes 1 MiB): one LevelDB key per group commit, not per entry. Logs written
+// before group records (one record per entry) are read, truncated and purged alike.
+// Truncating or purging inside a record rewrites it with the entries that remain.
+//
 // Open() runs recovery validation: it walks the log in zxid order, checking each record's
-// checksum and that zxids strictly increase. At the first bad record (checksum mismatch, value
-// shorter than its checksum, key of the wrong size, zxid not increasing) it logs one warning and
-// cuts the log there: that record and everything after it are deleted in one synced batch.
+// checksum and layout and that zxids strictly increase. At the first bad record (checksum
+// mismatch, a value too short or malformed, a key of the wrong size, zxids not increasing) it
+// logs one warning and cuts the log there: that record and everything after it are deleted in
+// one synced batch.
 // A torn tail of LevelDB's own write-ahead log is dropped by LevelDB's recovery
 // (paranoid_checks=false). LevelDB's write-ahead log files are kept preallocated (zeros written and
 // synced ahead of the data, see zab/preallocating_env.h) so that a synced append does not allocate
@@ -60,7 +66,7 @@ class LeveldbLogStore final : public LogStore {
   Status PutMeta(std::string_view key, std::string_view value, bool sync) override;
   Result<std::optional<std::string>> GetMeta(std::string_view key) override;
 
-  // Number of log entries the recovery validation in Open() cut.
+  // Number of log records (groups of entries) the recovery validation in Open() cut.
   uint64_t TruncatedOnOpen() const { return truncated_on_open_; }
 
  private:

@@ -1,13 +1,14 @@
-// Fuzzes the LeveldbLogStore record decoders (zab/log_record.h): DecodeLogKey and
-// DecodeLogValue. Input: one mode byte, 8 bytes of zxid, then the key or value bytes. Checks:
-// no out-of-bounds access; an accepted key re-encodes to itself; an accepted value re-encodes to
-// itself and its payload lies inside it. In "fixed checksum" mode the harness writes a correct
+// Fuzzes the LeveldbLogStore record decoders (zab/log_record.h): DecodeLogKey, DecodeLogValue
+// and DecodeRecord of a group. Input: one mode byte, 8 bytes of zxid, then the key or value
+// bytes. Checks: no out-of-bounds access; an accepted key re-encodes to itself; an accepted
+// value (single or group) re-encodes to itself and its entries' data lie inside it. In "fixed checksum" mode the harness writes a correct
 // checksum first, so the payload gets past it and is fed to DecodeTxn, as log recovery does.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "server/txn.h"
 #include "tests/fuzz/fuzz_util.h"
@@ -22,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int64_t zxid = static_cast<int64_t>(raw);
   const std::string_view rest(reinterpret_cast<const char*>(data) + 9, size - 9);
 
-  switch (mode % 3) {
+  switch (mode % 4) {
     case 0: {
       int64_t decoded = 0;
       if (record::DecodeLogKey(rest, &decoded)) {
@@ -38,6 +39,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::string value;
         record::EncodeLogValue(zxid, payload, &value);
         FUZZ_CHECK(value == rest);
+      }
+      break;
+    }
+    case 3: {
+      std::vector<record::EntryView> entries;
+      if (record::DecodeRecord(record::GroupKey(zxid), rest, &entries).ok()) {
+        FUZZ_CHECK(!entries.empty());
+        FUZZ_CHECK(entries.back().zxid == zxid);
+        std::string value;
+        record::GroupValueBuilder group(&value);
+        for (const record::EntryView& e : entries) {
+          FUZZ_CHECK(e.data.data() >= rest.data());
+          FUZZ_CHECK(e.data.data() + e.data.size() <= rest.data() + rest.size());
+          group.Add(e.zxid, e.data);
+        }
+        group.Finish();
+        FUZZ_CHECK(value == rest);
+      } else {
+        FUZZ_CHECK(entries.empty());
       }
       break;
     }

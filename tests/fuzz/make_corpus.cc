@@ -204,6 +204,22 @@ void TxnsAndLogRecords() {
     Put("log_record", "payload_" + name, std::string(1, '\2') + zxid + bytes);
   }
   Put("log_record", "key", std::string(1, '\0') + std::string(8, '\0') + zab::record::LogKey(42));
+  {
+    std::string group;
+    zab::record::GroupValueBuilder builder(&group);
+    int64_t last = 0;
+    for (const auto& [name, t] : Txns()) {
+      if (t.zxid <= last) continue;
+      builder.Add(t.zxid, server::EncodeTxn(t));
+      last = t.zxid;
+    }
+    if (builder.entries() > 0) {
+      builder.Finish();
+      std::string zxid(8, '\0');
+      for (int i = 0; i < 8; ++i) zxid[i] = static_cast<char>(last >> (56 - 8 * i));
+      Put("log_record", "group", std::string(1, '\3') + zxid + group);
+    }
+  }
   Put(
       "log_record", "value_empty", std::string(1, '\1') + std::string(8, '\0') + [] {
         std::string v;
