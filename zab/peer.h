@@ -248,7 +248,9 @@ class Peer {
   }
   template <class M>
   void Send(ServerId to, M m) {
-    actions_.emplace_back(std::in_place_type<SendAction>, to, Message(std::in_place_type<M>, std::move(m)));
+    // Braces, not in-place parentheses: clang before 16 cannot initialize an aggregate with
+    // parentheses (the fuzz targets build with clang).
+    actions_.emplace_back(SendAction{to, Message(std::in_place_type<M>, std::move(m))});
   }
   uint64_t NextSeq() { return ++seq_; }
   uint64_t NextRandom();
