@@ -910,11 +910,7 @@ int64_t PurgeSnapshots(const std::string& dir, int retain_count, FileRemover* re
   if (remover != nullptr) {
     remover->Remove(std::move(doomed));
   } else {
-    for (const std::string& file : doomed) {
-      if (::unlink(file.c_str()) != 0 && errno != ENOENT) {
-        spdlog::warn("snapshot purge: unlink {}: {}", file, ErrnoText(errno));
-      }
-    }
+    for (const std::string& file : doomed) UnlinkFile(file);
   }
   return entries.snapshots[first_kept];
 }

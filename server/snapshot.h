@@ -56,7 +56,6 @@ namespace zk::server {
 
 class FileRemover;
 
-
 inline constexpr char kSnapshotMagic[] = "ZKSNAP01";  // 8 bytes on disk (no NUL)
 inline constexpr uint32_t kSnapshotFormatVersion = 4;
 // The oldest format LoadSnapshotFile still reads.

@@ -417,17 +417,23 @@ TEST_CASE("snapshot: forked writer reports failure") {
   CHECK(direct.IsIOError());
 }
 
+// Writes `count` snapshots into dir, one more node in each; returns their zxids, ascending.
+std::vector<int64_t> WriteSnapshotSeries(const std::string& dir, DataTree* tree, int count) {
+  TreeBuilder b(tree);
+  SessionTracker sessions(1, 2000, 0);
+  std::vector<int64_t> zxids;
+  for (int i = 0; i < count; ++i) {
+    b.Create("/n" + std::to_string(i), "v");
+    REQUIRE(WriteSnapshotFile(*tree, sessions, dir, 1).ok());
+    zxids.push_back(tree->last_zxid());
+  }
+  return zxids;
+}
+
 TEST_CASE("snapshot: purge keeps the newest N and removes old tmp files") {
   TempDir dir;
   DataTree tree;
-  TreeBuilder b(&tree);
-  SessionTracker sessions(1, 2000, 0);
-  std::vector<int64_t> zxids;
-  for (int i = 0; i < 5; ++i) {
-    b.Create("/n" + std::to_string(i), "v");
-    REQUIRE(WriteSnapshotFile(tree, sessions, dir.path, 1).ok());
-    zxids.push_back(tree.last_zxid());
-  }
+  const std::vector<int64_t> zxids = WriteSnapshotSeries(dir.path, &tree, 5);
   CHECK(ListSnapshotZxids(dir.path) == zxids);
   const std::string old_tmp = SnapshotFileName(dir.path, zxids[1]) + ".tmp";
   const std::string new_tmp = SnapshotFileName(dir.path, zxids[4] + 1) + ".tmp";
@@ -450,22 +456,24 @@ TEST_CASE("snapshot: purge keeps the newest N and removes old tmp files") {
 TEST_CASE("snapshot: purge with a remover renames at once and unlinks on its thread") {
   TempDir dir;
   DataTree tree;
-  TreeBuilder b(&tree);
-  SessionTracker sessions(1, 2000, 0);
-  std::vector<int64_t> zxids;
-  for (int i = 0; i < 4; ++i) {
-    b.Create("/n" + std::to_string(i), "v");
-    REQUIRE(WriteSnapshotFile(tree, sessions, dir.path, 1).ok());
-    zxids.push_back(tree.last_zxid());
-  }
-  // What a purge a crash interrupted leaves: a renamed snapshot of the newest zxid's content
-  // (it must not be loaded) and no other trace.
+  const std::vector<int64_t> zxids = WriteSnapshotSeries(dir.path, &tree, 4);
+  // What a purge a crash interrupted leaves: a renamed snapshot (here a copy of the newest under
+  // a higher zxid). It is neither listed nor loaded.
   const std::string left_over = SnapshotFileName(dir.path, zxids[3] + 7) + ".purged";
   fs::copy_file(SnapshotFileName(dir.path, zxids[3]), left_over);
+  CHECK(ListSnapshotZxids(dir.path) == zxids);
+  {
+    auto loaded_tree = std::make_unique<DataTree>();
+    auto loaded = MustLoad(dir.path, &loaded_tree);
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->zxid == zxids[3]);
+  }
 
   FileRemover remover;
   CHECK(PurgeSnapshots(dir.path, 2, &remover) == zxids[2]);
-  // The listing changed before the remover ran: no purged snapshot is listed or loaded.
+  // The purged snapshots' names are gone on return, whatever the remover has done yet.
+  CHECK_FALSE(fs::exists(SnapshotFileName(dir.path, zxids[0])));
+  CHECK_FALSE(fs::exists(SnapshotFileName(dir.path, zxids[1])));
   CHECK(ListSnapshotZxids(dir.path) == std::vector<int64_t>{zxids[2], zxids[3]});
   remover.Drain();
   std::vector<std::string> names;
@@ -473,10 +481,6 @@ TEST_CASE("snapshot: purge with a remover renames at once and unlinks on its thr
   std::sort(names.begin(), names.end());
   CHECK(names == std::vector<std::string>{fs::path(SnapshotFileName(dir.path, zxids[2])).filename(),
                                           fs::path(SnapshotFileName(dir.path, zxids[3])).filename()});
-  auto loaded_tree = std::make_unique<DataTree>();
-  auto loaded = MustLoad(dir.path, &loaded_tree);
-  REQUIRE(loaded.has_value());
-  CHECK(loaded->zxid == zxids[3]);
 }
 
 TEST_CASE("FileRemover: unlinks what is queued, in order; a missing file is no error") {
@@ -489,7 +493,7 @@ TEST_CASE("FileRemover: unlinks what is queued, in order; a missing file is no e
   files.push_back(dir.path + "/never-existed");
   {
     FileRemover remover;
-    remover.Drain();  // nothing queued: returns at once
+    remover.Drain();  // nothing queued
     remover.Remove({files.begin(), files.begin() + 10});
     remover.Drain();
     for (int i = 0; i < 10; ++i) CHECK_FALSE(fs::exists(files[i]));
