@@ -108,15 +108,16 @@ void GroupCommitLog::Flush(std::vector<LogEntry>* batch) {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
+    const bool slow = static_cast<uint64_t>(micros) > slow_sync_micros_;
     syncs_.fetch_add(1, std::memory_order_relaxed);
     total_sync_micros_.fetch_add(static_cast<uint64_t>(micros), std::memory_order_relaxed);
     {
       MutexLock lock(&stats_mu_);
       sync_micros_.Record(static_cast<uint64_t>(micros));
-      if (static_cast<uint64_t>(micros) > slow_sync_micros_) ++slow_syncs_;
+      if (slow) ++slow_syncs_;
       if (s.ok()) batch_entries_.Record(batch->size());
     }
-    if (static_cast<uint64_t>(micros) > slow_sync_micros_) {
+    if (slow) {
       // As ZooKeeper's warning: every write acknowledged by this group commit waited for it.
       spdlog::warn(
           "zab log: writing and syncing {} txns took {:.1f} ms (fsync.warningthresholdms is {}); "

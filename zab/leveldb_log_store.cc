@@ -126,8 +126,7 @@ Status LeveldbLogStore::ValidateAndCut() {
   for (it->Seek(leveldb::Slice(&record::kLogPrefix, 1)); it->Valid() && IsLogKey(it->key());
        it->Next()) {
     int64_t key_zxid = 0;
-    bool group = false;
-    if (!record::DecodeRecordKey(View(it->key()), &key_zxid, &group)) {
+    if (!record::DecodeRecordKey(View(it->key()), &key_zxid)) {
       reason = "log key of " + std::to_string(it->key().size()) + " bytes";
       bad_key = true;
       break;
@@ -193,8 +192,7 @@ Status LeveldbLogStore::ReloadBounds() {
     } else {
       it->SeekToLast();
     }
-    bool group = false;
-    if (!it->Valid() || !record::DecodeRecordKey(View(it->key()), &last, &group)) {
+    if (!it->Valid() || !record::DecodeRecordKey(View(it->key()), &last)) {
       return Status::Corruption("log bounds: cannot find the last log record");
     }
   }
@@ -395,8 +393,7 @@ Result<int64_t> LeveldbLogStore::FloorZxid(int64_t zxid) {
   }
   for (; it->Valid() && IsLogKey(it->key()); it->Prev()) {
     int64_t last = 0;
-    bool group = false;
-    if (record::DecodeRecordKey(View(it->key()), &last, &group) && last <= zxid) return last;
+    if (record::DecodeRecordKey(View(it->key()), &last) && last <= zxid) return last;
   }
   Status s = FromLeveldb(it->status(), "log floor");
   if (!s.ok()) return s;

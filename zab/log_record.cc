@@ -92,12 +92,9 @@ std::string GroupKey(int64_t last_zxid) {
 }
 
 bool DecodeRecordKey(std::string_view key, int64_t* zxid, bool* group) {
-  if (key.size() == kGroupKeySize && key.back() == kGroupSuffix) {
-    *group = true;
-    return DecodeLogKey(key.substr(0, kLogKeySize), zxid);
-  }
-  *group = false;
-  return DecodeLogKey(key, zxid);
+  const bool is_group = key.size() == kGroupKeySize && key.back() == kGroupSuffix;
+  if (group != nullptr) *group = is_group;
+  return DecodeLogKey(is_group ? key.substr(0, kLogKeySize) : key, zxid);
 }
 
 GroupValueBuilder::GroupValueBuilder(std::string* value) : value_(value) {

@@ -48,8 +48,8 @@ Status DecodeLogValue(int64_t zxid, std::string_view value, std::string_view* da
 
 std::string GroupKey(int64_t last_zxid);
 // Returns false unless key is a log record's key of either kind; *zxid is its (last) zxid and
-// *group whether it is a group's.
-bool DecodeRecordKey(std::string_view key, int64_t* zxid, bool* group);
+// *group (when not null) whether it is a group's.
+bool DecodeRecordKey(std::string_view key, int64_t* zxid, bool* group = nullptr);
 
 // An entry decoded from a record: its data points into the record's value.
 struct EntryView {
