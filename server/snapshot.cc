@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "server/file_remover.h"
+#include "server/msgpack_writer.h"
 
 namespace zk::server {
 namespace {
@@ -251,9 +252,9 @@ class Compressor {
 // Collects items into msgpack chunks ("array of items") and feeds full chunks to the compressor.
 class ChunkPacker {
  public:
-  explicit ChunkPacker(Compressor* comp) : comp_(comp), pk_(body_) {}
+  explicit ChunkPacker(Compressor* comp) : comp_(comp) {}
 
-  msgpack::packer<msgpack::sbuffer>& pk() { return pk_; }
+  MsgpackWriter& out() { return body_; }
 
   // Call after packing one item.
   Status ItemDone() {
@@ -288,36 +289,33 @@ class ChunkPacker {
 
  private:
   Compressor* comp_;
-  msgpack::sbuffer body_{kSnapshotChunkBytes + (64 << 10)};
-  msgpack::packer<msgpack::sbuffer> pk_;
+  MsgpackWriter body_{kSnapshotChunkBytes + (64 << 10)};
   size_t items_ = 0;
 };
 
-void PackNode(msgpack::packer<msgpack::sbuffer>& pk, const std::string& path, std::string_view data,
-              bool data_null, const AclList& acl, const NodeStat& s, int32_t num_children) {
-  pk.pack_array(kNodeFields);
-  pk.pack_str(static_cast<uint32_t>(path.size()));
-  pk.pack_str_body(path.data(), static_cast<uint32_t>(path.size()));
-  pk.pack_bin(static_cast<uint32_t>(data.size()));
-  pk.pack_bin_body(data.data(), static_cast<uint32_t>(data.size()));
-  pk.pack(data_null);
-  pk.pack_array(static_cast<uint32_t>(acl.size()));
+void PackNode(MsgpackWriter& out, const std::string& path, std::string_view data, bool data_null,
+              const AclList& acl, const NodeStat& s, int32_t num_children) {
+  out.ArrayHeader(kNodeFields);
+  out.Str(path);
+  out.Bin(data);
+  out.Bool(data_null);
+  out.ArrayHeader(static_cast<uint32_t>(acl.size()));
   for (const auto& a : acl) {
-    pk.pack_array(3);
-    pk.pack(a.perms);
-    pk.pack(a.id.scheme);
-    pk.pack(a.id.id);
+    out.ArrayHeader(3);
+    out.Int(a.perms);
+    out.Str(a.id.scheme);
+    out.Str(a.id.id);
   }
-  pk.pack(s.czxid);
-  pk.pack(s.mzxid);
-  pk.pack(s.pzxid);
-  pk.pack(s.ctime);
-  pk.pack(s.mtime);
-  pk.pack(s.ephemeral_owner);
-  pk.pack(s.version);
-  pk.pack(s.cversion);
-  pk.pack(s.aversion);
-  pk.pack(num_children);  // lets the loader size the child set once
+  out.Int(s.czxid);
+  out.Int(s.mzxid);
+  out.Int(s.pzxid);
+  out.Int(s.ctime);
+  out.Int(s.mtime);
+  out.Int(s.ephemeral_owner);
+  out.Int(s.version);
+  out.Int(s.cversion);
+  out.Int(s.aversion);
+  out.Int(num_children);  // lets the loader size the child set once
 }
 
 // Writes magic, header, frame and trailer into `fd` (positioned at 0, empty).
@@ -338,11 +336,10 @@ Status WriteBody(int fd, const DataTree& tree, const SessionTracker& tracker, in
   ChunkPacker chunks(&comp);
   Status status;
   for (const auto& s : sessions) {
-    chunks.pk().pack_array(3);
-    chunks.pk().pack(s.id);
-    chunks.pk().pack(s.timeout_ms);
-    chunks.pk().pack_bin(static_cast<uint32_t>(s.password.size()));
-    chunks.pk().pack_bin_body(s.password.data(), static_cast<uint32_t>(s.password.size()));
+    chunks.out().ArrayHeader(3);
+    chunks.out().Int(s.id);
+    chunks.out().Int(s.timeout_ms);
+    chunks.out().Bin({s.password.data(), s.password.size()});
     status = chunks.ItemDone();
     if (!status.ok()) return status;
   }
@@ -352,7 +349,7 @@ Status WriteBody(int fd, const DataTree& tree, const SessionTracker& tracker, in
   uint64_t node_count = 0;
   tree.Walk([&](const std::string& path, const DataTree::Node& node) {
     if (!status.ok()) return;
-    PackNode(chunks.pk(), path, tree.DataOf(node), tree.DataIsNull(node), tree.AclOf(node),
+    PackNode(chunks.out(), path, tree.DataOf(node), tree.DataIsNull(node), tree.AclOf(node),
              tree.StoredStat(node), tree.NumChildren(node));
     ++node_count;
     status = chunks.ItemDone();

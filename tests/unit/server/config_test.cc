@@ -76,7 +76,7 @@ TEST_CASE("defaults are Apache ZooKeeper's") {
   CHECK(c.servers.empty());
   CHECK(c.peer_type == PeerType::kParticipant);
   CHECK(c.server_id == 0);
-  CHECK(c.snapshot_compression_level == 3);
+  CHECK(c.snapshot_compression_level == 1);
   CHECK(c.fsync_warning_threshold_ms == 1000);
   CHECK(c.node_seed == 0);
   CHECK_FALSE(c.IsDistributed());
