@@ -171,11 +171,8 @@ zab::Status ServerNode::Recover() {
   int64_t replayed = 0, snapshot_zxid = 0;
   if (zab::Status s = LoadStateNow(INT64_MAX, &replayed, &snapshot_zxid); !s.ok()) return s;
   txns_since_snapshot_ = replayed;
-  std::mt19937_64 rng(seed_);
-  // As ZooKeeper: snapshot after a random count in [snapCount/2+1, snapCount], so that the
-  // servers of an ensemble do not all snapshot at once.
-  int64_t half = std::max(1, config_.snap_count / 2);
-  next_snapshot_after_ = half + 1 + static_cast<int64_t>(rng() % static_cast<uint64_t>(half));
+  snapshot_rng_.seed(seed_);
+  DrawNextSnapshot();
   // Loading leaves freed buffers (decompression, msgpack zones, log reads) in the heap; hand
   // them back to the system before serving.
   ReleaseFreeMemory();
@@ -301,14 +298,28 @@ void ServerNode::OnTick() {
   }
 }
 
+void ServerNode::DrawNextSnapshot() {
+  const int64_t half = std::max(1, config_.snap_count / 2);
+  next_snapshot_after_ =
+      half + 1 + static_cast<int64_t>(snapshot_rng_() % static_cast<uint64_t>(half));
+}
+
 void ServerNode::MaybeSnapshot() {
-  if (++txns_since_snapshot_ < next_snapshot_after_ || storage_->SnapshotRunning()) return;
-  if (storage_->StartSnapshot(*tree_, *sessions_)) {
+  if (++txns_since_snapshot_ < next_snapshot_after_) return;
+  // Skipped while the last one runs, as ZooKeeper does ("too busy to snap"): writes faster
+  // than snapshots are taken would otherwise keep a snapshot child running all the time.
+  if (storage_->SnapshotRunning()) {
+    spdlog::warn("snapshot skipped after {} txns: the last one is still being written",
+                 txns_since_snapshot_);
+  } else if (storage_->StartSnapshot(*tree_, *sessions_)) {
     snapshot_started_ms_ = NowMs();
     spdlog::info("snapshot of zxid 0x{:x} started ({} txns since the last)", tree_->last_zxid(),
                  txns_since_snapshot_);
-    txns_since_snapshot_ = 0;
+  } else {
+    return;  // fork failed (logged): try again at the next txn
   }
+  txns_since_snapshot_ = 0;
+  DrawNextSnapshot();
 }
 
 }  // namespace zk::server

@@ -34,6 +34,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -381,8 +382,14 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   std::vector<SyncPoint> sync_points_;  // follower: syncs waiting for their zxid, any order
   absl::flat_hash_set<int64_t> active_sessions_;  // follower: to report to the leader
   NodeStorage* storage_ = nullptr;  // snapshots and directory sizes; borrowed (Start)
+  // Snapshot cadence, as ZooKeeper's SyncRequestProcessor: after a random count of txns in
+  // [snapCount/2+1, snapCount] (drawn again each time, so the servers of an ensemble do not
+  // snapshot together), a snapshot starts, or is skipped when the last one still runs; either
+  // way the count starts over.
   int64_t txns_since_snapshot_ = 0;
   int64_t next_snapshot_after_ = 0;
+  std::mt19937_64 snapshot_rng_;  // seeded from seed_ by Recover
+  void DrawNextSnapshot();
   int64_t started_ms_ = 0;  // NowMs() at Start
   uint64_t seed_ = 0;  // node.seed, or drawn at construction; logged by Start
 

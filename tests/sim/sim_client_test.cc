@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <asio.hpp>
 #include <chrono>
 #include <deque>
@@ -112,8 +113,60 @@ struct ManualClockForSimClient final : server::NodeClock {
 };
 
 // A standalone ServerNode with its log and snapshots in a temporary directory.
+// The node's FileNodeStorage, except that snapshots are only recorded, not written, and one
+// "runs" for as long as `hold` is set: what the node does when a snapshot is due while the last
+// one is still being written. Records the zxid at which each snapshot was started and at which
+// each was found still running (the node asks only when one is due).
+class HeldSnapshotStorage final : public server::NodeStorage {
+ public:
+  explicit HeldSnapshotStorage(std::unique_ptr<server::NodeStorage> files)
+      : files_(std::move(files)) {}
+
+  bool hold = false;
+  std::function<int64_t()> zxid_now;       // the node's last applied zxid
+  std::vector<int64_t> started;            // zxids of the snapshots started
+  std::vector<int64_t> found_running;      // zxids at which one was due but still running
+
+  zab::Result<std::optional<server::LoadedSnapshot>> LoadNewestSnapshot(
+      std::unique_ptr<server::DataTree>* t) override {
+    return files_->LoadNewestSnapshot(t);
+  }
+  std::vector<int64_t> SnapshotZxids() override { return files_->SnapshotZxids(); }
+  std::string SnapshotLocation(int64_t zxid) override { return files_->SnapshotLocation(zxid); }
+  zab::Status StoreSnapshot(int64_t zxid, std::string_view bytes) override {
+    return files_->StoreSnapshot(zxid, bytes);
+  }
+  void RemoveSnapshot(int64_t zxid) override { files_->RemoveSnapshot(zxid); }
+  int64_t SnapshotWrittenAt(int64_t zxid) override { return files_->SnapshotWrittenAt(zxid); }
+  bool StartSnapshot(const server::DataTree& t, const server::SessionTracker&) override {
+    if (running_) return false;
+    started.push_back(t.last_zxid());
+    running_ = true;
+    return true;
+  }
+  bool SnapshotRunning() const override {
+    if (running_) const_cast<HeldSnapshotStorage*>(this)->found_running.push_back(zxid_now());
+    return running_;
+  }
+  std::optional<zab::Status> PollSnapshot() override {
+    if (!running_ || hold) return std::nullopt;
+    running_ = false;
+    return zab::Status::OK();
+  }
+  int64_t PurgeSnapshots(int retain_count) override {
+    return files_->PurgeSnapshots(retain_count);
+  }
+  void Close() override { files_->Close(); }
+  server::StorageSizes Sizes() override { return files_->Sizes(); }
+
+ private:
+  std::unique_ptr<server::NodeStorage> files_;
+  bool running_ = false;
+};
+
 struct StandaloneNode {
-  StandaloneNode() {
+  // With `snap_count` > 0 the node runs with that snapCount over a HeldSnapshotStorage (`held`).
+  explicit StandaloneNode(int snap_count = 0) {
     char tmpl[] = "/tmp/zk_sim_client_test.XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
     dir = tmpl;
@@ -122,6 +175,7 @@ struct StandaloneNode {
     config.data_log_dir = dir;
     config.tick_time_ms = 200;  // sessions of 400 ms .. 4 s
     config.node_seed = 99;
+    if (snap_count > 0) config.snap_count = snap_count;
     for (const std::string& d : {server::SnapshotDir(config), server::TxnLogDir(config)}) {
       std::filesystem::create_directories(d);
     }
@@ -130,7 +184,13 @@ struct StandaloneNode {
     REQUIRE(opened.ok());
     log = std::move(opened.value());
     storage = std::make_unique<server::FileNodeStorage>(config);
+    if (snap_count > 0) {
+      auto wrapped = std::make_unique<HeldSnapshotStorage>(std::move(storage));
+      held = wrapped.get();
+      storage = std::move(wrapped);
+    }
     node = std::make_unique<server::ServerNode>(config, &clock);
+    if (held != nullptr) held->zxid_now = [this] { return node->tree().last_zxid(); };
     REQUIRE(node->Start(log.get(), storage.get(), server::DriverReplication::Factory(io, node->config()))
                 .ok());
   }
@@ -190,7 +250,8 @@ struct StandaloneNode {
   asio::io_context io;
   ManualClockForSimClient clock;
   std::unique_ptr<zab::LeveldbLogStore> log;
-  std::unique_ptr<server::FileNodeStorage> storage;
+  std::unique_ptr<server::NodeStorage> storage;
+  HeldSnapshotStorage* held = nullptr;
   std::unique_ptr<server::ServerNode> node;
   std::deque<std::function<void()>> deliveries;
   Rng* schedule_at_random = nullptr;  // when set, deliveries run in a random order
@@ -409,6 +470,59 @@ TEST_CASE("a session left disconnected expires: its reconnect is refused, its ep
   for (const std::string& v : violations) all += v + "\n";
   INFO(all);
   CHECK(violations.empty());
+}
+
+// ZooKeeper's snapshot cadence: a snapshot is due after a count of txns drawn in
+// [snapCount/2+1, snapCount]; when one is due while the last is still being written it is
+// skipped, and either way the count starts over (it does not fire at every txn until the last
+// snapshot ends).
+TEST_CASE("a snapshot due while the last one runs is skipped, and the count starts over") {
+  StandaloneNode server(/*snap_count=*/20);  // due every 11..20 txns
+  REQUIRE(server.held != nullptr);
+  HeldSnapshotStorage& held = *server.held;
+  SimClientOptions options;
+  options.close_per_mille = 0;  // one session all along
+  SimClient client(1, 500, options);
+  auto link = server.Connect(client);
+  const auto last_zxid = [&] {
+    if (client.state() == SimClient::State::kDisconnected) {  // refused before serving, or lost
+      link->DetachClient();
+      link = server.Connect(client);
+    }
+    return server.node->tree().last_zxid();
+  };
+
+  held.hold = true;  // the first snapshot keeps running
+  // 300 txns of epoch 1 (a zxid's low 32 bits count the epoch's txns).
+  REQUIRE(server.RunUntil([&] { return (last_zxid() & 0xffffffff) >= 300; }));
+  REQUIRE(held.started.size() == 1);
+  REQUIRE(held.found_running.size() >= 2);
+  server.node->OnTick();  // polled while held: nothing ends
+  held.hold = false;
+  server.node->OnTick();  // the snapshot ends
+  const int64_t ended_at = last_zxid();
+  REQUIRE(server.RunUntil([&] {
+    server.node->OnTick();  // from now on each snapshot ends at the next tick
+    return held.started.size() >= 3;
+  }));
+
+  // Every point at which a snapshot was due, started or skipped, in zxid order: each is 11..20
+  // txns after the one before (every applied txn counts, and standalone zxids are consecutive).
+  std::vector<int64_t> due = held.found_running;
+  due.insert(due.end(), held.started.begin(), held.started.end());
+  std::sort(due.begin(), due.end());
+  CHECK(std::adjacent_find(due.begin(), due.end()) == due.end());
+  for (size_t i = 1; i < due.size(); ++i) {
+    CAPTURE(due[i - 1]);
+    CAPTURE(due[i]);
+    CHECK(due[i] - due[i - 1] >= 11);
+    CHECK(due[i] - due[i - 1] <= 20);
+  }
+  // Skips happened only while the first snapshot ran; the next one started at its own count.
+  CHECK(held.found_running.back() <= ended_at);
+  CHECK(held.started[1] > ended_at);
+  CHECK(held.found_running.size() >= (ended_at - held.started[0]) / 20);
+  link->Disconnect();
 }
 
 // The checks catch faults planted into histories the real server produced.
