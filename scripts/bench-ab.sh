@@ -35,6 +35,9 @@ run() {  # binary -> "ops_per_s cpu_us_per_op p999_us max_gap_ms errors"
   ZABKEEPER=$1
   rm -rf "$tmp/zabkeeper"
   start_servers zabkeeper 1 || exit 1
+  # run() is a subshell (the process substitution below), so the script's own trap never sees
+  # this server: stop it however the subshell ends (a failed zkbench exits it under set -e).
+  trap stop_all EXIT
   if [ "$OP" != create ]; then  # the keys exist before the measured load
     "$ZKBENCH" --servers "$connect" --op set --sessions 4 --depth 16 --keys "$KEYS" \
       --size "$SIZE" --warmup 0 --duration 1 > /dev/null
