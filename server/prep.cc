@@ -56,7 +56,7 @@ bool Prep::Exists(const std::string& path, const RecordMap& local) const {
   return tree_.Find(path) != nullptr;
 }
 
-Txn Prep::Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int64_t time_ms,
+Txn Prep::Prepare(WriteRequest req, int64_t session_id, int32_t cxid, int64_t time_ms,
                   const Principal& who) {
   Txn txn;
   txn.zxid = ++last_zxid_;
@@ -198,7 +198,7 @@ void Prep::PrepCloseSession(int64_t session_id, int64_t zxid) {
   Commit(local, zxid);
 }
 
-Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
+Err Prep::PrepOp(WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
                  RecordMap* local, MultiOp* out) {
   if (session_id != 0 && options_.session_may_write && !options_.session_may_write(session_id)) {
     return Err::kSessionExpired;
@@ -248,7 +248,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
       rec->stat.mtime = time_ms_;
       rec->data_len = new_len;
       (*local)[op.path] = std::move(*rec);
-      *out = SetDataTxn{op.path, op.data, op.data_null, next};
+      *out = SetDataTxn{std::move(op.path), std::move(op.data), op.data_null, next};
       return Err::kOk;
     }
     case OpCode::kSetAcl: {
@@ -281,7 +281,7 @@ Err Prep::PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Prin
   }
 }
 
-Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
+Err Prep::PrepCreate(WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
                      RecordMap* local, MultiOp* out) {
   if (op.flags < static_cast<int32_t>(CreateMode::kPersistent) ||
       op.flags > static_cast<int32_t>(CreateMode::kPersistentSequentialWithTtl)) {
@@ -312,7 +312,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   auto parent = Lookup(parent_path, *local);
   if (!parent) return Err::kNoNode;
   if (!CheckAcl(*parent->acl, perms::kCreate, who.ids, who.is_super)) return Err::kNoAuth;
-  std::string path = op.path;
+  std::string path = std::move(op.path);
   if (sequential) {
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "%010d", parent->stat.cversion);
@@ -351,7 +351,7 @@ Err Prep::PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const 
   local->insert_or_assign(std::move(parent_path), std::move(*parent));
   rec.data_len = static_cast<int64_t>(op.data.size());
   (*local)[path] = std::move(rec);
-  *out = CreateTxn{path, op.data, op.data_null, std::move(fixed), owner, new_cversion};
+  *out = CreateTxn{std::move(path), std::move(op.data), op.data_null, std::move(fixed), owner, new_cversion};
   return Err::kOk;
 }
 

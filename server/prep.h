@@ -77,8 +77,9 @@ class Prep {
  public:
   Prep(const DataTree& tree, PrepOptions options);
 
-  // Builds the txn for `req`; never fails (errors become ErrorTxn / failed MultiTxn).
-  Txn Prepare(const WriteRequest& req, int64_t session_id, int32_t cxid, int64_t time_ms,
+  // Builds the txn for `req`; never fails (errors become ErrorTxn / failed MultiTxn). The
+  // request's paths and data move into the txn.
+  Txn Prepare(WriteRequest req, int64_t session_id, int32_t cxid, int64_t time_ms,
               const Principal& who);
 
   // Drops overlay records of txns up to `zxid`, which the tree has now applied.
@@ -105,9 +106,9 @@ class Prep {
   std::optional<Record> Lookup(const std::string& path, const RecordMap& local) const;
   // Whether `path` exists in that view, without copying its record.
   bool Exists(const std::string& path, const RecordMap& local) const;
-  Err PrepOp(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
+  Err PrepOp(WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
              RecordMap* local, MultiOp* out);
-  Err PrepCreate(const WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
+  Err PrepCreate(WriteOp& op, int64_t zxid, int64_t session_id, const Principal& who,
                  RecordMap* local, MultiOp* out);
   Err PrepDelete(const WriteOp& op, int64_t zxid, const Principal& who, RecordMap* local,
                  MultiOp* out);

@@ -262,14 +262,14 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
 
   // server_writes.cc
   // Leader: preps and proposes a write; returns its zxid, or 0 when this server cannot propose.
-  int64_t SubmitWrite(const WriteRequest& req, int64_t session_id, int32_t cxid,
+  int64_t SubmitWrite(WriteRequest req, int64_t session_id, int32_t cxid,
                       const Principal& who);
   // Leader: proposes a new session with a fresh random password; returns its zxid or 0.
   int64_t ProposeSession(int64_t session_id, int32_t timeout_ms);
   // Any server: a client's write goes to the leader (proposed here, or forwarded). False when
   // there is no leader to take it.
   // Returns the zxid (leader), kAwaitingLeader (forwarded) or 0 (no leader to take it).
-  int64_t RouteWrite(ConnState& st, const WriteRequest& req, int32_t type, int32_t xid,
+  int64_t RouteWrite(ConnState& st, WriteRequest req, int32_t type, int32_t xid,
                      std::string_view body);
   void ApplyOne(const Txn& txn);
   // Proposes a txn Prep made; its zxid, or 0 (see SubmitWrite).

@@ -195,7 +195,7 @@ void ServerNode::OnAppMessage(zab::ServerId from, AppMessage msg) {
       return;
     }
     if (type == OpCode::kCloseSession) sessions_->SetClosing(w->session_id);
-    SubmitWrite(req, w->session_id, w->cxid, w->who);
+    SubmitWrite(std::move(req), w->session_id, w->cxid, w->who);
   } else if (auto* c = std::get_if<ForwardedCreateSession>(&msg)) {
     if (!leading()) return;
     ProposeSession(c->session_id, c->timeout_ms);

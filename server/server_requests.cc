@@ -267,7 +267,7 @@ void ServerNode::HandleRequest(ConnState& st, std::string_view frame) {
     if (type == OpCode::kMulti) {
       for (const auto& op : req.multi) p.multi_types.push_back(op.type);
     }
-    p.zxid = RouteWrite(st, req, h.type, h.xid, body);
+    p.zxid = RouteWrite(st, std::move(req), h.type, h.xid, body);
     if (p.zxid == 0) {
       conn.Close();  // no leader to take it: the client reconnects elsewhere
       return;

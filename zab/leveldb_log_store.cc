@@ -209,7 +209,8 @@ Status LeveldbLogStore::Append(const std::vector<LogEntry>& entries, bool sync) 
   if (!s.ok()) return s;
   // One group record per kMaxRecordDataBytes of data: a group commit is one LevelDB key, not one
   // per txn (each key costs a memtable insert, a table entry and, when purged, a tombstone).
-  leveldb::WriteBatch batch;
+  leveldb::WriteBatch& batch = append_batch_;
+  batch.Clear();
   for (size_t begin = 0; begin < entries.size();) {
     record::GroupValueBuilder group(&scratch_);
     size_t bytes = 0;
@@ -231,6 +232,7 @@ Status LeveldbLogStore::Append(const std::vector<LogEntry>& entries, bool sync) 
   leveldb::WriteOptions write_options;
   write_options.sync = sync;
   s = FromLeveldb(db_->Write(write_options, &batch), "log append");
+  if (batch.ApproximateSize() > kKeptBatchBytes) append_batch_ = leveldb::WriteBatch();
   if (!s.ok()) return s;
   if (FirstZxid() == 0) first_zxid_.store(entries.front().zxid, std::memory_order_release);
   last_zxid_.store(entries.back().zxid, std::memory_order_release);

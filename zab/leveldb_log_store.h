@@ -26,6 +26,8 @@
 #include <thread>
 #include <string>
 
+#include <leveldb/write_batch.h>
+
 #include "zab/log_store.h"
 #include "zab/mutex.h"
 
@@ -85,6 +87,11 @@ class LeveldbLogStore final : public LogStore {
   std::atomic<int64_t> last_zxid_{0};
   uint64_t truncated_on_open_ = 0;
   std::string scratch_;  // Value encoding buffer for Append (mutator thread only).
+  // Append's batch, cleared and reused (mutator thread only): a fresh batch grew its buffer by
+  // reallocation and copy up to the size of each group commit. One that held more than
+  // kKeptBatchBytes is dropped after use, so a burst of large txns does not pin its memory.
+  leveldb::WriteBatch append_batch_;
+  static constexpr size_t kKeptBatchBytes = 4 << 20;
 
   // ReclaimSpace's compactions, on a thread started at the first request; requests made while
   // one runs coalesce into one more. Joined by the destructor before the database closes.
