@@ -1,10 +1,11 @@
 // snapshot_bench: the CPU the production snapshot code spends per znode. Builds a tree of
-// --nodes znodes of --size bytes ('x', as zkbench writes) under /bench (named as sequential
+// --nodes znodes of --size bytes ('x', as zkbench writes; with --random, bytes that do not
+// compress) under /bench (named as sequential
 // creates are), then writes it --rounds times with WriteSnapshotFile (serialize, compress, write,
 // checksum, fsync: what the forked snapshot child does) and loads it back once with
 // LoadNewestSnapshot (what a restart does). Prints CPU and wall time per znode and the file size.
 //
-//   snapshot_bench [--dir DIR] [--nodes N] [--size B] [--level L] [--rounds R]
+//   snapshot_bench [--dir DIR] [--nodes N] [--size B] [--random] [--level L] [--rounds R]
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -41,12 +42,14 @@ int main(int argc, char** argv) {
   int size = 100;
   int level = 3;
   int rounds = 3;
+  bool random_data = false;
   CLI::App app("CPU per znode of writing and loading a snapshot");
   app.add_option("--dir", dir, "snapshot directory (emptied first)");
   app.add_option("--nodes", nodes, "znodes under /bench")->check(CLI::PositiveNumber);
   app.add_option("--size", size, "data bytes per znode")->check(CLI::NonNegativeNumber);
   app.add_option("--level", level, "zstd level (snapshot.compression)")->check(CLI::Range(0, 22));
   app.add_option("--rounds", rounds, "snapshots written")->check(CLI::PositiveNumber);
+  app.add_flag("--random", random_data, "random data bytes (incompressible) instead of 'x'");
   CLI11_PARSE(app, argc, argv);
 
   std::error_code ec;
@@ -66,9 +69,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot create /bench\n");
     return 1;
   }
-  const std::string data(static_cast<size_t>(size), 'x');
+  std::string data(static_cast<size_t>(size), 'x');
+  uint64_t state = 0x9e3779b97f4a7c15;  // xorshift64: a fixed sequence of random bytes
   char name[40];
   for (int64_t i = 0; i < nodes; ++i) {
+    if (random_data) {
+      for (char& c : data) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        c = static_cast<char>(state);
+      }
+    }
     std::snprintf(name, sizeof name, "/bench/n-%010lld", static_cast<long long>(i));
     stat.czxid = stat.mzxid = stat.pzxid = i + 2;
     if (!tree.LoadNode(name, stat, data, false, open_acl)) {
@@ -79,7 +91,8 @@ int main(int argc, char** argv) {
   tree.SetLastZxid(nodes + 1);
   const zk::server::SessionTracker sessions(1, 30000, 0);
   const double count = static_cast<double>(tree.node_count());
-  std::printf("tree: %zu znodes of %d B, zstd level %d\n", tree.node_count(), size, level);
+  std::printf("tree: %zu znodes of %d B (%s), zstd level %d\n", tree.node_count(), size,
+              random_data ? "random" : "'x'", level);
 
   {
     // The walk alone (visiting each node's path, name and data), the floor under a write.
@@ -87,7 +100,8 @@ int main(int argc, char** argv) {
     uint64_t sum = 0;
     tree.Walk([&](const std::string& path, const zk::server::DataTree::Node& node) {
       const std::string_view node_data = tree.DataOf(node);
-      sum += path.size() + node_data.size() + static_cast<uint8_t>(node_data.back());
+      sum += path.size() + node_data.size();
+      if (!node_data.empty()) sum += static_cast<uint8_t>(node_data.back());
     });
     std::printf("walk: %.3f us CPU per znode (checksum %llu)\n",
                 (ProcessCpuSeconds() - cpu0) * 1e6 / count, static_cast<unsigned long long>(sum));
