@@ -30,15 +30,15 @@ TEST_CASE("MsgpackWriter: every integer form matches msgpack-c's packer") {
   for (int64_t edge : {int64_t{0}, int64_t{0x7f}, int64_t{0xff}, int64_t{0xffff},
                        int64_t{0xffffffff}, std::numeric_limits<int64_t>::max()}) {
     for (int64_t d : {-1, 0, 1}) {
-      if (edge + d >= 0 && !(edge == std::numeric_limits<int64_t>::max() && d == 1)) {
-        values.push_back(edge + d);
-      }
+      if (edge == std::numeric_limits<int64_t>::max() && d == 1) continue;  // would overflow
+      if (edge + d >= 0) values.push_back(edge + d);
     }
   }
   for (int64_t edge : {int64_t{-32}, int64_t{INT8_MIN}, int64_t{INT16_MIN}, int64_t{INT32_MIN},
                        std::numeric_limits<int64_t>::min()}) {
     for (int64_t d : {-1, 0, 1}) {
-      if (!(edge == std::numeric_limits<int64_t>::min() && d == -1)) values.push_back(edge + d);
+      if (edge == std::numeric_limits<int64_t>::min() && d == -1) continue;  // would overflow
+      values.push_back(edge + d);
     }
   }
   for (int64_t v : values) {
