@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp/snapshot_bench";
   int64_t nodes = 1000000;
   int size = 100;
-  int level = 3;
+  int level = 1;  // the server's default snapshot.compression
   int rounds = 3;
   bool random_data = false;
   CLI::App app("CPU per znode of writing and loading a snapshot");
