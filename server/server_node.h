@@ -224,6 +224,8 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   zab::Status Recover();
   zab::Status StartReplication(const ReplicationFactory& make_replication);
   void MaybeSnapshot();
+  // Draws next_snapshot_after_ in [snapCount/2+1, snapCount] (see the members below).
+  void DrawNextSnapshot();
   int64_t NowMs() const { return clock_->MonotonicMs(); }  // for session expiry, latencies
   int64_t WallMs() const { return clock_->WallMs(); }       // for ctime/mtime
   ConnState* StateOf(uint64_t conn_id);
@@ -389,7 +391,6 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   int64_t txns_since_snapshot_ = 0;
   int64_t next_snapshot_after_ = 0;
   std::mt19937_64 snapshot_rng_;  // seeded from seed_ by Recover
-  void DrawNextSnapshot();
   int64_t started_ms_ = 0;  // NowMs() at Start
   uint64_t seed_ = 0;  // node.seed, or drawn at construction; logged by Start
 

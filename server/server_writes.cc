@@ -154,7 +154,8 @@ std::string ServerNode::BuildWriteReply(const Pending& p, const Txn& txn,
       return FrameReply(p.xid, txn.zxid, Err::kOk);
     case OpCode::kMulti: {
       proto::JuteWriter w;
-      // The frame, then per op a 9-byte header and most often a 68-byte Stat.
+      // A hint: the frame and header, then per op its 9-byte header and a response, most often
+      // a 68-byte Stat (kSmallReplyBytes leaves room for a short path too).
       w.Reserve(4 + 16 + r.multi.size() * (9 + kSmallReplyBytes));
       size_t mark = w.BeginFrame();
       proto::ReplyHeader{p.xid, txn.zxid, 0}.Write(w);

@@ -20,16 +20,6 @@ void WriteOptionalString(JuteWriter& w, const std::optional<std::string>& s) {
   }
 }
 
-// Stores `v` big-endian at *p and advances it.
-template <class U>
-void PutBigEndian(U v, char** p) {
-  for (size_t i = sizeof(U); i > 0; --i) {
-    (*p)[i - 1] = static_cast<char>(static_cast<uint8_t>(v & 0xff));
-    v = static_cast<U>(v >> 8);
-  }
-  *p += sizeof(U);
-}
-
 bool ReadOptionalString(JuteReader& r, std::optional<std::string>* out) {
   std::string s;
   bool is_null = false;
@@ -47,21 +37,17 @@ bool ReadOptionalString(JuteReader& r, std::optional<std::string>* out) {
 // ---- Stat, Id, Acl --------------------------------------------------------------------------
 
 void Stat::Write(JuteWriter& w) const {
-  // The 68 bytes built here and appended at once (a reply of a multi holds one Stat per op).
-  char bytes[6 * 8 + 5 * 4];
-  char* p = bytes;
-  PutBigEndian(static_cast<uint64_t>(czxid), &p);
-  PutBigEndian(static_cast<uint64_t>(mzxid), &p);
-  PutBigEndian(static_cast<uint64_t>(ctime), &p);
-  PutBigEndian(static_cast<uint64_t>(mtime), &p);
-  PutBigEndian(static_cast<uint32_t>(version), &p);
-  PutBigEndian(static_cast<uint32_t>(cversion), &p);
-  PutBigEndian(static_cast<uint32_t>(aversion), &p);
-  PutBigEndian(static_cast<uint64_t>(ephemeral_owner), &p);
-  PutBigEndian(static_cast<uint32_t>(data_length), &p);
-  PutBigEndian(static_cast<uint32_t>(num_children), &p);
-  PutBigEndian(static_cast<uint64_t>(pzxid), &p);
-  w.buffer().append(bytes, sizeof bytes);
+  w.WriteLong(czxid);
+  w.WriteLong(mzxid);
+  w.WriteLong(ctime);
+  w.WriteLong(mtime);
+  w.WriteInt(version);
+  w.WriteInt(cversion);
+  w.WriteInt(aversion);
+  w.WriteLong(ephemeral_owner);
+  w.WriteInt(data_length);
+  w.WriteInt(num_children);
+  w.WriteLong(pzxid);
 }
 
 bool Stat::Read(JuteReader& r) {

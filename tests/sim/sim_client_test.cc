@@ -112,7 +112,6 @@ struct ManualClockForSimClient final : server::NodeClock {
   int64_t now_ms = 1'000'000;
 };
 
-// A standalone ServerNode with its log and snapshots in a temporary directory.
 // The node's FileNodeStorage, except that snapshots are only recorded, not written, and one
 // "runs" for as long as `hold` is set: what the node does when a snapshot is due while the last
 // one is still being written. Records the zxid at which each snapshot was started and at which
@@ -125,7 +124,8 @@ class HeldSnapshotStorage final : public server::NodeStorage {
   bool hold = false;
   std::function<int64_t()> zxid_now;       // the node's last applied zxid
   std::vector<int64_t> started;            // zxids of the snapshots started
-  std::vector<int64_t> found_running;      // zxids at which one was due but still running
+  // zxids at which one was due but still running (SnapshotRunning is const in the interface)
+  mutable std::vector<int64_t> found_running;
 
   zab::Result<std::optional<server::LoadedSnapshot>> LoadNewestSnapshot(
       std::unique_ptr<server::DataTree>* t) override {
@@ -145,7 +145,7 @@ class HeldSnapshotStorage final : public server::NodeStorage {
     return true;
   }
   bool SnapshotRunning() const override {
-    if (running_) const_cast<HeldSnapshotStorage*>(this)->found_running.push_back(zxid_now());
+    if (running_) found_running.push_back(zxid_now());
     return running_;
   }
   std::optional<zab::Status> PollSnapshot() override {
@@ -164,6 +164,7 @@ class HeldSnapshotStorage final : public server::NodeStorage {
   bool running_ = false;
 };
 
+// A standalone ServerNode with its log and snapshots in a temporary directory.
 struct StandaloneNode {
   // With `snap_count` > 0 the node runs with that snapCount over a HeldSnapshotStorage (`held`).
   explicit StandaloneNode(int snap_count = 0) {
