@@ -59,7 +59,15 @@ bool FileNodeStorage::StartSnapshot(const DataTree& tree, const SessionTracker& 
 bool FileNodeStorage::SnapshotRunning() const { return writer_ && writer_->running(); }
 
 std::optional<zab::Status> FileNodeStorage::PollSnapshot() {
-  return writer_ ? writer_->Poll() : std::nullopt;
+  if (!writer_) return std::nullopt;
+  const int64_t zxid = writer_->running_zxid();
+  std::optional<zab::Status> done = writer_->Poll();
+  if (done && done->ok()) {
+    // What a snapshot costs, as an operator sizing snapCount or the machine wants to see it.
+    spdlog::info("snapshot of zxid 0x{:x} written in {} ms, {} ms of CPU", zxid,
+                 writer_->last_wall_us() / 1000, writer_->last_child_cpu_us() / 1000);
+  }
+  return done;
 }
 
 int64_t FileNodeStorage::PurgeSnapshots(int retain_count) {

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -783,6 +784,7 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
   // fork copies the page tables of the whole process on the caller's (the io) thread: with a
   // million znodes 5-45 ms on a 2-CPU machine, a stall of every client that long.
   const auto fork_start = std::chrono::steady_clock::now();
+  started_ = fork_start;
   pid_t pid = ::fork();
   if (pid < 0) {
     spdlog::error("snapshot: fork: {}", ErrnoText(errno));
@@ -816,8 +818,18 @@ bool SnapshotWriter::Start(const DataTree& tree, const SessionTracker& sessions)
 std::optional<zab::Status> SnapshotWriter::Poll() {
   if (pid_ <= 0) return std::nullopt;
   int wait_status = 0;
-  pid_t r = ::waitpid(pid_, &wait_status, WNOHANG);
+  struct rusage usage {};
+  pid_t r = ::wait4(pid_, &wait_status, WNOHANG, &usage);
   if (r == 0 || (r < 0 && errno == EINTR)) return std::nullopt;
+  if (r == pid_) {
+    const auto us = [](const struct timeval& t) {
+      return static_cast<int64_t>(t.tv_sec) * 1000000 + t.tv_usec;
+    };
+    last_child_cpu_us_ = us(usage.ru_utime) + us(usage.ru_stime);
+    last_wall_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started_)
+                        .count();
+  }
   return r == pid_ ? Reap(wait_status) : Reap(-1);
 }
 

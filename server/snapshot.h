@@ -40,6 +40,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -112,6 +113,10 @@ class SnapshotWriter {
   int64_t last_fork_us() const { return last_fork_us_; }
   // The zxid of the snapshot being written; 0 when none is running.
   int64_t running_zxid() const { return pid_ > 0 ? running_zxid_ : 0; }
+  // Of the last child Poll reaped: the time from fork to reaping, and the CPU time it used
+  // (user + system), in microseconds.
+  int64_t last_wall_us() const { return last_wall_us_; }
+  int64_t last_child_cpu_us() const { return last_child_cpu_us_; }
 
  private:
   zab::Status Reap(int wait_status);
@@ -122,6 +127,9 @@ class SnapshotWriter {
   int err_fd_ = -1;  // read end of the child's error pipe
   int64_t running_zxid_ = 0;
   int64_t last_fork_us_ = 0;
+  std::chrono::steady_clock::time_point started_;
+  int64_t last_wall_us_ = 0;
+  int64_t last_child_cpu_us_ = 0;
 };
 
 // The snapshot child's nice value (0 is the server's own; 19 the lowest priority). At 10 the
