@@ -651,8 +651,9 @@ Status ApplyKey(std::string_view key, std::string_view value, ServerConfig* conf
     return ParseIntIn(key, value, 0, kMaxInt, &config->fsync_warning_threshold_ms);
   }
   if (name == "snapshot.compression") {
-    return ParseIntIn(key, value, 0, 22, &config->snapshot_compression_level);
+    return ParseIntIn(key, value, -22, 22, &config->snapshot_compression_level);
   }
+  if (name == "memory.hugePages") return ParseBool(key, value, &config->huge_pages);
   if (name == "digest.onMismatch") {
     if (value != "log" && value != "stopServing") {
       return Invalid(key, value, "expected log or stopServing");

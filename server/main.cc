@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "server/config.h"
+#include "server/huge_page_heap.h"
 #include "server/version.h"
 #include "server/zookeeper_import.h"
 #include "server/zookeeper_server.h"
@@ -51,6 +52,9 @@ int main(int argc, char** argv) {
     }
     spdlog::info("{}", summary);
     return 0;
+  }
+  if (config.value().huge_pages && !zk::server::UseHugePageHeap()) {
+    spdlog::warn("memory.hugePages: the allocator is not tcmalloc; the heap stays on 4 KiB pages");
   }
   asio::io_context io(1);
   zk::server::ZooKeeperServer server(io, std::move(config.value()));

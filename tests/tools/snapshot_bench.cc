@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--dir", dir, "snapshot directory (emptied first)");
   app.add_option("--nodes", nodes, "znodes under /bench")->check(CLI::PositiveNumber);
   app.add_option("--size", size, "data bytes per znode")->check(CLI::NonNegativeNumber);
-  app.add_option("--level", level, "zstd level (snapshot.compression)")->check(CLI::Range(0, 22));
+  app.add_option("--level", level, "zstd level (snapshot.compression)")->check(CLI::Range(-100, 22));
   app.add_option("--rounds", rounds, "snapshots written")->check(CLI::PositiveNumber);
   app.add_flag("--random", random_data, "random data bytes (incompressible) instead of 'x'");
   CLI11_PARSE(app, argc, argv);

@@ -76,7 +76,8 @@ TEST_CASE("defaults are Apache ZooKeeper's") {
   CHECK(c.servers.empty());
   CHECK(c.peer_type == PeerType::kParticipant);
   CHECK(c.server_id == 0);
-  CHECK(c.snapshot_compression_level == 1);
+  CHECK(c.snapshot_compression_level == -1);
+  CHECK(c.huge_pages);
   CHECK(c.fsync_warning_threshold_ms == 1000);
   CHECK(c.node_seed == 0);
   CHECK_FALSE(c.IsDistributed());
@@ -109,7 +110,8 @@ TEST_CASE("every key") {
       "globalOutstandingLimit=2000\n"
       "electionAlg=3\n"
       "peerType=observer\n"
-      "snapshot.compression=9\n"
+      "snapshot.compression=-5\n"
+      "memory.hugePages=false\n"
       "fsync.warningthresholdms=50\n"
       "node.seed=18446744073709\n",
       &warnings);
@@ -137,7 +139,8 @@ TEST_CASE("every key") {
   CHECK(c.read_only_mode);
   CHECK(c.global_outstanding_limit == 2000);
   CHECK(c.peer_type == PeerType::kObserver);
-  CHECK(c.snapshot_compression_level == 9);
+  CHECK(c.snapshot_compression_level == -5);
+  CHECK_FALSE(c.huge_pages);
   CHECK(c.fsync_warning_threshold_ms == 50);
   CHECK(c.node_seed == 18446744073709ULL);
 }
@@ -324,6 +327,8 @@ TEST_CASE("invalid values name the key and the value") {
   CHECK(Contains(ErrorOf("dataDir=/d\nelectionAlg=1\n"), "\"1\" for electionAlg"));
   CHECK(Contains(ErrorOf("dataDir=/d\npeerType=leader\n"), "\"leader\" for peerType"));
   CHECK(Contains(ErrorOf("dataDir=/d\nsnapshot.compression=23\n"), "for snapshot.compression"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nsnapshot.compression=-23\n"), "for snapshot.compression"));
+  CHECK(Contains(ErrorOf("dataDir=/d\nmemory.hugePages=yes\n"), "for memory.hugePages"));
   CHECK(Contains(ErrorOf("dataDir=/d\nnode.seed=-1\n"), "for node.seed"));
   CHECK(Contains(ErrorOf("dataDir=/d\nnode.seed=x\n"), "for node.seed"));
   CHECK(Contains(ErrorOf("dataDir=\n"), "for dataDir"));

@@ -257,6 +257,24 @@ TEST_CASE("snapshot: round trip of tree, stats, ACLs, digest and sessions") {
   CHECK(loaded_tree->EphemeralsOf(kSession1).count("/app/locks/lock-0000000000") == 1);
 }
 
+TEST_CASE("snapshot: zstd's fast levels (the negative ones, -1 the default) round-trip") {
+  for (int level : {-1, -22}) {
+    CAPTURE(level);
+    TempDir dir;
+    DataTree tree;
+    TreeBuilder b(&tree);
+    BuildPhase1(&b);
+    SessionTracker sessions = MakeSessions();
+    REQUIRE(WriteSnapshotFile(tree, sessions, dir.path, level).ok());
+    auto loaded_tree = std::make_unique<DataTree>();
+    auto loaded = MustLoad(dir.path, &loaded_tree);
+    REQUIRE(loaded.has_value());
+    CHECK(loaded->zxid == tree.last_zxid());
+    CHECK(loaded->sessions.size() == 2);
+    CheckSameTree(tree, *loaded_tree);
+  }
+}
+
 TEST_CASE("snapshot: a fresh tree with no sessions round-trips") {
   TempDir dir;
   DataTree tree;
