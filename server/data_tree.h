@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "client/proto/records.h"
 #include "server/acl.h"
+#include "server/sharded_hash_set.h"
 #include "server/txn.h"
 
 namespace zk::server {
@@ -138,7 +139,8 @@ class DataTree {
  private:
   struct NameHash;
   struct NameEq;
-  using ChildSet = absl::flat_hash_set<Node*, NameHash, NameEq>;
+  // A node's children; a large one grows a slice at a time (server/sharded_hash_set.h).
+  using ChildSet = ShardedHashSet<Node*, NameHash, NameEq>;
 
   Node* FindMutable(std::string_view path) const;
   Node* NewNode(std::string_view name, std::string_view data, bool data_null, uint32_t acl_id,
