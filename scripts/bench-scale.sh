@@ -9,6 +9,8 @@
 #
 # Memory: zabkeeper's RSS; Apache's live heap after a full GC (jcmd GC.run, then GC.heap_info's
 # "used"), the measure the JVM's own growth hides. Both figures are differences between phases.
+# The "live heap" rows set zabkeeper's allocated bytes (mntr's zk_heap_allocated_bytes: what its
+# allocator has handed out, without the free memory it keeps) beside the same Apache figure.
 #
 #   scripts/bench-scale.sh [--sessions N] [--parents N] [--children N] [--fire N] [--idle S]
 #                          [--only zabkeeper|apache] [--ci]
@@ -54,6 +56,11 @@ for kind in zabkeeper apache; do
   echo "== $kind" >&2
   start_servers "$kind" 1 || { echo "   $kind did not start" >&2; stop_all; continue; }
   mem_cmd=()
+  if [ "$kind" = zabkeeper ]; then
+    # Beside the RSS, the allocator's live heap (mntr), the figure Apache's live heap compares with.
+    mem_cmd=(--heap-cmd "bash -c 'exec 3<>/dev/tcp/127.0.0.1/${server_ports[0]}; printf mntr >&3;
+      cat <&3' | sed -n 's/^zk_heap_allocated_bytes[[:space:]]*//p'")
+  fi
   if [ "$kind" = apache ]; then
     mem_cmd=(--mem-cmd "jcmd ${pids[0]} GC.run >/dev/null 2>&1; jcmd ${pids[0]} GC.heap_info |
       sed -n 's/.* used \([0-9]*\)K.*/\1/p' | head -1 | awk '{print \$1 * 1024}'")
@@ -75,8 +82,14 @@ def load(s):
     except Exception:
         return None
 z, a, n = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
+# Apache's memory is its live heap, so its heap rows repeat its memory rows.
+if a:
+    a["heap_bytes_per_session"] = a.get("bytes_per_session")
+    a["heap_bytes_per_watch"] = a.get("bytes_per_watch")
 rows = [("memory per session (bytes)", "bytes_per_session", "{:.0f}"),
         ("memory per watch (bytes)", "bytes_per_watch", "{:.1f}"),
+        ("live heap per session (bytes; zabkeeper: allocated)", "heap_bytes_per_session", "{:.0f}"),
+        ("live heap per watch (bytes; zabkeeper: allocated)", "heap_bytes_per_watch", "{:.1f}"),
         ("server memory with all watches (MiB)", "mem_watches_bytes", "MiB"),
         ("server CPU at idle (% of one CPU)", "idle_cpu_pct", "{:.2f}"),
         ("time to fire and deliver the events (s)", "fire_s", "{:.3f}"),

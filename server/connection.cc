@@ -22,7 +22,6 @@ namespace {
 // decrypted bytes the socket no longer shows).
 constexpr size_t kMaxReadChunk = 64 * 1024;
 constexpr size_t kMaxGather = 64;
-constexpr size_t kKeptWriteSlots = 8;  // an idle connection keeps no more than this
 
 bool IsFourLetterWord(const char* p) {
   for (int i = 0; i < 4; ++i) {
@@ -248,8 +247,11 @@ void Connection::Flush() {
   } else if (close_after_flush_) {
     Close();
     return;
-  } else if (writing_.capacity() > kKeptWriteSlots) {
-    std::vector<std::string>().swap(writing_);  // a burst is over (out_ gives its own back)
+  } else {
+    // Everything is written: hold no storage while idle (after a burst of replies the queue's
+    // vector was a few hundred bytes per connection; bench-scale.sh, docs/performance.md).
+    out_.ReleaseIfEmpty();
+    if (writing_.capacity() > 0) std::vector<std::string>().swap(writing_);
   }
   if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
 }

@@ -20,6 +20,8 @@ class Fifo {
 
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
+  // Elements the storage holds room for (consumed slots included).
+  size_t capacity() const { return items_.capacity(); }
 
   T& front() { return items_[head_]; }
   const T& front() const { return items_[head_]; }
@@ -35,6 +37,14 @@ class Fifo {
       head_ = 0;
     } else if (head_ >= kKeptCapacity && head_ > items_.size() / 2) {
       items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+
+  // Gives the storage of an empty queue back (an idle connection holds none).
+  void ReleaseIfEmpty() {
+    if (empty() && items_.capacity() > 0) {
+      std::vector<T>().swap(items_);
       head_ = 0;
     }
   }

@@ -122,6 +122,11 @@ std::vector<MetricFamily> MetricFamiliesOf(const MetricsSnapshot& m) {
             D(m.frames_rejected));
   f.Gauge("zabkeeper_last_zxid", "zxid of the last applied txn", D(m.last_zxid));
   f.Gauge("zabkeeper_resident_memory_bytes", "Resident set size of the process", D(m.rss_bytes));
+  f.Gauge("zabkeeper_heap_allocated_bytes", "Bytes the allocator has handed out and not had back",
+          D(m.heap_allocated_bytes));
+  f.Gauge("zabkeeper_heap_free_bytes",
+          "Bytes the allocator holds free, not returned to the system",
+          D(m.heap_free_bytes));
   return f.Take();
 }
 

@@ -71,6 +71,10 @@ struct MetricsSnapshot {
   int64_t open_file_descriptor_count = 0;
   int64_t max_file_descriptor_count = 0;
   int64_t rss_bytes = 0;
+  // The allocator's bytes in use by the program and held free (allocator.h): the heap a live-heap
+  // figure of a JVM compares with.
+  int64_t heap_allocated_bytes = 0;
+  int64_t heap_free_bytes = 0;
 };
 
 }  // namespace zk::server

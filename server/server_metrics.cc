@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "server/allocator.h"
 #include "server/process_figures.h"
 #include "server/server_node.h"
 
@@ -85,6 +86,9 @@ MetricsSnapshot ServerNode::Metrics() const {
   m.open_file_descriptor_count = OpenFileDescriptors();
   m.max_file_descriptor_count = MaxFileDescriptors();
   m.rss_bytes = ResidentBytes();
+  const AllocatorFigures heap = CurrentAllocatorFigures();
+  m.heap_allocated_bytes = static_cast<int64_t>(heap.allocated_bytes);
+  m.heap_free_bytes = static_cast<int64_t>(heap.free_bytes);
   return m;
 }
 

@@ -159,22 +159,26 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     std::chrono::steady_clock::time_point received;
   };
 
+  // One per connection, so an idle session's cost: fields ordered to leave no padding, the
+  // rarely used parts behind pointers (160 bytes).
   struct ConnState {
     std::shared_ptr<ClientLink> conn;
     int64_t session_id = 0;
+    int64_t last_zxid = 0;
+    const char* last_op = "NA";  // a static op name (server_requests.cc OpName)
+    int64_t total_latency_ms = 0;
+    uint64_t latency_count = 0;
+    int32_t negotiated_timeout_ms = 0;
+    int32_t last_cxid = 0;
+    int32_t last_latency_ms = 0, min_latency_ms = -1, max_latency_ms = 0;
     bool handshake_pending = false;  // waiting for its createSession txn
     bool client_wants_read_only_byte = true;
     bool read_only = false;  // accepted while this server is in read-only mode
-    int32_t negotiated_timeout_ms = 0;
-    int64_t last_zxid = 0;
-    int32_t last_cxid = 0;
-    const char* last_op = "NA";  // a static op name (server_requests.cc OpName)
-    int64_t last_latency_ms = 0, min_latency_ms = -1, max_latency_ms = 0, total_latency_ms = 0;
-    uint64_t latency_count = 0;
     Principal who;
     std::unique_ptr<DigestMd5Server> sasl;  // this connection's SASL exchange, once begun
     Fifo<Pending> queue;  // in arrival order; empty costs nothing (fifo.h)
-    std::vector<std::string> early_frames;  // requests sent before the handshake completed
+    // Requests sent before the handshake completed (null when none).
+    std::unique_ptr<std::vector<std::string>> early_frames;
   };
 
   // A txn this leader proposed, kept decoded until it is committed and applied.

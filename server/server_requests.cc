@@ -2,6 +2,12 @@
 // (reads, watches, auth, pings). See zookeeper_server.h for the ordering rules.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <vector>
+
 #include "server/path_utils.h"
 #include "server/reply_builder.h"
 #include "server/request_decoding.h"
@@ -80,7 +86,8 @@ void ServerNode::OnFrame(ClientLink& conn, std::string_view frame) {
     return;
   }
   if (st->handshake_pending) {
-    st->early_frames.emplace_back(frame);
+    if (!st->early_frames) st->early_frames = std::make_unique<std::vector<std::string>>();
+    st->early_frames->emplace_back(frame);
     return;
   }
   HandleRequest(*st, frame);
@@ -198,7 +205,8 @@ void ServerNode::FinishConnect(ConnState& st, bool valid) {
     return;
   }
   st.last_zxid = tree_->last_zxid();
-  std::vector<std::string> early = std::move(st.early_frames);
+  std::vector<std::string> early;
+  if (st.early_frames) early = std::move(*std::exchange(st.early_frames, nullptr));
   uint64_t id = st.conn->id();
   for (const auto& f : early) {
     ConnState* s = StateOf(id);
@@ -393,13 +401,11 @@ void ServerNode::RecordLatency(ConnState& st, const Pending& p) {
                                                std::chrono::steady_clock::now() - p.received)
                                                .count());
   stats_.RecordRequest(IsWriteOp(p.type), micros);
-  const uint64_t ms = micros / 1000;
-  st.last_latency_ms = static_cast<int64_t>(ms);
-  if (st.min_latency_ms < 0 || static_cast<int64_t>(ms) < st.min_latency_ms) {
-    st.min_latency_ms = static_cast<int64_t>(ms);
-  }
-  st.max_latency_ms = std::max(st.max_latency_ms, static_cast<int64_t>(ms));
-  st.total_latency_ms += static_cast<int64_t>(ms);
+  const auto ms = static_cast<int32_t>(std::min<uint64_t>(micros / 1000, INT32_MAX));
+  st.last_latency_ms = ms;
+  if (st.min_latency_ms < 0 || ms < st.min_latency_ms) st.min_latency_ms = ms;
+  st.max_latency_ms = std::max(st.max_latency_ms, ms);
+  st.total_latency_ms += ms;
   ++st.latency_count;
   st.last_cxid = p.xid;
   st.last_op = OpName(p.type);

@@ -40,11 +40,11 @@ SessionPassword DerivedSessionPassword(int64_t session_id);
 // they differ.
 bool SessionPasswordMatches(const SessionPassword& password, std::string_view given);
 
+// A session's record, kept by id (the key, not repeated here: 32 bytes, one per session).
 struct SessionInfo {
-  int64_t id = 0;
-  int32_t timeout_ms = 0;
   SessionPassword password{};
   int64_t expires_at_ms = 0;  // bucket boundary
+  int32_t timeout_ms = 0;
   bool closing = false;
 };
 
@@ -80,7 +80,7 @@ class SessionTracker {
 
  private:
   int64_t RoundUp(int64_t t) const;
-  void Unbucket(const SessionInfo& s);
+  void Unbucket(int64_t id, const SessionInfo& s);
 
   int32_t interval_ms_;
   int64_t next_id_;

@@ -28,17 +28,21 @@ int64_t MonotonicNs() {
       .count();
 }
 
+// The first number a shell command prints; -1 if none (or no command).
+int64_t CommandNumber(const std::string& cmd) {
+  if (cmd.empty()) return -1;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  long long v = -1;
+  if (std::fscanf(p, "%lld", &v) != 1) v = -1;
+  ::pclose(p);
+  return v;
+}
+
 // The server's memory in bytes: the first number mem_cmd prints, or the VmRSS of the first
 // server process; -1 if unknown.
 int64_t ServerMemory(const WatchScaleConfig& cfg) {
-  if (!cfg.mem_cmd.empty()) {
-    FILE* p = ::popen(cfg.mem_cmd.c_str(), "r");
-    if (p == nullptr) return -1;
-    long long v = -1;
-    if (std::fscanf(p, "%lld", &v) != 1) v = -1;
-    ::pclose(p);
-    return v;
-  }
+  if (!cfg.mem_cmd.empty()) return CommandNumber(cfg.mem_cmd);
   if (cfg.cpu_pids.empty()) return -1;
   std::ifstream f("/proc/" + std::to_string(cfg.cpu_pids[0]) + "/status");
   std::string line;
@@ -119,6 +123,7 @@ int RunWatchScaleBench(const WatchScaleConfig& cfg) {
   const double populate_s = Seconds(Clock::now() - t);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const int64_t mem_tree = ServerMemory(cfg);
+  const int64_t heap_tree = CommandNumber(cfg.heap_cmd);
 
   // The sessions (the loops are declared first: they outlive their clients).
   std::vector<std::unique_ptr<client::EventLoop>> loops;
@@ -144,6 +149,7 @@ int RunWatchScaleBench(const WatchScaleConfig& cfg) {
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const int64_t mem_sessions = ServerMemory(cfg);
+  const int64_t heap_sessions = CommandNumber(cfg.heap_cmd);
 
   // The watches.
   std::atomic<int64_t> set_done{0}, set_errors{0}, fired{0}, last_event_ns{0};
@@ -194,6 +200,7 @@ int RunWatchScaleBench(const WatchScaleConfig& cfg) {
   errors += set_errors.load();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const int64_t mem_watches = ServerMemory(cfg);
+  const int64_t heap_watches = CommandNumber(cfg.heap_cmd);
 
   // Idle.
   const double cpu0 = TotalCpuSeconds(cfg.cpu_pids);
@@ -219,6 +226,8 @@ int RunWatchScaleBench(const WatchScaleConfig& cfg) {
 
   const double per_session = PerItem(mem_tree, mem_sessions, cfg.sessions);
   const double per_watch = PerItem(mem_sessions, mem_watches, watches);
+  const double heap_per_session = PerItem(heap_tree, heap_sessions, cfg.sessions);
+  const double heap_per_watch = PerItem(heap_sessions, heap_watches, watches);
   const double mib = 1024.0 * 1024.0;
   std::printf("zkbench watch-scale: %d sessions on %d loops, %lld znodes, %lld watches (%lld data,"
               " %lld child), servers=%s\n",
@@ -231,6 +240,10 @@ int RunWatchScaleBench(const WatchScaleConfig& cfg) {
               static_cast<double>(mem_tree) / mib, static_cast<double>(mem_sessions) / mib,
               static_cast<double>(mem_watches) / mib);
   std::printf("  per session %.0f bytes, per watch %.1f bytes\n", per_session, per_watch);
+  if (!cfg.heap_cmd.empty()) {
+    std::printf("  live heap: per session %.0f bytes, per watch %.1f bytes\n", heap_per_session,
+                heap_per_watch);
+  }
   std::printf("  idle: server CPU %.2f%% of one CPU over %.0f s\n", idle_cpu_pct, cfg.idle_s);
   std::printf("  fire: %lld events from %d changes delivered in %.3f s (%.0f events/s)%s\n",
               static_cast<long long>(fired.load()), cfg.fire, fire_s,
@@ -248,6 +261,8 @@ int RunWatchScaleBench(const WatchScaleConfig& cfg) {
                         {"mem_watches_bytes", mem_watches},
                         {"bytes_per_session", per_session},
                         {"bytes_per_watch", per_watch},
+                        {"heap_bytes_per_session", heap_per_session},
+                        {"heap_bytes_per_watch", heap_per_watch},
                         {"idle_cpu_pct", idle_cpu_pct},
                         {"fire_events", fired.load()},
                         {"fire_s", fire_s},

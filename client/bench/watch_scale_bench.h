@@ -10,6 +10,8 @@
 // Phases, each followed by a reading of the server's memory (`mem_cmd`'s output in bytes, or
 // the RSS of the first --cpu-pids process): tree populated; sessions connected (memory per
 // session = the difference / sessions); watches set (per watch = the difference / watches);
+// with `heap_cmd`, its output is read at the same points and gives the same figures for the
+// server's live heap (zabkeeper: mntr's zk_heap_allocated_bytes);
 // then `idle_s` seconds of idle (sessions only ping: server CPU in % of one CPU); then `fire`
 // leaves are changed by one extra session (pipelined setData) and the time from the first
 // change sent to the last of their data watches' events delivered is reported (events/s).
@@ -34,6 +36,7 @@ struct WatchScaleConfig {
   int session_timeout_ms = 30000;
   std::vector<int> cpu_pids;
   std::string mem_cmd;  // a shell command printing the server's memory in bytes
+  std::string heap_cmd;  // optional: a shell command printing the server's live heap in bytes
   bool json = false;
 };
 

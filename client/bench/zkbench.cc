@@ -381,6 +381,9 @@ int Main(int argc, char** argv) {
   app.add_option("--mem-cmd", scale.mem_cmd,
                  "watch-scale: shell command printing the server's memory in bytes (default: "
                  "the RSS of the first --cpu-pids process)");
+  app.add_option("--heap-cmd", scale.heap_cmd,
+                 "watch-scale: shell command printing the server's live heap in bytes (also "
+                 "reported per session and per watch)");
   CLI11_PARSE(app, argc, argv);
   if (cfg.op == "watch-scale") {
     scale.servers = cfg.servers;

@@ -157,6 +157,12 @@ def test_prometheus_scrapes_the_ensemble(ensemble):
             fsyncs = wait_until(lambda: prom.query("fsynctime_count"), 30.0, interval=0.2,
                                 what="fsynctime scraped")
             assert len(fsyncs) == 3 and all(v > 0 for v in fsyncs.values())
+
+            # The allocator's live heap, as mntr also reports it: a member holding a tree,
+            # sessions and buffers has some (0 would mean the allocator could not be asked).
+            heap = prom.query("zabkeeper_heap_allocated_bytes")
+            assert len(heap) == 3 and all(v > 0 for v in heap.values())
+            assert int(members[0].mntr()["zk_heap_allocated_bytes"]) > 0
         except BaseException:
             import sys
             sys.stderr.write("---- prometheus log ----\n%s\n" % prom.log_text())

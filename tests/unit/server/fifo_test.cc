@@ -52,5 +52,20 @@ TEST_CASE("Fifo releases a popped element at once") {
   CHECK(q.empty());
 }
 
+TEST_CASE("Fifo gives an empty queue's storage back on request, and only then") {
+  Fifo<std::string> q;
+  for (int i = 0; i < 5; ++i) q.push_back(std::string(40, 'a' + i));
+  q.ReleaseIfEmpty();  // not empty: nothing happens
+  CHECK(q.size() == 5);
+  CHECK(q.front() == std::string(40, 'a'));
+  while (!q.empty()) q.pop_front();
+  CHECK(q.capacity() > 0);  // a drained small queue keeps its vector...
+  q.ReleaseIfEmpty();
+  CHECK(q.capacity() == 0);  // ...until it is given back
+  q.push_back("again");
+  CHECK(q.front() == "again");
+  CHECK(q.size() == 1);
+}
+
 }  // namespace
 }  // namespace zk::server
