@@ -275,6 +275,7 @@ MntrWriter ServerNode::MonitorFigures() const {
   m.Add("zk_rss_bytes", s.rss_bytes);
   m.Add("zk_heap_allocated_bytes", s.heap_allocated_bytes);
   m.Add("zk_heap_free_bytes", s.heap_free_bytes);
+  m.Add("zk_log_memory_bytes", s.log_memory_bytes);
   m.Add("zk_log_size_bytes", s.log_dir_bytes);
   m.Add("zk_snapshot_size_bytes", s.snapshot_dir_bytes);
   m.Add("zk_forwarding_queue_length", s.forwarded_writes_pending);

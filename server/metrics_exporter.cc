@@ -127,6 +127,9 @@ std::vector<MetricFamily> MetricFamiliesOf(const MetricsSnapshot& m) {
   f.Gauge("zabkeeper_heap_free_bytes",
           "Bytes the allocator holds free, not returned to the system",
           D(m.heap_free_bytes));
+  f.Gauge("zabkeeper_log_memory_bytes",
+          "Bytes the transaction log store holds in memory (memtables, block cache)",
+          D(m.log_memory_bytes));
   return f.Take();
 }
 

@@ -75,6 +75,8 @@ struct MetricsSnapshot {
   // figure of a JVM compares with.
   int64_t heap_allocated_bytes = 0;
   int64_t heap_free_bytes = 0;
+  // What the log store holds in memory (zab::LogStore::MemoryBytes), part of the heap above.
+  int64_t log_memory_bytes = 0;
 };
 
 }  // namespace zk::server

@@ -89,6 +89,7 @@ MetricsSnapshot ServerNode::Metrics() const {
   const AllocatorFigures heap = CurrentAllocatorFigures();
   m.heap_allocated_bytes = static_cast<int64_t>(heap.allocated_bytes);
   m.heap_free_bytes = static_cast<int64_t>(heap.free_bytes);
+  m.log_memory_bytes = log_store_ ? log_store_->MemoryBytes() : 0;
   return m;
 }
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <vector>
@@ -267,6 +268,12 @@ Status LeveldbLogStore::TruncateAfter(int64_t zxid) {
   s = FromLeveldb(db_->Write(write_options, &batch), "log truncate");
   if (!s.ok()) return s;
   return ReloadBounds();
+}
+
+int64_t LeveldbLogStore::MemoryBytes() {
+  std::string value;
+  if (!db_->GetProperty("leveldb.approximate-memory-usage", &value)) return 0;
+  return std::strtoll(value.c_str(), nullptr, 10);
 }
 
 Status LeveldbLogStore::PurgeBefore(int64_t zxid) {

@@ -67,6 +67,7 @@ class LeveldbLogStore final : public LogStore {
   int64_t LastZxid() override { return last_zxid_.load(std::memory_order_acquire); }
   Status PutMeta(std::string_view key, std::string_view value, bool sync) override;
   Result<std::optional<std::string>> GetMeta(std::string_view key) override;
+  int64_t MemoryBytes() override;
 
   // Number of log records (groups of entries) the recovery validation in Open() cut.
   uint64_t TruncatedOnOpen() const { return truncated_on_open_; }

@@ -88,6 +88,10 @@ class LogStore {
   virtual int64_t FirstZxid() = 0;
   virtual int64_t LastZxid() = 0;
 
+  // Bytes the store holds in memory for the log (LevelDB: its memtables and block cache), which
+  // its options bound however long the log grows; 0 where not known. Thread-safe.
+  virtual int64_t MemoryBytes() { return 0; }
+
   // Persisted metadata, in a namespace separate from the log.
   virtual Status PutMeta(std::string_view key, std::string_view value, bool sync) = 0;
   // Returns std::nullopt when the key was never written.

@@ -60,6 +60,7 @@ ZABKEEPER_MONITOR_KEYS = {
     "min_proposal_size", "max_proposal_size", "last_proposal_size", "fsync_threshold_exceed_count",
     "fsync_count", "fsync_time_total_ms", "group_commit_max_batch", "digest",
     "last_zxid", "frames_rejected", "rss_bytes", "heap_allocated_bytes", "heap_free_bytes",
+    "log_memory_bytes",
     "log_size_bytes", "snapshot_size_bytes",
     "forwarding_queue_length",
 }

@@ -339,5 +339,17 @@ TEST_CASE("log record encoding round trip") {
   CHECK(record::LogKey(255) < record::LogKey(256));  // Big-endian keys sort by zxid.
 }
 
+TEST_CASE("LeveldbLogStore reports the memory its memtable holds, and it grows with appends") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.Sub("db"));
+  const int64_t empty = store->MemoryBytes();
+  CHECK(empty >= 0);
+  std::vector<LogEntry> entries;
+  for (int64_t z = 1; z <= 1000; ++z) entries.push_back(LogEntry{z, std::string(1000, 'x')});
+  REQUIRE(store->Append(entries, false).ok());
+  // A megabyte of entries sits in the (4 MiB) memtable until it is flushed.
+  CHECK(store->MemoryBytes() >= empty + 1000 * 1000);
+}
+
 }  // namespace
 }  // namespace zk::zab
