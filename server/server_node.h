@@ -180,6 +180,7 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
     // Requests sent before the handshake completed (null when none).
     std::unique_ptr<std::vector<std::string>> early_frames;
   };
+  static_assert(sizeof(ConnState) <= 160, "an idle session's cost: see the comment above");
 
   // A txn this leader proposed, kept decoded until it is committed and applied.
   struct InFlight {

@@ -1,8 +1,8 @@
 // ShardedHashSet: a hash set whose growth never rehashes more than a slice of it at once.
 //
 // An absl::flat_hash_set grows by rehashing every element into a table twice the size, in one
-// go. For the children of a znode that is a stall of the io thread: a parent with a million
-// children took 70-130 ms to grow (docs/performance.md, "Growing a large child set"), and
+// go. For the children of a znode that is a stall of the io thread: a parent with about a million
+// children took 80-270 ms to grow (docs/performance.md, "Growing a large child set"), and
 // every client waited. This set is one flat_hash_set while small; once it holds kSplitAt
 // elements it splits into kShards sets chosen by the top bits of the element's hash, so each
 // later growth rehashes about 1/kShards of the elements (a 10-million-child parent: ~40,000).
@@ -131,9 +131,18 @@ class ShardedHashSet {
   // Erases the element equal to `key`; returns how many were erased (0 or 1).
   template <class K>
   size_t erase(const K& key) {
-    const size_t erased = shards_ ? shards_[ShardOf(Hash{}(key))].erase(key) : small_.erase(key);
-    size_ -= erased;
-    return erased;
+    if (!shards_) {
+      const size_t erased = small_.erase(key);
+      size_ -= erased;
+      return erased;
+    }
+    const size_t hash = Hash{}(key);
+    Set& shard = shards_[ShardOf(hash)];
+    auto it = shard.find(key, hash);  // hashed once, as find does
+    if (it == shard.end()) return 0;
+    shard.erase(it);
+    --size_;
+    return 1;
   }
 
   // Makes room for `n` elements in all (the snapshot loader knows a parent's child count).
