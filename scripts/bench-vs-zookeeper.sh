@@ -6,6 +6,7 @@
 #   scripts/bench-vs-zookeeper.sh [--topology standalone|ensemble] [--ci] [--duration S]
 #                                 [--warmup S] [--jvm-warmup S] [--rounds N] [--sessions N]
 #                                 [--depth N] [--only KIND] [--no-footprint] [--basic-ops]
+#                                 [--grow-ops N]
 #
 # Each server kind runs in a fresh temp dir with tickTime=2000, fsync on (both defaults;
 # Apache's forceSync=yes), the default snapCount, on loopback. standalone: one server; ensemble:
@@ -25,17 +26,22 @@
 #   write ops/s   --op set     S sessions x D outstanding
 #   read ops/s    --op get     S x D
 #   mixed         --op mixed --read-ratio 0.9, S x D; also its p99 latency
-#   create ops/s  --op create  S x D
+#   create ops/s  --op create  S x D, --grow-ops nodes (default 1,000,000)
 #   single-session latency: --op get and --op set, 1 session, 1 outstanding (p50)
 # and, for server CPU per op (and ops/s) of every kind of request, S x D each:
-#   --op create-seq (sequential nodes), --op delete (400,000 nodes created before the load, then
-#   deleted; the load ends when they run out), --op exists, --op children (getChildren of a node
-#   with 100 children), --op multi (10 setData ops per multi; ops/s and CPU per multi)
+#   --op create-seq (sequential nodes, --grow-ops of them), --op delete (400,000 nodes created
+#   before the load, then deleted; the load ends when they run out), --op exists, --op children
+#   (getChildren of a node with 100 children), --op multi (10 setData ops per multi; ops/s and CPU per multi)
+# The two loads that grow the tree (create, create-seq) are bounded by their node count, not by
+# --duration: each creates --grow-ops nodes (warm-up included) and ends when they exist, within
+# 120 s. Bounded by time, the faster server would end each with a larger tree, and every snapshot
+# from then on (loads after them included) would cost it in proportion to that tree: the two
+# servers would no longer do the same work.
 # Footprint (standalone; scripts/bench-footprint.sh): RSS after 1,000,000 znodes of 100 bytes,
 # data-dir size and restart time (one round).
 #
 # --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, 150,000 nodes to delete,
-# footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
+# 100,000 to create, footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
 # Environment: BIN_DIR (zabkeeper, zkbench, zk_populate; default build/bin; use a Release
 # build), KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
@@ -56,6 +62,8 @@ leader_pid=""
 footprint=1
 all_ops=1
 delete_keys=400000
+grow_ops=1000000
+grow_limit_s=120
 while [ $# -gt 0 ]; do
   case "$1" in
     --topology) topology=$2; shift 2 ;;
@@ -66,10 +74,11 @@ while [ $# -gt 0 ]; do
     --sessions) sessions=$2; shift 2 ;;
     --depth) depth=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
+    --grow-ops) grow_ops=$2; shift 2 ;;
     --no-footprint) footprint=0; shift ;;
     --basic-ops) all_ops=0; shift ;;
-    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=150000; shift ;;
-    -h|--help) sed -n '2,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=150000; grow_ops=100000; grow_limit_s=30; shift ;;
+    -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -89,7 +98,7 @@ declare -A R
 bench() {  # kind round name zkbench-args...
   local kind=$1 round=$2 name=$3 out json
   shift 3
-  out=$("$ZKBENCH" --servers "$connect" --duration "$duration" --warmup "${load_warmup:-$warmup}" \
+  out=$("$ZKBENCH" --servers "$connect" --duration "${load_duration:-$duration}" --warmup "${load_warmup:-$warmup}" \
         --size 100 --keys "${keys:-10000}" --prefix "/bench-$name" --cpu-pids "$(IFS=,; echo "${pids[*]}")" --json "$@" \
         2> "$tmp/$kind/$name.err") || { echo "   zkbench $name failed: $(tail -2 "$tmp/$kind/$name.err")" >&2; return 0; }
   json=$(tail -1 <<< "$out")
@@ -146,11 +155,16 @@ run_kind() {  # kind round
   bench "$kind" "$round" write --op set --sessions "$sessions" --depth "$depth"
   bench "$kind" "$round" read --op get --sessions "$sessions" --depth "$depth"
   bench "$kind" "$round" mixed --op mixed --read-ratio 0.9 --sessions "$sessions" --depth "$depth"
-  bench "$kind" "$round" create --op create --sessions "$sessions" --depth "$depth"
+  # The tree-growing loads create the same number of nodes on both kinds (see the header).
+  load_duration=$grow_limit_s \
+    bench "$kind" "$round" create --op create --max-ops "$grow_ops" --sessions "$sessions" \
+    --depth "$depth"
   bench "$kind" "$round" lat_get --op get --sessions 1 --depth 1
   bench "$kind" "$round" lat_set --op set --sessions 1 --depth 1
   if [ "$all_ops" = 1 ]; then
-    bench "$kind" "$round" create_seq --op create-seq --sessions "$sessions" --depth "$depth"
+    load_duration=$grow_limit_s \
+      bench "$kind" "$round" create_seq --op create-seq --max-ops "$grow_ops" \
+      --sessions "$sessions" --depth "$depth"
     keys=$delete_keys load_warmup=0.2 \
       bench "$kind" "$round" delete --op delete --sessions "$sessions" --depth "$depth"
     bench "$kind" "$round" exists --op exists --sessions "$sessions" --depth "$depth"
@@ -254,7 +268,8 @@ row() {  # label key fmt target
 echo
 echo "zabkeeper vs Apache ZooKeeper, $topology, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs;" \
   "zkbench ${sessions} sessions x ${depth} outstanding, 100-byte values, 10,000 keys," \
-  "${warmup} s warmup + ${duration} s per load, Apache after a ${jvm_warmup} s JVM warm-up;" \
+  "${warmup} s warmup + ${duration} s per load (create and create-seq: ${grow_ops} nodes each)," \
+  "Apache after a ${jvm_warmup} s JVM warm-up;" \
   "median of ${rounds} round(s) (min-max), order alternated; load average at end: $load_end"
 echo "command: $0 ${bench_args[*]}"
 printf '| %-44s | %24s | %24s | %6s | %6s |\n' metric zabkeeper Apache ratio target

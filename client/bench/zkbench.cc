@@ -19,7 +19,12 @@
 // sets, --read-ratio of gets), `children` (getChildren of a node with --fanout children),
 // `multi` (a multi of --multi-ops setData ops on distinct keys; one op per multi counted) and
 // `delete` (--keys nodes created before the run, then deleted, each once: the run ends early
-// when they run out, and the rate is over the measured time that passed).
+// when they run out, and the rate is over the measured time that passed). `--max-ops N` bounds
+// any load the same way: at most N requests are issued in all, warm-up included, and the run
+// ends when they are done. A load that grows the tree (create, create-seq) is compared between
+// servers that way: each server then does the same work on trees of the same size, however fast
+// it is (a time-bounded create load leaves the faster server with the larger tree, and every
+// snapshot after it costs in proportion).
 //
 // By default every session runs its own io thread (the client library's default). With
 // `--loops N` the sessions share N event loops (client/event_loop.h), assigned round-robin: many
@@ -77,6 +82,7 @@ struct Config {
   int loops = 0;  // Shared event loops for the sessions; 0: an io thread per session.
   int fanout = 100;   // children: the children of the node read
   int multi_ops = 10; // multi: setData ops per multi
+  int64_t max_ops = 0;  // requests issued in all, warm-up included; 0: no limit
 };
 
 int64_t Nanos(Clock::time_point t) {
@@ -95,6 +101,7 @@ struct Run {
   std::mutex gap_mu;
   int64_t max_gap_end_ns = 0;
   std::atomic<size_t> next_delete{0};  // delete: the next key to delete
+  std::atomic<int64_t> issued{0};      // requests issued (counted only under --max-ops)
   std::atomic<int> sessions_running{0};
 };
 
@@ -144,7 +151,9 @@ class Session {
   }
 
   void Issue(Clock::time_point start) {
-    if (run_.stop.load(std::memory_order_relaxed)) {
+    if (run_.stop.load(std::memory_order_relaxed) ||
+        (cfg_.max_ops > 0 &&
+         run_.issued.fetch_add(1, std::memory_order_relaxed) >= cfg_.max_ops)) {
       Retire();
       return;
     }
@@ -334,6 +343,10 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 1 << 20))->capture_default_str();
   app.add_option("--keys", cfg.keys, "keys for set/get/exists/mixed/multi; nodes to delete")
       ->check(CLI::Range(1, 100000000))->capture_default_str();
+  app.add_option("--max-ops", cfg.max_ops,
+                 "requests issued in all, warm-up included (0: no limit); the run ends when "
+                 "they are done")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--prefix", cfg.prefix, "parent of the benchmark's znodes")->capture_default_str();
   app.add_option("--session-timeout", cfg.session_timeout_ms, "ms")->capture_default_str();
   app.add_option("--cpu-pids", cfg.cpu_pids,
@@ -459,7 +472,8 @@ int Main(int argc, char** argv) {
   std::vector<double> cpu_before_each;
   for (int pid : cfg.cpu_pids) cpu_before_each.push_back(CpuSeconds(pid));
   const double cpu_before = TotalCpuSeconds(cfg.cpu_pids);
-  // Until the window ends, or every session ran out of work (delete: every key deleted).
+  // Until the window ends, or every session ran out of work (delete: every key deleted;
+  // --max-ops: every request issued).
   while (Clock::now() < run.measure_until &&
          run.sessions_running.load(std::memory_order_acquire) > 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -564,6 +578,7 @@ int Main(int argc, char** argv) {
         {"size", cfg.size},
         {"keys", cfg.keys},
         {"read_ratio", cfg.read_ratio},
+        {"max_ops", cfg.max_ops},
         {"warmup_s", cfg.warmup_s},
         {"duration_s", measured_s},
         {"ops", ops},
