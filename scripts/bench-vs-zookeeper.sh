@@ -41,7 +41,7 @@
 # data-dir size and restart time (one round).
 #
 # --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, 150,000 nodes to delete,
-# 100,000 to create, footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
+# 100,000 to create after a 0.2 s warm-up, footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
 # Environment: BIN_DIR (zabkeeper, zkbench, zk_populate; default build/bin; use a Release
 # build), KEEP_TMP=1 keeps the temp dir.
 set -euo pipefail
@@ -64,6 +64,7 @@ all_ops=1
 delete_keys=400000
 grow_ops=1000000
 grow_limit_s=120
+grow_warmup=""  # the grow loads' warm-up; empty: --warmup
 while [ $# -gt 0 ]; do
   case "$1" in
     --topology) topology=$2; shift 2 ;;
@@ -77,7 +78,7 @@ while [ $# -gt 0 ]; do
     --grow-ops) grow_ops=$2; shift 2 ;;
     --no-footprint) footprint=0; shift ;;
     --basic-ops) all_ops=0; shift ;;
-    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=150000; grow_ops=100000; grow_limit_s=30; shift ;;
+    --ci) ci=1; duration=2; warmup=1; jvm_warmup=2; rounds=1; delete_keys=150000; grow_ops=100000; grow_limit_s=30; grow_warmup=0.2; shift ;;
     -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -156,13 +157,13 @@ run_kind() {  # kind round
   bench "$kind" "$round" read --op get --sessions "$sessions" --depth "$depth"
   bench "$kind" "$round" mixed --op mixed --read-ratio 0.9 --sessions "$sessions" --depth "$depth"
   # The tree-growing loads create the same number of nodes on both kinds (see the header).
-  load_duration=$grow_limit_s \
+  load_duration=$grow_limit_s load_warmup=${grow_warmup:-$warmup} \
     bench "$kind" "$round" create --op create --max-ops "$grow_ops" --sessions "$sessions" \
     --depth "$depth"
   bench "$kind" "$round" lat_get --op get --sessions 1 --depth 1
   bench "$kind" "$round" lat_set --op set --sessions 1 --depth 1
   if [ "$all_ops" = 1 ]; then
-    load_duration=$grow_limit_s \
+    load_duration=$grow_limit_s load_warmup=${grow_warmup:-$warmup} \
       bench "$kind" "$round" create_seq --op create-seq --max-ops "$grow_ops" \
       --sessions "$sessions" --depth "$depth"
     keys=$delete_keys load_warmup=0.2 \
@@ -172,6 +173,8 @@ run_kind() {  # kind round
       --depth "$depth"
     bench "$kind" "$round" multi --op multi --multi-ops 10 --sessions "$sessions" --depth "$depth"
   fi
+  echo "   znodes at the end: $(four_letter_word "${server_ports[0]}" mntr |
+    sed -n 's/^zk_znode_count[[:space:]]*//p')" >&2
   stop_all
 }
 

@@ -469,6 +469,12 @@ int Main(int argc, char** argv) {
                                              std::chrono::duration<double>(cfg.duration_s));
   for (auto& s : sessions) s->Start();
   std::this_thread::sleep_until(run.measure_from);
+  if (run.sessions_running.load(std::memory_order_acquire) == 0) {
+    std::fprintf(stderr,
+                 "zkbench: the work ran out during the warm-up (shorten --warmup, or raise "
+                 "--max-ops or --keys)\n");
+    return 1;
+  }
   std::vector<double> cpu_before_each;
   for (int pid : cfg.cpu_pids) cpu_before_each.push_back(CpuSeconds(pid));
   const double cpu_before = TotalCpuSeconds(cfg.cpu_pids);
