@@ -35,9 +35,9 @@ std::optional<Prep::Record> Prep::Lookup(const std::string& path, const RecordMa
     if (!it->second.exists) return std::nullopt;
     return it->second;
   }
-  if (auto it = overlay_.find(path); it != overlay_.end()) {
-    if (!it->second.exists) return std::nullopt;
-    return it->second;
+  if (const Record* r = overlay_.Find(path)) {
+    if (!r->exists) return std::nullopt;
+    return *r;
   }
   const DataTree::Node* n = tree_.Find(path);
   if (!n) return std::nullopt;
@@ -52,7 +52,7 @@ std::optional<Prep::Record> Prep::Lookup(const std::string& path, const RecordMa
 
 bool Prep::Exists(const std::string& path, const RecordMap& local) const {
   if (auto it = local.find(path); it != local.end()) return it->second.exists;
-  if (auto it = overlay_.find(path); it != overlay_.end()) return it->second.exists;
+  if (const Record* r = overlay_.Find(path)) return r->exists;
   return tree_.Find(path) != nullptr;
 }
 
@@ -146,45 +146,31 @@ Prep::RecordMap& Prep::ScratchRecords() {
 }
 
 void Prep::Commit(RecordMap& local, int64_t zxid) {
-  // The records move into the overlay with their keys (node handles: no key is copied).
+  // The records move into the overlay with their keys (node handles: no path is copied).
   while (!local.empty()) {
     auto handle = local.extract(local.begin());
     handle.mapped().zxid = zxid;
-    overlay_order_.emplace_back(zxid, handle.key());
-    auto it = overlay_.find(handle.key());
-    if (it != overlay_.end()) {
-      it->second = std::move(handle.mapped());
-    } else {
-      overlay_.insert(std::move(handle));
-    }
+    overlay_.Put(zxid, std::move(handle.key()), std::move(handle.mapped()));
   }
 }
 
-void Prep::Applied(int64_t zxid) {
-  while (!overlay_order_.empty() && overlay_order_.front().first <= zxid) {
-    auto& [z, path] = overlay_order_.front();
-    auto it = overlay_.find(path);
-    if (it != overlay_.end() && it->second.zxid == z) overlay_.erase(it);
-    overlay_order_.pop_front();
-  }
-}
+void Prep::Applied(int64_t zxid) { overlay_.DropUpTo(zxid); }
 
 void Prep::Reset(int64_t last_zxid) {
-  overlay_.clear();
-  overlay_order_.clear();
+  overlay_.Clear();
   last_zxid_ = last_zxid;
 }
 
 void Prep::PrepCloseSession(int64_t session_id, int64_t zxid) {
   // The session's ephemerals as they will be once everything in flight is applied.
   std::set<std::string> paths = tree_.EphemeralsOf(session_id);
-  for (const auto& [path, rec] : overlay_) {
+  overlay_.ForEachLatest([&](std::string_view path, const Record& rec) {
     if (!rec.exists) {
-      paths.erase(path);
+      paths.erase(std::string(path));
     } else if (rec.stat.ephemeral_owner == session_id) {
-      paths.insert(path);
+      paths.emplace(path);
     }
-  }
+  });
   RecordMap& local = ScratchRecords();
   for (const auto& p : paths) {
     local[p] = Record{zxid, false, {}, 0, {}};

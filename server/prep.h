@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -18,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "server/acl.h"
 #include "server/data_tree.h"
+#include "server/prep_overlay.h"
 #include "server/txn.h"
 
 namespace zk::server {
@@ -92,14 +92,7 @@ class Prep {
   size_t overlay_size() const { return overlay_.size(); }
 
  private:
-  struct Record {
-    int64_t zxid = 0;
-    bool exists = false;
-    NodeStat stat;
-    int32_t child_count = 0;
-    std::shared_ptr<const AclList> acl;  // shared with the tree and other records: never copied
-    int64_t data_len = 0;  // for the quota check of setData
-  };
+  using Record = PrepRecord;
   using RecordMap = absl::flat_hash_map<std::string, Record>;
 
   // The latest view of `path`: multi-local changes, then the overlay, then the tree.
@@ -122,9 +115,8 @@ class Prep {
   PrepOptions options_;
   int64_t last_zxid_ = 0;
   int64_t time_ms_ = 0;  // of the txn being prepared
-  RecordMap overlay_;
+  PrepOverlay overlay_;
   RecordMap scratch_;
-  std::deque<std::pair<int64_t, std::string>> overlay_order_;
 };
 
 }  // namespace zk::server
