@@ -22,6 +22,9 @@ zab::Status DriverReplication::Build(ReplicationSetup setup) {
   options.send = [this](zab::ServerId to, zab::Message&& msg) {
     return transport_ && transport_->Send(to, std::move(msg));
   };
+  options.send_to_all = [this](const std::vector<zab::ServerId>& to, const zab::Message& msg) {
+    if (transport_) transport_->SendToAll(to, msg);
+  };
   options.disconnect = [this](zab::ServerId peer) {
     if (transport_) transport_->Disconnect(peer, zab::Channel::kQuorum);
   };

@@ -233,9 +233,11 @@ int64_t Peer::ProposeEntry(std::string data) {
     return 0;
   }
   const int64_t zxid = MakeZxid(epoch_, next_counter_++);
+  std::vector<ServerId> followers;
   for (const auto& [id, l] : learners_) {
-    if (l.sync_sent && !l.observer) Send(id, Proposal{zxid, data});
+    if (l.sync_sent && !l.observer) followers.push_back(id);
   }
+  Broadcast(std::move(followers), Proposal{zxid, data});  // one copy of the data for all
   std::vector<LogEntry> entries;
   entries.push_back(LogEntry{zxid, std::move(data)});
   AppendToLog(std::move(entries));
@@ -263,9 +265,11 @@ void Peer::MaybeCommit() {
     ApplyUpTo(zxid);
   }
   if (commit_zxid_ == before) return;
+  std::vector<ServerId> followers;
   for (const auto& [id, l] : learners_) {
-    if (!l.observer && l.sync_sent) Send(id, Commit{commit_zxid_});
+    if (!l.observer && l.sync_sent) followers.push_back(id);
   }
+  Broadcast(std::move(followers), Commit{commit_zxid_});
   AfterConfigChange();
 }
 

@@ -105,6 +105,13 @@ class NodeDriver::NetworkPort final : public ReplicaNetwork {
   bool Send(ServerId to, Message&& msg) override {
     return options_->send && options_->send(to, std::move(msg));
   }
+  void SendToAll(const std::vector<ServerId>& to, const Message& msg) override {
+    if (options_->send_to_all) {
+      options_->send_to_all(to, msg);
+    } else {
+      ReplicaNetwork::SendToAll(to, msg);
+    }
+  }
   void Disconnect(ServerId peer) override {
     if (options_->disconnect) options_->disconnect(peer);
   }

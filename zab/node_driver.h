@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <asio.hpp>
 
@@ -33,6 +34,8 @@ struct NodeDriverOptions {
   std::chrono::milliseconds tick{10};
   // Sends a message on the peer network; false when the connection is down (message dropped).
   std::function<bool(ServerId, Message&&)> send;
+  // Sends one message to several peers (encoded once); unset: `send` to each.
+  std::function<void(const std::vector<ServerId>&, const Message&)> send_to_all;
   // Closes the quorum connection to a peer.
   std::function<void(ServerId)> disconnect;
   // Bytes queued on the quorum connection to a peer and not yet written. When set, a log range

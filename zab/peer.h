@@ -134,6 +134,12 @@ struct SendAction {
   ServerId to = 0;
   Message msg;
 };
+// One message for several servers (a proposal or a commit for every follower): carried as a
+// SendAction to each would be, but the network may encode it once for all of them.
+struct BroadcastAction {
+  std::vector<ServerId> to;
+  Message msg;
+};
 struct DisconnectAction {
   ServerId peer = 0;
 };
@@ -143,7 +149,7 @@ struct DeliverAction {
 };
 using Action = std::variant<AppendAction, TruncateAction, SaveEpochsAction, InstallSnapshotAction,
                             ApplyAction, SendAction, DisconnectAction, DeliverAction,
-                            SaveConfigAction>;
+                            SaveConfigAction, BroadcastAction>;
 
 // The outcome of Peer::ProposeConfig.
 enum class ConfigChange {
@@ -251,6 +257,17 @@ class Peer {
     // Braces, not in-place parentheses: clang before 16 cannot initialize an aggregate with
     // parentheses (the fuzz targets build with clang).
     actions_.emplace_back(SendAction{to, Message(std::in_place_type<M>, std::move(m))});
+  }
+  // Send to each of `to` (none: nothing).
+  template <class M>
+  void Broadcast(std::vector<ServerId> to, M m) {
+    if (to.empty()) return;
+    if (to.size() == 1) {
+      Send(to.front(), std::move(m));
+      return;
+    }
+    actions_.emplace_back(
+        BroadcastAction{std::move(to), Message(std::in_place_type<M>, std::move(m))});
   }
   uint64_t NextSeq() { return ++seq_; }
   uint64_t NextRandom();

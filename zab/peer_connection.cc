@@ -222,6 +222,21 @@ bool PeerConnection::Send(Message msg) {
   return true;
 }
 
+bool PeerConnection::SendFrame(std::shared_ptr<const std::string> frame) {
+  if (closed_) return false;
+  if (queued_bytes_ + frame->size() > limits_.max_queued_bytes) {
+    Fail("output queue over its limit of " + std::to_string(limits_.max_queued_bytes) + " bytes");
+    return false;
+  }
+  queued_bytes_ += frame->size();
+  OutItem item;
+  item.shared_frame = std::move(frame);
+  out_.push_back(std::move(item));
+  ++counters_.messages_out;
+  ScheduleWrite();
+  return true;
+}
+
 void PeerConnection::SendHandshake(const Handshake& hs) {
   if (closed_) return;
   OutItem item;
@@ -246,6 +261,15 @@ void PeerConnection::Write() {
   size_t batch = 0;
   while (!out_.empty() && bufs.size() + 2 <= kMaxGather && batch < kMaxWriteBatch) {
     OutItem& item = out_.front();
+    if (item.shared_frame) {
+      const size_t size = item.shared_frame->size();
+      writing_frames_ += size;
+      batch += size;
+      bufs.emplace_back(asio::buffer(*item.shared_frame));
+      writing_shared_.push_back(std::move(item.shared_frame));
+      out_.pop_front();
+      continue;
+    }
     if (!item.snapshot) {
       writing_frames_ += item.frame.size();
       batch += item.frame.size();
@@ -280,6 +304,7 @@ void PeerConnection::Write() {
 void PeerConnection::OnWrite(const asio::error_code& ec, size_t n) {
   write_in_flight_ = false;
   writing_.clear();
+  writing_shared_.clear();
   writing_snapshots_.clear();
   if (closed_) {
     out_.clear();

@@ -86,6 +86,9 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // takes the output over its limit (the connection then fails: OnFailed runs before this
   // returns).
   bool Send(Message msg);
+  // Queues a frame already encoded (EncodeMessageFrame within this connection's frame limit),
+  // which other connections may write too. False as for Send.
+  bool SendFrame(std::shared_ptr<const std::string> frame);
   void SendHandshake(const Handshake& hs);
 
   // Fails the connection with `what` unless CancelDeadline() comes first.
@@ -110,6 +113,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   // Queued output: an encoded frame, or a snapshot still to be cut into chunks.
   struct OutItem {
     std::string frame;
+    std::shared_ptr<const std::string> shared_frame;  // instead of frame: one for many peers
     std::unique_ptr<Snapshot> snapshot;
     uint64_t snapshot_offset = 0;
     bool snapshot_started = false;
@@ -154,6 +158,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   size_t queued_snapshots_ = 0;
   // What the write in flight points into.
   std::deque<std::string> writing_;
+  std::vector<std::shared_ptr<const std::string>> writing_shared_;
   std::vector<std::unique_ptr<Snapshot>> writing_snapshots_;
   bool write_in_flight_ = false;
   bool write_posted_ = false;

@@ -394,6 +394,36 @@ bool PeerTransport::Send(ServerId to, Message msg) {
   return false;
 }
 
+size_t PeerTransport::SendToAll(const std::vector<ServerId>& to, const Message& msg) {
+  if (std::holds_alternative<Snapshot>(msg)) {  // queued as chunks, not as one frame
+    size_t taken = 0;
+    for (ServerId id : to) taken += Send(id, Message(msg)) ? 1 : 0;
+    return taken;
+  }
+  auto frame = std::make_shared<std::string>();
+  if (Status s = EncodeMessageFrame(msg, config_.limits.max_frame_bytes, frame.get()); !s.ok()) {
+    spdlog::error("not sending a message to {} servers: {}", to.size(), s.ToString());
+    for (ServerId id : to) {
+      if (auto it = peers_.find(id); it != peers_.end()) ++it->second.totals.send_dropped;
+    }
+    return 0;
+  }
+  std::shared_ptr<const std::string> shared = std::move(frame);
+  size_t taken = 0;
+  for (ServerId id : to) {
+    Link* link = FindLink(id, ChannelOf(msg));
+    if (link != nullptr && running_ && link->conn) {
+      std::shared_ptr<PeerConnection> conn = link->conn;  // survives a failure inside Send
+      if (conn->SendFrame(shared)) {
+        ++taken;
+        continue;
+      }
+    }
+    if (link != nullptr) ++peers_[id].totals.send_dropped;
+  }
+  return taken;
+}
+
 void PeerTransport::Disconnect(ServerId peer, Channel channel) {
   Link* link = FindLink(peer, channel);
   if (!running_ || link == nullptr || !link->conn) return;

@@ -140,6 +140,9 @@ class PeerTransport final : private PeerConnection::Owner {
   // Queues `msg` on the connection to `to` for ChannelOf(msg). False (the message dropped) when
   // that connection is not up or the message cannot be sent (see PeerConnection::Send).
   bool Send(ServerId to, Message msg);
+  // Queues `msg` for each of `to` as Send would, encoded once: every connection writes the same
+  // frame. Returns how many connections took it.
+  size_t SendToAll(const std::vector<ServerId>& to, const Message& msg);
   // Closes the connection to `peer` on `channel`, if up, and reports it down; the dialing side
   // redials after its back-off. What was queued on it is still written (within the handshake
   // timeout): a leader that steps down delivers its last COMMITs.

@@ -157,6 +157,11 @@ class ReplicaNetwork {
   // Queues `msg` on the connection to `to` for its channel; false when that connection is down
   // (the message is dropped).
   virtual bool Send(ServerId to, Message&& msg) = 0;
+  // Queues `msg` for each of `to`, as Send would. A network that encodes messages may encode it
+  // once for all of them; this default sends each a copy.
+  virtual void SendToAll(const std::vector<ServerId>& to, const Message& msg) {
+    for (ServerId id : to) Send(id, Message(msg));
+  }
   // Closes the quorum connection to `peer`.
   virtual void Disconnect(ServerId peer) = 0;
   // Bytes queued on the quorum connection to `peer` and not yet written; nullopt when the port

@@ -119,6 +119,10 @@ std::string Describe(const zab::Action& a) {
           return "apply " + Hex(x.entry.zxid);
         } else if constexpr (std::is_same_v<T, SendAction>) {
           return Join({"send to ", std::to_string(x.to), ": ", Describe(x.msg)});
+        } else if constexpr (std::is_same_v<T, BroadcastAction>) {
+          std::string to;
+          for (ServerId id : x.to) to += (to.empty() ? "" : ",") + std::to_string(id);
+          return Join({"send to ", to, ": ", Describe(x.msg)});
         } else if constexpr (std::is_same_v<T, DisconnectAction>) {
           return "disconnect " + std::to_string(x.peer);
         } else if constexpr (std::is_same_v<T, SaveConfigAction>) {

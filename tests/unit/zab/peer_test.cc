@@ -110,6 +110,14 @@ struct Node final : ReplicaDisk, ReplicaNetwork, StateMachine {
 
   // ReplicaNetwork.
   bool Send(ServerId to, Message&& msg) override;
+  // Records the proposals sent to several servers at once, then sends each a copy.
+  void SendToAll(const std::vector<ServerId>& to, const Message& msg) override {
+    if (auto* p = std::get_if<Proposal>(&msg)) proposal_broadcasts.emplace_back(p->zxid, to);
+    if (std::holds_alternative<Commit>(msg)) ++commit_broadcasts;
+    ReplicaNetwork::SendToAll(to, msg);
+  }
+  std::vector<std::pair<int64_t, std::vector<ServerId>>> proposal_broadcasts;
+  int commit_broadcasts = 0;
   void Disconnect(ServerId peer) override;
   std::optional<size_t> QueuedBytes(ServerId) override { return std::nullopt; }
 
@@ -415,6 +423,27 @@ TEST_CASE("three voters elect the highest id, replicate and agree") {
   for (int i = 0; i < 10; ++i) c.Write("w" + std::to_string(i));
   for (int i = 1; i <= 3; ++i) CHECK(c.node(i).applied.size() == 10);
   CHECK(Zxids(c.node(1).applied) == Zxids(c.node(3).applied));
+}
+
+TEST_CASE("a leader hands each proposal and commit to the network once for all followers") {
+  Cluster c(3);
+  c.Settle();
+  c.Ticks(5);
+  REQUIRE(c.Leader() == 3);
+  const size_t before = c.node(3).proposal_broadcasts.size();
+  for (int i = 0; i < 5; ++i) c.Write("w" + std::to_string(i));
+  const auto& sent = c.node(3).proposal_broadcasts;
+  REQUIRE(sent.size() == before + 5);
+  for (size_t i = before; i < sent.size(); ++i) {
+    CHECK(sent[i].second == std::vector<ServerId>{1, 2});
+    if (i > before) CHECK(sent[i].first > sent[i - 1].first);
+  }
+  CHECK(c.node(3).commit_broadcasts >= 5);
+  // Followers send nothing to several servers; every follower applied every write.
+  CHECK(c.node(1).proposal_broadcasts.empty());
+  CHECK(c.node(2).proposal_broadcasts.empty());
+  CHECK(c.node(1).applied.size() == 5);
+  CHECK(c.node(2).applied.size() == 5);
 }
 
 TEST_CASE("the leader dies: the most up-to-date survivor leads, nothing committed is lost") {

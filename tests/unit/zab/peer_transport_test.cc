@@ -763,6 +763,13 @@ TEST_CASE("a mesh whose servers each have their own loopback address") {
   REQUIRE(run_until([&] { return received[3].size() == 1 && received[2].size() == 1; }));
   CHECK(received[3][0] == "1 to 3");
   CHECK(received[2][0] == "3 to 2");
+  // One frame, encoded once, written to both connections.
+  const uint64_t out_before = transports[1]->Stats(2).messages_out;
+  CHECK(transports[1]->SendToAll({2, 3}, Proposal{2, "1 to all"}) == 2);
+  REQUIRE(run_until([&] { return received[3].size() == 2 && received[2].size() == 2; }));
+  CHECK(received[3][1] == "1 to all");
+  CHECK(received[2][1] == "1 to all");
+  CHECK(transports[1]->Stats(2).messages_out == out_before + 1);
   transports.clear();
 }
 
