@@ -8,6 +8,10 @@ namespace zk::server {
 
 namespace {
 constexpr size_t kFirstRingSize = 64;
+// A ring this large (10 MiB) is given back once it empties: a burst of large multis must
+// not hold its memory for good. Smaller ones are kept, so a load that keeps emptying the ring
+// between bursts does not grow it again each time.
+constexpr size_t kKeptRingSize = 65536;
 }  // namespace
 
 PrepOverlay::PrepOverlay() : index_(0, SlotHash{this}, SlotEq{this}) {}
@@ -53,6 +57,7 @@ void PrepOverlay::DropUpTo(int64_t zxid) {
     e.record = PrepRecord();  // lets go of its ACL list
     ++head_;
   }
+  if (head_ == tail_ && ring_.size() > kKeptRingSize) Clear();
 }
 
 void PrepOverlay::Clear() {

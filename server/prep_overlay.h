@@ -50,6 +50,8 @@ class PrepOverlay {
 
   // Paths with a pending change.
   size_t size() const { return index_.size(); }
+  // Changes the ring has room for without growing (the memory it holds: 160 bytes each).
+  size_t ring_capacity() const { return ring_.size(); }
   // Calls fn(path, record) with each path's latest record, in no particular order.
   template <class Fn>
   void ForEachLatest(Fn&& fn) const {

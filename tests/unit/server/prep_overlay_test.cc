@@ -67,6 +67,26 @@ TEST_CASE("PrepOverlay: changes of one txn go together; Clear drops everything")
   CHECK(TagOf(o, "/q") == 4);
 }
 
+TEST_CASE("PrepOverlay: a ring grown by a burst is given back once it empties") {
+  PrepOverlay o;
+  for (int i = 0; i < 1000; ++i) o.Put(1 + i / 10, "/small/" + std::to_string(i), Tagged(i));
+  const size_t small = o.ring_capacity();
+  CHECK(small >= 1000);
+  o.DropUpTo(1000);
+  CHECK(o.size() == 0);
+  CHECK(o.ring_capacity() == small);  // kept: small enough
+  for (int i = 0; i < 100000; ++i) o.Put(2000 + i / 100, "/big/" + std::to_string(i), Tagged(i));
+  CHECK(o.ring_capacity() >= 100000);
+  o.DropUpTo(2000 + 500);  // half applied: still in use
+  CHECK(o.ring_capacity() >= 100000);
+  CHECK(TagOf(o, "/big/99999") == 99999);
+  o.DropUpTo(2000 + 1000);
+  CHECK(o.size() == 0);
+  CHECK(o.ring_capacity() == 0);
+  o.Put(5000, "/again", Tagged(1));
+  CHECK(TagOf(o, "/again") == 1);
+}
+
 // Against a model (the list of pending changes in order) through growth of the ring, wrap-around
 // and re-keying: short and long paths, a hot path changed by most txns (a parent of creates).
 TEST_CASE("PrepOverlay: matches a model of the pending changes") {
