@@ -22,6 +22,8 @@ namespace {
 // decrypted bytes the socket no longer shows).
 constexpr size_t kMaxReadChunk = 64 * 1024;
 constexpr size_t kMaxGather = 64;
+// A string of this capacity or more holds its bytes on the heap (libstdc++ holds up to 15 inline).
+constexpr size_t kHeapStringBytes = 32;
 
 bool IsFourLetterWord(const char* p) {
   for (int i = 0; i < 4; ++i) {
@@ -224,12 +226,16 @@ void Connection::ParseFrames() {
 
 void Connection::Send(std::string frame) {
   if (closed_) return;
+  // A write in flight points into queued frames, which move when the queue grows: bytes held
+  // inline by a short string would move with it. (A reply is never that short: 20 bytes at
+  // least.)
+  if (frame.capacity() < kHeapStringBytes) frame.reserve(kHeapStringBytes);
   queued_bytes_ += frame.size();
   out_.push_back(std::move(frame));
   ++stats_.packets_sent;
   // Replies to one batch of requests or txns go out together: the flush runs once the io thread
   // is done with the handler sending them.
-  if (writing_.empty() && !flush_posted_) {
+  if (writing_ == 0 && !flush_posted_) {
     flush_posted_ = true;
     asio::post(stream_.socket().get_executor(), [self = shared_from_this()] {
       self->flush_posted_ = false;
@@ -239,7 +245,7 @@ void Connection::Send(std::string frame) {
 }
 
 void Connection::Flush() {
-  if (closed_ || !writing_.empty()) return;  // OnWrite flushes after the write in flight
+  if (closed_ || writing_ > 0) return;  // OnWrite flushes after the write in flight
   if (!stream_.is_tls()) WriteNow();
   if (closed_) return;
   if (!out_.empty()) {
@@ -251,7 +257,6 @@ void Connection::Flush() {
     // Everything is written: hold no storage while idle (after a burst of replies the queue's
     // vector was a few hundred bytes per connection; bench-scale.sh, docs/performance.md).
     out_.ReleaseIfEmpty();
-    if (writing_.capacity() > 0) std::vector<std::string>().swap(writing_);
   }
   if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
 }
@@ -292,13 +297,13 @@ void Connection::WriteNow() {
 
 void Connection::Write() {
   if (closed_ || out_.empty()) return;
-  while (!out_.empty() && writing_.size() < kMaxGather) {
-    writing_.push_back(std::move(out_.front()));
-    out_.pop_front();
-  }
+  // The frames stay in out_ until written (OnWrite pops them).
   std::vector<asio::const_buffer> bufs;
-  bufs.reserve(writing_.size());
-  for (const std::string& frame : writing_) bufs.emplace_back(asio::buffer(frame));
+  bufs.reserve(std::min(out_.size(), kMaxGather));
+  for (auto it = out_.begin(); it != out_.end() && bufs.size() < kMaxGather; ++it) {
+    bufs.emplace_back(asio::buffer(*it));
+  }
+  writing_ = static_cast<uint32_t>(bufs.size());
   stream_.AsyncWrite(bufs, [self = shared_from_this()](const asio::error_code& ec, size_t n) {
     self->OnWrite(ec, n);
   });
@@ -312,7 +317,7 @@ void Connection::OnWrite(const asio::error_code& ec, size_t n) {
   }
   stats_.bytes_sent += n;
   queued_bytes_ -= n;
-  writing_.clear();
+  for (; writing_ > 0; --writing_) out_.pop_front();
   Flush();
 }
 
@@ -327,7 +332,7 @@ void Connection::ResumeReading() {
 void Connection::CloseAfterFlush() {
   if (closed_) return;
   close_after_flush_ = true;
-  if (out_.empty() && writing_.empty()) Close();  // else the flush or OnWrite closes
+  if (out_.empty()) Close();  // else the flush or OnWrite closes
 }
 
 void Connection::Close() {

@@ -69,7 +69,7 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
   void Flush();
   // Plain TCP: gathered non-blocking sends until out_ is empty or the socket is full.
   void WriteNow();
-  // An asynchronous gathered write of the frames at the front of out_ (moved to writing_).
+  // An asynchronous gathered write of the frames at the front of out_ (counted in writing_).
   void Write();
   void OnWrite(const asio::error_code& ec, size_t n);
   void NotifyClosed();
@@ -91,10 +91,11 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
 
   std::string in_;  // bytes read, not yet parsed
 
-  // Frames queued and frames being written. Not deques: an empty std::deque still holds a map
-  // and a 512-byte node, twice per idle session (fifo.h).
+  // Frames queued; the first writing_ of them are being written by the write in flight, which
+  // points into their bytes. Not a deque: an empty std::deque still holds a map and a 512-byte
+  // node per idle session (fifo.h). Every frame's bytes are on the heap (Send), so they stay
+  // where they are when the queue's storage grows while a write is in flight.
   Fifo<std::string> out_;
-  std::vector<std::string> writing_;
   size_t queued_bytes_ = 0;
   ConnectionStats stats_;
 
@@ -103,6 +104,7 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
   uint32_t in_start_ = 0;  // parse position in in_
   static constexpr uint32_t kMinReadChunk = 1024;
   uint32_t read_chunk_ = kMinReadChunk;  // bytes asked for by the next read (connection.cc)
+  uint32_t writing_ = 0;  // frames at the front of out_ in the write in flight
   uint16_t remote_port_ = 0;
   ConnectionSecurity security_;
   bool first_frame_ = true;
