@@ -149,7 +149,6 @@ void Prep::Commit(RecordMap& local, int64_t zxid) {
   // The records move into the overlay with their keys (node handles: no path is copied).
   while (!local.empty()) {
     auto handle = local.extract(local.begin());
-    handle.mapped().zxid = zxid;
     overlay_.Put(zxid, std::move(handle.key()), std::move(handle.mapped()));
   }
 }
@@ -173,7 +172,7 @@ void Prep::PrepCloseSession(int64_t session_id, int64_t zxid) {
   });
   RecordMap& local = ScratchRecords();
   for (const auto& p : paths) {
-    local[p] = Record{zxid, false, {}, 0, {}};
+    local[p] = Record{false, {}, 0, {}};
     std::string parent(ParentPath(p));
     if (auto pr = Lookup(parent, local)) {
       pr->child_count--;
@@ -212,7 +211,7 @@ Err Prep::PrepOp(WriteOp& op, int64_t zxid, int64_t session_id, const Principal&
       parent->child_count--;
       if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
       local->insert_or_assign(std::move(parent_path), std::move(*parent));
-      (*local)[op.path] = Record{zxid, false, {}, 0, {}};
+      (*local)[op.path] = Record{false, {}, 0, {}};
       *out = DeleteTxn{op.path};
       return Err::kOk;
     }
@@ -361,7 +360,7 @@ Err Prep::PrepDelete(const WriteOp& op, int64_t zxid, const Principal& who, Reco
   parent->child_count--;
   if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
   local->insert_or_assign(std::move(parent_path), std::move(*parent));
-  (*local)[op.path] = Record{zxid, false, {}, 0, {}};
+  (*local)[op.path] = Record{false, {}, 0, {}};
   *out = DeleteTxn{op.path};
   return Err::kOk;
 }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "zab/check.h"
 
 namespace zk::server {
 
@@ -42,16 +43,11 @@ void PrepOverlay::DropUpTo(int64_t zxid) {
   while (head_ < tail_ && At(head_).zxid <= zxid) {
     Entry& e = At(head_);
     auto it = index_.find(std::string_view(e.path), e.hash);
-    if (it != index_.end()) {
-      if (it->latest == head_) {
-        index_.erase(it);  // the path's last pending change
-      } else if (it->key == head_) {
-        // A newer change of the path remains: it becomes the slot's key, since this entry's
-        // path is about to go.
-        const Slot moved{it->latest, it->latest};
-        index_.erase(it);
-        index_.insert(moved);
-      }
+    ZK_CHECK(it != index_.end());  // every entry's path is in the index until its last drop
+    if (it->latest == head_) {
+      index_.erase(it);  // the path's last pending change
+    } else if (it->key == head_) {
+      it->key = it->latest;  // a newer change of the path remains; this entry's path goes
     }
     e.path = std::string();
     e.record = PrepRecord();  // lets go of its ACL list

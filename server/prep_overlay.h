@@ -25,7 +25,6 @@ namespace zk::server {
 
 // What Prep knows of a node: as the tree has it, plus the changes prepped so far.
 struct PrepRecord {
-  int64_t zxid = 0;
   bool exists = false;
   NodeStat stat;
   int32_t child_count = 0;
@@ -69,10 +68,10 @@ class PrepOverlay {
     PrepRecord record;
   };
   // A path in the index. `key` is an entry of the path that is still in the ring (its path is
-  // what the slot hashes and compares); `latest` is its newest entry. Only `latest` changes in
-  // place, and the hash does not depend on it.
+  // what the slot hashes and compares); `latest` is its newest entry. Both change in place: every
+  // entry they may name holds the same path and hash, so the slot's hash never changes.
   struct Slot {
-    uint64_t key = 0;
+    mutable uint64_t key = 0;
     mutable uint64_t latest = 0;
   };
   struct SlotHash {
