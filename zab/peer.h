@@ -49,6 +49,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -134,8 +135,9 @@ struct SendAction {
   ServerId to = 0;
   Message msg;
 };
-// One message for several servers (a proposal or a commit for every follower): carried as a
-// SendAction to each would be, but the network may encode it once for all of them.
+// One message for several servers (a proposal or a commit for every follower; never a message
+// the driver expands): carried as a SendAction to each would be, but the network may encode it
+// once for all of them.
 struct BroadcastAction {
   std::vector<ServerId> to;
   Message msg;
@@ -258,9 +260,11 @@ class Peer {
     // parentheses (the fuzz targets build with clang).
     actions_.emplace_back(SendAction{to, Message(std::in_place_type<M>, std::move(m))});
   }
-  // Send to each of `to` (none: nothing).
+  // Send to each of `to` (none: nothing). Only for messages sent as they are (never a LogRange
+  // or Snapshot, which the driver expands per learner).
   template <class M>
   void Broadcast(std::vector<ServerId> to, M m) {
+    static_assert(std::is_same_v<M, Proposal> || std::is_same_v<M, Commit>);
     if (to.empty()) return;
     if (to.size() == 1) {
       Send(to.front(), std::move(m));

@@ -383,43 +383,37 @@ void PeerTransport::OnWritten(PeerConnection& conn) {
 
 // ---- Sending ---------------------------------------------------------------------------------
 
-bool PeerTransport::Send(ServerId to, Message msg) {
-  Link* link = FindLink(to, ChannelOf(msg));
+template <class Queue>
+bool PeerTransport::SendOn(ServerId to, Channel channel, Queue&& queue) {
+  Link* link = FindLink(to, channel);
   if (link == nullptr) return false;
   if (running_ && link->conn) {
-    std::shared_ptr<PeerConnection> conn = link->conn;  // survives a failure inside Send
-    if (conn->Send(std::move(msg))) return true;
+    std::shared_ptr<PeerConnection> conn = link->conn;  // survives a failure inside queue
+    if (queue(*conn)) return true;
   }
   ++peers_[to].totals.send_dropped;
   return false;
 }
 
+bool PeerTransport::Send(ServerId to, Message msg) {
+  return SendOn(to, ChannelOf(msg), [&](PeerConnection& c) { return c.Send(std::move(msg)); });
+}
+
 size_t PeerTransport::SendToAll(const std::vector<ServerId>& to, const Message& msg) {
+  size_t taken = 0;
   if (std::holds_alternative<Snapshot>(msg)) {  // queued as chunks, not as one frame
-    size_t taken = 0;
     for (ServerId id : to) taken += Send(id, Message(msg)) ? 1 : 0;
     return taken;
   }
   auto frame = std::make_shared<std::string>();
-  if (Status s = EncodeMessageFrame(msg, config_.limits.max_frame_bytes, frame.get()); !s.ok()) {
-    spdlog::error("not sending a message to {} servers: {}", to.size(), s.ToString());
-    for (ServerId id : to) {
-      if (auto it = peers_.find(id); it != peers_.end()) ++it->second.totals.send_dropped;
-    }
-    return 0;
-  }
+  Status s = EncodeMessageFrame(msg, config_.limits.max_frame_bytes, frame.get());
+  if (!s.ok()) spdlog::error("not sending a message to {} servers: {}", to.size(), s.ToString());
   std::shared_ptr<const std::string> shared = std::move(frame);
-  size_t taken = 0;
   for (ServerId id : to) {
-    Link* link = FindLink(id, ChannelOf(msg));
-    if (link != nullptr && running_ && link->conn) {
-      std::shared_ptr<PeerConnection> conn = link->conn;  // survives a failure inside Send
-      if (conn->SendFrame(shared)) {
-        ++taken;
-        continue;
-      }
-    }
-    if (link != nullptr) ++peers_[id].totals.send_dropped;
+    taken += SendOn(id, ChannelOf(msg),
+                    [&](PeerConnection& c) { return s.ok() && c.SendFrame(shared); })
+                 ? 1
+                 : 0;
   }
   return taken;
 }

@@ -189,6 +189,10 @@ class PeerTransport final : private PeerConnection::Owner {
 
   static size_t Index(Channel c) { return static_cast<size_t>(c); }
   PeerConnection::Owner* AsOwner() { return this; }
+  // Hands the connection to `to` on `channel` to queue(conn) if it is up; a message it does not
+  // take (or that finds no connection to a known peer) counts as dropped.
+  template <class Queue>
+  bool SendOn(ServerId to, Channel channel, Queue&& queue);
   Link* FindLink(ServerId peer, Channel channel);
   PeerEntry& AddPeer(ServerId id, bool known);
 

@@ -246,15 +246,12 @@ void Replica::Carry(Action& a) {
   } else if (auto* send = std::get_if<SendAction>(&a)) {
     SendExpanded(send->to, send->msg);
   } else if (auto* b = std::get_if<BroadcastAction>(&a)) {
-    // A learner being sent a log range gets its copy held behind the range (SendExpanded), as
-    // does every learner for a message SendExpanded expands; the others get it at once, encoded
-    // once for all of them.
+    // A learner being sent a log range gets its copy held behind the range (SendExpanded); the
+    // others get it at once, encoded once for all of them.
     std::vector<ServerId> now;
     now.reserve(b->to.size());
-    const bool expands = std::holds_alternative<LogRange>(b->msg) ||
-                         std::holds_alternative<Snapshot>(b->msg);
     for (ServerId id : b->to) {
-      if (expands || log_streams_.contains(id)) {
+      if (log_streams_.contains(id)) {
         Message copy = b->msg;
         SendExpanded(id, copy);
       } else {
