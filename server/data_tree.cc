@@ -377,8 +377,6 @@ ApplyResult DataTree::Apply(const Txn& txn, std::vector<TreeEvent>* events) {
     // Replaying a txn the tree already has (snapshot newer than the log position).
     return r;
   }
-  std::vector<TreeEvent> scratch;
-  if (!events) events = &scratch;
   std::visit(
       [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
@@ -392,9 +390,10 @@ ApplyResult DataTree::Apply(const Txn& txn, std::vector<TreeEvent>* events) {
           }
         } else if constexpr (std::is_same_v<T, MultiTxn>) {
           r.err = Err::kOk;
+          r.multi.reserve(body.ops.size());
           for (const auto& op : body.ops) r.multi.push_back(ApplyOp(txn, op, events));
         } else {
-          r = ApplyOp(txn, MultiOp(body), events);
+          r = ApplyBody(txn, body, events);  // the body as it is: no MultiOp copy of it
           r.type = txn.type;
         }
       },
@@ -404,29 +403,31 @@ ApplyResult DataTree::Apply(const Txn& txn, std::vector<TreeEvent>* events) {
 }
 
 ApplyResult DataTree::ApplyOp(const Txn& txn, const MultiOp& op, std::vector<TreeEvent>* events) {
-  return std::visit(
-      [&](const auto& body) -> ApplyResult {
-        using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, CreateTxn>) {
-          return ApplyCreate(txn, body, events);
-        } else if constexpr (std::is_same_v<T, DeleteTxn>) {
-          return ApplyDelete(txn, body.path, events);
-        } else if constexpr (std::is_same_v<T, SetDataTxn>) {
-          return ApplySetData(txn, body, events);
-        } else if constexpr (std::is_same_v<T, SetAclTxn>) {
-          return ApplySetAcl(txn, body);
-        } else if constexpr (std::is_same_v<T, CheckTxn>) {
-          ApplyResult r;
-          r.type = OpCode::kCheck;
-          return r;
-        } else {
-          ApplyResult r;
-          r.type = OpCode::kError;
-          r.err = body.err;
-          return r;
-        }
-      },
-      op);
+  return std::visit([&](const auto& body) { return ApplyBody(txn, body, events); }, op);
+}
+
+template <class Body>
+ApplyResult DataTree::ApplyBody(const Txn& txn, const Body& body,
+                                std::vector<TreeEvent>* events) {
+  if constexpr (std::is_same_v<Body, CreateTxn>) {
+    return ApplyCreate(txn, body, events);
+  } else if constexpr (std::is_same_v<Body, DeleteTxn>) {
+    return ApplyDelete(txn, body.path, events);
+  } else if constexpr (std::is_same_v<Body, SetDataTxn>) {
+    return ApplySetData(txn, body, events);
+  } else if constexpr (std::is_same_v<Body, SetAclTxn>) {
+    return ApplySetAcl(txn, body);
+  } else if constexpr (std::is_same_v<Body, CheckTxn>) {
+    ApplyResult r;
+    r.type = OpCode::kCheck;
+    return r;
+  } else {
+    static_assert(std::is_same_v<Body, ErrorTxn>, "every MultiOp alternative is handled");
+    ApplyResult r;
+    r.type = OpCode::kError;
+    r.err = body.err;
+    return r;
+  }
 }
 
 ApplyResult DataTree::ApplyCreate(const Txn& txn, const CreateTxn& c,
@@ -457,8 +458,10 @@ ApplyResult DataTree::ApplyCreate(const Txn& txn, const CreateTxn& c,
   AddChild(parent, n);
   digest_ += HashOf(parent_path, *parent) + HashOf(c.path, *n);
   Track(c.path, c.ephemeral_owner);
-  events->push_back({EventType::kNodeCreated, c.path});
-  events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  if (events) {
+    events->push_back({EventType::kNodeCreated, c.path});
+    events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  }
   r.path = c.path;
   r.stat = StatOf(*n);  // before the quota upkeep, which may rewrite (and move) this node
   QuotaNodeCreated(c.path);
@@ -490,8 +493,10 @@ ApplyResult DataTree::ApplyDelete(const Txn& txn, std::string_view path,
   Untrack(p, n->stat.ephemeral_owner);
   const int64_t bytes = n->data_len;
   FreeNode(n);
-  events->push_back({EventType::kNodeDeleted, p});
-  events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  if (events) {
+    events->push_back({EventType::kNodeDeleted, p});
+    events->push_back({EventType::kNodeChildrenChanged, std::string(parent_path)});
+  }
   QuotaNodeDeleted(p);
   CountIntoQuota(p, -bytes, -1);
   return r;
@@ -513,7 +518,7 @@ ApplyResult DataTree::ApplySetData(const Txn& txn, const SetDataTxn& s,
   n->stat.mzxid = txn.zxid;
   n->stat.mtime = txn.time_ms;
   digest_ += HashOf(s.path, *n);
-  events->push_back({EventType::kNodeDataChanged, s.path});
+  if (events) events->push_back({EventType::kNodeDataChanged, s.path});
   r.stat = StatOf(*n);  // before the quota upkeep, which may rewrite (and move) this node
   CountIntoQuota(s.path, static_cast<int64_t>(s.data.size()) - old_bytes, 0);
   return r;

@@ -78,7 +78,7 @@ class DataTree {
   DataTree(const DataTree&) = delete;
   DataTree& operator=(const DataTree&) = delete;
 
-  // Applies a committed txn; appends the resulting events to `events` (may be null).
+  // Applies a committed txn; appends the resulting events to `events` (null: none are built).
   // REQUIRES: txn.zxid > last_zxid() unless replaying (then older txns are skipped).
   ApplyResult Apply(const Txn& txn, std::vector<TreeEvent>* events);
 
@@ -156,6 +156,9 @@ class DataTree {
   void Untrack(std::string_view path, int64_t owner);
 
   ApplyResult ApplyOp(const Txn& txn, const MultiOp& op, std::vector<TreeEvent>* events);
+  // One op of a multi, or a single-op txn's body (any MultiOp alternative), applied in place.
+  template <class Body>
+  ApplyResult ApplyBody(const Txn& txn, const Body& body, std::vector<TreeEvent>* events);
   ApplyResult ApplyCreate(const Txn& txn, const CreateTxn& c, std::vector<TreeEvent>* events);
   ApplyResult ApplyDelete(const Txn& txn, std::string_view path, std::vector<TreeEvent>* events);
   ApplyResult ApplySetData(const Txn& txn, const SetDataTxn& s, std::vector<TreeEvent>* events);

@@ -70,16 +70,18 @@ int64_t ServerNode::RouteWrite(ConnState& st, WriteRequest req, int32_t type,
 void ServerNode::ApplyOne(const Txn& txn) {
   // Committed txns are applied exactly once, in strictly increasing zxid order.
   ZK_CHECK(txn.zxid > tree_->last_zxid());
+  // The tree names its changes only for the watches: with none set, it copies no paths.
   std::vector<TreeEvent> events;
+  std::vector<TreeEvent>* const want_events = watches_.watch_count() > 0 ? &events : nullptr;
   ApplyResult result;
   const auto* set = std::get_if<SetDataTxn>(&txn.body);
   if (set && !config_.test_diverge_path.empty() && set->path == config_.test_diverge_path) {
     // Test seam: this replica applies a different value than the others.
     Txn diverged = txn;
     std::get<SetDataTxn>(diverged.body).data += "~";
-    result = tree_->Apply(diverged, &events);
+    result = tree_->Apply(diverged, want_events);
   } else {
-    result = tree_->Apply(txn, &events);
+    result = tree_->Apply(txn, want_events);
   }
   if (leading()) {
     if (++txns_since_digest_sample_ >= kDigestSampleEveryTxns) SampleDigest();

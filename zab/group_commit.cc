@@ -20,32 +20,38 @@ GroupCommitLog::~GroupCommitLog() { Stop(); }
 
 void GroupCommitLog::Submit(std::vector<LogEntry> entries) {
   if (entries.empty()) return;
-  MutexLock lock(&mu_);
-  if (stopping_) {
-    spdlog::error("zab group commit: Submit after Stop dropped {} entries", entries.size());
-    return;
+  const size_t count = entries.size();
+  if (!Enqueue(Item(std::move(entries)))) {
+    spdlog::error("zab group commit: Submit after Stop dropped {} entries", count);
   }
-  queue_.emplace_back(std::move(entries));
-  work_cv_.Signal();
 }
 
 void GroupCommitLog::RunOnDiskThread(std::function<void()> work) {
-  MutexLock lock(&mu_);
-  if (stopping_) {
+  if (!Enqueue(Item(std::move(work)))) {
     spdlog::error("zab group commit: RunOnDiskThread after Stop dropped");
-    return;
   }
-  queue_.emplace_back(std::move(work));
-  work_cv_.Signal();
 }
 
 void GroupCommitLog::RunRepeatedly(std::function<bool()> step) {
-  MutexLock lock(&mu_);
-  if (stopping_) return;
-  queue_.emplace_back(std::function<void()>([this, step = std::move(step)]() mutable {
+  (void)Enqueue(Item(std::function<void()>([this, step = std::move(step)]() mutable {
     if (step()) RunRepeatedly(std::move(step));
-  }));
-  work_cv_.Signal();
+  })));
+}
+
+bool GroupCommitLog::Enqueue(Item item) {
+  bool wake = false;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return false;
+    // The disk thread waits only on an empty queue; a non-empty one it takes without waiting.
+    wake = queue_.empty();
+    queue_.push_back(std::move(item));
+  }
+  // Signalled after unlocking: a disk thread woken while mu_ is still held would block on it
+  // at once, and its wake-up would cost a second futex call (and usually a second context
+  // switch) on this thread's unlock.
+  if (wake) work_cv_.Signal();
+  return true;
 }
 
 void GroupCommitLog::Stop() {

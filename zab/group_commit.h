@@ -84,6 +84,9 @@ class GroupCommitLog {
  private:
   using Item = std::variant<std::vector<LogEntry>, std::function<void()>>;
 
+  // Queues `item` and wakes the disk thread if it may be waiting; false (nothing queued) after
+  // Stop.
+  bool Enqueue(Item item);
   void Run();
   // Appends and syncs *batch (disk thread only), then clears it.
   void Flush(std::vector<LogEntry>* batch);

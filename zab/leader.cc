@@ -3,6 +3,8 @@
 // included, under the durability rules — acked NEWLEADER, then broadcast: pipelined proposals
 // committed strictly in zxid order once a quorum of voters logged them durably.
 #include <algorithm>
+#include <cstdint>
+#include <set>
 
 #include "zab/check.h"
 #include "zab/config_txn.h"
@@ -237,7 +239,8 @@ int64_t Peer::ProposeEntry(std::string data) {
   for (const auto& [id, l] : learners_) {
     if (l.sync_sent && !l.observer) followers.push_back(id);
   }
-  Broadcast(std::move(followers), Proposal{zxid, data});  // one copy of the data for all
+  // One copy of the data for all followers; none without followers (standalone).
+  if (!followers.empty()) Broadcast(std::move(followers), Proposal{zxid, data});
   std::vector<LogEntry> entries;
   entries.push_back(LogEntry{zxid, std::move(data)});
   AppendToLog(std::move(entries));
@@ -249,12 +252,25 @@ int64_t Peer::ProposeEntry(std::string data) {
 void Peer::MaybeCommit() {
   if (!serving_) return;
   const int64_t before = commit_zxid_;
+  // The voters that acknowledged the front proposal. Acknowledgements are high-water marks, so
+  // the set for a later zxid differs only once the zxid passes the lowest one the set holds
+  // (`acks_cover`): it is built again then, not for every zxid of a batch.
+  std::set<ServerId> acks;
+  int64_t acks_cover = -1;
   while (!outstanding_.empty()) {
     const int64_t zxid = outstanding_.front();
-    std::set<ServerId> acks;
-    if (durable_zxid_ >= zxid) acks.insert(config_.id);
-    for (const auto& [id, l] : learners_) {
-      if (!l.observer && l.synced && l.acked_zxid >= zxid) acks.insert(id);
+    if (zxid > acks_cover) {
+      acks.clear();
+      acks_cover = INT64_MAX;
+      const auto add = [&](ServerId id, int64_t acked) {
+        if (acked < zxid) return;
+        acks.insert(id);
+        acks_cover = std::min(acks_cover, acked);
+      };
+      add(config_.id, durable_zxid_);
+      for (const auto& [id, l] : learners_) {
+        if (!l.observer && l.synced) add(id, l.acked_zxid);
+      }
     }
     if (!CommitQuorum(acks, zxid)) break;
     outstanding_.pop_front();

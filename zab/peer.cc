@@ -248,12 +248,18 @@ void Peer::ApplyUpTo(int64_t zxid) {
     known_committed_ = std::max(known_committed_, zxid);
     CommitConfigsUpTo(zxid);
   }
-  for (const LogEntry& e : tail_) {
+  for (LogEntry& e : tail_) {
     if (e.zxid <= applied_zxid_) continue;
     if (e.zxid > zxid) break;
     ZK_CHECK(e.zxid > applied_zxid_);  // applied in zxid order, each once
     applied_zxid_ = e.zxid;
-    Emit(ApplyAction{e});
+    if (e.zxid <= durable_zxid_) {
+      // Durable and now applied: TrimTail below drops the entry, so its bytes move into the
+      // action instead of being copied.
+      Emit(ApplyAction{LogEntry{e.zxid, std::move(e.data)}});
+    } else {
+      Emit(ApplyAction{e});
+    }
   }
   ZK_CHECK(applied_zxid_ >= zxid || tail_.empty() || tail_.back().zxid < zxid);
   TrimTail();

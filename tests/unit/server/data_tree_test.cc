@@ -122,6 +122,43 @@ TEST_CASE("Create sets the node's stat and bumps the parent's cversion and pzxid
   CHECK(StatAt(h.tree, "/a").mzxid == 1);
 }
 
+TEST_CASE("Applying without an event list changes the tree exactly as with one") {
+  // The server passes no list when no watch is set; only the events may differ.
+  TreeHarness with;
+  TreeHarness without;
+  without.record_events = false;
+  const auto both = [&](const auto& step) {
+    ApplyResult a = step(with);
+    ApplyResult b = step(without);
+    CHECK(a.err == b.err);
+    CHECK(a.path == b.path);
+    CHECK(a.stat.mzxid == b.stat.mzxid);
+    CHECK(a.stat.version == b.stat.version);
+    REQUIRE(a.multi.size() == b.multi.size());
+    for (size_t i = 0; i < a.multi.size(); ++i) CHECK(a.multi[i].err == b.multi[i].err);
+    CHECK(with.tree.digest() == without.tree.digest());
+    CHECK(with.tree.node_count() == without.tree.node_count());
+  };
+  both([](TreeHarness& h) { return h.Create("/a", "x"); });
+  both([](TreeHarness& h) { return h.Create("/a/e", "", 0x55); });  // an ephemeral of 0x55
+  both([](TreeHarness& h) { return h.SetData("/a", "yy", 1); });
+  both([](TreeHarness& h) {
+    MultiTxn m;
+    m.ops.push_back(CreateTxn{"/b", "1", false, Open(), 0, h.NextCversion("/b")});
+    m.ops.push_back(SetDataTxn{"/a", "zzz", false, 2});
+    m.ops.push_back(CheckTxn{"/b"});
+    return h.Apply(std::move(m), OpCode::kMulti);
+  });
+  both([](TreeHarness& h) { return h.Delete("/b"); });
+  both([](TreeHarness& h) { return h.CloseSession(0x55); });
+  both([](TreeHarness& h) { return h.Delete("/missing"); });
+  CHECK(without.events.empty());
+  CHECK(HasEvent(with.events, EventType::kNodeDataChanged, "/a"));
+  CHECK(HasEvent(with.events, EventType::kNodeDeleted, "/a/e"));
+  CHECK(without.tree.Find("/a/e") == nullptr);
+  CHECK(without.tree.DataOf(*without.tree.Find("/a")) == "zzz");
+}
+
 TEST_CASE("Create with null data") {
   TreeHarness h;
   CHECK(h.Apply(CreateTxn{"/n", "", true, Open(), 0, 1}, OpCode::kCreate).err == Err::kOk);

@@ -39,6 +39,7 @@ struct TreeHarness {
   int64_t zxid = 0;
   int64_t time_ms = 1000;
   std::vector<TreeEvent> events;
+  bool record_events = true;  // false: Apply passes no event list (as with no watches set)
 
   ApplyResult Apply(TxnBody body, OpCode type, int64_t session_id = 0) {
     Txn txn;
@@ -48,7 +49,7 @@ struct TreeHarness {
     txn.time_ms = (time_ms += 10);
     txn.type = type;
     txn.body = std::move(body);
-    return tree.Apply(txn, &events);
+    return tree.Apply(txn, record_events ? &events : nullptr);
   }
 
   // The parent's stored cversion after a create under it (what Prep would put in the txn).
