@@ -199,6 +199,17 @@ Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
   return Err::kOk;
 }
 
+Err FixupAcl(AclList&& in, const std::vector<AuthId>& auth, AclList* out, bool sasl_scheme) {
+  bool as_is = !in.empty();
+  for (auto a = in.begin(); as_is && a != in.end(); ++a) {
+    as_is = a->id.scheme != kAuth && ValidId(a->id.scheme, a->id.id, sasl_scheme) &&
+            std::find(in.begin(), a, *a) == a;
+  }
+  if (!as_is) return FixupAcl(static_cast<const AclList&>(in), auth, out, sasl_scheme);
+  *out = std::move(in);
+  return Err::kOk;
+}
+
 AclList MaskDigests(const AclList& acl) {
   AclList out = acl;
   for (auto& a : out) {

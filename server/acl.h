@@ -41,6 +41,10 @@ bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth,
 // expands to the session's sasl ids too.
 Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
              bool sasl_scheme = false);
+// The same, taking the request's list: a list that needs no change (no `auth` entry, every id
+// valid, no duplicates: almost every request's) becomes the result without a copy.
+Err FixupAcl(AclList&& in, const std::vector<AuthId>& auth, AclList* out,
+             bool sasl_scheme = false);
 
 // A session's ids in the order ZooKeeper iterates them (its auth info is a Java hash set), which
 // is the order the `auth` scheme expands into.

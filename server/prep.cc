@@ -292,7 +292,9 @@ Err Prep::PrepCreate(WriteOp& op, int64_t zxid, int64_t session_id, const Princi
     return Err::kBadArguments;
   }
   AclList fixed;
-  if (Err e = FixupAcl(op.acl, who.ids, &fixed, options_.sasl_scheme); e != Err::kOk) return e;
+  if (Err e = FixupAcl(std::move(op.acl), who.ids, &fixed, options_.sasl_scheme); e != Err::kOk) {
+    return e;
+  }
   std::string parent_path(last_slash == 0 ? std::string_view("/") : ParentPath(op.path));
   auto parent = Lookup(parent_path, *local);
   if (!parent) return Err::kNoNode;

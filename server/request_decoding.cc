@@ -1,5 +1,7 @@
 #include "server/request_decoding.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <utility>
 
 #include "client/proto/jute.h"
@@ -108,6 +110,11 @@ bool DecodeWriteRequest(OpCode type, std::string_view body, size_t max_field_byt
   if (type == OpCode::kCloseSession) return true;
   if (type == OpCode::kReconfig) return req->reconfig.Read(r);
   if (type != OpCode::kMulti) return ReadWriteOp(type, r, &req->op);
+  // The op count is not on the wire, but each op takes at least its header (type, done, err)
+  // and a path's length: room for up to 16 ops at once spares the vector most of its growth.
+  constexpr size_t kMinMultiOpBytes = 4 + 1 + 4 + 4;
+  constexpr size_t kReservedMultiOps = 16;
+  req->multi.reserve(std::min(body.size() / kMinMultiOpBytes, kReservedMultiOps));
   while (true) {
     proto::MultiHeader mh;
     if (!mh.Read(r)) return false;

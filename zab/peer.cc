@@ -91,10 +91,9 @@ uint64_t Peer::NextRandom() {
   return z ^ (z >> 31);
 }
 
-std::vector<Action> Peer::TakeActions() {
-  std::vector<Action> out;
-  out.swap(actions_);
-  return out;
+void Peer::TakeActions(std::vector<Action>* out) {
+  ZK_CHECK(out->empty());
+  out->swap(actions_);
 }
 
 void Peer::Tick() {

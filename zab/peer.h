@@ -6,7 +6,7 @@
 //
 // The driver's loop:
 //   1. feed inputs: Tick(), Step(), Connected()/Disconnected(), Persisted(), Propose(), SendApp();
-//   2. TakeActions() and carry them out strictly in order:
+//   2. TakeActions(&out) and carry them out strictly in order:
 //      - Append / Truncate / SaveEpochs / InstallSnapshot: disk operations, executed in the order
 //        given (they may complete later, on another thread); when every operation up to sequence
 //        number `seq` is durable, call Persisted(seq). InstallSnapshot also replaces the state
@@ -205,7 +205,10 @@ class Peer {
 
   // Outputs.
   bool HasActions() const { return !actions_.empty(); }
-  std::vector<Action> TakeActions();
+  // Moves the pending actions into `*out`, which must be empty: the two vectors swap, so a
+  // driver that clears and hands back the same vector each time lets both keep their capacity
+  // (no allocation per action emitted).
+  void TakeActions(std::vector<Action>* out);
 
   // State.
   ServerId id() const { return config_.id; }

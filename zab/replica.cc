@@ -151,7 +151,8 @@ void Replica::Process() {
   if (processing_ || stopped_) return;  // the outer loop picks up what a callback caused
   processing_ = true;
   while (!failed_ && peer_->HasActions()) {
-    for (Action& a : peer_->TakeActions()) {
+    peer_->TakeActions(&carrying_);
+    for (Action& a : carrying_) {
       if (failed_) break;
       if (load_) {
         held_.push_back(std::move(a));
@@ -159,6 +160,9 @@ void Replica::Process() {
         Carry(a);
       }
     }
+    carrying_.clear();
+    // Kept for the next batch, unless a burst grew it: then the memory goes back.
+    if (carrying_.capacity() > kKeptActionCapacity) carrying_ = std::vector<Action>();
   }
   processing_ = false;
   ReportRole();

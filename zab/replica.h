@@ -294,6 +294,10 @@ class Replica {
   std::deque<PendingDisk> pending_disk_;
   std::optional<PendingLoad> load_;
   std::deque<Action> held_;  // actions that came after load_'s, in order
+  // The batch Process is carrying out; swapped with the Peer's output vector each time, so
+  // neither allocates per action (Process never runs nested: see processing_).
+  std::vector<Action> carrying_;
+  static constexpr size_t kKeptActionCapacity = 1024;
   std::map<ServerId, LogStream> log_streams_;
   uint64_t stream_generation_ = 0;
   bool processing_ = false;
