@@ -17,7 +17,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-[ $# -eq 2 ] || { echo "usage: $0 BINARY_A BINARY_B" >&2; exit 2; }
 OP=${OP:-set}
 OPS=${OPS:-60000}
 ROUNDS=${ROUNDS:-2}
@@ -27,15 +26,17 @@ SIZE=${SIZE:-100}
 KEYS=${KEYS:-1000}
 MULTI_OPS=${MULTI_OPS:-10}
 ALLOCS=${ALLOCS:-1}
-BINARIES=("$1" "$2")
-ZKBENCH=$ROOT/build/bin/zkbench
-for b in "${BINARIES[@]}" "$ZKBENCH"; do
-  [ -x "$b" ] || { echo "missing $b" >&2; exit 1; }
-done
+# shellcheck source=lib/bench-ab-rounds.sh
+source "$ROOT/scripts/lib/bench-ab-rounds.sh"
+ab_init "$@"
 command -v perf > /dev/null || { echo "perf not installed (Debian: linux-perf)" >&2; exit 1; }
 
 group=zkcounts
 events=context-switches,syscalls:sys_enter_futex
+# shellcheck source=lib/bench-servers.sh
+source "$ROOT/scripts/lib/bench-servers.sh"
+trap 'stop_all; [ "$ALLOCS" = 0 ] || perf probe -q -d "$group:*" 2> /dev/null || true; rm -rf "$tmp"' EXIT
+
 if [ "$ALLOCS" != 0 ]; then
   # The allocator the server links, and the addresses of its operator new (new[] is the same
   # function in tcmalloc) and malloc.
@@ -54,24 +55,11 @@ if [ "$ALLOCS" != 0 ]; then
   events+=,$group:op_new,$group:op_malloc
 fi
 
-tmp=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/zk-bench-counts.XXXXXX")}
-mkdir -p "$tmp"
-# shellcheck source=lib/bench-servers.sh
-source "$ROOT/scripts/lib/bench-servers.sh"
-trap 'stop_all; [ "$ALLOCS" = 0 ] || perf probe -q -d "$group:*" 2> /dev/null || true; rm -rf "$tmp"' EXIT
-
 extra=()
 [ "$OP" = multi ] && extra=(--multi-ops "$MULTI_OPS")
 
 run() {  # binary -> "allocs_per_op cs_per_op futex_per_op errors"
-  ZABKEEPER=$1
-  rm -rf "$tmp/zabkeeper"
-  start_servers zabkeeper 1 || exit 1
-  trap stop_all EXIT  # run() is a subshell: stop its server however it ends
-  if [ "$OP" != create ]; then  # the keys exist before the counted load
-    "$ZKBENCH" --servers "$connect" --op set --sessions 4 --depth 16 --keys "$KEYS" \
-      --size "$SIZE" --warmup 0 --duration 1 > /dev/null
-  fi
+  ab_fresh_server "$1"
   perf stat -x, -o "$tmp/stat" -p "${pids[0]}" -e "$events" &
   local stat_pid=$!
   sleep 0.5  # perf attached
@@ -97,25 +85,5 @@ print(f'{allocs} {counts.get("context-switches", 0) / n:.3f} '
       f'{counts.get("syscalls:sys_enter_futex", 0) / n:.3f} {j["errors"]}')
 PYEOF
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
-declare -A results
 echo "== $OP, $SESSIONS sessions x $DEPTH, ${SIZE} B, $OPS requests per run; A=$1 B=$2"
-for round in $(seq 1 "$ROUNDS"); do
-  order=(0 1)
-  [ $((round % 2)) -eq 0 ] && order=(1 0)
-  for i in "${order[@]}"; do
-    read -r allocs cs futex errors < <(run "${BINARIES[$i]}")
-    name=$([ "$i" -eq 0 ] && echo A || echo B)
-    echo "round $round  $name  allocations/op=$allocs  context switches/op=$cs  futex calls/op=$futex  errors=$errors"
-    results[$i.allocs]+="$allocs "
-    results[$i.cs]+="$cs "
-    results[$i.futex]+="$futex "
-  done
-done
-echo "== medians of $ROUNDS rounds"
-for i in 0 1; do
-  m() { tr ' ' '\n' <<< "${results[$i.$1]}" | grep . | median; }
-  name=$([ "$i" -eq 0 ] && echo A || echo B)
-  echo "$name ${BINARIES[$i]}: allocations/op=$(m allocs)  context switches/op=$(m cs)  futex calls/op=$(m futex)"
-done
+ab_rounds run allocations/op "context switches/op" "futex calls/op" errors

@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# Two binaries compared over alternated rounds, shared by bench-ab.sh and bench-counts.sh
+# (sourced, not run). The script sets ROUNDS, then:
+#   ab_init "$@"                       # BINARIES=(A B), ZKBENCH, tmp; usage error unless 2 args
+#   ab_rounds run_one FIELD...         # run_one BINARY prints one value per FIELD
+# run_one runs in a subshell (a process substitution) and usually begins with ab_fresh_server.
+# A FIELD is "label" or "label:unit" (printed as label=value+unit); a field named "errors" is
+# shown per run but has no median.
+
+ab_init() {  # BINARY_A BINARY_B
+  [ $# -eq 2 ] || { echo "usage: $0 BINARY_A BINARY_B" >&2; exit 2; }
+  BINARIES=("$1" "$2")
+  ZKBENCH=$ROOT/build/bin/zkbench
+  local b
+  for b in "${BINARIES[@]}" "$ZKBENCH"; do
+    [ -x "$b" ] || { echo "missing $b" >&2; exit 1; }
+  done
+  tmp=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/zk-$(basename "$0" .sh).XXXXXX")}
+  mkdir -p "$tmp"
+}
+
+# A fresh standalone server of BINARY (lib/bench-servers.sh's start_servers), stopped however
+# the calling subshell ends; unless OP is create, SIZE-byte values under KEYS keys exist first.
+ab_fresh_server() {  # BINARY
+  ZABKEEPER=$1
+  rm -rf "$tmp/zabkeeper"
+  start_servers zabkeeper 1 || exit 1
+  trap stop_all EXIT
+  if [ "$OP" != create ]; then
+    "$ZKBENCH" --servers "$connect" --op set --sessions 4 --depth 16 --keys "$KEYS" \
+      --size "$SIZE" --warmup 0 --duration 1 > /dev/null
+  fi
+}
+
+ab_label() { echo "${1%%:*}"; }                                   # FIELD -> label
+ab_unit() { if [[ $1 == *:* ]]; then echo "${1#*:}"; fi; }        # FIELD -> unit (or nothing)
+
+ab_median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+ab_rounds() {  # run_one FIELD...
+  local run_one=$1 round i f name line
+  shift
+  local fields=("$@") values
+  declare -A ab_results=()
+  for round in $(seq 1 "$ROUNDS"); do
+    local order=(0 1)
+    [ $((round % 2)) -eq 0 ] && order=(1 0)
+    for i in "${order[@]}"; do
+      read -r -a values < <("$run_one" "${BINARIES[$i]}")
+      name=$([ "$i" -eq 0 ] && echo A || echo B)
+      line="round $round  $name"
+      for f in "${!fields[@]}"; do
+        line+="  $(ab_label "${fields[$f]}")=${values[$f]:-?}$(ab_unit "${fields[$f]}")"
+        ab_results[$i.$f]+="${values[$f]:-} "
+      done
+      echo "$line"
+    done
+  done
+  echo "== medians of $ROUNDS rounds"
+  for i in 0 1; do
+    name=$([ "$i" -eq 0 ] && echo A || echo B)
+    line="$name ${BINARIES[$i]}:"
+    for f in "${!fields[@]}"; do
+      [ "$(ab_label "${fields[$f]}")" = errors ] && continue
+      line+="  $(ab_label "${fields[$f]}")=$(tr ' ' '\n' <<< "${ab_results[$i.$f]}" | grep . | ab_median)$(ab_unit "${fields[$f]}")"
+    done
+    echo "$line"
+  done
+}
