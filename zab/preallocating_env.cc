@@ -1,12 +1,14 @@
 #include "zab/preallocating_env.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -213,7 +215,23 @@ class PreadTableFile final : public leveldb::RandomAccessFile {
   const int fd_;
 };
 
+// A job of LevelDB's background thread, run under the thread's own name.
+struct NamedBackgroundJob {
+  void (*function)(void*);
+  void* arg;
+};
+
+void RunNamedBackgroundJob(void* p) {
+  std::unique_ptr<NamedBackgroundJob> job(static_cast<NamedBackgroundJob*>(p));
+  pthread_setname_np(pthread_self(), PreallocatingEnv::kBackgroundThreadName);
+  job->function(job->arg);
+}
+
 }  // namespace
+
+void PreallocatingEnv::Schedule(void (*function)(void* arg), void* arg) {
+  target()->Schedule(&RunNamedBackgroundJob, new NamedBackgroundJob{function, arg});
+}
 
 PreallocatingEnv::PreallocatingEnv(leveldb::Env* base, const Options& options)
     : leveldb::EnvWrapper(base),

@@ -7,7 +7,10 @@
 // maps up to 1,000 of them, and every page a log replay or a DIFF read touched then stayed in the
 // process's resident set; read with pread, they are cached by LevelDB's bounded block cache and
 // the kernel's page cache. Each open table holds a descriptor: the log store bounds how many
-// (max_open_files). Every other file, and every other Env call, goes to the wrapped Env unchanged.
+// (max_open_files). LevelDB's background work (memtable flushes, compactions) runs on the
+// wrapped Env's background thread as before, under the name kBackgroundThreadName: started by
+// the disk thread, it would otherwise inherit that thread's name, and top and perf would show two
+// zk-disk threads. Every other file, and every other Env call, goes to the wrapped Env unchanged.
 //
 // How a log file is kept ahead: the file holds LevelDB's data in [0, data end), then zeros up to
 // the "prewritten end", a multiple of LevelDB's 32 KiB log block. Whenever fewer than
@@ -70,9 +73,14 @@ class PreallocatingEnv final : public leveldb::EnvWrapper {
   leveldb::Status NewRandomAccessFile(const std::string& fname,
                                       leveldb::RandomAccessFile** result) override;
 
+  // Runs `function(arg)` on the wrapped Env's background thread, named kBackgroundThreadName.
+  void Schedule(void (*function)(void* arg), void* arg) override;
+
   // True for the name of a LevelDB write-ahead log: a path whose last component is one or more
   // digits followed by ".log".
   static bool IsWriteAheadLogName(const std::string& fname);
+
+  static constexpr char kBackgroundThreadName[] = "zk-leveldb";
 
  private:
   const uint64_t chunk_bytes_;

@@ -7,13 +7,17 @@
 #include <leveldb/env.h>
 #include <leveldb/iterator.h>
 #include <leveldb/options.h>
+#include <pthread.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -165,6 +169,31 @@ TEST_CASE("PreallocatingEnv leaves files other than logs to the wrapped Env") {
   raw = nullptr;
   CHECK(env.NewAppendableFile(tmp.Sub("000004.log"), &raw).IsNotSupportedError());
   CHECK(raw == nullptr);
+}
+
+TEST_CASE("PreallocatingEnv runs LevelDB's background jobs on a thread named zk-leveldb") {
+  PreallocatingEnv env(leveldb::Env::Default(), PreallocatingEnv::Options{kTestChunk});
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool ran = false;
+    std::string thread_name;
+  } seen;
+  env.Schedule(
+      [](void* arg) {
+        auto* s = static_cast<Seen*>(arg);
+        char name[16] = {};
+        pthread_getname_np(pthread_self(), name, sizeof name);
+        std::lock_guard<std::mutex> lock(s->mu);
+        s->thread_name = name;
+        s->ran = true;
+        s->cv.notify_all();
+      },
+      &seen);
+  std::unique_lock<std::mutex> lock(seen.mu);
+  REQUIRE(seen.cv.wait_for(lock, std::chrono::seconds(30), [&] { return seen.ran; }));
+  CHECK(seen.thread_name == PreallocatingEnv::kBackgroundThreadName);
+  CHECK(seen.thread_name == "zk-leveldb");
 }
 
 TEST_CASE("PreallocatingEnv: a crash with the zero tail present loses no synced record") {
