@@ -171,8 +171,18 @@ bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth,
   return false;
 }
 
-Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
-             bool sasl_scheme) {
+Err FixupAcl(AclList in, const std::vector<AuthId>& auth, AclList* out, bool sasl_scheme) {
+  // Almost every request's list needs no change (no `auth` entry, valid ids, no duplicates):
+  // it becomes the result as it is.
+  bool as_is = !in.empty();
+  for (auto a = in.begin(); as_is && a != in.end(); ++a) {
+    as_is = a->id.scheme != kAuth && ValidId(a->id.scheme, a->id.id, sasl_scheme) &&
+            std::find(in.begin(), a, *a) == a;
+  }
+  if (as_is) {
+    *out = std::move(in);
+    return Err::kOk;
+  }
   out->clear();
   if (in.empty()) return Err::kInvalidAcl;
   auto add = [out](proto::Acl a) {
@@ -196,17 +206,6 @@ Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
       add(a);
     }
   }
-  return Err::kOk;
-}
-
-Err FixupAcl(AclList&& in, const std::vector<AuthId>& auth, AclList* out, bool sasl_scheme) {
-  bool as_is = !in.empty();
-  for (auto a = in.begin(); as_is && a != in.end(); ++a) {
-    as_is = a->id.scheme != kAuth && ValidId(a->id.scheme, a->id.id, sasl_scheme) &&
-            std::find(in.begin(), a, *a) == a;
-  }
-  if (!as_is) return FixupAcl(static_cast<const AclList&>(in), auth, out, sasl_scheme);
-  *out = std::move(in);
   return Err::kOk;
 }
 

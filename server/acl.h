@@ -39,12 +39,9 @@ bool CheckAcl(const AclList& acl, int32_t perm, const std::vector<AuthId>& auth,
 // `sasl_scheme`: the SASL authentication provider is configured, so `sasl` ids are valid (any
 // name, or one of Kerberos's form primary[/instance]@REALM when it holds an '@') and `auth`
 // expands to the session's sasl ids too.
-Err FixupAcl(const AclList& in, const std::vector<AuthId>& auth, AclList* out,
-             bool sasl_scheme = false);
-// The same, taking the request's list: a list that needs no change (no `auth` entry, every id
-// valid, no duplicates: almost every request's) becomes the result without a copy.
-Err FixupAcl(AclList&& in, const std::vector<AuthId>& auth, AclList* out,
-             bool sasl_scheme = false);
+// `in` is taken by value: a caller done with its list moves it in, and a list that needs no
+// change (almost every request's) then becomes `*out` without a copy.
+Err FixupAcl(AclList in, const std::vector<AuthId>& auth, AclList* out, bool sasl_scheme = false);
 
 // A session's ids in the order ZooKeeper iterates them (its auth info is a Java hash set), which
 // is the order the `auth` scheme expands into.

@@ -239,7 +239,10 @@ Err Prep::PrepOp(WriteOp& op, int64_t zxid, int64_t session_id, const Principal&
     case OpCode::kSetAcl: {
       if (!IsValidPath(op.path)) return Err::kBadArguments;
       AclList fixed;
-      if (Err e = FixupAcl(op.acl, who.ids, &fixed, options_.sasl_scheme); e != Err::kOk) return e;
+      if (Err e = FixupAcl(std::move(op.acl), who.ids, &fixed, options_.sasl_scheme);
+          e != Err::kOk) {
+        return e;
+      }
       auto rec = Lookup(op.path, *local);
       if (!rec) return Err::kNoNode;
       if (!CheckAcl(*rec->acl, perms::kAdmin, who.ids, who.is_super)) return Err::kNoAuth;
