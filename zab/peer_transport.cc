@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "zab/check.h"
+
 namespace zk::zab {
 
 namespace {
@@ -400,11 +402,8 @@ bool PeerTransport::Send(ServerId to, Message msg) {
 }
 
 size_t PeerTransport::SendToAll(const std::vector<ServerId>& to, const Message& msg) {
+  ZK_CHECK(!std::holds_alternative<Snapshot>(msg));  // a snapshot is queued as chunks, per peer
   size_t taken = 0;
-  if (std::holds_alternative<Snapshot>(msg)) {  // queued as chunks, not as one frame
-    for (ServerId id : to) taken += Send(id, Message(msg)) ? 1 : 0;
-    return taken;
-  }
   auto frame = std::make_shared<std::string>();
   Status s = EncodeMessageFrame(msg, config_.limits.max_frame_bytes, frame.get());
   if (!s.ok()) spdlog::error("not sending a message to {} servers: {}", to.size(), s.ToString());

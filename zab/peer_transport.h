@@ -142,6 +142,7 @@ class PeerTransport final : private PeerConnection::Owner {
   bool Send(ServerId to, Message msg);
   // Queues `msg` for each of `to` as Send would, encoded once: every connection writes the same
   // frame. Returns how many connections took it.
+  // REQUIRES: `msg` is not a Snapshot (Send cuts one into chunks for its connection).
   size_t SendToAll(const std::vector<ServerId>& to, const Message& msg);
   // Closes the connection to `peer` on `channel`, if up, and reports it down; the dialing side
   // redials after its back-off. What was queued on it is still written (within the handshake
