@@ -3,13 +3,19 @@
 #include "server/tls_context.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
-#include <span>
 #include <vector>
 
 namespace zk::server {
@@ -34,10 +40,10 @@ bool IsFourLetterWord(const char* p) {
 
 }  // namespace
 
-Connection::Connection(zab::TcpSocket socket, uint64_t id, LinkHandler* handler,
+Connection::Connection(int fd, ClientPoller* poller, uint64_t id, LinkHandler* handler,
                        size_t max_frame_bytes, size_t max_queued_output_bytes,
                        ConnectionSecurity security, std::shared_ptr<asio::ssl::context> tls_context)
-    : stream_(std::move(socket)),
+    : poller_(poller),
       tls_(tls_context ? std::make_unique<TlsParts>(TlsParts{std::move(tls_context), {}})
                        : nullptr),
       id_(id),
@@ -45,38 +51,45 @@ Connection::Connection(zab::TcpSocket socket, uint64_t id, LinkHandler* handler,
       max_frame_bytes_(static_cast<uint32_t>(std::min<size_t>(max_frame_bytes, UINT32_MAX))),
       max_queued_bytes_(
           static_cast<uint32_t>(std::min<size_t>(max_queued_output_bytes, UINT32_MAX))),
+      fd_(fd),
       security_(security) {
-  asio::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
-  if (!ec) {
+  asio::ip::tcp::endpoint ep;
+  socklen_t len = static_cast<socklen_t>(ep.capacity());
+  if (::getpeername(fd_, ep.data(), &len) == 0) {
+    ep.resize(len);
     remote_address_ = ep.address().to_string();
     remote_port_ = ep.port();
   }
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   stats_.established = std::chrono::system_clock::now();
+}
+
+Connection::~Connection() {
+  if (fd_ >= 0) {
+    poller_->Remove(fd_);
+    ::close(fd_);
+  }
 }
 
 void Connection::Start() {
   switch (security_) {
     case ConnectionSecurity::kPlain:
-      Read();
+      StartPlain();
       return;
     case ConnectionSecurity::kTls:
       StartTls();
       return;
     case ConnectionSecurity::kDetect:
-      stream_.AsyncDetectTls([self = shared_from_this()](const asio::error_code& ec, bool tls) {
-        if (self->closed_) return;
-        if (ec) {
-          self->Close();
-        } else if (tls) {
-          self->StartTls();
-        } else {
-          self->Read();
-        }
-      });
+      // The first report of the socket peeks at its first byte (DetectNow).
+      WantPoll();
       return;
   }
+}
+
+void Connection::StartPlain() {
+  security_ = ConnectionSecurity::kPlain;
+  Read();
 }
 
 const std::string& Connection::tls_peer_subject() const {
@@ -91,8 +104,28 @@ void Connection::StartTls() {
     Close();
     return;
   }
-  stream_.StartTls(tls_->context);
-  stream_.AsyncHandshake([self = shared_from_this()](const asio::error_code& ec) {
+  // The socket leaves the poller for an asio stream.
+  sockaddr_storage local{};
+  socklen_t len = sizeof(local);
+  ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len);
+  poller_->Remove(fd_);
+  polled_ = false;
+  poll_events_ = 0;
+  zab::TcpSocket socket(poller_->context());
+  asio::error_code assign_ec;
+  socket.assign(local.ss_family == AF_INET6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), fd_,
+                assign_ec);
+  if (assign_ec) {
+    spdlog::warn("connection {} from {}: cannot start TLS: {}", id_, remote_address_,
+                 assign_ec.message());
+    Close();  // still owns fd_
+    return;
+  }
+  fd_ = -1;
+  stream_ = std::make_unique<zab::SocketStream>(std::move(socket));
+  security_ = ConnectionSecurity::kTls;
+  stream_->StartTls(tls_->context);
+  stream_->AsyncHandshake([self = shared_from_this()](const asio::error_code& ec) {
     if (self->closed_) return;
     if (ec) {
       spdlog::info("TLS handshake with {}:{} failed: {}", self->remote_address_,
@@ -100,65 +133,142 @@ void Connection::StartTls() {
       self->Close();
       return;
     }
-    self->tls_->peer_subject = PeerSubjectDn(self->stream_.ssl());
+    self->tls_->peer_subject = PeerSubjectDn(self->stream_->ssl());
     self->handler_->OnTlsEstablished(*self);
     self->Read();
   });
 }
 
 void Connection::Read() {
-  if (reading_ || closed_ || close_after_flush_ || handler_paused_) return;
+  if (closed_ || close_after_flush_ || handler_paused_) return;
   if (queued_bytes_ > max_queued_bytes_) {
     read_paused_ = true;
     return;
   }
   read_paused_ = false;
-  reading_ = true;
-  if (!stream_.is_tls() && in_start_ == in_.size() && read_chunk_ == kMinReadChunk) {
-    // Quiet, nothing partial: wait without a buffer, then read what came (OnReadable).
-    stream_.AsyncWaitReadable(
-        [self = shared_from_this()](const asio::error_code& ec) { self->OnReadable(ec); });
+  if (fd_ >= 0) {
+    WantPoll();
     return;
   }
-  // Compact the buffer, then read into its tail.
+  if (reading_) return;
+  reading_ = true;
+  // TLS: compact the buffer, then read into its tail.
   if (in_start_ > 0) {
     in_.erase(0, in_start_);
     in_start_ = 0;
   }
   size_t used = in_.size();
   in_.resize(used + read_chunk_);
-  stream_.AsyncReadSome(asio::buffer(in_.data() + used, read_chunk_),
-                        [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
-                          self->in_.resize(used + (ec ? 0 : n));
-                          self->OnRead(ec, n);
-                        });
+  stream_->AsyncReadSome(asio::buffer(in_.data() + used, read_chunk_),
+                         [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
+                           self->reading_ = false;
+                           self->in_.resize(used + (ec ? 0 : n));
+                           self->OnRead(ec, n);
+                           if (!self->closed_) self->Read();
+                         });
 }
 
-void Connection::OnReadable(const asio::error_code& wait_ec) {
-  if (closed_) {
-    reading_ = false;
+void Connection::WantPoll() {
+  if (fd_ < 0 || closed_) return;
+  uint8_t want = poll_events_;  // what is registered stays until a report shows it unwanted
+  if (ReadingAllowed()) want |= EPOLLIN;
+  if (write_blocked_) want |= EPOLLOUT;
+  if (polled_ && want == poll_events_) return;
+  const int err = polled_ ? poller_->Modify(fd_, want) : poller_->Add(fd_, want, this);
+  if (err != 0) {
+    spdlog::warn("connection {} from {}: cannot poll its socket: {}", id_, remote_address_,
+                 std::strerror(err));
+    Close();
     return;
   }
-  if (wait_ec) {
-    OnRead(wait_ec, 0);
-    return;
+  polled_ = true;
+  poll_events_ = want;
+}
+
+bool Connection::OnPollEvents(uint32_t events) {
+  auto self = shared_from_this();  // a handler below may drop the node's reference
+  if (security_ == ConnectionSecurity::kDetect && !DetectNow()) return false;
+  if ((events & EPOLLERR) != 0) {  // a socket error ends a TCP connection
+    Close();
+    return false;
   }
-  in_.clear();
-  in_start_ = 0;
-  in_.resize(read_chunk_);
-  asio::error_code ec;
-  const size_t n = stream_.ReceiveNow(asio::buffer(in_.data(), read_chunk_), ec);
-  in_.resize(n);
-  if (ec == asio::error::would_block) {  // woken with nothing to read: wait again
-    reading_ = false;
-    Read();
-    return;
+  if ((events & EPOLLOUT) != 0 && write_blocked_) {
+    write_blocked_ = false;
+    Flush();
+    if (closed_) return false;
   }
-  OnRead(ec, n);
+  bool more = false;
+  if ((events & (EPOLLIN | EPOLLHUP)) != 0) {
+    if (ReadingAllowed()) {
+      more = ReadNow();  // reads the end of the stream, if that is what came
+      if (closed_) return false;
+      Read();  // pauses reading while the queued output is over its limit
+    } else if ((events & EPOLLHUP) != 0) {  // gone both ways: nothing to answer
+      Close();
+      return false;
+    }
+  }
+  if (closed_) return false;
+  // Interest no longer wanted goes now, so that a level-triggered report does not repeat.
+  uint8_t want = 0;
+  if (ReadingAllowed()) want |= EPOLLIN;
+  if (write_blocked_) want |= EPOLLOUT;
+  if (want != poll_events_) {
+    poll_events_ = want;
+    poller_->Modify(fd_, want);
+  }
+  return more;
+}
+
+bool Connection::DetectNow() {
+  unsigned char first = 0;
+  const ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return false;
+  if (n <= 0) {
+    Close();
+    return false;
+  }
+  if (first == 0x16) {  // a TLS handshake record, as ZooKeeper's port unification detects TLS
+    StartTls();
+    return false;
+  }
+  StartPlain();
+  return !closed_;
+}
+
+bool Connection::ReadNow() {
+  if (in_start_ == in_.size()) {
+    in_.clear();
+    in_start_ = 0;
+  } else if (in_start_ > 0) {
+    in_.erase(0, in_start_);
+    in_start_ = 0;
+  }
+  const size_t used = in_.size();
+  const size_t chunk = read_chunk_;
+  in_.resize(used + chunk);
+  ssize_t n;
+  do {
+    n = ::recv(fd_, in_.data() + used, chunk, MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    in_.resize(used);
+    if (used == 0) std::string().swap(in_);  // woken with nothing to read: hold no buffer
+    return false;
+  }
+  if (n <= 0) {
+    in_.resize(used);
+    OnRead(n == 0 ? asio::error::make_error_code(asio::error::eof)
+                  : asio::error_code(errno, asio::error::get_system_category()),
+           0);
+    return false;
+  }
+  in_.resize(used + static_cast<size_t>(n));
+  OnRead(asio::error_code(), static_cast<size_t>(n));
+  return static_cast<size_t>(n) == chunk && !closed_;
 }
 
 void Connection::OnRead(const asio::error_code& ec, size_t n) {
-  reading_ = false;
   if (closed_) return;
   if (ec) {
     if (ec != asio::error::eof && ec != asio::error::connection_reset &&
@@ -176,18 +286,17 @@ void Connection::OnRead(const asio::error_code& ec, size_t n) {
   }
   ParseFrames();
   if (in_start_ == in_.size()) {
-    // Everything parsed: start over at the front. Give the buffer back when the next read
-    // waits without one (quiet plain TCP, see Read) or when it grew for a burst or a large
-    // frame beyond what the next read needs.
+    // Everything parsed: start over at the front. Give the buffer back on a quiet plain
+    // connection (the next read allocates when data is there) or when it grew for a burst or
+    // a large frame beyond what the next read needs.
     in_.clear();
     in_start_ = 0;
     const bool quiet = read_chunk_ == kMinReadChunk;
-    if ((quiet && (!stream_.is_tls() || in_.capacity() > 2 * kMinReadChunk)) ||
+    if ((quiet && (fd_ >= 0 || in_.capacity() > 2 * kMinReadChunk)) ||
         in_.capacity() > 2 * kMaxReadChunk) {
       std::string().swap(in_);
     }
   }
-  Read();
 }
 
 void Connection::ParseFrames() {
@@ -234,10 +343,10 @@ void Connection::Send(std::string frame) {
   out_.push_back(std::move(frame));
   ++stats_.packets_sent;
   // Replies to one batch of requests or txns go out together: the flush runs once the io thread
-  // is done with the handler sending them.
-  if (writing_ == 0 && !flush_posted_) {
+  // is done with the handler sending them. (A blocked socket flushes when it is writable.)
+  if (writing_ == 0 && !write_blocked_ && !flush_posted_) {
     flush_posted_ = true;
-    asio::post(stream_.socket().get_executor(), [self = shared_from_this()] {
+    asio::post(poller_->context(), [self = shared_from_this()] {
       self->flush_posted_ = false;
       self->Flush();
     });
@@ -246,39 +355,54 @@ void Connection::Send(std::string frame) {
 
 void Connection::Flush() {
   if (closed_ || writing_ > 0) return;  // OnWrite flushes after the write in flight
-  if (!stream_.is_tls()) WriteNow();
-  if (closed_) return;
-  if (!out_.empty()) {
+  if (fd_ >= 0) {
+    if (!WriteNow()) return;
+    if (write_blocked_) WantPoll();  // the rest when the socket is writable
+  } else if (!out_.empty()) {
     Write();
-  } else if (close_after_flush_) {
-    Close();
-    return;
-  } else {
-    // Everything is written: hold no storage while idle (after a burst of replies the queue's
-    // vector was a few hundred bytes per connection; bench-scale.sh, docs/performance.md).
+  }
+  if (out_.empty()) {
+    if (close_after_flush_) {
+      Close();
+      return;
+    }
+    // Everything is written: hold no storage while idle (after a burst of replies the
+    // queue's vector was a few hundred bytes per connection; bench-scale.sh,
+    // docs/performance.md).
     out_.ReleaseIfEmpty();
   }
   if (read_paused_ && queued_bytes_ <= max_queued_bytes_ / 2) Read();
 }
 
-void Connection::WriteNow() {
-  std::array<asio::const_buffer, kMaxGather> bufs;
+bool Connection::WriteNow() {
+  std::array<iovec, kMaxGather> iov;
   while (!out_.empty()) {
     size_t count = 0;
     size_t total = 0;
-    for (auto it = out_.begin(); it != out_.end() && count < bufs.size(); ++it) {
-      bufs[count++] = asio::buffer(*it);
+    for (auto it = out_.begin(); it != out_.end() && count < iov.size(); ++it) {
+      iov[count++] = iovec{it->data(), it->size()};
       total += it->size();
     }
-    asio::error_code ec;
-    size_t n = stream_.SendNow(std::span<const asio::const_buffer>(bufs.data(), count), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      return;  // the socket is full: an async write takes the rest
-    }
-    if (ec) {
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = count;
+    ssize_t sent;
+    do {
+      sent = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        write_blocked_ = true;
+        return true;
+      }
+      if (errno != EPIPE && errno != ECONNRESET) {
+        spdlog::debug("connection {} from {}: write error: {}", id_, remote_address_,
+                      std::strerror(errno));
+      }
       Close();
-      return;
+      return false;
     }
+    auto n = static_cast<size_t>(sent);
     stats_.bytes_sent += n;
     queued_bytes_ -= n;
     const bool all = n == total;
@@ -291,8 +415,13 @@ void Connection::WriteNow() {
       n -= front.size();
       out_.pop_front();
     }
-    if (!all) return;
+    if (!all) {  // the socket took less: its buffer is full
+      write_blocked_ = true;
+      return true;
+    }
   }
+  write_blocked_ = false;
+  return true;
 }
 
 void Connection::Write() {
@@ -304,7 +433,7 @@ void Connection::Write() {
     bufs.emplace_back(asio::buffer(*it));
   }
   writing_ = static_cast<uint32_t>(bufs.size());
-  stream_.AsyncWrite(bufs, [self = shared_from_this()](const asio::error_code& ec, size_t n) {
+  stream_->AsyncWrite(bufs, [self = shared_from_this()](const asio::error_code& ec, size_t n) {
     self->OnWrite(ec, n);
   });
 }
@@ -338,7 +467,15 @@ void Connection::CloseAfterFlush() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
-  stream_.Close();
+  if (fd_ >= 0) {
+    if (polled_) poller_->Remove(fd_);
+    polled_ = false;
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    fd_ = -1;
+  } else if (stream_) {
+    stream_->Close();
+  }
   NotifyClosed();
 }
 

@@ -1,13 +1,17 @@
-// Connection: the ClientLink of one asio client connection on the io thread, over plain TCP or TLS (zab::SocketStream;
-// on a unified port the first byte decides, the TLS handshake first when it opens one). It
-// splits the byte stream into length-prefixed frames (rejecting negative or oversized lengths), recognises a four-letter
-// word in the first four bytes, and writes the replies queued while one handler ran together,
-// once it returns: a non-blocking gathered send on plain TCP (no asio operation, so an idle
-// session holds only its read wait), an asynchronous write for what the socket does not take
-// at once, and always for TLS. When a client
-// stops reading and its queued output passes a limit, the connection stops reading its
-// requests until the queue drains (back-pressure). All methods run on the io thread; owned by
-// shared_ptr (asio handlers keep it alive until closed).
+// Connection: the ClientLink of one client connection on the io thread, over plain TCP or TLS
+// (on a unified port the first byte decides, the TLS handshake first when it opens one). It
+// splits the byte stream into length-prefixed frames (rejecting negative or oversized lengths),
+// recognises a four-letter word in the first four bytes, and writes the replies queued while one
+// handler ran together, once it returns. When a client stops reading and its queued output
+// passes a limit, the connection stops reading its requests until the queue drains
+// (back-pressure). All methods run on the io thread; owned by shared_ptr (posted handlers and,
+// for TLS, asio's handlers keep it alive until they ran).
+//
+// Plain TCP is a bare non-blocking descriptor in the ClientPoller (client_poller.h): readable
+// and, while a write is cut short, writable interest, level-triggered; reads and gathered sends
+// are direct system calls, so an idle session holds no asio state and no read buffer. TLS (and
+// a unified port's connection once its first byte opens a handshake) goes through asio's
+// stream (zab::SocketStream).
 #pragma once
 
 #include <chrono>
@@ -20,6 +24,7 @@
 #include <asio.hpp>
 
 #include "server/client_link.h"
+#include "server/client_poller.h"
 #include "server/fifo.h"
 #include "zab/socket_stream.h"
 
@@ -28,13 +33,19 @@ namespace zk::server {
 // How a connection speaks: plain TCP, TLS, or whichever the client's first byte shows.
 enum class ConnectionSecurity : uint8_t { kPlain, kTls, kDetect };
 
-class Connection final : public ClientLink, public std::enable_shared_from_this<Connection> {
+class Connection final : public ClientLink,
+                         public ClientPoller::Handler,
+                         public std::enable_shared_from_this<Connection> {
  public:
-  // `tls_context` is used when `security` is kTls, or kDetect and the client starts TLS.
-  Connection(zab::TcpSocket socket, uint64_t id, LinkHandler* handler,
+  // Takes `fd`, an accepted TCP socket (closed with the connection; every read and write on it
+  // is non-blocking, whatever its flags). `poller` outlives every connection it serves
+  // (ZooKeeperServer closes them all before it goes). `tls_context` is used when `security`
+  // is kTls, or kDetect and the client starts TLS.
+  Connection(int fd, ClientPoller* poller, uint64_t id, LinkHandler* handler,
              size_t max_frame_bytes, size_t max_queued_output_bytes,
              ConnectionSecurity security = ConnectionSecurity::kPlain,
              std::shared_ptr<asio::ssl::context> tls_context = nullptr);
+  ~Connection() override;
 
   void Start();
   // Queues one complete frame (length prefix included) for writing.
@@ -53,25 +64,45 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
   const std::string& remote_address() const override { return remote_address_; }
   uint16_t remote_port() const override { return remote_port_; }
   ConnectionStats& stats() override { return stats_; }
-  bool is_tls() const override { return stream_.is_tls(); }
+  bool is_tls() const override { return stream_ != nullptr && stream_->is_tls(); }
   // The subject DN (RFC 2253) of the client's certificate; empty without TLS or certificate.
   const std::string& tls_peer_subject() const override;
   size_t queued_output_bytes() const override { return queued_bytes_; }
 
+  // Plain TCP: what the poller saw on the socket.
+  bool OnPollEvents(uint32_t events) override;
+
  private:
+  // Plain TCP from the first byte on (a unified port's connection once it is known to be).
+  void StartPlain();
+  // Hands the socket from the poller to an asio stream and starts the TLS handshake.
   void StartTls();
+  // Whether requests are read now: not closed or closing, not paused.
+  bool ReadingAllowed() const {
+    return !closed_ && !close_after_flush_ && !handler_paused_ && !read_paused_;
+  }
+  // (Re)starts reading unless paused (and pauses it while queued output is over the limit).
   void Read();
-  void OnReadable(const asio::error_code& ec);
+  // Plain TCP: one non-blocking read; returns true when it filled its buffer (more may wait).
+  bool ReadNow();
+  // A unified port, first byte: peeks at it; TLS or plain from then on. Returns true when the
+  // connection is plain now (and its report is to be handled as such).
+  bool DetectNow();
   void OnRead(const asio::error_code& ec, size_t n);
   void ParseFrames();
-  // Writes what is queued: as much as the socket takes at once (plain TCP, no asio operation),
-  // the rest by an asynchronous write; then closes (CloseAfterFlush) or resumes reading.
+  // Writes what is queued: on plain TCP as much as the socket takes now, the rest when the
+  // poller reports it writable; on TLS by an asynchronous write. Then closes (CloseAfterFlush)
+  // or resumes reading.
   void Flush();
-  // Plain TCP: gathered non-blocking sends until out_ is empty or the socket is full.
-  void WriteNow();
-  // An asynchronous gathered write of the frames at the front of out_ (counted in writing_).
+  // Plain TCP: gathered non-blocking sends until out_ is empty or the socket is full
+  // (write_blocked_ then). Returns false when it closed the connection.
+  bool WriteNow();
+  // TLS: an asynchronous gathered write of the frames at the front of out_ (counted in writing_).
   void Write();
   void OnWrite(const asio::error_code& ec, size_t n);
+  // Plain TCP: registers with the poller the interest the state asks for, when it adds any
+  // (interest no longer wanted is dropped when a report shows it, see OnPollEvents).
+  void WantPoll();
   void NotifyClosed();
 
   // A TLS-capable connection's context and, once the handshake is done, its peer's subject:
@@ -81,9 +112,9 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
     std::string peer_subject;
   };
 
-  // Members ordered so that a Connection with its shared_ptr control block (312 bytes) fits the
-  // allocator's 320-byte class: 10,000 idle sessions hold 10,000 of them.
-  zab::SocketStream stream_;
+  // Members ordered without padding: 10,000 idle sessions hold 10,000 of them.
+  ClientPoller* poller_;
+  std::unique_ptr<zab::SocketStream> stream_;  // TLS only: null while fd_ is polled
   std::unique_ptr<TlsParts> tls_;  // null for a plain connection
   uint64_t id_;
   LinkHandler* handler_;
@@ -104,11 +135,15 @@ class Connection final : public ClientLink, public std::enable_shared_from_this<
   uint32_t in_start_ = 0;  // parse position in in_
   static constexpr uint32_t kMinReadChunk = 1024;
   uint32_t read_chunk_ = kMinReadChunk;  // bytes asked for by the next read (connection.cc)
-  uint32_t writing_ = 0;  // frames at the front of out_ in the write in flight
+  uint32_t writing_ = 0;  // TLS: frames at the front of out_ in the write in flight
+  int fd_;  // plain TCP (and a unified port's until TLS): the socket; -1 once closed or TLS
   uint16_t remote_port_ = 0;
+  uint8_t poll_events_ = 0;  // the interest registered for fd_ (EPOLLIN, EPOLLOUT)
   ConnectionSecurity security_;
   bool first_frame_ = true;
-  bool reading_ = false;
+  bool reading_ = false;         // TLS: a read is in flight
+  bool polled_ = false;          // fd_ is registered with poller_
+  bool write_blocked_ = false;   // plain TCP: the socket took less than queued; wait for EPOLLOUT
   bool read_paused_ = false;     // paused because queued output is over the limit
   bool handler_paused_ = false;  // paused by the handler
   bool flush_posted_ = false;  // a Flush is posted to run after the current handler

@@ -1,7 +1,11 @@
 #include "server/zookeeper_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <future>
 
@@ -17,6 +21,7 @@ constexpr auto kScrapeTimeout = std::chrono::seconds(5);
 
 ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
     : io_(io),
+      poller_(io),
       node_(std::move(config), &clock_),
       config_(node_.config()),
       acceptor_(io),
@@ -101,6 +106,7 @@ void ZooKeeperServer::Stop() {
   if (client_tls_) client_tls_->Stop();
   tick_timer_.cancel();
   node_.Stop();
+  poller_.Stop();
   storage_.reset();
   log_store_.reset();  // closes LevelDB
 }
@@ -157,6 +163,7 @@ zab::Status ZooKeeperServer::Listen(zab::TcpAcceptor& acceptor, const std::strin
   acceptor.open(ep.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.native_non_blocking(true, ec);  // Accept takes connections until EAGAIN
   if (!ec) {
     acceptor.listen(config_.client_port_listen_backlog > 0
                         ? config_.client_port_listen_backlog
@@ -172,8 +179,8 @@ zab::Status ZooKeeperServer::Listen(zab::TcpAcceptor& acceptor, const std::strin
 }
 
 void ZooKeeperServer::Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity security) {
-  acceptor.async_accept([this, &acceptor, security](const asio::error_code& ec,
-                                                    zab::TcpSocket socket) {
+  acceptor.async_wait(asio::socket_base::wait_read, [this, &acceptor,
+                                                     security](const asio::error_code& ec) {
     if (stopped_) return;
     if (ec) {
       if (ec != asio::error::operation_aborted) {
@@ -182,21 +189,42 @@ void ZooKeeperServer::Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity secu
       }
       return;
     }
-    asio::error_code rec;
-    const std::string ip = socket.remote_endpoint(rec).address().to_string();
-    const uint64_t id = node_.AdmitLink(ip);
-    if (id == 0) {
-      socket.close(rec);
-      Accept(acceptor, security);
-      return;
+    // Bare descriptors: a plain connection never becomes an asio socket (client_poller.h).
+    for (;;) {
+      const int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd >= 0) {
+        Admit(fd, security);
+        continue;
+      }
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        spdlog::warn("accept failed: {}", std::strerror(errno));
+      }
+      break;
     }
-    auto conn = std::make_shared<Connection>(
-        std::move(socket), id, &node_, node_.MaxFieldBytes(), kMaxQueuedOutputBytes, security,
-        security == ConnectionSecurity::kPlain ? nullptr : client_tls_->current());
-    node_.AttachLink(conn);
-    conn->Start();
     Accept(acceptor, security);
   });
+}
+
+void ZooKeeperServer::Admit(int fd, ConnectionSecurity security) {
+  asio::ip::tcp::endpoint peer;
+  socklen_t len = static_cast<socklen_t>(peer.capacity());
+  std::string ip;
+  if (::getpeername(fd, peer.data(), &len) == 0) {
+    peer.resize(len);
+    ip = peer.address().to_string();
+  }
+  const uint64_t id = node_.AdmitLink(ip);
+  if (id == 0) {
+    ::close(fd);
+    return;
+  }
+  auto conn = std::make_shared<Connection>(
+      fd, &poller_, id, &node_, node_.MaxFieldBytes(), kMaxQueuedOutputBytes, security,
+      security == ConnectionSecurity::kPlain ? nullptr : client_tls_->current());
+  node_.AttachLink(conn);
+  conn->Start();
 }
 
 void ZooKeeperServer::ScheduleTick() {

@@ -18,6 +18,7 @@
 #include <asio.hpp>
 
 #include "server/admin_server.h"
+#include "server/client_poller.h"
 #include "server/config.h"
 #include "server/connection.h"
 #include "server/driver_replication.h"
@@ -64,13 +65,17 @@ class ZooKeeperServer {
   // Listens on host:port (port 0: the kernel picks); returns the bound port in *bound.
   zab::Status Listen(zab::TcpAcceptor& acceptor, const std::string& host, int port,
                      const char* what, uint16_t* bound);
+  // Accepts, every time the listening socket is readable, all connections waiting.
   void Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity security);
+  // Turns an accepted socket into a Connection (or closes it: too many from its address).
+  void Admit(int fd, ConnectionSecurity security);
   void ScheduleTick();
 
   asio::io_context& io_;
   SystemClock clock_;
   std::unique_ptr<zab::LeveldbLogStore> log_store_;
   std::unique_ptr<FileNodeStorage> storage_;
+  ClientPoller poller_;  // the plain client sockets; outlives the node's connections
   ServerNode node_;  // declared after its ports: destroyed before them
   const ServerConfig& config_;  // the node's
   zab::TcpAcceptor acceptor_;

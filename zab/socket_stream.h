@@ -1,4 +1,4 @@
-// SocketStream: the byte stream under a connection (a client Connection, a PeerConnection):
+// SocketStream: the byte stream under a connection (a PeerConnection, a TLS client Connection):
 // the TCP socket itself, or TLS over it, chosen before the first byte is read or written; the
 // connection's read loop and writes go through it unchanged, with no extra thread or copy on
 // the plain path. For TLS, a gathered write is coalesced into one buffer (OpenSSL writes one
@@ -47,23 +47,6 @@ class SocketStream {
   SSL* ssl() { return tls_ ? tls_->stream.native_handle() : nullptr; }
   TcpSocket& socket() { return socket_; }
 
-  // Waits for the first byte and calls handler(ec, starts_tls) without consuming it: true when
-  // it opens a TLS handshake record (0x16), as ZooKeeper's port unification detects TLS.
-  template <typename Handler>
-  void AsyncDetectTls(Handler handler) {
-    socket_.async_wait(asio::socket_base::wait_read,
-                       [this, handler = std::move(handler)](const asio::error_code& ec) mutable {
-                         unsigned char first = 0;
-                         asio::error_code rec = ec;
-                         size_t n = 0;
-                         if (!rec) {
-                           n = socket_.receive(asio::buffer(&first, 1),
-                                               asio::socket_base::message_peek, rec);
-                         }
-                         handler(rec, n == 1 && first == 0x16);
-                       });
-  }
-
   template <typename Handler>
   void AsyncHandshake(Handler handler) {
     tls_->stream.async_handshake(tls_->role, std::move(handler));
@@ -76,28 +59,6 @@ class SocketStream {
     } else {
       socket_.async_read_some(buffer, std::move(handler));
     }
-  }
-
-  // Plain TCP only: waits until the socket is readable (data, end of stream or an error) without
-  // a buffer; ReceiveNow then reads what is there without blocking (would_block if nothing is:
-  // wait again). An idle connection waiting this way holds no read buffer.
-  template <typename Handler>
-  void AsyncWaitReadable(Handler handler) {
-    socket_.async_wait(asio::socket_base::wait_read, std::move(handler));
-  }
-  size_t ReceiveNow(asio::mutable_buffer buffer, asio::error_code& ec) {
-    // In asio's user non-blocking mode a synchronous read returns would_block instead of
-    // polling; the stream's other operations are asynchronous and unaffected.
-    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
-    return ec ? 0 : socket_.read_some(buffer, ec);
-  }
-
-  // Plain TCP only: sends what the socket takes now without blocking (would_block if nothing);
-  // returns the bytes sent. REQUIRES: no write in progress.
-  template <typename Buffers>
-  size_t SendNow(const Buffers& buffers, asio::error_code& ec) {
-    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
-    return ec ? 0 : socket_.write_some(buffers, ec);
   }
 
   // Writes all of `buffers`; REQUIRES: no write in progress.
