@@ -53,9 +53,21 @@ void ClientPoller::Remove(int fd) {
       handlers_[static_cast<size_t>(fd)] == nullptr) {
     return;
   }
-  if (epoll_fd_ >= 0) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  Handler* handler = handlers_[static_cast<size_t>(fd)];
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   handlers_[static_cast<size_t>(fd)] = nullptr;
   --registered_;
+  for (std::vector<Handler*>* list : {&deferred_, &ending_}) {
+    for (Handler*& h : *list) {
+      if (h == handler) h = nullptr;
+    }
+  }
+}
+
+bool ClientPoller::DeferToBatchEnd(Handler* handler) {
+  if (!in_batch_) return false;
+  deferred_.push_back(handler);
+  return true;
 }
 
 void ClientPoller::Stop() {
@@ -99,12 +111,21 @@ void ClientPoller::Drain() {
     n = 0;
   }
   bool again = n == kBatch;
+  in_batch_ = true;
   for (int i = 0; i < n; ++i) {
     const auto fd = static_cast<size_t>(events[i].data.fd);
     // Looked up per report: a handler called earlier in the batch may have removed this one.
     Handler* handler = fd < handlers_.size() ? handlers_[fd] : nullptr;
     if (handler != nullptr && handler->OnPollEvents(events[i].events)) again = true;
   }
+  while (!deferred_.empty()) {  // an OnBatchEnd may defer more
+    ending_.swap(deferred_);
+    for (size_t i = 0; i < ending_.size(); ++i) {
+      if (Handler* handler = ending_[i]) handler->OnBatchEnd();
+    }
+    ending_.clear();
+  }
+  in_batch_ = false;
   if (stopped_) return;
   // The wait is pending before the io_context polls its reactor again: the set's readiness
   // is reported on an edge, and one that came while nothing waited would be lost.

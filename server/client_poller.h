@@ -12,6 +12,11 @@
 // reported when the kernel signals it. Removing a descriptor drops any report already fetched
 // for it, so a handler is never called after its Remove.
 //
+// What handlers do in one batch of reports can be finished once the batch ends
+// (DeferToBatchEnd): a connection's replies to the requests it read go out then, together,
+// without a handler posted to the io_context (which costs asio a wake-up of its reactor and one
+// more poll of it per request).
+//
 // Single-threaded: every call on the one thread that runs `io`.
 #pragma once
 
@@ -30,6 +35,8 @@ class ClientPoller {
     // `events`: what epoll reported (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP). Returns true when
     // it may have left readiness unconsumed, so that the set is polled again soon.
     virtual bool OnPollEvents(uint32_t events) = 0;
+    // The batch it asked DeferToBatchEnd in has ended.
+    virtual void OnBatchEnd() {}
 
    protected:
     ~Handler() = default;
@@ -45,8 +52,13 @@ class ClientPoller {
   int Add(int fd, uint32_t events, Handler* handler);
   // Changes the interest of a registered `fd`. Returns 0 or an errno.
   int Modify(int fd, uint32_t events);
-  // Unregisters `fd`; call before closing it. No report reaches its handler afterwards.
+  // Unregisters `fd`; call before closing it. No report (nor OnBatchEnd) reaches its handler
+  // afterwards.
   void Remove(int fd);
+  // Inside a batch (in a handler's OnPollEvents or OnBatchEnd): calls the OnBatchEnd of the
+  // registered `handler` once every handler of the batch has run, and returns true. Outside a
+  // batch returns false. Call at most once per handler and batch.
+  bool DeferToBatchEnd(Handler* handler);
   // Stops watching the set (the io_context's run no longer waits on it). Idempotent; Remove
   // still works afterwards.
   void Stop();
@@ -64,11 +76,14 @@ class ClientPoller {
   int epoll_fd_;  // owned by watch_
   asio::posix::stream_descriptor watch_;
   std::vector<Handler*> handlers_;  // by descriptor number; null where none is registered
+  std::vector<Handler*> deferred_;  // DeferToBatchEnd in this batch; null once removed
+  std::vector<Handler*> ending_;    // those whose OnBatchEnd runs now; null once removed
   size_t registered_ = 0;
   // Handlers posted to the io_context check it, so none touches a destroyed poller.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
   bool watching_ = false;      // the wait on the set is pending
   bool drain_posted_ = false;  // a Drain is posted
+  bool in_batch_ = false;      // Drain is calling handlers
   bool stopped_ = false;
 };
 

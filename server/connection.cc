@@ -343,14 +343,22 @@ void Connection::Send(std::string frame) {
   out_.push_back(std::move(frame));
   ++stats_.packets_sent;
   // Replies to one batch of requests or txns go out together: the flush runs once the io thread
-  // is done with the handler sending them. (A blocked socket flushes when it is writable.)
+  // is done with the handler sending them, or with the poller's batch of reports. (A blocked
+  // socket flushes when it is writable.)
   if (writing_ == 0 && !write_blocked_ && !flush_posted_) {
     flush_posted_ = true;
+    if (polled_ && poller_->DeferToBatchEnd(this)) return;
     asio::post(poller_->context(), [self = shared_from_this()] {
       self->flush_posted_ = false;
       self->Flush();
     });
   }
+}
+
+void Connection::OnBatchEnd() {
+  auto self = shared_from_this();  // the flush may close it, and the node drop it
+  flush_posted_ = false;
+  Flush();
 }
 
 void Connection::Flush() {

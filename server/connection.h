@@ -71,6 +71,8 @@ class Connection final : public ClientLink,
 
   // Plain TCP: what the poller saw on the socket.
   bool OnPollEvents(uint32_t events) override;
+  // Plain TCP: the flush of replies queued during the poller's batch.
+  void OnBatchEnd() override;
 
  private:
   // Plain TCP from the first byte on (a unified port's connection once it is known to be).
@@ -146,7 +148,8 @@ class Connection final : public ClientLink,
   bool write_blocked_ = false;   // plain TCP: the socket took less than queued; wait for EPOLLOUT
   bool read_paused_ = false;     // paused because queued output is over the limit
   bool handler_paused_ = false;  // paused by the handler
-  bool flush_posted_ = false;  // a Flush is posted to run after the current handler
+  // A Flush is posted to run after the current handler, or deferred to the poller's batch end.
+  bool flush_posted_ = false;
   bool close_after_flush_ = false;
   bool closed_ = false;
   bool notified_ = false;

@@ -295,10 +295,20 @@ struct PipeReader final : ClientPoller::Handler {
   int calls = 0;
   std::string got;
   int remove_on_call = -1;  // a descriptor to remove when called
+  bool defer = false;       // asks for OnBatchEnd when called
+  int batch_ends = 0;
+  int calls_at_batch_end = -1;  // calls of `watched` when OnBatchEnd ran
+  const PipeReader* watched = nullptr;
+
+  void OnBatchEnd() override {
+    ++batch_ends;
+    if (watched != nullptr) calls_at_batch_end = watched->calls;
+  }
 
   bool OnPollEvents(uint32_t events) override {
     ++calls;
     if (remove_on_call >= 0) poller->Remove(remove_on_call);
+    if (defer) CHECK(poller->DeferToBatchEnd(this));
     if ((events & EPOLLIN) == 0) return false;
     char c;
     if (::read(fd, &c, 1) != 1) return false;
@@ -352,6 +362,45 @@ TEST_CASE("ClientPoller calls no handler removed earlier in the same batch") {
   CHECK(((ra.calls > 0) != (rb.calls > 0)));
   CHECK(poller.registered() == 1);
   for (int fd : {a[0], a[1], b[0], b[1]}) ::close(fd);
+}
+
+TEST_CASE("ClientPoller ends a batch with the OnBatchEnd asked for in it, never a removed one") {
+  asio::io_context io(1);
+  ClientPoller poller(io);
+  CHECK_FALSE(poller.DeferToBatchEnd(nullptr));  // outside a batch: the caller posts instead
+  int a[2], b[2], c[2];
+  for (int* p : {a, b, c}) REQUIRE(::pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0);
+  PipeReader ra, rb, rc;
+  for (PipeReader* r : {&ra, &rb, &rc}) r->poller = &poller;
+  ra.fd = a[0];
+  rb.fd = b[0];
+  rc.fd = c[0];
+  ra.defer = rb.defer = rc.defer = true;
+  ra.watched = &rb;  // its batch end comes after rb's report, whichever order the batch had
+  rb.watched = &ra;
+  REQUIRE(poller.Add(a[0], EPOLLIN, &ra) == 0);
+  REQUIRE(poller.Add(b[0], EPOLLIN, &rb) == 0);
+  REQUIRE(poller.Add(c[0], EPOLLIN, &rc) == 0);
+  REQUIRE(::write(a[1], "a", 1) == 1);
+  REQUIRE(::write(b[1], "b", 1) == 1);
+  REQUIRE(RunUntil(io, [&] { return ra.batch_ends >= 1 && rb.batch_ends >= 1; }));
+  CHECK(ra.calls_at_batch_end >= 1);
+  CHECK(rb.calls_at_batch_end >= 1);
+  CHECK(rc.batch_ends == 0);  // not reported, never asked
+
+  // One removed in the batch it asked in (or before its report) gets no OnBatchEnd.
+  ra.defer = false;
+  ra.remove_on_call = c[0];
+  REQUIRE(::write(c[1], "c", 1) == 1);
+  REQUIRE(::write(a[1], "a", 1) == 1);  // both reported in one batch: ra removes rc
+  REQUIRE(RunUntil(io, [&] { return ra.got.size() == 2; }));
+  for (int i = 0; i < 10; ++i) io.run_one_for(std::chrono::milliseconds(2));
+  CHECK(rc.batch_ends == 0);
+  CHECK(poller.registered() == 2);
+  for (int* p : {a, b, c}) {
+    ::close(p[0]);
+    ::close(p[1]);
+  }
 }
 
 }  // namespace
