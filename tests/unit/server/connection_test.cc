@@ -253,39 +253,30 @@ TEST_CASE("The client's close reaches the handler once and leaves the poller") {
 }
 
 TEST_CASE("A unified port's connection is plain unless its first byte opens a TLS handshake") {
+  Fixture f;
+  SocketPair s = Connect();
+  auto conn = f.Open(s.server, 8 << 20, ConnectionSecurity::kDetect);
   SUBCASE("plain") {
-    Fixture f;
-    SocketPair s = Connect();
-    auto conn = f.Open(s.server, 8 << 20, ConnectionSecurity::kDetect);
     WriteAll(s.client, Frame("hello"));
     REQUIRE(RunUntil(f.io, [&] { return f.handler.frames.size() == 1; }));
     CHECK(f.handler.frames[0] == "hello");
     CHECK_FALSE(conn->is_tls());
-    conn->Close();
-    ::close(s.client);
   }
   SUBCASE("a four-letter word") {
-    Fixture f;
-    SocketPair s = Connect();
-    auto conn = f.Open(s.server, 8 << 20, ConnectionSecurity::kDetect);
     WriteAll(s.client, "ruok");
     REQUIRE(RunUntil(f.io, [&] { return f.handler.words.size() == 1; }));
     CHECK(f.handler.words[0] == "ruok");
-    conn->Close();
-    ::close(s.client);
   }
   SUBCASE("TLS, without a context to answer it: closed") {
-    Fixture f;
-    SocketPair s = Connect();
-    auto conn = f.Open(s.server, 8 << 20, ConnectionSecurity::kDetect);
     WriteAll(s.client, std::string("\x16\x03\x01", 3));
     REQUIRE(RunUntil(f.io, [&] { return f.handler.closed == 1; }));
     CHECK(f.handler.frames.empty());
     CHECK(f.poller.registered() == 0);
     char c;
     CHECK(::recv(s.client, &c, 1, 0) <= 0);  // the server end is closed
-    ::close(s.client);
   }
+  conn->Close();
+  ::close(s.client);
 }
 
 // A pipe end read one byte per report, with a handler that may remove another registration.
