@@ -14,8 +14,8 @@
 //
 // What handlers do in one batch of reports can be finished once the batch ends
 // (DeferToBatchEnd): a connection's replies to the requests it read go out then, together,
-// without a handler posted to the io_context (which costs asio a wake-up of its reactor and one
-// more poll of it per request).
+// without a handler posted to the io_context (after which asio polls its reactor once more: one
+// more epoll_wait per request).
 //
 // Single-threaded: every call on the one thread that runs `io`.
 #pragma once
