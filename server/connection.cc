@@ -40,6 +40,14 @@ bool IsFourLetterWord(const char* p) {
 
 }  // namespace
 
+std::optional<asio::ip::tcp::endpoint> PeerEndpoint(int fd) {
+  asio::ip::tcp::endpoint ep;
+  socklen_t len = static_cast<socklen_t>(ep.capacity());
+  if (::getpeername(fd, ep.data(), &len) != 0) return std::nullopt;
+  ep.resize(len);
+  return ep;
+}
+
 Connection::Connection(int fd, ClientPoller* poller, uint64_t id, LinkHandler* handler,
                        size_t max_frame_bytes, size_t max_queued_output_bytes,
                        ConnectionSecurity security, std::shared_ptr<asio::ssl::context> tls_context)
@@ -53,12 +61,9 @@ Connection::Connection(int fd, ClientPoller* poller, uint64_t id, LinkHandler* h
           static_cast<uint32_t>(std::min<size_t>(max_queued_output_bytes, UINT32_MAX))),
       fd_(fd),
       security_(security) {
-  asio::ip::tcp::endpoint ep;
-  socklen_t len = static_cast<socklen_t>(ep.capacity());
-  if (::getpeername(fd_, ep.data(), &len) == 0) {
-    ep.resize(len);
-    remote_address_ = ep.address().to_string();
-    remote_port_ = ep.port();
+  if (auto ep = PeerEndpoint(fd_)) {
+    remote_address_ = ep->address().to_string();
+    remote_port_ = ep->port();
   }
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -152,13 +157,7 @@ void Connection::Read() {
   }
   if (reading_) return;
   reading_ = true;
-  // TLS: compact the buffer, then read into its tail.
-  if (in_start_ > 0) {
-    in_.erase(0, in_start_);
-    in_start_ = 0;
-  }
-  size_t used = in_.size();
-  in_.resize(used + read_chunk_);
+  const size_t used = MakeReadRoom();
   stream_->AsyncReadSome(asio::buffer(in_.data() + used, read_chunk_),
                          [self = shared_from_this(), used](const asio::error_code& ec, size_t n) {
                            self->reading_ = false;
@@ -168,11 +167,17 @@ void Connection::Read() {
                          });
 }
 
-void Connection::WantPoll() {
-  if (fd_ < 0 || closed_) return;
-  uint8_t want = poll_events_;  // what is registered stays until a report shows it unwanted
+uint8_t Connection::WantedEvents() const {
+  uint8_t want = 0;
   if (ReadingAllowed()) want |= EPOLLIN;
   if (write_blocked_) want |= EPOLLOUT;
+  return want;
+}
+
+void Connection::WantPoll() {
+  if (fd_ < 0 || closed_) return;
+  // What is registered stays until a report shows it unwanted (OnPollEvents).
+  const uint8_t want = poll_events_ | WantedEvents();
   if (polled_ && want == poll_events_) return;
   const int err = polled_ ? poller_->Modify(fd_, want) : poller_->Add(fd_, want, this);
   if (err != 0) {
@@ -210,10 +215,7 @@ bool Connection::OnPollEvents(uint32_t events) {
   }
   if (closed_) return false;
   // Interest no longer wanted goes now, so that a level-triggered report does not repeat.
-  uint8_t want = 0;
-  if (ReadingAllowed()) want |= EPOLLIN;
-  if (write_blocked_) want |= EPOLLOUT;
-  if (want != poll_events_) {
+  if (const uint8_t want = WantedEvents(); want != poll_events_) {
     poll_events_ = want;
     poller_->Modify(fd_, want);
   }
@@ -236,17 +238,19 @@ bool Connection::DetectNow() {
   return !closed_;
 }
 
-bool Connection::ReadNow() {
-  if (in_start_ == in_.size()) {
-    in_.clear();
-    in_start_ = 0;
-  } else if (in_start_ > 0) {
+size_t Connection::MakeReadRoom() {
+  if (in_start_ > 0) {  // drop what is parsed
     in_.erase(0, in_start_);
     in_start_ = 0;
   }
   const size_t used = in_.size();
+  in_.resize(used + read_chunk_);
+  return used;
+}
+
+bool Connection::ReadNow() {
   const size_t chunk = read_chunk_;
-  in_.resize(used + chunk);
+  const size_t used = MakeReadRoom();
   ssize_t n;
   do {
     n = ::recv(fd_, in_.data() + used, chunk, MSG_DONTWAIT);

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,9 @@ namespace zk::server {
 
 // How a connection speaks: plain TCP, TLS, or whichever the client's first byte shows.
 enum class ConnectionSecurity : uint8_t { kPlain, kTls, kDetect };
+
+// The address at the other end of the TCP socket `fd`; nullopt when it has none.
+std::optional<asio::ip::tcp::endpoint> PeerEndpoint(int fd);
 
 class Connection final : public ClientLink,
                          public ClientPoller::Handler,
@@ -85,6 +89,9 @@ class Connection final : public ClientLink,
   }
   // (Re)starts reading unless paused (and pauses it while queued output is over the limit).
   void Read();
+  // Compacts in_ (drops the parsed bytes) and grows it by read_chunk_; returns where the read
+  // goes.
+  size_t MakeReadRoom();
   // Plain TCP: one non-blocking read; returns true when it filled its buffer (more may wait).
   bool ReadNow();
   // A unified port, first byte: peeks at it; TLS or plain from then on. Returns true when the
@@ -105,6 +112,8 @@ class Connection final : public ClientLink,
   // Plain TCP: registers with the poller the interest the state asks for, when it adds any
   // (interest no longer wanted is dropped when a report shows it, see OnPollEvents).
   void WantPoll();
+  // Plain TCP: the interest the state asks for (EPOLLIN while reading, EPOLLOUT while blocked).
+  uint8_t WantedEvents() const;
   void NotifyClosed();
 
   // A TLS-capable connection's context and, once the handshake is done, its peer's subject:

@@ -208,14 +208,8 @@ void ZooKeeperServer::Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity secu
 }
 
 void ZooKeeperServer::Admit(int fd, ConnectionSecurity security) {
-  asio::ip::tcp::endpoint peer;
-  socklen_t len = static_cast<socklen_t>(peer.capacity());
-  std::string ip;
-  if (::getpeername(fd, peer.data(), &len) == 0) {
-    peer.resize(len);
-    ip = peer.address().to_string();
-  }
-  const uint64_t id = node_.AdmitLink(ip);
+  const auto peer = PeerEndpoint(fd);
+  const uint64_t id = node_.AdmitLink(peer ? peer->address().to_string() : std::string());
   if (id == 0) {
     ::close(fd);
     return;
