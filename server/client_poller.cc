@@ -127,8 +127,10 @@ void ClientPoller::Drain() {
   }
   in_batch_ = false;
   if (stopped_) return;
-  // The wait is pending before the io_context polls its reactor again: the set's readiness
-  // is reported on an edge, and one that came while nothing waited would be lost.
+  // The wait is pending again before the io_context polls its reactor: asio registers the set
+  // edge-triggered, and re-arms a wait with an epoll_ctl that reports the set if it is ready
+  // now. Readiness a handler said it left behind is polled again in any case, not trusting
+  // that detail of asio.
   if (!watching_) Watch();
   if (again) PostDrain();
 }
