@@ -1,7 +1,6 @@
 #include "server/file_node_storage.h"
 
 #include <spdlog/spdlog.h>
-
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -45,20 +44,41 @@ int64_t FileNodeStorage::SnapshotWrittenAt(int64_t zxid) {
   return st.st_mtime;
 }
 
-bool FileNodeStorage::StartSnapshot(const DataTree& tree, const SessionTracker& sessions) {
-  if (!writer_ || !writer_->Start(tree, sessions)) return false;
-  // fork() stops this thread while it copies the page tables; worth knowing when it is long.
-  if (writer_->last_fork_us() >= 20000) {
-    spdlog::info("snapshot: fork took {} ms", writer_->last_fork_us() / 1000);
-  } else {
-    spdlog::debug("snapshot: fork took {} us", writer_->last_fork_us());
+namespace {
+
+void LogRestored(const CollapseFigures& f) {
+  if (f.unsupported) {
+    spdlog::warn(
+        "memory.hugePages: this kernel cannot collapse pages into huge pages (MADV_COLLAPSE, "
+        "Linux 6.1); pages that snapshots split stay split, and each fork copies their page "
+        "tables");
+    return;
   }
+  constexpr int64_t kMiB = int64_t{1} << 20;
+  spdlog::info(
+      "heap back on huge pages after the snapshot: {} MiB in {} ms ({} MiB sparse, {} "
+      "MiB not collapsible now)",
+      f.collapsed_bytes / kMiB, f.wall_us / 1000, f.sparse_bytes / kMiB, f.failed_bytes / kMiB);
+}
+
+}  // namespace
+
+bool FileNodeStorage::StartSnapshot(const DataTree& tree, const SessionTracker& sessions) {
+  if (restorer_.running()) return false;
+  if (std::optional<CollapseFigures> restored = restorer_.TakeFigures()) LogRestored(*restored);
+  if (!writer_ || !writer_->Start(tree, sessions)) return false;
+  // fork() stops this thread while it copies the page tables: every client waits that long.
+  spdlog::info("snapshot: fork took {:.1f} ms", static_cast<double>(writer_->last_fork_us()) / 1000);
   return true;
 }
 
-bool FileNodeStorage::SnapshotRunning() const { return writer_ && writer_->running(); }
+// A snapshot counts as running until the heap is back on huge pages, so the next fork waits.
+bool FileNodeStorage::SnapshotRunning() const {
+  return (writer_ && writer_->running()) || restorer_.running();
+}
 
 std::optional<zab::Status> FileNodeStorage::PollSnapshot() {
+  if (std::optional<CollapseFigures> restored = restorer_.TakeFigures()) LogRestored(*restored);
   if (!writer_) return std::nullopt;
   const int64_t zxid = writer_->running_zxid();
   std::optional<zab::Status> done = writer_->Poll();
@@ -67,6 +87,8 @@ std::optional<zab::Status> FileNodeStorage::PollSnapshot() {
     spdlog::info("snapshot of zxid 0x{:x} written in {} ms, {} ms of CPU", zxid,
                  writer_->last_wall_us() / 1000, writer_->last_child_cpu_us() / 1000);
   }
+  // The child is gone (either way), so the pages it shared are the server's alone again.
+  if (done) (void)restorer_.Start(HeapHugePageRanges().Ranges());
   return done;
 }
 
@@ -74,7 +96,10 @@ int64_t FileNodeStorage::PurgeSnapshots(int retain_count) {
   return server::PurgeSnapshots(snapshot_dir_, retain_count, &remover_);
 }
 
-void FileNodeStorage::Close() { writer_.reset(); }
+void FileNodeStorage::Close() {
+  writer_.reset();
+  restorer_.Stop();
+}
 
 StorageSizes FileNodeStorage::Sizes() {
   StorageSizes s;

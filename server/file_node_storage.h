@@ -1,8 +1,10 @@
 // FileNodeStorage: the NodeStorage of a server process — snapshot files in dataDir's snapshot
 // directory (server/snapshot.h: written by a forked child, or whole when received from a
-// leader), and the sizes of dataDir and dataLogDir read from the file system.
-// Threads: the node's thread only. Ownership: owns its SnapshotWriter (Close waits for it) and the
-// thread that unlinks purged snapshots (the destructor waits for it).
+// leader), and the sizes of dataDir and dataLogDir read from the file system. After each forked
+// child it puts the heap back on huge pages (server/huge_page_restorer.h) before the next fork.
+// Threads: the node's thread only. Ownership: owns its SnapshotWriter (Close waits for it), the
+// HugePageRestorer (Close stops it) and the thread that unlinks purged snapshots (the destructor
+// waits for it).
 #pragma once
 
 #include <memory>
@@ -10,6 +12,7 @@
 
 #include "server/config.h"
 #include "server/file_remover.h"
+#include "server/huge_page_restorer.h"
 #include "server/node_storage.h"
 
 namespace zk::server {
@@ -40,7 +43,8 @@ class FileNodeStorage final : public NodeStorage {
   const std::string snapshot_dir_;
   const std::string log_dir_;
   std::unique_ptr<SnapshotWriter> writer_;
-  FileRemover remover_;  // purged snapshots are unlinked on its thread
+  HugePageRestorer restorer_;  // runs between a child's end and the next fork
+  FileRemover remover_;        // purged snapshots are unlinked on its thread
 };
 
 }  // namespace zk::server

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "server/huge_page_ranges.h"
+
 namespace zk::server {
 namespace {
 
@@ -14,7 +16,9 @@ constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
 // reservation costs no memory (MAP_NORESERVE) and keeps the heap in a few large mappings.
 constexpr size_t kReserveBytes = size_t{256} << 20;
 
-uintptr_t AlignUp(uintptr_t v, uintptr_t alignment) { return (v + alignment - 1) & ~(alignment - 1); }
+uintptr_t AlignUp(uintptr_t v, uintptr_t alignment) {
+  return (v + alignment - 1) & ~(alignment - 1);
+}
 
 // Hands out memory from huge-page mappings, front to back. tcmalloc calls Alloc with its page
 // heap lock held, so no lock of its own; it never gives memory back (tcmalloc returns free
@@ -32,6 +36,8 @@ class HugePageSysAllocator final : public SysAllocator {
       start = AlignUp(next_, alignment);
     }
     next_ = start + size;
+    // For HugePageRestorer: what the heap uses of this mapping, now up to next_.
+    (void)HeapHugePageRanges().Record(region_begin_, next_);
     if (actual_size != nullptr) *actual_size = size;
     return reinterpret_cast<void*>(start);
   }
@@ -53,6 +59,7 @@ class HugePageSysAllocator final : public SysAllocator {
     if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + len), tail);
     // Best effort: without it (THP "never") this is an ordinary anonymous mapping.
     (void)::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);
+    region_begin_ = aligned;
     next_ = aligned;
     end_ = aligned + len;
     return true;
@@ -63,6 +70,7 @@ class HugePageSysAllocator final : public SysAllocator {
   }
 
   SysAllocator* const fallback_;
+  uintptr_t region_begin_ = 0;
   uintptr_t next_ = 0;
   uintptr_t end_ = 0;
 };

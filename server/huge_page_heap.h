@@ -4,7 +4,9 @@
 // and that is what a server with millions of znodes has:
 //   - fork() of the snapshot writer copies one entry per 2 MiB instead of one per 4 KiB page;
 //   - every walk of the tree and every lookup in a large child set misses the TLB far less.
-// docs/performance.md ("Huge pages") has the figures.
+// Each range it hands out is recorded in HeapHugePageRanges() (server/huge_page_ranges.h), so
+// that HugePageRestorer can collapse what a snapshot's fork split back into huge pages.
+// docs/performance.md ("Huge pages", "Keeping the heap on huge pages") has the figures.
 #pragma once
 
 namespace zk::server {
