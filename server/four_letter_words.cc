@@ -32,9 +32,6 @@ constexpr std::string_view kNotServing =
 // ZooTrace's default mask, which `gtmk` reports; zabkeeper has no trace levels to change.
 constexpr int64_t kTraceMask = 306;
 
-// ZooKeeper's zookeeper.nio.sessionlessCnxnTimeout: how long a connection without a session
-// may live, and the bucket width of its connection expiry queue.
-constexpr int64_t kSessionlessConnectionTimeoutMs = 10000;
 
 bool IsKnownWord(std::string_view word) {
   return std::find(kKnownWords.begin(), kKnownWords.end(), word) != kKnownWords.end();
@@ -253,6 +250,8 @@ MntrWriter ServerNode::MonitorFigures() const {
   m.Add("zk_uptime", s.uptime_ms);
   m.Add("zk_max_latency", s.max_latency_ms);
   m.Add("zk_connection_rejected", static_cast<int64_t>(s.connection_rejected));
+  m.Add("zk_sessionless_connections_expired",
+        static_cast<int64_t>(s.sessionless_connections_expired));
   m.Add("zk_stale_sessions_expired", static_cast<int64_t>(s.stale_sessions_expired));
   m.Add("zk_fsync_threshold_exceed_count", static_cast<int64_t>(s.fsync_threshold_exceed_count));
   m.Add("zk_proposal_count", static_cast<int64_t>(s.proposal_count));

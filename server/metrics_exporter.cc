@@ -85,6 +85,9 @@ std::vector<MetricFamily> MetricFamiliesOf(const MetricsSnapshot& m) {
   f.Gauge("max_file_descriptor_count", "File descriptor limit (-1: unlimited)",
           D(m.max_file_descriptor_count));
   f.Counter("connection_rejected", "Client connections refused (limits)", D(m.connection_rejected));
+  f.Counter("sessionless_connections_expired",
+            "Client connections closed for having no session 10 s after they opened",
+            D(m.sessionless_connections_expired));
   f.Counter("stale_sessions_expired", "Sessions expired", D(m.stale_sessions_expired));
   f.Summary("fsynctime", "Time of one synced write of the txn log (a group commit) in ms",
             m.fsync_us, 1000.0);

@@ -41,6 +41,7 @@ struct MetricsSnapshot {
   zab::LogLinearHistogram read_latency_us;
   zab::LogLinearHistogram update_latency_us;
   uint64_t connection_rejected = 0;
+  uint64_t sessionless_connections_expired = 0;
   uint64_t stale_sessions_expired = 0;
   uint64_t frames_rejected = 0;
   // Writes of this follower's clients sent to the leader and not yet answered.

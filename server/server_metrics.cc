@@ -46,6 +46,7 @@ MetricsSnapshot ServerNode::Metrics() const {
   m.read_latency_us = stats_.read_latency_us;
   m.update_latency_us = stats_.update_latency_us;
   m.connection_rejected = stats_.connections_rejected;
+  m.sessionless_connections_expired = stats_.sessionless_connections_expired;
   m.stale_sessions_expired = stats_.sessions_expired;
   m.frames_rejected = stats_.frames_rejected;
 

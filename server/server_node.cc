@@ -224,9 +224,25 @@ uint64_t ServerNode::AdmitLink(const std::string& ip) {
 }
 
 void ServerNode::AttachLink(std::shared_ptr<ClientLink> link) {
+  recently_attached_.emplace_back(NowMs(), link->id());
   ConnState& st = conns_[link->id()];
   st.who.ids.push_back(AuthId{"ip", link->remote_address()});
   st.conn = std::move(link);
+}
+
+void ServerNode::CloseSessionlessLinks() {
+  const int64_t cutoff = NowMs() - kSessionlessConnectionTimeoutMs;
+  while (!recently_attached_.empty() && recently_attached_.front().first <= cutoff) {
+    const uint64_t id = recently_attached_.front().second;
+    recently_attached_.pop_front();
+    ConnState* st = StateOf(id);
+    if (st == nullptr || st->session_id != 0 || st->handshake_pending) continue;
+    spdlog::debug("closing the connection from {}:{}: no session after {} ms",
+                  st->conn->remote_address(), st->conn->remote_port(),
+                  kSessionlessConnectionTimeoutMs);
+    ++stats_.sessionless_connections_expired;
+    st->conn->Close();
+  }
 }
 
 ServerNode::ConnState* ServerNode::StateOf(uint64_t conn_id) {
@@ -263,6 +279,7 @@ void ServerNode::OnTlsEstablished(ClientLink& conn) {
 }
 
 void ServerNode::OnTick() {
+  CloseSessionlessLinks();
   if (leading()) ExpireSessions();
   if (leading() && tree_->last_zxid() != digest_sampled_zxid_) SampleDigest();
   if (serving() && !leading()) ReportActivity();
@@ -309,8 +326,10 @@ void ServerNode::MaybeSnapshot() {
   // Skipped while the last one runs, as ZooKeeper does ("too busy to snap"): writes faster
   // than snapshots are taken would otherwise keep a snapshot child running all the time.
   if (storage_->SnapshotRunning()) {
-    spdlog::warn("snapshot skipped after {} txns: the last one is still being written",
-                 txns_since_snapshot_);
+    spdlog::warn(
+        "snapshot skipped after {} txns: the last one is still running (its child, or the heap "
+        "being put back on huge pages after it)",
+        txns_since_snapshot_);
   } else if (storage_->StartSnapshot(*tree_, *sessions_)) {
     snapshot_started_ms_ = NowMs();
     spdlog::info("snapshot of zxid 0x{:x} started ({} txns since the last)", tree_->last_zxid(),

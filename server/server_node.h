@@ -71,6 +71,10 @@
 
 namespace zk::server {
 
+// ZooKeeper's zookeeper.nio.sessionlessCnxnTimeout: how long a client connection may stay open
+// without a session before the server closes it.
+inline constexpr int64_t kSessionlessConnectionTimeoutMs = 10000;
+
 class ServerNode : public LinkHandler, public zab::StateMachine {
  public:
   // `clock` outlives the node.
@@ -84,7 +88,8 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
                     const ReplicationFactory& make_replication);
   // Closes every link, waits for a running snapshot, drains and syncs the log. Idempotent.
   void Stop();
-  // Every 100 ms: session expiry, digests, activity reports, read-only mode, reaping, snapshots.
+  // Every 100 ms: session expiry, digests, activity reports, read-only mode, reaping, snapshots,
+  // and closing connections that have had no session for kSessionlessConnectionTimeoutMs.
   void OnTick();
 
   // A new client connection from `ip`: the id its link must carry, or 0 when maxClientCnxns or
@@ -124,6 +129,8 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   // For tests and the 4lw: the state the server serves from.
   const DataTree& tree() const { return *tree_; }
   const SessionTracker& sessions() const { return *sessions_; }
+  // Client connections attached and not yet closed.
+  size_t link_count() const { return conns_.size(); }
 
   // server_metrics.cc
   // Every figure mntr and /metrics report, taken now. Io thread only.
@@ -234,6 +241,10 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   int64_t NowMs() const { return clock_->MonotonicMs(); }  // for session expiry, latencies
   int64_t WallMs() const { return clock_->WallMs(); }       // for ctime/mtime
   ConnState* StateOf(uint64_t conn_id);
+  // Closes the links attached kSessionlessConnectionTimeoutMs ago or earlier that still have no
+  // session (nor one being created): a client that connects and never says hello, or an idle
+  // socket someone left open, would otherwise hold its descriptor for as long as the server runs.
+  void CloseSessionlessLinks();
   // The links whose state satisfies `pick`, in the order they were admitted (so what the node
   // does to several connections at once happens in one order, run after run).
   std::vector<std::shared_ptr<ClientLink>> LinksWhere(
@@ -404,6 +415,9 @@ class ServerNode : public LinkHandler, public zab::StateMachine {
   // Node-based: a flat map would hold a ConnState-sized slot for each of its (up to 2x) spare
   // slots too, and a ConnState's address stays put while others come and go.
   absl::node_hash_map<uint64_t, ConnState> conns_;
+  // (NowMs() at AttachLink, link id) of every link attached in the last
+  // kSessionlessConnectionTimeoutMs and a tick, oldest first (CloseSessionlessLinks).
+  std::deque<std::pair<int64_t, uint64_t>> recently_attached_;
   absl::flat_hash_map<int64_t, uint64_t> conn_of_session_;
   absl::flat_hash_map<std::string, int> conns_per_ip_;
   bool sasl_enabled_ = false;                     // a JAAS file with users is configured

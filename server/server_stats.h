@@ -19,6 +19,7 @@ struct ServerStats {
   uint64_t total_latency_ms = 0;
   uint64_t latency_count = 0;
   uint64_t connections_rejected = 0;
+  uint64_t sessionless_connections_expired = 0;  // closed with no session after 10 s
   uint64_t frames_rejected = 0;
   uint64_t sessions_expired = 0;
   // Request latencies (arrival to reply) in microseconds: reads and other non-txn requests

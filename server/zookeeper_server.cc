@@ -16,6 +16,14 @@ constexpr auto kTickInterval = std::chrono::milliseconds(100);
 constexpr size_t kMaxQueuedOutputBytes = 8 << 20;
 // How long a scrape waits for the io thread before it answers without figures.
 constexpr auto kScrapeTimeout = std::chrono::seconds(5);
+// Pauses of accepting after it ran out of descriptors: the first, and the longest.
+constexpr auto kFirstAcceptPause = std::chrono::milliseconds(50);
+constexpr auto kLongestAcceptPause = std::chrono::milliseconds(1000);
+
+// Whether accept failed for want of a resource that closing connections gives back.
+bool OutOfResources(int error) {
+  return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
 
 }  // namespace
 
@@ -24,8 +32,8 @@ ZooKeeperServer::ZooKeeperServer(asio::io_context& io, ServerConfig config)
       poller_(io),
       node_(std::move(config), &clock_),
       config_(node_.config()),
-      acceptor_(io),
-      secure_acceptor_(io),
+      listener_(io),
+      secure_listener_(io),
       tick_timer_(io) {}
 
 ZooKeeperServer::~ZooKeeperServer() { Stop(); }
@@ -63,7 +71,7 @@ zab::Status ZooKeeperServer::Start() {
   }
   std::string host = config_.client_port_address.empty() ? "0.0.0.0" : config_.client_port_address;
   if (config_.client_port_set || config_.secure_client_port < 0) {
-    if (zab::Status s = Listen(acceptor_, host, config_.client_port, "clientPortAddress",
+    if (zab::Status s = Listen(listener_.acceptor, host, config_.client_port, "clientPortAddress",
                                &bound_port_);
         !s.ok()) {
       return s;
@@ -72,7 +80,7 @@ zab::Status ZooKeeperServer::Start() {
     spdlog::info("serving clients on {}:{}{} (last zxid 0x{:x}, {} znodes, {} sessions)", host,
                  bound_port_, config_.port_unification ? " (TLS and plaintext)" : "",
                  node_.tree().last_zxid(), node_.tree().node_count(), node_.sessions().size());
-    Accept(acceptor_,
+    Accept(listener_,
            config_.port_unification ? ConnectionSecurity::kDetect : ConnectionSecurity::kPlain);
   } else {
     spdlog::info("clientPort is not set: no plaintext client port");
@@ -81,13 +89,13 @@ zab::Status ZooKeeperServer::Start() {
     std::string secure_host = config_.secure_client_port_address.empty()
                                   ? host
                                   : config_.secure_client_port_address;
-    if (zab::Status s = Listen(secure_acceptor_, secure_host, config_.secure_client_port,
+    if (zab::Status s = Listen(secure_listener_.acceptor, secure_host, config_.secure_client_port,
                                "secureClientPortAddress", &bound_secure_port_);
         !s.ok()) {
       return s;
     }
     spdlog::info("serving TLS clients on {}:{}", secure_host, bound_secure_port_);
-    Accept(secure_acceptor_, ConnectionSecurity::kTls);
+    Accept(secure_listener_, ConnectionSecurity::kTls);
   }
   if (zab::Status s = StartMetricsExporter(); !s.ok()) return s;
   ScheduleTick();
@@ -101,8 +109,10 @@ void ZooKeeperServer::Stop() {
   metrics_exporter_.reset();  // a scrape in progress gets no figures from now on
   if (admin_) admin_->Stop();
   asio::error_code ec;
-  acceptor_.close(ec);
-  secure_acceptor_.close(ec);
+  for (ClientListener* l : {&listener_, &secure_listener_}) {
+    l->acceptor.close(ec);
+    l->pause.cancel();
+  }
   if (client_tls_) client_tls_->Stop();
   tick_timer_.cancel();
   node_.Stop();
@@ -178,32 +188,68 @@ zab::Status ZooKeeperServer::Listen(zab::TcpAcceptor& acceptor, const std::strin
   return zab::Status::OK();
 }
 
-void ZooKeeperServer::Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity security) {
-  acceptor.async_wait(asio::socket_base::wait_read, [this, &acceptor,
-                                                     security](const asio::error_code& ec) {
+void ZooKeeperServer::Accept(ClientListener& listener, ConnectionSecurity security) {
+  listener.acceptor.async_wait(asio::socket_base::wait_read, [this, &listener, security](
+                                                                 const asio::error_code& ec) {
     if (stopped_) return;
     if (ec) {
       if (ec != asio::error::operation_aborted) {
         spdlog::warn("accept failed: {}", ec.message());
-        Accept(acceptor, security);
+        Accept(listener, security);
       }
       return;
     }
-    // Bare descriptors: a plain connection never becomes an asio socket (client_poller.h).
-    for (;;) {
-      const int fd = ::accept4(acceptor.native_handle(), nullptr, nullptr,
-                               SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd >= 0) {
-        Admit(fd, security);
-        continue;
+    if (AcceptWaiting(listener, security)) Accept(listener, security);
+  });
+}
+
+bool ZooKeeperServer::AcceptWaiting(ClientListener& listener, ConnectionSecurity security) {
+  // Bare descriptors: a plain connection never becomes an asio socket (client_poller.h).
+  for (;;) {
+    const int fd = ::accept4(listener.acceptor.native_handle(), nullptr, nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      if (listener.backoff.count() != 0) {
+        listener.backoff = std::chrono::milliseconds(0);
+        spdlog::info("accepting connections again after {} ms",
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - listener.paused_since)
+                         .count());
       }
-      if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        spdlog::warn("accept failed: {}", std::strerror(errno));
-      }
-      break;
+      Admit(fd, security);
+      continue;
     }
-    Accept(acceptor, security);
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (OutOfResources(errno)) {
+      PauseAccepting(listener, security, errno);
+      return false;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      spdlog::warn("accept failed: {}", std::strerror(errno));
+    }
+    return true;
+  }
+}
+
+void ZooKeeperServer::PauseAccepting(ClientListener& listener, ConnectionSecurity security,
+                                     int error) {
+  if (listener.backoff.count() == 0) {
+    listener.backoff = kFirstAcceptPause;
+    listener.paused_since = std::chrono::steady_clock::now();
+    // Once per episode: every retry would otherwise log a line.
+    spdlog::warn(
+        "accept failed: {} ({} client connections open); pausing accepts, {} ms at first and "
+        "up to {} ms between tries, until one succeeds",
+        std::strerror(error), node_.link_count(), kFirstAcceptPause.count(),
+        kLongestAcceptPause.count());
+  } else {
+    listener.backoff =
+        std::min<std::chrono::milliseconds>(listener.backoff * 2, kLongestAcceptPause);
+  }
+  listener.pause.expires_after(listener.backoff);
+  listener.pause.async_wait([this, &listener, security](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    Accept(listener, security);
   });
 }
 

@@ -10,12 +10,12 @@
 // endpoint's HTTP threads, which only post to the io thread and wait for its answer.
 #pragma once
 
+#include <asio.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <asio.hpp>
 
 #include "server/admin_server.h"
 #include "server/client_poller.h"
@@ -28,9 +28,9 @@
 #include "server/node_clock.h"
 #include "server/server_node.h"
 #include "server/tls_context.h"
-#include "zab/tcp_socket.h"
 #include "zab/leveldb_log_store.h"
 #include "zab/status.h"
+#include "zab/tcp_socket.h"
 
 namespace zk::server {
 
@@ -41,8 +41,9 @@ class ZooKeeperServer {
   ZooKeeperServer(const ZooKeeperServer&) = delete;
   ZooKeeperServer& operator=(const ZooKeeperServer&) = delete;
 
-  // Opens the log, recovers the node's state from dataDir, starts replication, then listens. When the node's
-  // log fails later, the server stops and the io_context is stopped (failed() is then true).
+  // Opens the log, recovers the node's state from dataDir, starts replication, then listens. When
+  // the node's log fails later, the server stops and the io_context is stopped (failed() is then
+  // true).
   zab::Status Start();
   // Stops accepting, closes connections, drains the log. Idempotent. Io thread only.
   void Stop();
@@ -62,11 +63,27 @@ class ZooKeeperServer {
   // From any thread but the io thread: the node's Metrics() taken on the io thread, or nullopt
   // if it did not answer in time. Never blocks the io thread.
   std::optional<MetricsSnapshot> SnapshotForScrape();
+  // A client port: its listening socket, and the pause after accept ran out of descriptors.
+  struct ClientListener {
+    explicit ClientListener(asio::io_context& io) : acceptor(io), pause(io) {}
+    zab::TcpAcceptor acceptor;
+    asio::steady_timer pause;
+    std::chrono::milliseconds backoff{0};  // the current pause; 0 while accepting normally
+    std::chrono::steady_clock::time_point paused_since;
+  };
+
   // Listens on host:port (port 0: the kernel picks); returns the bound port in *bound.
   zab::Status Listen(zab::TcpAcceptor& acceptor, const std::string& host, int port,
                      const char* what, uint16_t* bound);
   // Accepts, every time the listening socket is readable, all connections waiting.
-  void Accept(zab::TcpAcceptor& acceptor, ConnectionSecurity security);
+  void Accept(ClientListener& listener, ConnectionSecurity security);
+  // Takes every connection waiting on the listener. False when it ran out of descriptors and
+  // paused (PauseAccepting resumes accepting); true when the backlog is empty.
+  bool AcceptWaiting(ClientListener& listener, ConnectionSecurity security);
+  // After accept failed for want of descriptors or memory (`error`): waits before accepting
+  // again, 50 ms at first and twice as long each time it fails again (at most 1 s), instead of
+  // spinning on a listening socket that stays readable. The connections wait in the backlog.
+  void PauseAccepting(ClientListener& listener, ConnectionSecurity security, int error);
   // Turns an accepted socket into a Connection (or closes it: too many from its address).
   void Admit(int fd, ConnectionSecurity security);
   void ScheduleTick();
@@ -75,11 +92,11 @@ class ZooKeeperServer {
   SystemClock clock_;
   std::unique_ptr<zab::LeveldbLogStore> log_store_;
   std::unique_ptr<FileNodeStorage> storage_;
-  ClientPoller poller_;  // the plain client sockets; outlives the node's connections
-  ServerNode node_;  // declared after its ports: destroyed before them
+  ClientPoller poller_;         // the plain client sockets; outlives the node's connections
+  ServerNode node_;             // declared after its ports: destroyed before them
   const ServerConfig& config_;  // the node's
-  zab::TcpAcceptor acceptor_;
-  zab::TcpAcceptor secure_acceptor_;       // secureClientPort
+  ClientListener listener_;
+  ClientListener secure_listener_;                // secureClientPort
   std::unique_ptr<TlsContextSource> client_tls_;  // ssl.*, when a client port speaks TLS
   std::unique_ptr<AdminServer> admin_;            // admin.enableServer
   std::unique_ptr<MetricsExporter> metrics_exporter_;

@@ -221,8 +221,9 @@ struct StandaloneNode {
     return done();
   }
 
-  // A new connection of `client`; one the node refuses (too many) is closed at once.
-  std::shared_ptr<SimClientLink> Connect(SimClient& client) {
+  // A new connection of `client`; one the node refuses (too many) is closed at once. Without
+  // `say_hello` the client's ConnectRequest is not sent (the caller may send it later).
+  std::shared_ptr<SimClientLink> Connect(SimClient& client, bool say_hello = true) {
     const std::string address = "10.0.0." + std::to_string(client.history().client_id);
     const uint64_t id = node->AdmitLink(address);
     auto link = std::make_shared<SimClientLink>(
@@ -243,7 +244,7 @@ struct StandaloneNode {
     link->SetHandler(node.get());
     link->set_pump_on_delivery(true);
     node->AttachLink(link);
-    link->SendToNode(std::move(hello));
+    if (say_hello) link->SendToNode(std::move(hello));
     return link;
   }
 
@@ -471,6 +472,56 @@ TEST_CASE("a session left disconnected expires: its reconnect is refused, its ep
   for (const std::string& v : violations) all += v + "\n";
   INFO(all);
   CHECK(violations.empty());
+}
+
+// ZooKeeper's sessionlessCnxnTimeout: a connection that has not asked for a session 10 s after
+// it was accepted is closed; one that said hello late, or has a session, stays.
+TEST_CASE("a connection without a session is closed after the sessionless timeout") {
+  StandaloneNode server;
+  SimClientOptions options;
+  options.close_per_mille = 0;
+  SimClient talker(1, 41, options);
+  SimClient mute(2, 42, options);
+  SimClient late(3, 43, options);
+  // Refused while the node is not yet serving: the talker comes back until it has a session.
+  auto talker_link = server.Connect(talker);
+  REQUIRE(server.RunUntil([&] {
+    if (talker.state() == SimClient::State::kDisconnected) {
+      talker_link->DetachClient();
+      talker_link = server.Connect(talker);
+    }
+    return talker.state() == SimClient::State::kConnected;
+  }));
+  auto mute_link = server.Connect(mute, /*say_hello=*/false);
+  auto late_link = server.Connect(late, /*say_hello=*/false);
+  // Time passes in ticks of 100 ms while the talker keeps working (its session stays alive).
+  auto pass = [&](int64_t ms) {
+    for (int64_t t = 0; t < ms; t += 100) {
+      server.clock.now_ms += 100;
+      const size_t before = RepliedOps(talker);
+      REQUIRE(server.RunUntil([&] { return RepliedOps(talker) > before; }));
+      server.node->OnTick();
+    }
+    REQUIRE(server.RunUntil([] { return true; }));
+  };
+  pass(5000);
+  late_link->SendToNode(late.ConnectFrame());
+  REQUIRE(server.RunUntil([&] { return late.state() == SimClient::State::kConnected; }));
+  pass(server::kSessionlessConnectionTimeoutMs - 5000 - 100);
+  CHECK_FALSE(mute_link->closed());  // 9.9 s: not yet
+  pass(100);
+  // The node closes it; the client hears it and the node forgets the link a delivery later.
+  REQUIRE(server.RunUntil([&] {
+    return mute_link->closed() && mute.state() == SimClient::State::kDisconnected &&
+           server.node->link_count() == 2;
+  }));
+  CHECK(mute.state() == SimClient::State::kDisconnected);
+  CHECK_FALSE(late_link->closed());
+  CHECK(late.state() == SimClient::State::kConnected);
+  CHECK_FALSE(talker_link->closed());
+  CHECK(talker.state() == SimClient::State::kConnected);
+  CHECK(server.node->link_count() == 2);
+  CHECK(server.node->Metrics().sessionless_connections_expired == 1);
 }
 
 // ZooKeeper's snapshot cadence: a snapshot is due after a count of txns drawn in
