@@ -90,6 +90,8 @@ class GroupCommitLog {
   void Run();
   // Appends and syncs *batch (disk thread only), then clears it.
   void Flush(std::vector<LogEntry>* batch);
+  // Runs one queued piece of disk work, warning when it took longer than the slow-sync limit.
+  void RunDiskWork(const std::function<void()>& work);
 
   LogStore* const store_;
   const DurableCallback on_durable_;
