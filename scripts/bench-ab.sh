@@ -7,7 +7,8 @@
 #   scripts/bench-ab.sh old/zabkeeper build/bin/zabkeeper                 # set, 8 x 64
 #   OP=create ROUNDS=6 scripts/bench-ab.sh old/zabkeeper build/bin/zabkeeper
 # Environment: OP (set), ROUNDS (4), SESSIONS (8), DEPTH (64), DURATION seconds (8), SIZE (100),
-# KEYS (1000), BENCH_DIR where the servers' data goes (a new directory under $TMPDIR or /tmp),
+# KEYS (1000), PREFILL (0: znodes created under /prefill before the load, for a large tree),
+# BENCH_DIR where the servers' data goes (a new directory under $TMPDIR or /tmp),
 # ZKBENCH_ARGS more zkbench flags (e.g. "--loops 2" for many sessions on shared loops).
 set -euo pipefail
 cd "$(dirname "$0")/.."

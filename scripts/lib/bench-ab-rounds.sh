@@ -21,11 +21,17 @@ ab_init() {  # BINARY_A BINARY_B
 
 # A fresh standalone server of BINARY (lib/bench-servers.sh's start_servers), stopped however
 # the calling subshell ends; unless OP is create, SIZE-byte values under KEYS keys exist first.
+# With PREFILL=N, N more znodes of SIZE bytes under /prefill are created first (zk_populate), so
+# that the load runs on a large tree and pays for its snapshots.
 ab_fresh_server() {  # BINARY
   ZABKEEPER=$1
   rm -rf "$tmp/zabkeeper"
   start_servers zabkeeper 1 || exit 1
   trap stop_all EXIT
+  if [ "${PREFILL:-0}" -gt 0 ]; then
+    "$ROOT/build/bin/zk_populate" --port "${server_ports[0]}" --count "$PREFILL" --size "$SIZE" \
+      --parent /prefill --depth 1000 --quiet > /dev/null
+  fi
   if [ "$OP" != create ]; then
     "$ZKBENCH" --servers "$connect" --op set --sessions 4 --depth 16 --keys "$KEYS" \
       --size "$SIZE" --warmup 0 --duration 1 > /dev/null
@@ -46,7 +52,10 @@ ab_rounds() {  # run_one FIELD...
     local order=(0 1)
     [ $((round % 2)) -eq 0 ] && order=(1 0)
     for i in "${order[@]}"; do
-      read -r -a values < <("$run_one" "${BINARIES[$i]}")
+      # A command substitution waits for the run's subshell to end (its server stopped, and with
+      # it any snapshot child); a process substitution let the next run start beside that.
+      line=$("$run_one" "${BINARIES[$i]}")
+      read -r -a values <<< "${line##*$'\n'}"
       name=$([ "$i" -eq 0 ] && echo A || echo B)
       line="round $round  $name"
       for f in "${!fields[@]}"; do
