@@ -52,9 +52,15 @@ ab_rounds() {  # run_one FIELD...
     local order=(0 1)
     [ $((round % 2)) -eq 0 ] && order=(1 0)
     for i in "${order[@]}"; do
+      # Each run gets a fresh copy of its binary: two copies of one binary measured apart by up
+      # to 15 % in CPU per op, each keeping its offset round after round (docs/performance.md,
+      # "Keeping the heap on huge pages"), so a copy per run turns that offset into noise.
+      local copy=$tmp/ab-binary.$round.$i
+      cp "${BINARIES[$i]}" "$copy"
       # A command substitution waits for the run's subshell to end (its server stopped, and with
       # it any snapshot child); a process substitution let the next run start beside that.
-      line=$("$run_one" "${BINARIES[$i]}")
+      line=$("$run_one" "$copy")
+      rm -f "$copy"
       read -r -a values <<< "${line##*$'\n'}"
       name=$([ "$i" -eq 0 ] && echo A || echo B)
       line="round $round  $name"
