@@ -4,6 +4,14 @@
 // every client for that long. Callers make a file's name leave its directory first (a rename)
 // when the directory's listing must change at once.
 //
+// Off the node's thread the unlink still stalled writes: freeing a gigabyte of blocks is one
+// journal commit (with discards, on ext4 mounted with `discard`), and the transaction log's
+// fdatasync waits for it; right after each snapshot of 10M znodes the log logged runs of five or
+// six syncs of 47-68 ms. So a file larger than kFreeStep is first shrunk kFreeStep at a time,
+// kFreePause apart, and unlinked then (docs/performance.md, "Keeping the heap on huge pages").
+// A reader that still has such a file open sees it shrink: only files nobody needs any more are
+// given here (a learner's snapshot read that lost this race fails whole and is retried).
+//
 // Thread-safety: Remove and Drain may be called from any thread. Ownership: owns its thread (a
 // one-thread asio::thread_pool); the destructor removes what is queued, then joins it.
 #pragma once
@@ -14,7 +22,13 @@
 
 namespace zk::server {
 
-// Unlinks `file`; a file already gone is no error, other failures are logged.
+// The blocks of a large file are freed this many bytes at a time before its unlink, this long
+// apart (see above).
+inline constexpr int64_t kFreeStep = int64_t{64} << 20;
+inline constexpr int kFreePauseMs = 20;
+
+// Unlinks `file`, shrinking it first when it is larger than kFreeStep; a file already gone is no
+// error, other failures are logged.
 void UnlinkFile(const std::string& file);
 
 class FileRemover {

@@ -546,6 +546,29 @@ TEST_CASE("FileRemover: unlinks what is queued, in order; a missing file is no e
   CHECK(fs::is_empty(dir.path));
 }
 
+TEST_CASE("FileRemover: a file larger than a free step is shrunk, then unlinked") {
+  TempDir dir;
+  const std::string big = dir.path + "/big";
+  const std::string link = dir.path + "/link";
+  {
+    std::ofstream(big) << "x";
+  }
+  // Sparse: 3.5 steps of size, no blocks to speak of.
+  fs::resize_file(big, static_cast<uintmax_t>(kFreeStep * 7 / 2));
+  // A second name of the same file keeps it alive: what the removal did to it shows there.
+  fs::create_hard_link(big, link);
+  {
+    FileRemover remover;
+    remover.Remove({big});
+    remover.Drain();
+  }
+  CHECK_FALSE(fs::exists(big));
+  REQUIRE(fs::exists(link));
+  CHECK(fs::file_size(link) == static_cast<uintmax_t>(kFreeStep / 2));  // three steps freed
+  UnlinkFile(link);  // the same, synchronously
+  CHECK(fs::is_empty(dir.path));
+}
+
 // Prints (does not assert) write / fork / load times. ZK_SNAPSHOT_BENCH_NODES sets the size
 // (default 100000; the headline figure is for 1000000 nodes of 100 bytes).
 TEST_CASE("snapshot: benchmark") {
