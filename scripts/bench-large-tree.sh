@@ -11,7 +11,7 @@
 #   2. once idle (CPU < 5% for 2 s, no snapshot child): VmRSS, VmHWM, data dir, the newest
 #      snapshot file, the snapshots written so far with their time (mntr's snapshottime
 #      summary: exec of the forked writer to its file renamed in place) and the longest fork()
-#      (logged by the server when it is 20 ms or more).
+#      (every fork is logged by the server, with its time).
 #   3. writes while snapshots of the whole tree are taken: zkbench setData, 8 sessions x 64
 #      outstanding over 1,000 keys for S seconds (default 60), so a snapshot of all N znodes
 #      starts every 50,000-100,000 txns; ops/s, p50/p99/p99.9 latency, the longest gap between

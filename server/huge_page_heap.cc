@@ -11,7 +11,6 @@
 namespace zk::server {
 namespace {
 
-constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
 // Address space reserved at a time. Only what the allocator touches becomes resident; the
 // reservation costs no memory (MAP_NORESERVE) and keeps the heap in a few large mappings.
 constexpr size_t kReserveBytes = size_t{256} << 20;
@@ -46,16 +45,16 @@ class HugePageSysAllocator final : public SysAllocator {
   // Maps a new region of at least `bytes` (kReserveBytes or more) aligned to a huge page; the
   // rest of the current one is left unused (address space only, never touched).
   bool Reserve(size_t bytes) {
-    if (bytes > SIZE_MAX - 2 * kHugePage) return false;
-    const size_t len = AlignUp(bytes > kReserveBytes ? bytes : kReserveBytes, kHugePage);
-    void* p = ::mmap(nullptr, len + kHugePage, PROT_READ | PROT_WRITE,
+    if (bytes > SIZE_MAX - 2 * kHugePageBytes) return false;
+    const size_t len = AlignUp(bytes > kReserveBytes ? bytes : kReserveBytes, kHugePageBytes);
+    void* p = ::mmap(nullptr, len + kHugePageBytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return false;
     const uintptr_t raw = reinterpret_cast<uintptr_t>(p);
-    const uintptr_t aligned = AlignUp(raw, kHugePage);
+    const uintptr_t aligned = AlignUp(raw, kHugePageBytes);
     // Give back the slack before and after the aligned region.
     if (aligned > raw) ::munmap(p, aligned - raw);
-    const uintptr_t tail = raw + len + kHugePage - (aligned + len);
+    const uintptr_t tail = raw + len + kHugePageBytes - (aligned + len);
     if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + len), tail);
     // Best effort: without it (THP "never") this is an ordinary anonymous mapping.
     (void)::madvise(reinterpret_cast<void*>(aligned), len, MADV_HUGEPAGE);

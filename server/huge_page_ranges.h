@@ -19,6 +19,9 @@
 
 namespace zk::server {
 
+// The size of the huge pages the heap is mapped on and restored to (x86-64's and arm64's PMD size).
+inline constexpr uintptr_t kHugePageBytes = uintptr_t{2} << 20;
+
 struct AddressRange {
   uintptr_t begin = 0;
   uintptr_t end = 0;  // one past the last byte

@@ -18,7 +18,6 @@
 namespace zk::server {
 namespace {
 
-constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
 constexpr size_t kMinPage = 4096;
 // Consecutive failures after which a run gives up: the kernel has no huge page to give (memory
 // fragmented or short), and trying every range would only burn CPU.
@@ -32,9 +31,9 @@ int64_t MicrosSince(std::chrono::steady_clock::time_point start) {
 
 // Whether at least 7/8 of the 4 KiB pages of the huge page at `begin` are resident.
 bool MostlyResident(uintptr_t begin, size_t page_size) {
-  unsigned char resident[kHugePage / kMinPage];
-  if (::mincore(reinterpret_cast<void*>(begin), kHugePage, resident) != 0) return false;
-  const size_t pages = kHugePage / page_size;
+  unsigned char resident[kHugePageBytes / kMinPage];
+  if (::mincore(reinterpret_cast<void*>(begin), kHugePageBytes, resident) != 0) return false;
+  const size_t pages = kHugePageBytes / page_size;
   size_t count = 0;
   for (size_t i = 0; i < pages; ++i) count += resident[i] & 1;
   return count * 8 >= pages * 7;
@@ -46,21 +45,21 @@ CollapseFigures CollapseToHugePages(AddressRange range, const std::atomic<bool>&
   const auto start = std::chrono::steady_clock::now();
   CollapseFigures f;
   const long page = ::sysconf(_SC_PAGESIZE);
-  if (page < static_cast<long>(kMinPage) || kHugePage % static_cast<uintptr_t>(page) != 0) {
+  if (page < static_cast<long>(kMinPage) || kHugePageBytes % static_cast<uintptr_t>(page) != 0) {
     f.unsupported = true;
     return f;
   }
-  const uintptr_t first = (range.begin + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t last = range.end & ~(kHugePage - 1);
+  const uintptr_t first = (range.begin + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
+  const uintptr_t last = range.end & ~(kHugePageBytes - 1);
   int failures_in_a_row = 0;
-  for (uintptr_t at = first; first >= range.begin && at < last; at += kHugePage) {
+  for (uintptr_t at = first; first >= range.begin && at < last; at += kHugePageBytes) {
     if (stop.load(std::memory_order_relaxed)) break;
     if (!MostlyResident(at, static_cast<size_t>(page))) {
-      f.sparse_bytes += kHugePage;
+      f.sparse_bytes += kHugePageBytes;
       continue;
     }
-    if (::madvise(reinterpret_cast<void*>(at), kHugePage, MADV_COLLAPSE) == 0) {
-      f.collapsed_bytes += kHugePage;
+    if (::madvise(reinterpret_cast<void*>(at), kHugePageBytes, MADV_COLLAPSE) == 0) {
+      f.collapsed_bytes += kHugePageBytes;
       failures_in_a_row = 0;
       continue;
     }
@@ -68,7 +67,7 @@ CollapseFigures CollapseToHugePages(AddressRange range, const std::atomic<bool>&
       f.unsupported = true;
       break;
     }
-    f.failed_bytes += kHugePage;  // ENOMEM, EAGAIN, EBUSY: no huge page to be had just now
+    f.failed_bytes += kHugePageBytes;  // ENOMEM, EAGAIN, EBUSY: no huge page to be had just now
     if (++failures_in_a_row == kMaxFailuresInARow) break;
   }
   f.wall_us = MicrosSince(start);
