@@ -38,7 +38,8 @@
 # from then on (loads after them included) would cost it in proportion to that tree: the two
 # servers would no longer do the same work.
 # Footprint (standalone; scripts/bench-footprint.sh): RSS after 1,000,000 znodes of 100 bytes,
-# data-dir size and restart time (one round).
+# data-dir size and restart time (one round), and Apache's RSS again with the tight -Xmx that
+# script finds.
 #
 # --ci: a quick run (1 round, 1 s warmup, 2 s JVM warm-up, 2 s per load, 150,000 nodes to delete,
 # 100,000 to create after a 0.2 s warm-up, footprint --ci with 20,000 znodes). --basic-ops: only the first six loads.
@@ -220,9 +221,9 @@ if [ "$footprint" = 1 ]; then
   fp_out=$(BIN_DIR=$BIN_DIR "$here/scripts/bench-footprint.sh" "${fp_args[@]}" 2> "$tmp/footprint.err") ||
     echo "footprint failed: $(tail -3 "$tmp/footprint.err")" >&2
   fp_count=$(sed -n 's/^Footprint: \([0-9]*\) znodes.*/\1/p' <<< "${fp_out:-}")
-  fp_cell() {  # label column(3=zabkeeper,4=apache)
-    awk -F'|' -v l="$1" -v c="$2" '{ x = $2; gsub(/^ +| +$/, "", x) } x == l { v = $c;
-      gsub(/ /, "", v); print v }' <<< "${fp_out:-}"
+  fp_cell() {  # label column(3=zabkeeper,4=apache) [table: 1 = Debian's heap, 2 = the tight one]
+    awk -F'|' -v l="$1" -v c="$2" -v t="${3:-1}" '{ x = $2; gsub(/^ +| +$/, "", x) }
+      x == l && ++seen == t { v = $c; gsub(/ /, "", v); print v }' <<< "${fp_out:-}"
   }
   for pair in "rss:RSS after populate, idle (MiB)" "du:data dir, du -sb (MiB)" \
               "restart:restart: exec to all N served (s)"; do
@@ -231,6 +232,13 @@ if [ "$footprint" = 1 ]; then
     R[zabkeeper,fp,$key]=$(fp_cell "$label" 3)
     R[apache,fp,$key]=$(fp_cell "$label" 4)
   done
+  # Apache again with the tight heap bench-footprint.sh found (its second table; the row is
+  # left out when none of the heaps it tried held the data set).
+  fp_tight_mib=$(sed -n 's/.*SERVER_JVMFLAGS=-Xmx\([0-9]*\)m.*/\1/p' <<< "${fp_out:-}")
+  if [ -n "$fp_tight_mib" ]; then
+    R[zabkeeper,fp,rss_tight]=${R[zabkeeper,fp,rss]}
+    R[apache,fp,rss_tight]=$(fp_cell "RSS after populate, idle (MiB)" 4 2)
+  fi
 fi
 load_end=$(uptime | sed 's/.*load average: //')
 
@@ -309,6 +317,7 @@ if [ "$all_ops" = 1 ]; then
 fi
 if [ "$footprint" = 1 ]; then
   row "RSS after ${fp_count:-?} znodes of 100 B (MiB)" fp,rss g "<= 0.25"
+  [ -n "${fp_tight_mib:-}" ] && row "  the same, Apache at -Xmx${fp_tight_mib}m (MiB)" fp,rss_tight g ""
   row "data dir after ${fp_count:-?} znodes (MiB)" fp,du g ""
   row "restart with ${fp_count:-?} znodes (s)" fp,restart g ""
 fi
@@ -322,4 +331,5 @@ for kind in zabkeeper apache; do
 done
 [ -n "$errors_line" ] && echo "! runs with errors (failed completions are not counted as ops):$errors_line"
 echo "ratio = zabkeeper / Apache (medians). Apache ZooKeeper $(dpkg-query -W -f '${Version}' zookeeper 2>/dev/null)" \
-  "on $("$JAVA" -version 2>&1 | head -1), JVM flags of Debian's zkServer.sh (no -Xmx)."
+  "on $("$JAVA" -version 2>&1 | head -1), JVM flags of Debian's zkServer.sh (no -Xmx; the tight" \
+  "heap's row: the same with SERVER_JVMFLAGS=-Xmx, see scripts/bench-footprint.sh)."
