@@ -92,7 +92,7 @@ EOF
 }
 
 # Starts server $1 (zabkeeper|apache|apache-tight) from dir $2; sets server_pid. $3 names the
-# phase (populate|restart): the tight run's GC log of it is gc-$3.log.
+# phase (populate|restart): an Apache run's GC log of it is gc-$3.log.
 start_server() {
   local kind=$1 dir=$2
   case "$kind" in
@@ -106,7 +106,8 @@ start_server() {
       # SERVER_JVMFLAGS adds in front of it: the heap.
       local extra=("-Xlog:gc:file=$dir/gc-$3.log")
       [ "$kind" = apache-tight ] && extra=("-Xmx${tight_mib}m" "${extra[@]}")
-      (cd "$dir" && exec "$JAVA" "${extra[@]}" "-Dzookeeper.log.dir=$dir" -Dzookeeper.log.file=zookeeper.log \
+      (cd "$dir" && exec "$JAVA" "${extra[@]}" "-Dzookeeper.log.dir=$dir" \
+        -Dzookeeper.log.file=zookeeper.log \
         -XX:+HeapDumpOnOutOfMemoryError "-XX:OnOutOfMemoryError=kill -9 %p" \
         -cp "$dir/conf:$ZK_JARS" \
         -Dcom.sun.management.jmxremote -Dcom.sun.management.jmxremote.local.only=true \
@@ -382,7 +383,8 @@ if [ "$tight_heap" = 1 ] && [ -n "$tight_attempts" ]; then
     row "Java GC pauses during populate (s)" gc_populate_s s
     row "Java GC pauses during restart (s)" gc_restart_s s
   fi
-  echo "Tight heap: live heap ${R[apache,live_heap]:+$(mib "${R[apache,live_heap]}") MiB, }attempts: $tight_attempts."
+  echo "Tight heap: live heap" \
+    "${R[apache,live_heap]:+$(mib "${R[apache,live_heap]}") MiB, }attempts: $tight_attempts."
 fi
 echo
 jvm_flags=$("$JAVA" -XX:+PrintFlagsFinal -version 2>/dev/null)
