@@ -8,7 +8,7 @@
 // journal commit (with discards, on ext4 mounted with `discard`), and the transaction log's
 // fdatasync waits for it; right after each snapshot of 10M znodes the log logged runs of five or
 // six syncs of 47-68 ms. So a file larger than kFreeStep is first shrunk kFreeStep at a time,
-// kFreePause apart, and unlinked then (docs/performance.md, "Keeping the heap on huge pages").
+// kFreePauseMs apart, and unlinked then (docs/performance.md, "Keeping the heap on huge pages").
 // A reader that still has such a file open sees it shrink: only files nobody needs any more are
 // given here (a learner's snapshot read that lost this race fails whole and is retried).
 //

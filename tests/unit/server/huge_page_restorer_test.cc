@@ -19,7 +19,7 @@
 namespace zk::server {
 namespace {
 
-constexpr size_t kHuge = size_t{2} << 20;
+constexpr size_t kHuge = kHugePageBytes;  // the size the production code collapses
 
 // An anonymous mapping aligned to 2 MiB, unmapped at scope exit.
 struct AlignedMapping {
